@@ -1,0 +1,115 @@
+"""The signer-entry domain model: plain Python, no Flet, no SQLAlchemy.
+
+Used by the device (capture, local store), the sync client and the server alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime
+
+from sync.ids import new_uuid7
+from sync.protocol import EntryWire
+
+# Personal fields: encrypted at rest on the device and on the server; never logged.
+PERSONAL_FIELDS: tuple[str, ...] = (
+    "first_name", "middle_name", "last_name", "suffix",
+    "street", "unit", "city", "zip", "phone", "email", "notes",
+)
+REQUIRED_FIELDS: tuple[str, ...] = ("first_name", "last_name", "street", "city", "zip")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Naive datetimes are taken as UTC; aware ones are converted to UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SignerEntry:
+    """One signer line of one paper section, as captured. Immutable: a correction is a new
+    entry whose ``supersedes`` names the entry it corrects."""
+
+    section: str
+    line: int
+    first_name: str
+    last_name: str
+    street: str
+    city: str
+    zip: str
+    middle_name: str = ""
+    suffix: str = ""
+    unit: str = ""
+    phone: str = ""
+    email: str = ""
+    notes: str = ""
+    entry_id: str = field(default_factory=new_uuid7)
+    device_id: str = ""
+    device_seq: int = 0  # assigned by the device store when saved (1, 2, 3... without gaps)
+    captured_at: datetime = field(default_factory=utcnow)
+    supersedes: str | None = None
+
+    def personal(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in PERSONAL_FIELDS}
+
+    def with_changes(self, **changes) -> SignerEntry:
+        return replace(self, **changes)
+
+    def correction(self, **changes) -> SignerEntry:
+        """A new entry that supersedes this one, with a fresh id and the given changes."""
+        return replace(self, entry_id=new_uuid7(), device_seq=0, captured_at=utcnow(),
+                       supersedes=self.entry_id, **changes)
+
+    def to_wire(self) -> EntryWire:
+        data = asdict(self)
+        data.pop("device_id")
+        data["captured_at"] = as_utc(self.captured_at)
+        return EntryWire(**data)
+
+    @classmethod
+    def from_wire(cls, wire: EntryWire, *, device_id: str = "") -> SignerEntry:
+        data = wire.model_dump()
+        data["captured_at"] = as_utc(wire.captured_at)
+        return cls(device_id=device_id, **data)
+
+
+ENTRY_FIELD_NAMES = tuple(f.name for f in fields(SignerEntry))
+
+
+def content_fingerprint(wire: EntryWire) -> str:
+    """SHA-256 over an entry's canonical content. Same id + same fingerprint = harmless retry;
+    same id + another fingerprint = conflict. Timestamps are compared in UTC to the microsecond."""
+    data = wire.model_dump(mode="python")
+    data["captured_at"] = as_utc(wire.captured_at).isoformat(timespec="microseconds")
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class Section:
+    """One paper petition section (booklet) a circulator carries. Lines are numbered
+    consecutively from 1 within a section."""
+
+    serial: str
+    circulator: str
+    opened_at: datetime = field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    lines_used: int = 0
+    # The circulator's declaration (Elections Code 104), filled in when the section is closed.
+    dates_gathered: str = ""
+    place_signed: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def next_line(self) -> int:
+        return self.lines_used + 1

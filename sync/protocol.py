@@ -1,0 +1,257 @@
+"""The one wire format shared by the device (sync client) and the central server.
+
+Every request and response body that crosses the network is a pydantic model defined here.
+The server validates requests with these models; the client builds requests and parses
+responses with the same models, so the two sides can never drift apart.
+
+Content checks on a signer entry (required fields, ZIP, jurisdiction...) are *not* done by
+the wire models: a malformed field in one entry must reject that entry alone (status
+``rejected`` with a numbered reason), never the whole batch. The wire models only check
+shape and hard size caps, so that a batch is either readable or a clear 4xx problem.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+PROTOCOL_VERSION = 1
+SUPPORTED_PROTOCOL_VERSIONS = frozenset({1})
+
+MAX_BATCH_ENTRIES = 500
+MAX_BATCH_BYTES = 1_000_000
+# A hard cap on any one text field on the wire. Validation rejects far shorter values with a
+# field-level reason; this cap only keeps a hostile body from costing memory.
+MAX_WIRE_FIELD_CHARS = 2_000
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+WireText = Annotated[str, StringConstraints(max_length=MAX_WIRE_FIELD_CHARS)]
+EntryId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused so a typo on either side fails loudly instead of silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------
+# Entry results
+
+
+class EntryStatus(StrEnum):
+    """The server's verdict on one entry, as returned by a batch and by the outcomes feed."""
+
+    ACCEPTED = "accepted"  # first signature of this signer; counts
+    ALREADY_RECEIVED = "already_received"  # same entry_id, same content: a harmless retry
+    CONFLICT = "conflict"  # same entry_id, other content: never overwritten
+    DUPLICATE = "duplicate"  # same signer as an earlier entry (see duplicate_of)
+    POSSIBLE_DUPLICATE = "possible_duplicate"  # needs a person's review (see candidate_of)
+    REJECTED = "rejected"  # invalid; see reason_code
+
+
+# Statuses after which the device may drop the entry from its outbox.
+FINAL_STATUSES = frozenset(EntryStatus)
+
+
+class ReasonCode(IntEnum):
+    """Numbered catalogue of rejection and conflict reasons. Numbers never change meaning.
+
+    1xx: the entry's content; 2xx: the entry's identity or relation to other entries.
+    """
+
+    MISSING_REQUIRED_FIELD = 101
+    INVALID_ZIP = 102
+    ZIP_OUTSIDE_JURISDICTION = 103
+    FIELD_TOO_LONG = 104
+    CONTROL_CHARACTERS = 105
+    IMPLAUSIBLE_NAME = 106
+    INVALID_LINE_NUMBER = 107
+    INVALID_SECTION_SERIAL = 108
+    INVALID_EMAIL = 109
+    INVALID_PHONE = 110
+    IMPLAUSIBLE_STREET = 111
+    INVALID_CAPTURED_AT = 112
+    LINE_ALREADY_USED = 201
+    CONTENT_CONFLICT = 202
+    UNKNOWN_SUPERSEDED_ENTRY = 203
+    SEQUENCE_CONFLICT = 204
+    INVALID_ENTRY_ID = 205
+
+
+# Plain-English text for each reason; the device translates by code, so this is for logs,
+# API readers and the documentation.
+REASON_TEXT: dict[ReasonCode, str] = {
+    ReasonCode.MISSING_REQUIRED_FIELD: "A required field is empty.",
+    ReasonCode.INVALID_ZIP: "The ZIP code is not a 5-digit ZIP or ZIP+4.",
+    ReasonCode.ZIP_OUTSIDE_JURISDICTION: "The ZIP code is outside the campaign's jurisdiction.",
+    ReasonCode.FIELD_TOO_LONG: "A field is longer than a petition line allows.",
+    ReasonCode.CONTROL_CHARACTERS: "A field contains control characters.",
+    ReasonCode.IMPLAUSIBLE_NAME: "A name does not look like a person's name.",
+    ReasonCode.INVALID_LINE_NUMBER: "The line number is not valid for a section.",
+    ReasonCode.INVALID_SECTION_SERIAL: "The section serial number is not valid.",
+    ReasonCode.INVALID_EMAIL: "The email address is not valid.",
+    ReasonCode.INVALID_PHONE: "The phone number is not valid.",
+    ReasonCode.IMPLAUSIBLE_STREET: "The street address does not look like a residence address.",
+    ReasonCode.INVALID_CAPTURED_AT: "The capture time is not valid.",
+    ReasonCode.LINE_ALREADY_USED: "Another entry already uses this section line.",
+    ReasonCode.CONTENT_CONFLICT: "An entry with this id was received with other content.",
+    ReasonCode.UNKNOWN_SUPERSEDED_ENTRY: "The entry it corrects is unknown for this device.",
+    ReasonCode.SEQUENCE_CONFLICT: "Another entry already uses this device sequence number.",
+    ReasonCode.INVALID_ENTRY_ID: "The entry id is not a valid UUID.",
+}
+
+
+class RegistrationMatch(StrEnum):
+    """Voter-file match of an entry (issue: registration check). Unknown until a file is loaded."""
+
+    UNKNOWN = "unknown"
+    REGISTERED_HERE = "registered_here"
+    REGISTERED_ELSEWHERE = "registered_elsewhere"
+    NOT_FOUND = "not_found"
+
+
+# --------------------------------------------------------------------------------------------
+# Entries and batches
+
+
+class EntryWire(_Strict):
+    """One signer line as it travels from device to server. Field names are the API's."""
+
+    entry_id: EntryId
+    device_seq: int = Field(ge=1)
+    section: WireText
+    line: int
+    first_name: WireText = ""
+    middle_name: WireText = ""
+    last_name: WireText = ""
+    suffix: WireText = ""
+    street: WireText = ""
+    unit: WireText = ""
+    city: WireText = ""
+    zip: WireText = ""
+    phone: WireText = ""
+    email: WireText = ""
+    notes: WireText = ""
+    captured_at: datetime
+    supersedes: EntryId | None = None
+
+
+class BatchRequest(_Strict):
+    protocol_version: int
+    batch_id: EntryId
+    entries: list[EntryWire] = Field(max_length=MAX_BATCH_ENTRIES)
+
+
+class EntryResult(_Strict):
+    entry_id: str
+    status: EntryStatus
+    duplicate_of: str | None = None  # for duplicate: the entry that counts
+    candidate_of: str | None = None  # for possible_duplicate: the earlier entry it may repeat
+    reason_code: int | None = None  # for rejected and conflict: a ReasonCode
+    reason: str | None = None  # REASON_TEXT of reason_code; never personal data
+    field: str | None = None  # for rejected: the offending field's wire name, if one
+
+
+class BatchResponse(_Strict):
+    batch_id: str
+    results: list[EntryResult]
+    server_time: datetime
+
+
+# --------------------------------------------------------------------------------------------
+# Feeds the device pulls
+
+
+class Outcome(_Strict):
+    """A change in an entry's standing after it was first answered (e.g. a review decision)."""
+
+    entry_id: str
+    status: EntryStatus
+    duplicate_of: str | None = None
+    candidate_of: str | None = None
+    reason_code: int | None = None
+    registration: RegistrationMatch = RegistrationMatch.UNKNOWN
+
+
+class OutcomesResponse(_Strict):
+    cursor: int  # pass back as ?since= to get only later changes
+    outcomes: list[Outcome]
+    more: bool = False  # true when a page limit cut the list; ask again with the new cursor
+
+
+class DedupIndexResponse(_Strict):
+    """Blind matching keys of the campaign's signers (hex strings), never plaintext."""
+
+    version: int  # pass back as ?since=
+    keys: list[str]
+    more: bool = False
+    reset: bool = False  # true when the device must drop its index first (index key rotated)
+
+
+# --------------------------------------------------------------------------------------------
+# Devices and people
+
+
+class CampaignSettings(_Strict):
+    campaign_id: str
+    name: str
+    goal: int
+    deadline: str  # ISO date
+    jurisdiction: str  # name of the ZIP list, e.g. "los_angeles_county"
+    jurisdiction_zips: list[str] = []  # empty means: the named list shipped in assets/
+    expected_validity_rate: float = 0.726
+    idle_lock_seconds: int = 120
+    retention_days: int = 7  # acknowledged entries are purged from devices after this
+    stale_after_minutes: int = 60  # team leads see devices unsynced this long highlighted
+    pin_max_failures: int = 0  # 0 = never wipe; else wipe the device store after N wrong PINs
+
+
+class EnrollRequest(_Strict):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    device_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class EnrollResponse(_Strict):
+    device_id: str
+    device_token: str
+    circulator: str
+    campaign: CampaignSettings
+    index_key: str  # base64 of the campaign's matching-index HMAC key
+    index_key_id: int = 1
+    server_public_key: str  # base64 X25519 public key, for sealed offline export bundles
+
+
+class HeartbeatRequest(_Strict):
+    pending_count: int = Field(ge=0)
+    last_device_seq: int = Field(ge=0)
+    app_version: Annotated[str, StringConstraints(max_length=40)]
+
+
+class HeartbeatResponse(_Strict):
+    server_time: datetime
+    revoked: bool = False
+
+
+class LoginRequest(_Strict):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class LoginResponse(_Strict):
+    token: str
+    role: str
+    expires_at: datetime
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the body of every 4xx/5xx response."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    code: str | None = None  # machine-readable, e.g. "batch_id_conflict"
