@@ -1,0 +1,489 @@
+"""The device side of sync: push the outbox, pull outcomes and the dedup index, heartbeat.
+
+``SyncClient(store).sync_once()`` runs one full round:
+
+1. Push: ``store.next_batch()`` forms (or returns again, unchanged) a batch of at most 500
+   entries / 1 MB with a batch id fixed at forming. It is POSTed with ``Idempotency-Key:
+   <batch_id>`` and the device token. Network errors, timeouts, 5xx and 429 are retried with
+   exponential backoff and full jitter (honouring Retry-After), at most ``max_attempts`` times
+   per request; the same bytes with the same batch id go out each time, so the server answers a
+   replay instead of storing twice. Only a server answer takes an entry out of the outbox:
+   ``store.apply_batch_results`` applies one batch's results in one local transaction.
+2. Pull outcome changes (``GET /v1/outcomes?since=cursor``, all pages).
+3. Pull dedup-index deltas (``GET /v1/dedup-index?since=version``, all pages).
+4. Heartbeat (pending count, last device seq, app version).
+
+A refused *entry* (rejected / conflict) is a final per-entry status and never blocks the rest.
+A refused *batch* (400/409/413/422...) is a bug or protocol mismatch: the round stops pushing,
+still pulls, and ends with state ``error`` and a clear message -- it never loops. 401 stops
+syncing until the device is enrolled again (state ``needs_reenroll``).
+
+Nothing here logs or raises with entry content: only ids, counts, status and problem codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import requests
+from pydantic import ValidationError
+
+from sync.backoff import Backoff, parse_retry_after
+from sync.errors import (
+    AuthRevoked,
+    NotEnrolled,
+    Offline,
+    ProtocolError,
+    RateLimited,
+    ServerUnavailable,
+    SyncError,
+)
+from sync.protocol import (
+    IDEMPOTENCY_HEADER,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_ENTRIES,
+    BatchResponse,
+    DedupIndexResponse,
+    EntryStatus,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    OutcomesResponse,
+    Problem,
+)
+
+log = logging.getLogger("canvass.sync")
+
+# Endpoint paths (sync.server). One place, so a rename is a one-line change.
+PATH_BATCHES = "/v1/batches"
+PATH_OUTCOMES = "/v1/outcomes"
+PATH_DEDUP_INDEX = "/v1/dedup-index"
+PATH_HEARTBEAT = "/v1/devices/heartbeat"
+PATH_HEALTH = "/healthz"
+
+# Store setting set on 401 and cleared by a new enrollment.
+SETTING_NEEDS_REENROLL = "needs_reenroll"
+
+# Test hook: CANVASS_TEST_CRASH_AT="<point>[:<n>]" SIGKILLs this process at the n-th time (default
+# 1st) the point is reached. Points: before_send, after_send, after_apply, after_outcomes.
+CRASH_ENV = "CANVASS_TEST_CRASH_AT"
+_crash_counts: Counter[str] = Counter()
+
+MAX_FEED_PAGES = 10_000  # a server that says "more" forever cannot keep a device busy forever
+
+
+def _app_version() -> str:
+    try:
+        from canvass import __version__
+    except Exception:  # pragma: no cover - canvass package absent on a server-only install
+        return "unknown"
+    return str(__version__)[:40]
+
+
+def _crash_point(name: str) -> None:
+    spec = os.environ.get(CRASH_ENV)
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return
+    _crash_counts[name] += 1
+    if _crash_counts[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class SyncState(StrEnum):
+    IDLE = "idle"
+    SYNCING = "syncing"
+    OFFLINE = "offline"
+    ERROR = "error"
+    NEEDS_REENROLL = "needs_reenroll"
+
+
+def _signatures(n: int) -> str:
+    return "1 signature" if n == 1 else f"{n} signatures"
+
+
+def _waiting(n: int) -> str:
+    return f"{_signatures(n)} waiting" if n else "nothing waiting"
+
+
+class SyncStatus:
+    """What the UI shows about sync. Plain class; ``subscribe(callback)`` is called with this
+    object after every change (from the syncing thread) and returns an unsubscribe function."""
+
+    def __init__(self) -> None:
+        self.state: SyncState = SyncState.IDLE
+        self.pending: int = 0
+        self.last_success: datetime | None = None
+        self.last_error: str | None = None
+        self.progress: tuple[int, int] | None = None  # (sent, total) while a queue drains
+        self._subscribers: list[Callable[[SyncStatus], None]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, callback: Callable[[SyncStatus], None]) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def update(self, **changes: Any) -> None:
+        for name, value in changes.items():
+            if not hasattr(self, name) or name.startswith("_"):
+                raise AttributeError(name)
+            setattr(self, name, value)
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(self)
+            except Exception:  # a broken view must not break sync
+                log.exception("sync status subscriber failed")
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "state": str(self.state),
+            "pending": self.pending,
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "last_error": self.last_error,
+            "progress": list(self.progress) if self.progress else None,
+        }
+
+    def __repr__(self) -> str:
+        return f"SyncStatus({self.snapshot()})"
+
+
+@dataclass
+class SyncReport:
+    """The result of one ``sync_once``. ``ok`` only when every step succeeded and nothing that
+    could be sent is still waiting."""
+
+    ok: bool = False
+    state: SyncState = SyncState.IDLE
+    batches_sent: int = 0
+    entries_sent: int = 0
+    results: Counter[str] = field(default_factory=Counter)  # EntryStatus value -> count
+    outcomes_applied: int = 0
+    index_keys_applied: int = 0
+    pending: int = 0
+    attempts: int = 0  # HTTP requests made, retries included
+    error: str | None = None  # plain words for the circulator (== status.last_error)
+    error_kind: str | None = None  # exception class name, for logs and tests
+    error_detail: str | None = None  # status / problem code; never personal data
+
+
+class SyncClient:
+    """One device's sync client. Server URL, token and CA come from the store."""
+
+    def __init__(self, store: Any, *, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep, max_attempts: int = 5,
+                 backoff: Backoff | None = None, timeout: tuple[float, float] = (5.0, 30.0),
+                 max_entries: int = MAX_BATCH_ENTRIES, max_bytes: int = MAX_BATCH_BYTES,
+                 status: SyncStatus | None = None, app_version: str | None = None) -> None:
+        self.store = store
+        self.session = session or requests.Session()
+        self.sleep = sleep
+        self.max_attempts = max(1, max_attempts)
+        self.backoff = backoff or Backoff()
+        self.timeout = timeout
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.status = status or SyncStatus()
+        self.app_version = (app_version or _app_version())[:40]
+        self._run_lock = threading.Lock()
+
+    # ---------------------------------------------------------------- configuration from store
+
+    def _server_url(self) -> str:
+        url = self.store.get_setting("server_url")
+        if not url:
+            raise NotEnrolled("device not enrolled: no server URL")
+        return str(url).rstrip("/")
+
+    def _token(self) -> str:
+        token = self.store.get_secret("device_token")
+        if not token:
+            raise NotEnrolled("device not enrolled: no device token")
+        return token
+
+    def _verify(self) -> bool | str:
+        ca = self.store.get_setting("ca_bundle")
+        return str(ca) if ca else True
+
+    # ---------------------------------------------------------------- HTTP with retries
+
+    def _request_once(self, method: str, path: str, *, token: str | None, body: bytes | None = None,
+                      params: dict[str, Any] | None = None,
+                      headers: dict[str, str] | None = None) -> requests.Response:
+        url = self._server_url() + path
+        all_headers = {"Accept": "application/json"}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        try:
+            response = self.session.request(method, url, data=body, params=params, headers=all_headers,
+                                            timeout=self.timeout, verify=self._verify())
+        except requests.exceptions.SSLError as exc:
+            # A wrong certificate is not a flaky network: say so, do not retry forever.
+            raise ProtocolError("TLS certificate not trusted") from exc
+        except requests.exceptions.RequestException as exc:
+            raise Offline(f"no answer from server ({type(exc).__name__})") from exc
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        problem_code = _problem_code(response)
+        if status == 401:
+            raise AuthRevoked("device token refused (401)")
+        if status == 429:
+            raise RateLimited("rate limited (429)",
+                              retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        if status >= 500 or status == 408:
+            raise ServerUnavailable(f"server error ({status})", status=status,
+                                    retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        raise ProtocolError(f"request refused ({status}{', ' + problem_code if problem_code else ''})",
+                            status=status, code=problem_code)
+
+    def _request(self, method: str, path: str, report: SyncReport, *, parse: type,
+                 token: str | None, body: bytes | None = None, params: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None, on_response: Callable[[], None] | None = None):
+        """One logical request: retried on retryable errors, parsed with a protocol model."""
+        last: SyncError | None = None
+        for attempt in range(self.max_attempts):
+            if attempt:
+                retry_after = getattr(last, "retry_after", None)
+                self.backoff.sleep(attempt - 1, retry_after, sleep=self.sleep)
+            report.attempts += 1
+            try:
+                response = self._request_once(method, path, token=token, body=body, params=params,
+                                              headers=headers)
+                if on_response is not None:
+                    on_response()
+                try:
+                    payload = response.json()
+                except ValueError as exc:
+                    # A 2xx with unreadable JSON is a broken answer (proxy, cut stream): retry.
+                    raise Offline("incomplete answer from server") from exc
+                try:
+                    return parse.model_validate(payload)
+                except ValidationError as exc:
+                    raise ProtocolError(f"unexpected answer shape from {path}") from exc
+            except SyncError as exc:
+                if not exc.retryable:
+                    raise
+                last = exc
+                log.info("sync request %s %s failed (%s), attempt %d/%d", method, path,
+                         type(exc).__name__, attempt + 1, self.max_attempts)
+        assert last is not None
+        raise last
+
+    # ---------------------------------------------------------------- public API
+
+    def check_reachable(self) -> bool:
+        """A cheap reachability check (GET /healthz, one attempt, short timeout)."""
+        try:
+            url = self._server_url() + PATH_HEALTH
+            response = self.session.get(url, timeout=(min(self.timeout[0], 3.0), 5.0),
+                                        verify=self._verify())
+        except (requests.exceptions.RequestException, SyncError):
+            return False
+        return response.status_code < 500
+
+    def pending(self) -> int:
+        return int(self.store.pending_count())
+
+    def sync_once(self, progress: Callable[[int, int], None] | None = None) -> SyncReport:
+        """One full sync round. Never raises for network or server trouble: the outcome is in
+        the returned report and in ``self.status``."""
+        with self._run_lock:
+            return self._sync_once(progress)
+
+    def _sync_once(self, progress: Callable[[int, int], None] | None) -> SyncReport:
+        report = SyncReport()
+        try:
+            if self.store.get_setting(SETTING_NEEDS_REENROLL):
+                raise AuthRevoked("device must be enrolled again")
+            token = self._token()
+            self._server_url()
+        except SyncError as exc:
+            return self._finish(report, exc)
+        except Exception as exc:
+            if type(exc).__name__ in {"StoreLocked", "WrongPin", "PinDelay"}:
+                return self._finish(report, exc)
+            raise
+
+        total = self.pending()
+        self.status.update(state=SyncState.SYNCING, pending=total, progress=(0, total))
+        failure: BaseException | None = None
+        try:
+            self._push(token, report, total, progress)
+        except SyncError as exc:
+            failure = exc
+        if not isinstance(failure, (AuthRevoked, Offline, ServerUnavailable, RateLimited)):
+            # Pulls and heartbeat still run after a refused batch, so a lead sees the device.
+            try:
+                self._pull_outcomes(token, report)
+                _crash_point("after_outcomes")
+                self._pull_index(token, report)
+                self._heartbeat(token, report)
+            except SyncError as exc:
+                failure = failure or exc
+        return self._finish(report, failure)
+
+    # ---------------------------------------------------------------- steps
+
+    def _push(self, token: str, report: SyncReport, total: int,
+              progress: Callable[[int, int], None] | None) -> None:
+        sent = 0
+        answered: set[str] = set()
+        while True:
+            batch = self.store.next_batch(max_entries=self.max_entries, max_bytes=self.max_bytes)
+            if batch is None:
+                break
+            if batch.batch_id in answered:
+                raise ProtocolError("the outbox returned an answered batch again")
+            request = batch.to_request()
+            body = request.model_dump_json().encode("utf-8")
+            _crash_point("before_send")
+            response: BatchResponse = self._request(
+                "POST", PATH_BATCHES, report, parse=BatchResponse, token=token, body=body,
+                headers={IDEMPOTENCY_HEADER: batch.batch_id},
+                on_response=lambda: _crash_point("after_send"))
+            if response.batch_id != batch.batch_id:
+                raise ProtocolError("server answered another batch id")
+            sent_ids = {e.entry_id for e in request.entries}
+            results = [r for r in response.results if r.entry_id in sent_ids]
+            self.store.apply_batch_results(batch.batch_id, results)
+            _crash_point("after_apply")
+            answered.add(batch.batch_id)
+            report.batches_sent += 1
+            report.entries_sent += len(request.entries)
+            report.results.update(str(r.status) for r in results)
+            sent += len(request.entries)
+            pending = self.pending()
+            total = max(total, sent + pending)
+            self.status.update(pending=pending, progress=(sent, total))
+            if progress is not None:
+                progress(sent, total)
+            rejected = sum(1 for r in results if r.status in (EntryStatus.REJECTED, EntryStatus.CONFLICT))
+            log.info("batch %s answered: %d entries, %d rejected or conflicting, %d pending",
+                     batch.batch_id, len(results), rejected, pending)
+
+    def _pull_outcomes(self, token: str, report: SyncReport) -> None:
+        for _ in range(MAX_FEED_PAGES):
+            cursor = int(self.store.outcomes_cursor() or 0)
+            page: OutcomesResponse = self._request("GET", PATH_OUTCOMES, report, parse=OutcomesResponse,
+                                                   token=token, params={"since": cursor})
+            self.store.apply_outcomes(page.outcomes, page.cursor)
+            report.outcomes_applied += len(page.outcomes)
+            if not page.more or page.cursor == cursor:
+                return
+
+    def _pull_index(self, token: str, report: SyncReport) -> None:
+        for _ in range(MAX_FEED_PAGES):
+            version = int(self.store.index_version() or 0)
+            page: DedupIndexResponse = self._request("GET", PATH_DEDUP_INDEX, report,
+                                                     parse=DedupIndexResponse, token=token,
+                                                     params={"since": version})
+            self.store.apply_index_delta(page.keys, page.version, reset=page.reset)
+            report.index_keys_applied += len(page.keys)
+            if not page.more or (page.version == version and not page.reset):
+                return
+
+    def _heartbeat(self, token: str, report: SyncReport) -> None:
+        body = HeartbeatRequest(pending_count=self.pending(),
+                                last_device_seq=int(self.store.last_device_seq() or 0),
+                                app_version=self.app_version).model_dump_json().encode()
+        answer: HeartbeatResponse = self._request("POST", PATH_HEARTBEAT, report, parse=HeartbeatResponse,
+                                                  token=token, body=body)
+        if answer.revoked:
+            raise AuthRevoked("server reports this device revoked")
+
+    # ---------------------------------------------------------------- outcome
+
+    def _finish(self, report: SyncReport, failure: BaseException | None) -> SyncReport:
+        try:
+            pending = self.pending()
+        except Exception:
+            pending = self.status.pending
+        report.pending = pending
+        if failure is None:
+            report.ok = True
+            report.state = SyncState.IDLE
+            self.status.update(state=SyncState.IDLE, pending=pending, progress=None,
+                               last_success=datetime.now(UTC), last_error=None)
+            return report
+        state, message = _describe(failure, pending)
+        if isinstance(failure, AuthRevoked):
+            try:
+                self.store.set_setting(SETTING_NEEDS_REENROLL, True)
+            except Exception:
+                log.warning("could not record needs_reenroll in the store")
+        report.state = state
+        report.error = message
+        report.error_kind = type(failure).__name__
+        report.error_detail = _safe_detail(failure)
+        log.warning("sync ended: %s (%s), %d pending", state, report.error_detail, pending)
+        self.status.update(state=state, pending=pending, progress=None, last_error=message)
+        return report
+
+
+def _problem_code(response: requests.Response) -> str | None:
+    try:
+        problem = Problem.model_validate(response.json())
+    except Exception:
+        return None
+    code = problem.code
+    if code and len(code) <= 64 and code.replace("_", "").replace("-", "").isalnum():
+        return code
+    return None
+
+
+def _safe_detail(failure: BaseException) -> str:
+    parts = [type(failure).__name__]
+    for attr in ("status", "code", "retry_after"):
+        value = getattr(failure, attr, None)
+        if value is not None:
+            parts.append(f"{attr}={value}")
+    return " ".join(parts)
+
+
+def _describe(failure: BaseException, pending: int) -> tuple[SyncState, str]:
+    waiting = _waiting(pending)
+    if isinstance(failure, Offline):
+        return SyncState.OFFLINE, f"No connection - {waiting}"
+    if isinstance(failure, RateLimited):
+        return SyncState.OFFLINE, f"The server is busy - {waiting}. Will try again shortly."
+    if isinstance(failure, ServerUnavailable):
+        return SyncState.ERROR, f"The server is not answering right now - {waiting}. Will try again."
+    if isinstance(failure, AuthRevoked):
+        return (SyncState.NEEDS_REENROLL,
+                f"This device is no longer enrolled - {waiting}. Ask your team lead for a new code.")
+    if isinstance(failure, NotEnrolled):
+        return SyncState.ERROR, "This device is not enrolled yet. Ask your team lead for a code."
+    if isinstance(failure, ProtocolError):
+        what = f"HTTP {failure.status}" if failure.status else "unreadable answer"
+        if failure.code:
+            what += f", {failure.code}"
+        if str(failure) == "TLS certificate not trusted":
+            what = "certificate not trusted"
+        return (SyncState.ERROR,
+                f"The server refused to sync ({what}) - {waiting}. Update the app or tell your team lead.")
+    if type(failure).__name__ in {"StoreLocked", "WrongPin", "PinDelay"}:
+        return SyncState.IDLE, f"Unlock the app to sync - {waiting}"
+    return SyncState.ERROR, f"Sync failed - {waiting}. Will try again."

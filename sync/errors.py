@@ -1,0 +1,100 @@
+"""Exceptions of the device side of sync (sync.client, sync.enroll, sync.bundle).
+
+Hierarchy::
+
+    SyncError                     base of everything below; ``str()`` is safe to show and log
+    |-- Offline                   no connection: DNS, refused, reset, timeout, cut mid-body
+    |-- ServerUnavailable         the server answered 5xx (or garbage a proxy produced)
+    |-- RateLimited               the server answered 429; ``retry_after`` seconds (or None)
+    |-- AuthRevoked               401: the device token is revoked or unknown; re-enroll
+    |-- ProtocolError             a whole request was refused (400/409/413/422, unknown
+    |                             protocol version, unreadable body): a bug, not a retry case
+    |-- EnrollmentFailed          the enrollment code was refused (wrong, used, expired)
+    |-- NotEnrolled               the store holds no server URL / token yet
+    |-- EntryRejected             one entry was refused (its status and reason code); never
+    |                             raised by SyncClient for a batch -- the rest of the batch
+    |                             goes on -- but available to callers that submit one entry
+    `-- BundleError               a sealed export bundle failed to open (wrong key, altered)
+
+Messages never carry personal data nor response bodies: only status codes, problem codes
+(machine words such as ``batch_id_conflict``) and counts.
+"""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base class. ``retryable`` tells the client whether backing off and trying again can help."""
+
+    retryable = False
+
+
+class Offline(SyncError):
+    """The server could not be reached, or the connection broke before a full answer."""
+
+    retryable = True
+
+
+class ServerUnavailable(SyncError):
+    """The server (or a proxy in front of it) answered 5xx."""
+
+    retryable = True
+
+    def __init__(self, message: str = "server unavailable", *, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class RateLimited(SyncError):
+    """429 Too Many Requests; ``retry_after`` is the server's Retry-After in seconds, if given."""
+
+    retryable = True
+
+    def __init__(self, message: str = "rate limited", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthRevoked(SyncError):
+    """401: the device token is not (or no longer) accepted. Syncing stops until re-enrolled."""
+
+
+class ProtocolError(SyncError):
+    """The server refused a whole request (400/403/404/409/413/422...) or answered something
+    this client cannot read. Retrying the same request cannot help."""
+
+    def __init__(self, message: str = "protocol error", *, status: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class EnrollmentFailed(SyncError):
+    """The server refused the enrollment code (unknown, used up, expired)."""
+
+    def __init__(self, message: str = "enrollment refused", *, status: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class NotEnrolled(SyncError):
+    """The device store has no server URL or device token yet."""
+
+
+class EntryRejected(SyncError):
+    """One entry was answered ``rejected`` or ``conflict``. Carries ids and codes only."""
+
+    def __init__(self, entry_id: str, status: str, reason_code: int | None = None) -> None:
+        super().__init__(f"entry {entry_id} {status} (reason {reason_code})")
+        self.entry_id = entry_id
+        self.status = status
+        self.reason_code = reason_code
+
+
+class BundleError(SyncError):
+    """A sealed export bundle is malformed, altered, or sealed to another key."""
