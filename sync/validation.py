@@ -95,14 +95,15 @@ def _has_control_chars(text: str, *, multiline: bool = False) -> bool:
 
 
 def _is_plausible_name(text: str) -> bool:
-    """Letters of any script (with their accents), spaces, hyphens, apostrophes and periods,
+    """Letters of any script (with their accents), spaces (incl. no-break spaces pasted from
+    other apps), hyphens, apostrophes and periods,
     and at least one letter. Digits and symbols (emoji, @, /) are never part of a legal name."""
     has_letter = False
     for char in text:
         category = unicodedata.category(char)
         if category.startswith("L"):
             has_letter = True
-        elif not (category.startswith("M") or char in _NAME_PUNCT):
+        elif not (category.startswith("M") or category == "Zs" or char in _NAME_PUNCT):
             return False
     return has_letter
 
