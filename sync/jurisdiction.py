@@ -123,3 +123,12 @@ def load_jurisdiction(name: str = DEFAULT_JURISDICTION, *, path: Path | None = N
 def available_jurisdictions() -> list[str]:
     """Names of the jurisdictions shipped in assets/jurisdictions/."""
     return sorted(p.stem for p in ASSETS_DIR.glob("*.csv"))
+
+
+def jurisdiction_for(name: str, zips: Iterable[str] = ()) -> Jurisdiction:
+    """The jurisdiction of a campaign's settings (``CampaignSettings.jurisdiction`` and
+    ``.jurisdiction_zips``): its own ZIP list when given, else the shipped list of that name."""
+    zips = list(zips)
+    if zips:
+        return jurisdiction_from_zips(name, zips)
+    return load_jurisdiction(name)

@@ -136,3 +136,15 @@ def test_jurisdiction_from_zips():
     with pytest.raises(ValueError) as info:
         jurisdiction_from_zips("x", ["90802", "9O8O3"])
     assert "9O8O3" not in str(info.value)
+
+
+def test_jurisdiction_for_campaign_settings():
+    from sync.jurisdiction import jurisdiction_for
+    from sync.protocol import CampaignSettings
+
+    shipped = CampaignSettings(campaign_id="c", name="Measure A", goal=1000, deadline="2024-06-01",
+                               jurisdiction="los_angeles_county")
+    assert jurisdiction_for(shipped.jurisdiction, shipped.jurisdiction_zips) is LA
+    own = shipped.model_copy(update={"jurisdiction": "pasadena", "jurisdiction_zips": ["91101"]})
+    pasadena = jurisdiction_for(own.jurisdiction, own.jurisdiction_zips)
+    assert pasadena.contains("91101") and not pasadena.contains("90012")

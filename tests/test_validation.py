@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync.domain import REQUIRED_FIELDS, SignerEntry
 from sync.jurisdiction import jurisdiction_from_zips, load_jurisdiction
@@ -268,3 +270,29 @@ def test_outside_message_shows_zip_and_jurisdiction():
 def test_unknown_language_falls_back_to_english():
     error = validate_entry(entry(first_name=""))[0]
     assert message(error, "fr") == message(error, "en")
+
+
+# --------------------------------------------------------------------------------------------
+# Properties: any text at all is answered with errors, never an exception, and never echoed.
+
+_MARKER = "Qzx7"  # a value we can look for in reprs
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(sorted(FIELD_LIMITS)), text=st.text(max_size=600))
+def test_any_text_validates_without_raising_or_leaking(name, text):
+    value = _MARKER + text
+    errors = validate_entry(entry(**{name: value}), jurisdiction=LA)
+    assert all(isinstance(e.code, ReasonCode) for e in errors)
+    assert {e.field for e in errors} <= {name}  # other fields of BASE stay valid
+    assert _MARKER not in repr(errors)
+    for error in errors:
+        for lang in ("en", "es"):
+            assert message(error, lang)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(alphabet=st.characters(categories=["Cc"]), min_size=1, max_size=5))
+def test_control_characters_never_pass_in_a_name(text):
+    errors = validate_entry(entry(last_name="Hernandez" + text))
+    assert [(e.field, e.code) for e in errors] == [("last_name", R.CONTROL_CHARACTERS)]
