@@ -72,6 +72,8 @@ PATH_HEALTH = "/healthz"
 
 # Store setting set on 401 and cleared by a new enrollment.
 SETTING_NEEDS_REENROLL = "needs_reenroll"
+# Store setting keeping the last SyncStatus (state, last_success, last_error) across restarts.
+SETTING_SYNC_STATUS = "sync_status"
 
 # Test hook: CANVASS_TEST_CRASH_AT="<point>[:<n>]" SIGKILLs this process at the n-th time (default
 # 1st) the point is reached. Points: before_send, after_send, after_apply, after_outcomes.
@@ -163,6 +165,25 @@ class SyncStatus:
             "progress": list(self.progress) if self.progress else None,
         }
 
+    def restore(self, saved: dict[str, Any] | None) -> None:
+        """Take back a saved snapshot (no notification: nobody subscribed yet)."""
+        if not isinstance(saved, dict):
+            return
+        try:
+            self.state = SyncState(saved.get("state") or SyncState.IDLE)
+        except ValueError:
+            self.state = SyncState.IDLE
+        if self.state == SyncState.SYNCING:  # a round cut short by a crash or kill
+            self.state = SyncState.IDLE
+        last = saved.get("last_success")
+        try:
+            self.last_success = datetime.fromisoformat(last) if last else None
+        except (TypeError, ValueError):
+            self.last_success = None
+        self.last_error = saved.get("last_error") if isinstance(saved.get("last_error"), str) else None
+        if isinstance(saved.get("pending"), int):
+            self.pending = saved["pending"]
+
     def __repr__(self) -> str:
         return f"SyncStatus({self.snapshot()})"
 
@@ -202,7 +223,13 @@ class SyncClient:
         self.timeout = timeout
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self.status = status or SyncStatus()
+        if status is None:
+            status = SyncStatus()
+            try:
+                status.restore(store.get_setting(SETTING_SYNC_STATUS))
+            except Exception:
+                log.info("no saved sync status could be read")
+        self.status = status
         self.app_version = (app_version or _app_version())[:40]
         self._run_lock = threading.Lock()
 
@@ -427,6 +454,7 @@ class SyncClient:
             report.state = SyncState.IDLE
             self.status.update(state=SyncState.IDLE, pending=pending, progress=None,
                                last_success=datetime.now(UTC), last_error=None)
+            self._save_status()
             return report
         state, message = _describe(failure, pending)
         if isinstance(failure, AuthRevoked):
@@ -440,7 +468,16 @@ class SyncClient:
         report.error_detail = _safe_detail(failure)
         log.warning("sync ended: %s (%s), %d pending", state, report.error_detail, pending)
         self.status.update(state=state, pending=pending, progress=None, last_error=message)
+        self._save_status()
         return report
+
+    def _save_status(self) -> None:
+        snapshot = self.status.snapshot()
+        snapshot.pop("progress", None)
+        try:
+            self.store.set_setting(SETTING_SYNC_STATUS, snapshot)
+        except Exception:
+            log.info("sync status not saved (store unavailable)")
 
 
 def _problem_code(response: requests.Response) -> str | None:
