@@ -22,7 +22,7 @@ from datetime import datetime
 from sync.domain import REQUIRED_FIELDS, SignerEntry
 from sync.ids import is_uuid
 from sync.jurisdiction import Jurisdiction, parse_zip5
-from sync.protocol import REASON_TEXT, ReasonCode
+from sync.protocol import REASON_TEXT, EntryWire, ReasonCode
 
 # Longest accepted value per field, in characters. A petition line has little room: these are
 # generous for real names and addresses yet far below protocol.MAX_WIRE_FIELD_CHARS.
@@ -236,6 +236,23 @@ def validate_entry(entry: SignerEntry, *, jurisdiction: Jurisdiction | None = No
     if error is not None:
         errors.append(error)
     errors.extend(_id_errors(entry))
+    return errors
+
+
+def validate_wire(wire: EntryWire, *, jurisdiction: Jurisdiction | None = None) -> list[FieldError]:
+    """``validate_entry`` for an entry as received by the server.
+
+    ``SignerEntry.from_wire`` takes a naive time as UTC, which would hide a device sending
+    times without an offset; so the wire's own ``captured_at`` is checked before conversion.
+    """
+    errors = validate_entry(SignerEntry.from_wire(wire), jurisdiction=jurisdiction)
+    wire_time_error = _captured_at_error(wire.captured_at)
+    if wire_time_error is not None:
+        errors = [e for e in errors if e.field != "captured_at"]
+        # Keep form order: captured_at comes after the text fields, before the ids.
+        position = next((i for i, e in enumerate(errors) if e.field in ("entry_id", "supersedes")),
+                        len(errors))
+        errors.insert(position, wire_time_error)
     return errors
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sync.domain import REQUIRED_FIELDS, SignerEntry
 from sync.jurisdiction import jurisdiction_from_zips, load_jurisdiction
 from sync.messages import FIELD_LABELS, MESSAGES, message
-from sync.protocol import REASON_TEXT, ReasonCode
+from sync.protocol import REASON_TEXT, EntryWire, ReasonCode
 from sync.validation import (
     FIELD_LIMITS,
     MAX_LINE_NUMBER,
@@ -23,6 +23,7 @@ from sync.validation import (
     validate_entry,
     validate_line,
     validate_section_serial,
+    validate_wire,
 )
 
 R = ReasonCode
@@ -296,3 +297,17 @@ def test_any_text_validates_without_raising_or_leaking(name, text):
 def test_control_characters_never_pass_in_a_name(text):
     errors = validate_entry(entry(last_name="Hernandez" + text))
     assert [(e.field, e.code) for e in errors] == [("last_name", R.CONTROL_CHARACTERS)]
+
+
+def test_validate_wire_catches_naive_time_hidden_by_from_wire():
+    wire = entry(device_seq=1).to_wire()
+    assert validate_wire(wire, jurisdiction=LA) == []
+    # What pydantic yields for a time sent without an offset, e.g. "2024-03-02T18:15:00".
+    naive = EntryWire.model_validate({**wire.model_dump(), "captured_at": "2024-03-02T18:15:00"})
+    assert naive.captured_at.tzinfo is None
+    errors = validate_wire(naive.model_copy(update={"entry_id": "bad"}), jurisdiction=LA)
+    assert [(e.field, e.code) for e in errors] == [
+        ("captured_at", R.INVALID_CAPTURED_AT), ("entry_id", R.INVALID_ENTRY_ID)]
+    bad_zip = wire.model_copy(update={"zip": "92101"})
+    assert [(e.field, e.code) for e in validate_wire(bad_zip, jurisdiction=LA)] == [
+        ("zip", R.ZIP_OUTSIDE_JURISDICTION)]
