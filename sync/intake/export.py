@@ -1,0 +1,105 @@
+"""The filing export: per-section line counts, totals and the duplicate lines, as CSV.
+
+Signer data may be used only to qualify the petition (Elections Code 18650). The filing export
+therefore holds section serials, line numbers, statuses and counts -- never a name, address,
+phone or email -- and there is deliberately no "contact list" export at all. Who may export and
+the audit entry are the API's job (sync.server.intake_api).
+
+Also here: the retention rule that decides when a campaign's signer data must be purged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sync.intake.reconcile import FilingReadiness
+
+SUMMARY_COLUMNS = ("section", "status", "circulator", "paper_lines", "entry_lines",
+                   "counted_lines", "duplicate_lines", "pending_review", "missing_lines",
+                   "extra_lines", "declaration_complete", "blockers")
+DUPLICATE_COLUMNS = ("section", "line", "status", "duplicate_of_section", "duplicate_of_line",
+                     "entry_id", "duplicate_of")
+
+# Columns an export may never carry (checked by export_columns_are_safe and the tests).
+FORBIDDEN_EXPORT_COLUMNS = frozenset({"first_name", "middle_name", "last_name", "street", "unit",
+                                      "city", "zip", "phone", "email", "notes", "name",
+                                      "address"})
+
+
+@dataclass(frozen=True)
+class DuplicateLine:
+    section: str
+    line: int
+    status: str  # duplicate or possible_duplicate
+    entry_id: str
+    duplicate_of: str = ""
+    duplicate_of_section: str = ""
+    duplicate_of_line: int | None = None
+
+
+def _writer(buffer: io.StringIO):
+    return csv.writer(buffer, lineterminator="\r\n")
+
+
+def summary_csv(readiness: FilingReadiness) -> str:
+    """One row per section plus a TOTAL row."""
+    buffer = io.StringIO()
+    writer = _writer(buffer)
+    writer.writerow(SUMMARY_COLUMNS)
+    totals = dict.fromkeys(("paper", "entry", "counted", "dup", "review", "missing", "extra"), 0)
+    for r in readiness.sections:
+        writer.writerow([r.serial, r.status.value, r.circulator, r.paper_lines, r.entry_lines,
+                         r.counted_lines, len(r.duplicate_lines), len(r.pending_review),
+                         len(r.missing_lines), len(r.extra_lines),
+                         "yes" if r.check_ins and not r.declaration_missing else "no",
+                         " ".join(r.blockers)])
+        totals["paper"] += r.paper_lines
+        totals["entry"] += r.entry_lines
+        totals["counted"] += r.counted_lines
+        totals["dup"] += len(r.duplicate_lines)
+        totals["review"] += len(r.pending_review)
+        totals["missing"] += len(r.missing_lines)
+        totals["extra"] += len(r.extra_lines)
+    writer.writerow(["TOTAL", "ready_to_file" if readiness.ready else "blocked", "",
+                     totals["paper"], totals["entry"], totals["counted"], totals["dup"],
+                     totals["review"], totals["missing"], totals["extra"], "",
+                     str(len(readiness.blockers))])
+    return buffer.getvalue()
+
+
+def duplicates_csv(lines: Iterable[DuplicateLine]) -> str:
+    buffer = io.StringIO()
+    writer = _writer(buffer)
+    writer.writerow(DUPLICATE_COLUMNS)
+    for d in sorted(lines, key=lambda d: (d.section, d.line)):
+        writer.writerow([d.section, d.line, d.status, d.duplicate_of_section,
+                         "" if d.duplicate_of_line is None else d.duplicate_of_line,
+                         d.entry_id, d.duplicate_of])
+    return buffer.getvalue()
+
+
+def filing_csv(readiness: FilingReadiness, duplicates: Iterable[DuplicateLine]) -> str:
+    """Both tables in one file, separated by a blank line: what the office prints to file."""
+    return summary_csv(readiness) + "\r\n" + duplicates_csv(duplicates)
+
+
+def export_columns_are_safe(columns: Iterable[str]) -> bool:
+    return not (set(columns) & FORBIDDEN_EXPORT_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
+# Retention
+
+
+def purge_after(filed_on: date | None, deadline: date, retention_days: int) -> date:
+    """The day from which signer data must be purged: ``retention_days`` after filing (or after
+    the deadline when the campaign never filed)."""
+    return (filed_on or deadline) + timedelta(days=max(retention_days, 0))
+
+
+def purge_due(now: datetime, filed_on: date | None, deadline: date, retention_days: int) -> bool:
+    return now.date() >= purge_after(filed_on, deadline, retention_days)

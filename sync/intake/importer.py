@@ -1,0 +1,436 @@
+"""Importing signer lines from another source (CSV or XLSX) without losing any row.
+
+Steps, each usable on its own:
+
+1. ``open_table(path)`` reads the header row and streams the data rows as lists of strings
+   (CSV in UTF-8 or Windows-1252 with any common delimiter; XLSX through openpyxl read-only).
+2. ``guess_mapping(headers)`` proposes which column feeds which entry field; a staff member
+   corrects it (or picks a ``PRESETS`` entry) before importing. ``check_mapping`` names what is
+   still missing.
+3. ``RowConverter.convert(row_number, cells)`` turns one row into a ``SignerEntry`` with a
+   *stable* entry id (UUIDv5 of campaign, section, line and the row's normalized content: not of
+   the file), or into a ``RowRejection`` with its reasons. Importing the same rows again (even
+   from another file, another column order) yields the same ids, so the server's idempotency
+   answers ``already_received`` and nothing is counted twice.
+4. ``RejectionWriter`` collects rejected rows (the original cells plus row number, reason code,
+   field and reason) into a CSV staff can download, fix and import again.
+
+Pure logic: no database, no HTTP. Nothing here logs or raises with a cell's value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from sync.domain import SignerEntry
+from sync.jurisdiction import Jurisdiction
+from sync.protocol import REASON_TEXT, ReasonCode
+from sync.validation import FieldError, validate_entry
+
+# Namespace of import row ids (a fixed random UUID; never change it, or re-imports duplicate).
+IMPORT_NAMESPACE = uuid.UUID("5f0d8a51-2b7c-4c55-9a3e-6f1c0e4b9d27")
+
+TARGET_FIELDS: tuple[str, ...] = (
+    "section", "line", "first_name", "middle_name", "last_name", "suffix",
+    "street", "unit", "city", "zip", "phone", "email", "notes", "captured_at",
+)
+REQUIRED_TARGETS: tuple[str, ...] = ("section", "line", "first_name", "last_name", "street",
+                                     "city", "zip")
+# Fields that make up a row's identity (its content), in a fixed order.
+CONTENT_FIELDS: tuple[str, ...] = (
+    "first_name", "middle_name", "last_name", "suffix", "street", "unit", "city", "zip",
+    "phone", "email", "notes",
+)
+
+# Header spellings seen in the wild -> target field. Compared after _norm_header.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "section": ("section", "section serial", "serial", "section no", "section number",
+                "petition section", "booklet", "section id", "seccion"),
+    "line": ("line", "line no", "line number", "line #", "ln", "row on page", "linea"),
+    "first_name": ("first name", "first", "given name", "fname", "firstname", "nombre"),
+    "middle_name": ("middle name", "middle", "middle initial", "mi", "middlename"),
+    "last_name": ("last name", "last", "surname", "family name", "lname", "lastname",
+                  "apellido"),
+    "suffix": ("suffix", "name suffix", "sfx"),
+    "street": ("street", "street address", "address", "residence address", "address 1",
+               "address1", "addr", "residence", "direccion"),
+    "unit": ("unit", "apt", "apartment", "apt unit", "address 2", "address2", "suite"),
+    "city": ("city", "town", "residence city", "ciudad"),
+    "zip": ("zip", "zip code", "zipcode", "postal code", "zip5", "postcode"),
+    "phone": ("phone", "phone number", "telephone", "tel", "mobile", "cell", "telefono"),
+    "email": ("email", "e mail", "email address", "correo"),
+    "notes": ("notes", "note", "comments", "comment"),
+    "captured_at": ("captured at", "date", "date signed", "signed on", "timestamp",
+                    "signature date", "fecha"),
+}
+
+# Named mappings for sources the campaign uses often: target -> header as written.
+PRESETS: dict[str, dict[str, str]] = {
+    # Canvass's own CSV layout (wire field names as headers).
+    "canvass": {name: name for name in TARGET_FIELDS},
+    # A typical volunteer spreadsheet.
+    "volunteer_sheet": {
+        "section": "Section #", "line": "Line #", "first_name": "First Name",
+        "middle_name": "Middle", "last_name": "Last Name", "street": "Residence Address",
+        "unit": "Apt", "city": "City", "zip": "ZIP", "phone": "Phone", "email": "Email",
+        "captured_at": "Date Signed",
+    },
+}
+
+
+def _norm_header(text: str) -> str:
+    text = re.sub(r"[_\-./:#]+", " ", str(text).strip().casefold())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def guess_mapping(headers: Sequence[str]) -> dict[str, int]:
+    """target field -> column index, for the columns whose header is recognised.
+
+    Each column feeds at most one field, and each field takes the first column that matches.
+    """
+    normalized = [_norm_header(h) for h in headers]
+    mapping: dict[str, int] = {}
+    used: set[int] = set()
+    for target in TARGET_FIELDS:
+        names = {_norm_header(n) for n in _SYNONYMS.get(target, ())} | {_norm_header(target)}
+        for index, header in enumerate(normalized):
+            if index not in used and header in names:
+                mapping[target] = index
+                used.add(index)
+                break
+    return mapping
+
+
+def preset_mapping(preset: str, headers: Sequence[str]) -> dict[str, int]:
+    """A named preset resolved against ``headers`` (case and spacing ignored)."""
+    spec = PRESETS[preset]
+    normalized = {_norm_header(h): i for i, h in reversed(list(enumerate(headers)))}
+    return {target: normalized[_norm_header(header)] for target, header in spec.items()
+            if _norm_header(header) in normalized}
+
+
+def mapping_from_names(mapping: Mapping[str, str], headers: Sequence[str]) -> dict[str, int]:
+    """target -> header name (as a staff member picked it) to target -> column index."""
+    index = {h: i for i, h in reversed(list(enumerate(headers)))}
+    out: dict[str, int] = {}
+    for target, header in mapping.items():
+        if target not in TARGET_FIELDS:
+            raise ValueError(f"unknown field in mapping: {target}")
+        if header in (None, ""):
+            continue
+        if header not in index:
+            raise ValueError("a mapped column is not in the file")
+        out[target] = index[header]
+    return out
+
+
+def check_mapping(mapping: Mapping[str, int]) -> list[str]:
+    """Required fields the mapping leaves out (empty = ready to import)."""
+    return [target for target in REQUIRED_TARGETS if target not in mapping]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: Iterator[list[str]]  # data rows, cells as text
+    total_rows: int | None  # data rows, when known up front (for progress)
+    kind: str  # "csv" or "xlsx"
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")  # every byte decodes; a wrong letter beats a lost row
+
+
+def _csv_table(raw: bytes) -> Table:
+    text = _decode(raw)
+    sample = text[:16384]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    headers = next(reader, [])
+    # Count records (not physical lines: a quoted cell may hold a newline) for progress.
+    total = sum(1 for _ in csv.reader(io.StringIO(text, newline=""), dialect)) - (1 if headers else 0)
+
+    return Table(headers=[h.strip() for h in headers], rows=iter(reader), total_rows=max(total, 0),
+                 kind="csv")
+
+
+def _xlsx_table(source: Path | bytes) -> Table:
+    from openpyxl import load_workbook
+
+    handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    workbook = load_workbook(handle, read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    iterator = sheet.iter_rows(values_only=True)
+    first = next(iterator, None)
+    headers = [_cell_text(v).strip() for v in (first or ())]
+    total = (sheet.max_row - 1) if sheet.max_row else None
+
+    def rows() -> Iterator[list[str]]:
+        try:
+            for values in iterator:
+                yield [_cell_text(v) for v in values]
+        finally:
+            workbook.close()
+
+    return Table(headers=headers, rows=rows(), total_rows=total, kind="xlsx")
+
+
+def sniff_kind(name: str, head: bytes) -> str:
+    if head[:4] == b"PK\x03\x04" or name.lower().endswith((".xlsx", ".xlsm")):
+        return "xlsx"
+    return "csv"
+
+
+def open_table(source: Path | str | bytes, *, name: str = "") -> Table:
+    """A CSV or XLSX file (path or bytes) as headers plus streamed rows."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        name = name or path.name
+        with path.open("rb") as fh:
+            head = fh.read(4)
+        if sniff_kind(name, head) == "xlsx":
+            return _xlsx_table(path)
+        return _csv_table(path.read_bytes())
+    if sniff_kind(name, source[:4]) == "xlsx":
+        return _xlsx_table(source)
+    return _csv_table(source)
+
+
+# --------------------------------------------------------------------------------------------
+# Rows to entries
+
+
+@dataclass(frozen=True)
+class RowRejection:
+    row_number: int  # 1-based data row number (the header is row 0)
+    cells: list[str]
+    reasons: list[tuple[int, str, str]]  # (reason code, field, reason text)
+
+    @property
+    def first(self) -> tuple[int, str, str]:
+        return self.reasons[0]
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[ \t]+", " ", text.strip())
+
+
+def _parse_line(text: str) -> int | None:
+    text = text.strip()
+    if re.fullmatch(r"\d{1,6}(?:\.0+)?", text):
+        return int(float(text))
+    return None
+
+
+_DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d", "%m-%d-%Y")
+
+
+def parse_captured_at(text: str) -> datetime | None:
+    """ISO datetimes (naive = UTC) and common US dates (taken at noon UTC)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            day = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        return datetime.combine(day, time(12, 0), tzinfo=UTC)
+    return None
+
+
+def stable_entry_id(campaign_id: str, section: str, line: int, content: Mapping[str, str]) -> str:
+    """UUIDv5 of the row's meaning, not of its file: same campaign, section, line and content
+    (case and spacing ignored) -> same id."""
+    parts = [campaign_id, section.strip().upper(), str(line)]
+    parts += [_clean(content.get(name, "")).casefold() for name in CONTENT_FIELDS]
+    return str(uuid.uuid5(IMPORT_NAMESPACE, "\x1f".join(parts)))
+
+
+def _reason(error: FieldError) -> tuple[int, str, str]:
+    return int(error.code), error.field, REASON_TEXT[error.code]
+
+
+class RowConverter:
+    """Turns mapped rows into office entries (or rejections). Stateless apart from settings."""
+
+    def __init__(self, mapping: Mapping[str, int], *, campaign_id: str,
+                 default_captured_at: datetime, jurisdiction: Jurisdiction | None = None,
+                 device_id: str = "") -> None:
+        missing = check_mapping(mapping)
+        if missing:
+            raise ValueError("the column mapping leaves out: " + ", ".join(missing))
+        self.mapping = dict(mapping)
+        self.campaign_id = campaign_id
+        self.default_captured_at = default_captured_at
+        self.jurisdiction = jurisdiction
+        self.device_id = device_id
+
+    def _cell(self, cells: Sequence[str], target: str) -> str:
+        index = self.mapping.get(target)
+        if index is None or index >= len(cells):
+            return ""
+        return cells[index] or ""
+
+    def convert(self, row_number: int, cells: Sequence[str]) -> SignerEntry | RowRejection:
+        content = {name: _clean(self._cell(cells, name)) for name in CONTENT_FIELDS}
+        section = self._cell(cells, "section").strip().upper()
+        line_text = self._cell(cells, "line")
+        line = _parse_line(line_text)
+        reasons: list[tuple[int, str, str]] = []
+        captured_text = self._cell(cells, "captured_at")
+        captured_at = parse_captured_at(captured_text) if captured_text.strip() else \
+            self.default_captured_at
+        if line is None:
+            reasons.append((int(ReasonCode.INVALID_LINE_NUMBER), "line",
+                            REASON_TEXT[ReasonCode.INVALID_LINE_NUMBER]))
+        if captured_at is None:
+            reasons.append((int(ReasonCode.INVALID_CAPTURED_AT), "captured_at",
+                            REASON_TEXT[ReasonCode.INVALID_CAPTURED_AT]))
+        entry = SignerEntry(
+            section=section, line=line if line is not None else 1,
+            entry_id=stable_entry_id(self.campaign_id, section, line or 0, content),
+            device_id=self.device_id,
+            captured_at=captured_at or self.default_captured_at, **content)
+        errors = [e for e in validate_entry(entry, jurisdiction=self.jurisdiction)
+                  if not (e.field == "line" and line is None)
+                  and not (e.field == "captured_at" and captured_at is None)]
+        reasons.extend(_reason(e) for e in errors)
+        if reasons:
+            order = {name: i for i, name in enumerate(TARGET_FIELDS)}
+            reasons.sort(key=lambda r: order.get(r[1], len(order)))
+            return RowRejection(row_number, list(cells), reasons)
+        return entry
+
+
+def is_blank(cells: Sequence[str]) -> bool:
+    return all(not (c or "").strip() for c in cells)
+
+
+# --------------------------------------------------------------------------------------------
+# Rejection file
+
+
+REJECTION_COLUMNS = ("row", "reason_code", "field", "reason")
+
+
+class RejectionWriter:
+    """The downloadable file of rejected rows: the original columns first (so it can be fixed
+    and imported again with the same mapping), then row number, reason code, field and reason.
+    """
+
+    def __init__(self, headers: Sequence[str]) -> None:
+        self.headers = list(headers)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+        self._writer.writerow(self.headers + [f"_{c}" for c in REJECTION_COLUMNS])
+        self.count = 0
+
+    def add(self, row_number: int, cells: Sequence[str], reason_code: int, field_name: str,
+            reason: str, more: int = 0) -> None:
+        padded = list(cells) + [""] * (len(self.headers) - len(cells))
+        if more:
+            reason = f"{reason} (+{more} more)"
+        self._writer.writerow(padded[: max(len(self.headers), len(cells))]
+                              + [row_number, reason_code, field_name, reason])
+        self.count += 1
+
+    def add_rejection(self, rejection: RowRejection) -> None:
+        code, field_name, reason = rejection.first
+        self.add(rejection.row_number, rejection.cells, code, field_name, reason,
+                 more=len(rejection.reasons) - 1)
+
+    def getvalue(self) -> str:
+        return self._buffer.getvalue()
+
+
+@dataclass
+class ImportCounts:
+    """Where every data row went. ``total == sum of the rest``: nothing is lost."""
+
+    total: int = 0
+    blank: int = 0
+    invalid: int = 0  # rejected here, before the server (see the rejection file)
+    accepted: int = 0
+    already_received: int = 0
+    duplicate: int = 0
+    possible_duplicate: int = 0
+    rejected: int = 0  # rejected by the server (line already used...), also in the file
+    conflict: int = 0  # also in the file
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def add_status(self, status: str) -> None:
+        if status in ("accepted", "already_received", "duplicate", "possible_duplicate",
+                      "rejected", "conflict"):
+            setattr(self, status, getattr(self, status) + 1)
+        else:
+            self.extra[status] = self.extra.get(status, 0) + 1
+
+    @property
+    def accounted(self) -> int:
+        return (self.blank + self.invalid + self.accepted + self.already_received + self.duplicate
+                + self.possible_duplicate + self.rejected + self.conflict + sum(self.extra.values()))
+
+    def as_dict(self) -> dict[str, int]:
+        out = {name: getattr(self, name) for name in (
+            "total", "blank", "invalid", "accepted", "already_received", "duplicate",
+            "possible_duplicate", "rejected", "conflict")}
+        out.update(self.extra)
+        return out
+
+
+def preview(table: Table, mapping: Mapping[str, int], converter: RowConverter,
+            limit: int = 20) -> list[dict]:
+    """The first ``limit`` rows as the import would see them: mapped values and errors.
+
+    Consumes the first rows of ``table.rows``: open the table again to import.
+    """
+    out: list[dict] = []
+    for number, cells in enumerate(table.rows, start=1):
+        if len(out) >= limit:
+            break
+        mapped = {target: (cells[i] if i < len(cells) else "") for target, i in mapping.items()}
+        result = converter.convert(number, cells)
+        errors = [] if isinstance(result, SignerEntry) else [
+            {"reason_code": c, "field": f, "reason": r} for c, f, r in result.reasons]
+        out.append({"row": number, "values": mapped, "errors": errors,
+                    "blank": is_blank(cells)})
+    return out
