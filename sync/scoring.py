@@ -1,0 +1,242 @@
+"""Pure pairwise fuzzy scorer: are two signer entries the same person?
+
+Built for precision of "duplicate" (a wrong "duplicate" silently strikes a valid signature):
+a pair is "duplicate" only when every component agrees strongly and nothing conflicts. Any
+doubt -> "possible_duplicate" (a person reviews it). Clear evidence of two people -> "distinct".
+
+Each component returns a similarity and a *relation* label; the decision is made from the
+labels (rules below), the numeric score is only reported (weighted mean of the components).
+
+Hard "distinct" (two people): first names that are two different known given names
+(Mario/Maria, John/Mary: twins, spouses, siblings), clearly different first or last names,
+different house numbers that are not a one-edit typo (neighbors), different ZIPs that are not
+a one-edit typo, explicit different generational suffixes (Jr vs Sr).
+Caps at "possible_duplicate": ambiguous nickname (Chris), initial only (J.), only part of a
+compound first or last name written (Jose / Jose Angel, Garcia / Garcia Lopez), different
+middle initials, suffix written on one side only, different units, a one-edit house or ZIP
+typo, a missing house/ZIP, a conflicting street, typos in both names at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.fuzz import token_sort_ratio
+
+from sync.nicknames import AMBIGUOUS_NICKNAMES, KNOWN_GIVEN_NAMES
+from sync.normalize import NormalizedRecord, canonical_first_name, normalized_record, phonetic
+from sync.usps import DIRECTIONALS, STREET_SUFFIXES
+
+DUPLICATE = "duplicate"
+POSSIBLE_DUPLICATE = "possible_duplicate"
+DISTINCT = "distinct"
+
+# Below this weighted score a pair with no hard conflict is still called distinct.
+POSSIBLE_THRESHOLD = 0.75
+# A name counts as "typo of the same name" at or above this Jaro-Winkler similarity.
+TYPO_JW = 0.9
+_WEIGHTS = {"first": 0.3, "last": 0.3, "house": 0.15, "street": 0.1, "zip": 0.1, "extra": 0.05}
+
+
+@dataclass(frozen=True)
+class MatchScore:
+    score: float
+    decision: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Part:
+    sim: float
+    relation: str  # see the module docstring; also reported in MatchScore.reasons
+
+
+_STRONG = {"exact", "nickname", "variant", "typo", "phonetic", "middle_in_first"}
+_CAPPED = {"ambiguous_nickname", "initial", "partial", "same_sound_name"}
+
+
+def _skeleton(name: str) -> str:
+    """Spelling-variant skeleton: Christina/Cristina, Ana/Anna, Silvia/Sylvia agree."""
+    s = name.replace("ph", "f").replace("qu", "c").replace("k", "c").replace("y", "i")
+    s = s.replace("v", "b").replace("z", "s").replace("h", "")
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+def _is_known(name: str) -> bool:
+    tokens = name.split()
+    return bool(tokens) and all(t in KNOWN_GIVEN_NAMES for t in tokens)
+
+
+def _ambiguous_related(a: str, b: str) -> bool:
+    ca, cb = canonical_first_name(b), canonical_first_name(a)
+    return cb in AMBIGUOUS_NICKNAMES.get(b, ()) or ca in AMBIGUOUS_NICKNAMES.get(a, ()) or (
+        bool(set(AMBIGUOUS_NICKNAMES.get(a, ())) & set(AMBIGUOUS_NICKNAMES.get(b, ()))))
+
+
+def _compare_first(a: str, b: str, a_middle: str, b_middle: str) -> _Part:
+    """a, b: raw normalized first names (canonicalized here)."""
+    if not a or not b:
+        return _Part(0.0, "missing")
+    ca, cb = canonical_first_name(a), canonical_first_name(b)
+    if ca == cb:
+        return _Part(1.0, "exact" if a == b else "nickname")
+    if _skeleton(ca) == _skeleton(cb):
+        return _Part(0.95, "variant")
+    ta, tb = ca.split(), cb.split()
+    if len(ta) != len(tb):
+        short, long, short_mid = (ta, tb, a_middle) if len(ta) < len(tb) else (tb, ta, b_middle)
+        if long[: len(short)] == short:
+            # "Jose Angel" vs "Jose" + middle "A": the same name written in two boxes.
+            if short_mid and short_mid == long[len(short)][:1]:
+                return _Part(0.97, "middle_in_first")
+            return _Part(0.85, "partial")
+    if _ambiguous_related(a, b):
+        return _Part(0.85, "ambiguous_nickname")
+    if min(len(ca), len(cb)) == 1 and ca[0] == cb[0]:
+        return _Part(0.7, "initial")
+    sim = JaroWinkler.similarity(ca, cb)
+    if _is_known(ca) and _is_known(cb):
+        # Two real, different names. Same sound and same last letter (Francis/Frances,
+        # Luis/Louis) may be one person spelled two ways; otherwise two people.
+        if phonetic(ca) == phonetic(cb) and ca[-1] == cb[-1]:
+            return _Part(0.8, "same_sound_name")
+        return _Part(min(sim, 0.5), "different_name")
+    if sim >= TYPO_JW or (min(len(ca), len(cb)) >= 4 and OSA.distance(ca, cb) <= 1):
+        return _Part(sim, "typo")
+    return _Part(sim, "different")
+
+
+def _compare_last(a: str, b: str) -> _Part:
+    if not a or not b:
+        return _Part(0.0, "missing")
+    if a == b:
+        return _Part(1.0, "exact")
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return _Part(0.98, "exact")  # "De La Cruz" / "Delacruz"
+    ta, tb = set(a.split()), set(b.split())
+    if ta < tb or tb < ta:
+        return _Part(0.85, "partial")  # "Garcia" / "Garcia Lopez"
+    sim = JaroWinkler.similarity(a, b)
+    if phonetic(a) == phonetic(b) and sim >= 0.8:
+        return _Part(max(sim, 0.95), "phonetic")
+    if sim >= TYPO_JW or (min(len(a), len(b)) >= 4 and OSA.distance(a, b) <= 1):
+        return _Part(sim, "typo")
+    return _Part(sim, "different")
+
+
+def _street_core(street: str) -> tuple[str, set[str]]:
+    """Street name without directionals and suffix; plus the suffix tokens."""
+    core, suffixes = [], set()
+    for token in street.split():
+        if token in DIRECTIONALS:
+            continue
+        if token in STREET_SUFFIXES.values() and len(street.split()) > 1:
+            suffixes.add(token)
+            continue
+        core.append(token)
+    return " ".join(core), suffixes
+
+
+def _compare_street(a: str, b: str) -> _Part:
+    if not a or not b:
+        return _Part(0.5, "missing")
+    if a == b:
+        return _Part(1.0, "exact")
+    (core_a, suf_a), (core_b, suf_b) = _street_core(a), _street_core(b)
+    sim = token_sort_ratio(core_a, core_b) / 100
+    if sim >= 0.85:
+        if suf_a and suf_b and not suf_a & suf_b:
+            return _Part(0.7, "suffix_conflict")  # "Main St" vs "Main Ave"
+        return _Part(max(sim, 0.95), "similar")
+    return _Part(sim, "different")
+
+
+def _compare_code(a: str, b: str) -> _Part:
+    """House numbers and ZIPs: equal, missing, one-edit typo or different."""
+    if not a or not b:
+        return _Part(0.5, "missing")
+    if a == b:
+        return _Part(1.0, "exact")
+    if OSA.distance(a, b) <= 1:
+        return _Part(0.6, "typo")
+    return _Part(0.0, "different")
+
+
+def _names(ra: NormalizedRecord, rb: NormalizedRecord, *, swapped: bool) -> tuple[_Part, _Part]:
+    if swapped:
+        return (_compare_first(ra.first, rb.last, ra.middle_initial, rb.middle_initial),
+                _compare_last(ra.last, rb.first))
+    return (_compare_first(ra.first, rb.first, ra.middle_initial, rb.middle_initial),
+            _compare_last(ra.last, rb.last))
+
+
+def score_records(ra: NormalizedRecord, rb: NormalizedRecord) -> MatchScore:
+    """Score two normalized records (see module docstring for the rules)."""
+    reasons: list[str] = []
+    first, last = _names(ra, rb, swapped=False)
+    s_first, s_last = _names(ra, rb, swapped=True)
+    if (first.relation not in _STRONG or last.relation not in _STRONG) and (
+            s_first.relation in _STRONG and s_last.relation in _STRONG):
+        first, last = s_first, s_last
+        reasons.append("swapped_names")
+    house = _compare_code(ra.house_number, rb.house_number)
+    zip_part = _compare_code(ra.zip5, rb.zip5)
+    street = _compare_street(ra.street, rb.street)
+    reasons += [f"first_{first.relation}", f"last_{last.relation}", f"house_{house.relation}",
+                f"street_{street.relation}", f"zip_{zip_part.relation}"]
+
+    distinct, capped = False, False
+    if ra.suffix != rb.suffix:
+        if ra.suffix and rb.suffix:
+            reasons.append("suffix_conflict")
+            distinct = True
+        else:
+            reasons.append("suffix_one_side")
+            capped = True
+    if ra.middle_initial and rb.middle_initial and ra.middle_initial != rb.middle_initial:
+        # A "middle_in_first" match already used the middle initial; otherwise it conflicts.
+        reasons.append("middle_conflict")
+        capped = True
+    if ra.unit != rb.unit:
+        if ra.unit and rb.unit:
+            reasons.append("unit_conflict")
+            capped = True
+        else:
+            reasons.append("unit_one_side")
+    extra = 0.0 if distinct else (0.5 if capped else 1.0)
+
+    if first.relation in {"different_name", "different", "missing"}:
+        distinct = True
+    if last.relation in {"different", "missing"}:
+        distinct = True
+    if house.relation == "different" or zip_part.relation == "different":
+        distinct = True
+    if first.relation in _CAPPED or last.relation in _CAPPED:
+        capped = True
+    if first.relation == "typo" and last.relation in {"typo", "phonetic"}:
+        reasons.append("typos_in_both_names")
+        capped = True
+    if house.relation != "exact" or zip_part.relation != "exact":
+        capped = True
+    if street.relation != "similar" and street.relation != "exact":
+        capped = True
+
+    score = (_WEIGHTS["first"] * first.sim + _WEIGHTS["last"] * last.sim
+             + _WEIGHTS["house"] * house.sim + _WEIGHTS["street"] * street.sim
+             + _WEIGHTS["zip"] * zip_part.sim + _WEIGHTS["extra"] * extra)
+    score = round(score, 4)
+    if distinct:
+        decision = DISTINCT
+    elif capped:
+        decision = POSSIBLE_DUPLICATE if score >= POSSIBLE_THRESHOLD else DISTINCT
+    else:
+        decision = DUPLICATE
+    return MatchScore(score=score, decision=decision, reasons=tuple(reasons))
+
+
+def score_pair(a: Mapping[str, str], b: Mapping[str, str]) -> MatchScore:
+    """Score two entries given by wire field names (first_name, last_name, street, zip...)."""
+    return score_records(normalized_record(a), normalized_record(b))
