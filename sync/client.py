@@ -64,7 +64,7 @@ from sync.protocol import (
 log = logging.getLogger("canvass.sync")
 
 # Endpoint paths (sync.server). One place, so a rename is a one-line change.
-PATH_BATCHES = "/v1/batches"
+PATH_BATCHES = "/v1/entries/batch"
 PATH_OUTCOMES = "/v1/outcomes"
 PATH_DEDUP_INDEX = "/v1/dedup-index"
 PATH_HEARTBEAT = "/v1/devices/heartbeat"

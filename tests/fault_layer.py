@@ -217,4 +217,4 @@ def faulty_session(adapter: FaultAdapter) -> requests.Session:
 
 
 def is_batch_post(request: requests.PreparedRequest) -> bool:
-    return request.method == "POST" and urlsplit(request.url).path.endswith("/v1/batches")
+    return request.method == "POST" and urlsplit(request.url).path.endswith("/v1/entries/batch")
