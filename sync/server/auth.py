@@ -1,0 +1,99 @@
+"""Credentials: device bearer tokens and staff session tokens, as FastAPI dependencies.
+
+Every failure is a bare 401 problem (missing, forged, expired, revoked all look alike to the
+caller). A valid credential of the wrong kind (a device token on a staff endpoint, or the
+reverse) is 403, as is a staff role that may not use the endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from sync.domain import as_utc, utcnow
+from sync.server.models import Device, StaffSession, User
+from sync.server.problems import ProblemError
+from sync.server.services import Services
+from sync.server.tokens import token_hash
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise ProblemError(401, "unauthorized", "A valid bearer token is required.", _UNAUTHORIZED)
+    return token
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    device_id: str
+    campaign_id: str
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    user_id: str
+    username: str
+    role: str
+    campaign_id: str | None
+    team: str
+
+
+def _find_device(svc: Services, hashed: str) -> Device | None:
+    with svc.db.read() as s:
+        return s.scalar(select(Device).where(Device.token_hash == hashed))
+
+
+def _find_staff(svc: Services, hashed: str) -> tuple[StaffSession, User] | None:
+    with svc.db.read() as s:
+        row = s.execute(select(StaffSession, User).join(User, User.id == StaffSession.user_id)
+                        .where(StaffSession.token_hash == hashed)).first()
+        return (row[0], row[1]) if row else None
+
+
+def _staff_valid(found: tuple[StaffSession, User] | None) -> bool:
+    return found is not None and not found[1].disabled and as_utc(found[0].expires_at) > utcnow()
+
+
+def current_device(request: Request, svc: Services = Depends(services)) -> DeviceIdentity:
+    hashed = token_hash(_bearer(request))
+    device = _find_device(svc, hashed)
+    if device is None or device.revoked_at is not None:
+        if device is None and _staff_valid(_find_staff(svc, hashed)):
+            raise ProblemError(403, "wrong_credential", "This endpoint is for enrolled devices.")
+        raise ProblemError(401, "unauthorized", "A valid bearer token is required.", _UNAUTHORIZED)
+    wait = svc.device_buckets.take(device.id)
+    if wait:
+        raise ProblemError(429, "rate_limited", "Too many requests.",
+                           {"Retry-After": str(max(1, int(wait + 0.999)))})
+    return DeviceIdentity(device.id, device.campaign_id)
+
+
+def current_staff(request: Request, svc: Services = Depends(services)) -> StaffIdentity:
+    hashed = token_hash(_bearer(request))
+    found = _find_staff(svc, hashed)
+    if not _staff_valid(found):
+        device = _find_device(svc, hashed) if found is None else None
+        if device is not None and device.revoked_at is None:
+            raise ProblemError(403, "wrong_credential", "This endpoint is for staff accounts.")
+        raise ProblemError(401, "unauthorized", "A valid bearer token is required.", _UNAUTHORIZED)
+    _session, user = found
+    return StaffIdentity(user.id, user.username, user.role, user.campaign_id, user.team)
+
+
+def require_roles(*roles: str):
+    def _check(staff: StaffIdentity = Depends(current_staff)) -> StaffIdentity:
+        if staff.role not in roles:
+            raise ProblemError(403, "forbidden", "Your role may not use this endpoint.")
+        return staff
+    return _check

@@ -1,0 +1,46 @@
+"""ASGI middleware capping every request body (the batch route checks again, itself).
+
+A declared Content-Length over the cap is refused before anything is read. A body without
+one (chunked) is read here, counted as it streams, refused as soon as it passes the cap, and
+otherwise handed to the app from memory -- at most ``limit`` bytes per request."""
+
+from __future__ import annotations
+
+from sync.server.problems import problem_response
+
+
+class BodyLimit:
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                return await problem_response(400, "invalid_content_length", "")(scope, receive, send)
+            if int(declared) > self.limit:
+                return await problem_response(413, "body_too_large", "")(scope, receive, send)
+            return await self.app(scope, receive, send)
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return await self.app(scope, receive, send)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                return await problem_response(413, "body_too_large", "")(scope, receive, send)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        buffered = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay():
+            return buffered.pop() if buffered else await receive()
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,52 @@
+"""Server settings. One frozen object built by the CLI (or tests) and handed to create_app.
+
+With several uvicorn workers the app is built by a factory in each worker process, so the
+settings travel through the environment (``to_env`` / ``from_env``); keys travel as base64 in
+the same environment, never on a command line where ``ps`` would show them.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass, field
+
+from sync.server.keys import ENV_BOX_KEY, ENV_SERVER_KEY, ServerKeys, load_keys
+
+ENV_DB_URL = "CANVASS_DB_URL"
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Token buckets, per process (see ratelimit.py): capacity and refill per second."""
+
+    device_capacity: float = 120.0
+    device_per_second: float = 20.0
+    login_capacity: float = 10.0
+    login_per_second: float = 0.2
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str
+    keys: ServerKeys
+    session_hours: float = 12.0
+    outcomes_page: int = 1000
+    index_page: int = 10_000
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+
+    @classmethod
+    def load(cls, db_url: str, key_file: str | None = None, **kw) -> Settings:
+        return cls(db_url=db_url, keys=load_keys(db_url, key_file), **kw)
+
+    def to_env(self) -> dict[str, str]:
+        return {
+            ENV_DB_URL: self.db_url,
+            ENV_SERVER_KEY: base64.b64encode(self.keys.server_key).decode(),
+            ENV_BOX_KEY: base64.b64encode(self.keys.box_private_key).decode(),
+        }
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        db_url = os.environ[ENV_DB_URL]
+        return cls(db_url=db_url, keys=load_keys(db_url, None, create=False))

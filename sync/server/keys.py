@@ -1,0 +1,123 @@
+"""The server's secrets: a 32-byte master key and an X25519 key pair for sealed export bundles.
+
+Neither ever goes into the database: a dump of the database alone must not open the personal
+fields it holds. Sources, in order: an explicit key file, the environment, and -- for an
+embedded SQLite database only -- a key file created next to the database file (mode 0600), so
+the default set-up needs no manual step.
+
+Key file format: JSON {"server_key": base64(32 bytes), "box_private_key": base64(32 bytes)}.
+CANVASS_SERVER_KEY (base64 32 bytes) and CANVASS_BOX_KEY (base64 32 bytes, optional: derived
+from the server key when absent) are the environment equivalents.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from sync.crypto import KEY_BYTES, new_key
+
+ENV_SERVER_KEY = "CANVASS_SERVER_KEY"
+ENV_BOX_KEY = "CANVASS_BOX_KEY"
+
+
+class ServerKeyError(Exception):
+    """The server key is missing or malformed (the message never contains key material)."""
+
+
+@dataclass(frozen=True)
+class ServerKeys:
+    server_key: bytes
+    box_private_key: bytes
+
+    @property
+    def box_public_key(self) -> bytes:
+        return X25519PrivateKey.from_private_bytes(self.box_private_key).public_key().public_bytes(
+            Encoding.Raw, PublicFormat.Raw)
+
+    @property
+    def box_public_b64(self) -> str:
+        return base64.b64encode(self.box_public_key).decode()
+
+    def subkey(self, label: str) -> bytes:
+        """A purpose-bound key derived from the master key, so one key never serves two jobs."""
+        return hmac.new(self.server_key, label.encode(), hashlib.sha256).digest()
+
+
+def _b64key(text: str, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (ValueError, TypeError):
+        raise ServerKeyError(f"{what} is not valid base64") from None
+    if len(raw) != KEY_BYTES:
+        raise ServerKeyError(f"{what} must be {KEY_BYTES} bytes")
+    return raw
+
+
+def _derived_box_key(server_key: bytes) -> bytes:
+    return hmac.new(server_key, b"canvass/box-key/v1", hashlib.sha256).digest()
+
+
+def read_key_file(path: Path) -> ServerKeys:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise ServerKeyError("key file is unreadable or not JSON") from None
+    server_key = _b64key(data.get("server_key", ""), "server_key")
+    box = data.get("box_private_key")
+    box_key = _b64key(box, "box_private_key") if box else _derived_box_key(server_key)
+    return ServerKeys(server_key, box_key)
+
+
+def write_key_file(path: Path, keys: ServerKeys | None = None) -> ServerKeys:
+    keys = keys or ServerKeys(new_key(), X25519PrivateKey.generate().private_bytes_raw())
+    body = json.dumps({"server_key": base64.b64encode(keys.server_key).decode(),
+                       "box_private_key": base64.b64encode(keys.box_private_key).decode()})
+    # Created with 0600 from the start: no window in which another user could read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(body)
+    return keys
+
+
+def default_key_path(db_url: str) -> Path | None:
+    """For sqlite:///path/x.db -> path/x.db.key; None for other databases and :memory:."""
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix):
+        return None
+    db_path = db_url[len(prefix):].split("?", 1)[0]
+    if not db_path or db_path == ":memory:":
+        return None
+    return Path(db_path).with_name(Path(db_path).name + ".key")
+
+
+def load_keys(db_url: str, key_file: str | os.PathLike | None = None, *,
+              create: bool = True) -> ServerKeys:
+    if key_file:
+        return read_key_file(Path(key_file))
+    env = os.environ.get(ENV_SERVER_KEY)
+    if env:
+        server_key = _b64key(env, ENV_SERVER_KEY)
+        box_env = os.environ.get(ENV_BOX_KEY)
+        box = _b64key(box_env, ENV_BOX_KEY) if box_env else _derived_box_key(server_key)
+        return ServerKeys(server_key, box)
+    path = default_key_path(db_url)
+    if path is None:
+        raise ServerKeyError(f"no server key: pass --key-file or set {ENV_SERVER_KEY}")
+    if path.exists():
+        return read_key_file(path)
+    if not create:
+        raise ServerKeyError("no key file next to the database")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return write_key_file(path)
+    except FileExistsError:  # another process created it first: use theirs
+        return read_key_file(path)

@@ -1,0 +1,218 @@
+"""SQLAlchemy 2.x declarative models of the server database.
+
+Personal fields live only as FieldCipher blobs (``enc_<field>`` columns). Tokens, codes and
+passwords are stored as hashes. Matching and blocking keys are HMACs under the campaign's
+index key, which itself is stored wrapped under the server key (kept outside the database).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sync.domain import PERSONAL_FIELDS
+
+# BIGINT autoincrement on PostgreSQL, INTEGER PRIMARY KEY (rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    goal: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[str] = mapped_column(String(10))
+    jurisdiction: Mapped[str] = mapped_column(String(64))
+    jurisdiction_zips: Mapped[str] = mapped_column(Text, default="")  # JSON list, "" = named list
+    validity_rate: Mapped[float] = mapped_column(Float, default=0.726)
+    settings_json: Mapped[str] = mapped_column(Text, default="{}")  # other CampaignSettings fields
+    index_key_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    index_key_id: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    campaign_id: Mapped[str | None] = mapped_column(ForeignKey("campaigns.id"), nullable=True)
+    team: Mapped[str] = mapped_column(String(100), default="")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class EnrollCode(Base):
+    __tablename__ = "enroll_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    circulator: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    device_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class Device(Base):
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    circulator: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    enrolled_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    pending_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_device_seq: Mapped[int] = mapped_column(Integer, default=0)
+    app_version: Mapped[str] = mapped_column(String(40), default="")
+
+
+class Entry(Base):
+    """One received signer entry (every status but conflict, which is never stored)."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("device_id", "device_seq", name="uq_entries_device_seq"),
+        Index("ix_entries_campaign_line", "campaign_id", "section", "line"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the entry_id
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    device_seq: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[str] = mapped_column(String(64))
+    section: Mapped[str] = mapped_column(String(2000))
+    line: Mapped[int] = mapped_column(Integer)
+    captured_at: Mapped[datetime]
+    supersedes: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    superseded_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    # Current standing (changes with review decisions) ...
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    duplicate_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    candidate_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason_field: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # ... and the first answer, returned unchanged when the same batch is replayed.
+    first_result_json: Mapped[str] = mapped_column(Text)
+
+
+for _name in PERSONAL_FIELDS:
+    # Declared in a loop so the encrypted columns can never drift from domain.PERSONAL_FIELDS.
+    setattr(Entry, f"enc_{_name}", mapped_column(f"enc_{_name}", LargeBinary, nullable=True))
+
+
+class SignerKey(Base):
+    """Matching keys claimed by counted entries. The primary key is the race guard: two
+    concurrent first signatures of one signer cannot both claim the same key."""
+
+    __tablename__ = "signer_keys"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entries.id"), index=True)
+
+
+class BlockKey(Base):
+    """Coarse blocking keys of counted entries: the fuzzy matcher's candidate search."""
+
+    __tablename__ = "block_keys"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entries.id"), primary_key=True, index=True)
+
+
+class Counter(Base):
+    """Monotonic sequences for the device feeds. Taking the next value locks the row until
+    commit, so feed rows become visible in sequence order and a cursor never skips one."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class IndexKey(Base):
+    """The dedup-index feed: matching keys of counted signers, in the order they were claimed."""
+
+    __tablename__ = "dedup_index"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(80))
+
+
+class OutcomeRow(Base):
+    """The outcomes feed: changes of an entry's standing after its first answer."""
+
+    __tablename__ = "outcomes"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entries.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    duplicate_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    candidate_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime]
+
+
+class BatchRecord(Base):
+    """The first response to each batch, returned verbatim when the batch is replayed."""
+
+    __tablename__ = "batches"
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    body_fingerprint: Mapped[str] = mapped_column(String(64))
+    response_json: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    """Who did what to which object, when. Ids and action names only: no personal data."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(120), default="")
+    detail: Mapped[str] = mapped_column(String(200), default="")

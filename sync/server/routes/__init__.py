@@ -1,0 +1,1 @@
+"""HTTP routers, one module per area of the /v1 API."""

@@ -1,0 +1,87 @@
+"""Device enrollment and heartbeat."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+
+from sync.domain import as_utc, utcnow
+from sync.ids import new_uuid7
+from sync.protocol import (
+    CampaignSettings,
+    EnrollRequest,
+    EnrollResponse,
+    HeartbeatRequest,
+    HeartbeatResponse,
+)
+from sync.server.admin import campaign_index_key
+from sync.server.audit import audit
+from sync.server.auth import DeviceIdentity, current_device, services
+from sync.server.models import Campaign, Device, EnrollCode
+from sync.server.problems import ProblemError
+from sync.server.services import Services
+from sync.server.tokens import code_hash, new_token, token_hash
+
+router = APIRouter(prefix="/v1/devices", tags=["devices"])
+
+
+def campaign_settings(campaign: Campaign) -> CampaignSettings:
+    extra = json.loads(campaign.settings_json or "{}")
+    zips = json.loads(campaign.jurisdiction_zips) if campaign.jurisdiction_zips else []
+    return CampaignSettings(campaign_id=campaign.id, name=campaign.name, goal=campaign.goal,
+                            deadline=campaign.deadline, jurisdiction=campaign.jurisdiction,
+                            jurisdiction_zips=zips, expected_validity_rate=campaign.validity_rate,
+                            **extra)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(svc: Services, key: str) -> None:
+    wait = svc.login_buckets.take(key)
+    if wait:
+        raise ProblemError(429, "rate_limited", "Too many attempts; wait and retry.",
+                           {"Retry-After": str(max(1, int(wait + 0.999)))})
+
+
+@router.post("/enroll", response_model=EnrollResponse)
+def enroll(body: EnrollRequest, request: Request, svc: Services = Depends(services)) -> EnrollResponse:
+    rate_limit(svc, f"enroll-ip:{client_ip(request)}")
+    hashed = code_hash(svc.code_key, body.code)
+    token = new_token()
+    device_id = new_uuid7()
+    now = utcnow()
+    with svc.db.write() as s:
+        code = s.scalar(select(EnrollCode).where(EnrollCode.code_hash == hashed).with_for_update())
+        if code is None or code.used_at is not None or as_utc(code.expires_at) <= now:
+            audit(s, "anonymous", "device.enroll_failed")
+            s.commit()
+            raise ProblemError(401, "invalid_enroll_code",
+                               "The enrollment code is unknown, used or expired.")
+        campaign = s.get(Campaign, code.campaign_id)
+        code.used_at, code.device_id = now, device_id
+        s.add(Device(id=device_id, campaign_id=campaign.id, circulator=code.circulator,
+                     name=body.device_name, token_hash=token_hash(token), enrolled_at=now,
+                     pending_count=0, last_device_seq=0, app_version=""))
+        audit(s, f"device:{device_id}", "device.enroll", device_id, campaign.id)
+        settings = campaign_settings(campaign)
+        index_key = campaign_index_key(svc.settings.keys, campaign)
+        key_id, circulator = campaign.index_key_id, code.circulator
+    return EnrollResponse(device_id=device_id, device_token=token, circulator=circulator,
+                          campaign=settings, index_key=base64.b64encode(index_key).decode(),
+                          index_key_id=key_id, server_public_key=svc.settings.keys.box_public_b64)
+
+
+@router.post("/heartbeat", response_model=HeartbeatResponse)
+def heartbeat(body: HeartbeatRequest, device: DeviceIdentity = Depends(current_device),
+              svc: Services = Depends(services)) -> HeartbeatResponse:
+    now = utcnow()
+    with svc.db.write() as s:
+        row = s.get(Device, device.device_id)
+        row.pending_count, row.last_device_seq = body.pending_count, body.last_device_seq
+        row.app_version, row.last_seen_at = body.app_version, now
+    return HeartbeatResponse(server_time=now, revoked=False)

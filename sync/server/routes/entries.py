@@ -1,0 +1,74 @@
+"""POST /v1/entries/batch. The body is read and size-checked by hand (not by a pydantic
+parameter) so the protocol version can be checked before the strict schema, and so a
+too-large body is refused before it is parsed."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from sync.protocol import (
+    IDEMPOTENCY_HEADER,
+    MAX_BATCH_BYTES,
+    SUPPORTED_PROTOCOL_VERSIONS,
+    BatchRequest,
+    BatchResponse,
+)
+from sync.server.auth import DeviceIdentity, current_device, services
+from sync.server.ingest import handle_batch
+from sync.server.problems import ProblemError
+from sync.server.services import Services
+
+router = APIRouter(prefix="/v1/entries", tags=["entries"])
+
+_BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/BatchRequest"}}}}}
+
+
+async def read_limited_body(request: Request, limit: int = MAX_BATCH_BYTES) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ProblemError(400, "invalid_content_length", "Content-Length is not a number.")
+        if int(declared) > limit:
+            raise ProblemError(413, "body_too_large", f"The body exceeds {limit} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:  # a lying or absent Content-Length
+            raise ProblemError(413, "body_too_large", f"The body exceeds {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_batch(raw: bytes) -> BatchRequest:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ProblemError(400, "malformed_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ProblemError(422, "invalid_request", "The body must be a JSON object.")
+    version = data.get("protocol_version")
+    if type(version) is not int or version not in SUPPORTED_PROTOCOL_VERSIONS:
+        raise ProblemError(400, "unsupported_protocol",
+                           f"Supported protocol versions: {sorted(SUPPORTED_PROTOCOL_VERSIONS)}.")
+    try:
+        return BatchRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_input=False)) from None
+
+
+@router.post("/batch", response_model=BatchResponse, openapi_extra=_BODY_DOC)
+async def post_batch(request: Request, device: DeviceIdentity = Depends(current_device),
+                     svc: Services = Depends(services)) -> BatchResponse:
+    raw = await read_limited_body(request)
+    req = parse_batch(raw)
+    if request.headers.get(IDEMPOTENCY_HEADER) != req.batch_id:
+        raise ProblemError(400, "idempotency_key_mismatch",
+                           f"The {IDEMPOTENCY_HEADER} header must equal batch_id.")
+    # The database work is blocking: run it in the thread pool, not on the event loop.
+    return await run_in_threadpool(handle_batch, svc, device, req)

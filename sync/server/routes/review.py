@@ -1,0 +1,63 @@
+"""Staff review of possible duplicates (intake and admin roles)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import select
+
+from sync.protocol import EntryStatus
+from sync.server import review
+from sync.server.auth import StaffIdentity, require_roles, services
+from sync.server.dedup import decrypt_fields
+from sync.server.ingest import campaign_context
+from sync.server.models import Entry
+from sync.server.problems import ProblemError
+from sync.server.schemas import DecisionRequest, DecisionResponse, ReviewItem, ReviewQueue, ReviewRecord
+from sync.server.services import Services
+
+router = APIRouter(prefix="/v1/review", tags=["review"])
+reviewer = require_roles("intake", "admin")
+
+
+def _record(svc: Services, entry: Entry) -> ReviewRecord:
+    return ReviewRecord(entry_id=entry.id, section=entry.section, line=entry.line,
+                        received_at=entry.received_at, fields=decrypt_fields(svc.cipher, entry))
+
+
+def _in_scope(staff: StaffIdentity, entry: Entry | None) -> bool:
+    # Admins without a campaign see every campaign; everyone else only their own.
+    return entry is not None and (staff.campaign_id is None and staff.role == "admin"
+                                  or entry.campaign_id == staff.campaign_id)
+
+
+@router.get("/queue", response_model=ReviewQueue)
+def queue(limit: int = Query(50, ge=1, le=500), staff: StaffIdentity = Depends(reviewer),
+          svc: Services = Depends(services)) -> ReviewQueue:
+    with svc.db.read() as s:
+        stmt = select(Entry).where(Entry.status == EntryStatus.POSSIBLE_DUPLICATE.value,
+                                   Entry.superseded_by.is_(None)).order_by(Entry.received_at).limit(limit)
+        if not (staff.role == "admin" and staff.campaign_id is None):
+            stmt = stmt.where(Entry.campaign_id == staff.campaign_id)
+        items = []
+        for entry in s.scalars(stmt):
+            candidate = s.get(Entry, entry.candidate_of) if entry.candidate_of else None
+            items.append(ReviewItem(entry=_record(svc, entry),
+                                    candidate=_record(svc, candidate) if candidate else None))
+    return ReviewQueue(items=items)
+
+
+@router.post("/{entry_id}/decision", response_model=DecisionResponse)
+def decision(body: DecisionRequest, entry_id: str = Path(max_length=64),
+             staff: StaffIdentity = Depends(reviewer), svc: Services = Depends(services)) -> DecisionResponse:
+    with svc.db.read() as s:
+        entry = s.get(Entry, entry_id)
+    if not _in_scope(staff, entry):
+        raise ProblemError(404, "not_found", "No such entry in your campaign.")
+    ctx = campaign_context(svc, entry.campaign_id)
+    with svc.db.write() as s:
+        entry = s.get(Entry, entry_id, with_for_update=True)
+        if entry.status != EntryStatus.POSSIBLE_DUPLICATE.value or entry.superseded_by:
+            raise ProblemError(409, "not_pending_review", "This entry is not awaiting review.")
+        review.decide(s, svc.cipher, ctx.index_key, entry, body.decision, f"user:{staff.user_id}")
+        result = DecisionResponse(entry_id=entry.id, status=entry.status, duplicate_of=entry.duplicate_of)
+    return result

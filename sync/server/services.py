@@ -1,0 +1,33 @@
+"""The per-process objects every request needs, built once by create_app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sync.crypto import FieldCipher
+from sync.server.config import Settings
+from sync.server.db import Database
+from sync.server.ratelimit import TokenBuckets
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    cipher: FieldCipher
+    code_key: bytes
+    device_buckets: TokenBuckets
+    login_buckets: TokenBuckets
+    index_keys: dict = field(default_factory=dict)  # campaign id -> unwrapped index key (cache)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        keys, limits = settings.keys, settings.rate_limits
+        return cls(
+            settings=settings,
+            db=Database(settings.db_url),
+            cipher=FieldCipher(keys.subkey("canvass/field-cipher/v1")),
+            code_key=keys.subkey("canvass/enroll-code/v1"),
+            device_buckets=TokenBuckets(limits.device_capacity, limits.device_per_second),
+            login_buckets=TokenBuckets(limits.login_capacity, limits.login_per_second),
+        )
