@@ -1,0 +1,213 @@
+"""The circulator app as one plain-Python object: which screen shows and the state of each.
+
+Views call methods here and bind to the observable parts; nothing here imports a view.
+``post(fn)`` runs ``fn`` on the UI loop: the Flet entry sets it to ``page.run_task``-based
+marshalling, tests leave the default (call at once). Sync status arrives on the sync thread and
+is always posted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+
+from canvass.state.capture import CaptureForm
+from canvass.state.enrollment import Enrollment
+from canvass.state.language import Language
+from canvass.state.lines import SectionLines
+from canvass.state.sections import Sections
+from canvass.state.session import Session
+from canvass.state.status import StatusBar
+
+log = logging.getLogger("canvass.app")
+
+UI_PREFS = "ui.json"  # clear, no personal data: only the UI language
+
+
+def _read_prefs(profile_dir: Path) -> dict:
+    try:
+        return json.loads((profile_dir / UI_PREFS).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+@ft.observable
+class CirculatorApp:
+    def __init__(self, profile_dir: Path, *, server_url: str = "", device_name: str = "",
+                 clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 sync_factory: Callable[[Any], Any] | None = None,
+                 enroll_fn: Callable[..., Any] | None = None,
+                 first_sync: Callable[[Any], bool] | None = None,
+                 post: Callable[[Callable[[], None]], None] | None = None) -> None:
+        self._profile_dir = Path(profile_dir)
+        self._profile_dir.mkdir(parents=True, exist_ok=True)
+        self._now = now
+        self._sync_factory = sync_factory if sync_factory is not None else default_sync_factory
+        self._post = post or (lambda fn: fn())
+        self._runner: Any = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._last_sync_state = "idle"
+        self.language = Language(_read_prefs(self._profile_dir).get("language", "en"),
+                                 on_change=self._save_language)
+        self.session = Session(self._profile_dir, clock=clock)
+        self.enrollment = Enrollment(self.session, server_url=server_url, device_name=device_name,
+                                     enroll_fn=enroll_fn, first_sync=first_sync)
+        self.sections: Sections | None = None
+        self.capture: CaptureForm | None = None
+        self.lines: SectionLines | None = None
+        self.status: StatusBar | None = None
+        self.session.on_unlock(self._open_workspace)
+        self.session.on_lock(self._close_workspace)
+
+    def set_post(self, post: Callable[[Callable[[], None]], None]) -> None:
+        self._post = post
+
+    # ------------------------------------------------------------------ language
+    def _save_language(self, lang: str) -> None:
+        try:
+            (self._profile_dir / UI_PREFS).write_text(json.dumps({"language": lang}), "utf-8")
+        except OSError:
+            log.warning("could not save the UI language")
+        store = self.session.store
+        if store is not None and store.is_unlocked:
+            store.set_setting("language", lang)
+
+    @property
+    def lang(self) -> str:
+        return self.language.lang
+
+    # ------------------------------------------------------------------ workspace
+    def _open_workspace(self) -> None:
+        store = self.session.store
+        self.sections = Sections(store)
+        self.capture = CaptureForm.for_store(store, on_saved=self._saved)
+        self.lines = SectionLines(store)
+        self.status = StatusBar(store, now=self._now)
+        self._show_section()
+        if self._runner is None:
+            self._start_sync(store)
+        elif self._runner is not None:
+            self.status.apply_sync(self._runner.status)
+            self.status.refresh(self.current_section)
+            self._runner.sync_now()
+
+    def _close_workspace(self) -> None:
+        # Drop every object holding typed personal data; the store is about to lock.
+        self.capture = None
+        self.lines = None
+        self.sections = None
+        self.status = None
+
+    @property
+    def current_section(self) -> str | None:
+        return self.sections.current if self.sections is not None else None
+
+    def _show_section(self) -> None:
+        section = self.current_section
+        if self.capture is not None:
+            self.capture.start(section)
+        if self.lines is not None:
+            self.lines.show(section)
+        if self.status is not None:
+            self.status.refresh(section)
+
+    def start_section(self, serial: str) -> bool:
+        self.touch()
+        if self.sections is None or not self.sections.start(serial):
+            return False
+        self._show_section()
+        return True
+
+    def select_section(self, serial: str) -> None:
+        self.touch()
+        if self.sections is not None:
+            self.sections.select(serial)
+            self._show_section()
+
+    def leave_section(self) -> None:
+        self.touch()
+        if self.sections is not None:
+            self.sections.leave()
+            self._show_section()
+
+    def close_section(self, *, dates_gathered: str, place_signed: str) -> bool:
+        self.touch()
+        if self.sections is None:
+            return False
+        ok = self.sections.close(dates_gathered=dates_gathered, place_signed=place_signed)
+        if ok:
+            self._show_section()
+        return ok
+
+    def _saved(self, _entry: Any) -> None:
+        if self.sections is not None:
+            self.sections.refresh()
+        if self.lines is not None:
+            self.lines.refresh()
+        if self.status is not None:
+            self.status.refresh(self.current_section)
+        if self._runner is not None:
+            self._runner.sync_now()
+
+    # ------------------------------------------------------------------ activity and lock
+    def touch(self) -> None:
+        self.session.touch()
+
+    def idle_check(self) -> bool:
+        return self.session.check_idle()
+
+    # ------------------------------------------------------------------ sync
+    def _start_sync(self, store: Any) -> None:
+        runner = self._sync_factory(store)
+        if runner is None:
+            return
+        self._runner = runner
+        self._unsubscribe = runner.status.subscribe(self._sync_changed)
+        if self.status is not None:
+            self.status.apply_sync(runner.status)
+        runner.start()
+
+    def _sync_changed(self, status: Any) -> None:
+        # On the sync thread: copy what is needed, then update state on the UI loop.
+        state = str(status.state)
+        self._post(lambda: self._apply_sync(status, state))
+
+    def _apply_sync(self, status: Any, state: str) -> None:
+        bar = self.status
+        if bar is None:
+            return
+        bar.apply_sync(status)
+        if state != "syncing" and self._last_sync_state == "syncing":
+            bar.refresh(self.current_section)
+            if self.lines is not None:
+                self.lines.refresh()
+        self._last_sync_state = state
+
+    def sync_now(self) -> None:
+        self.touch()
+        if self._runner is not None:
+            self._runner.sync_now()
+
+    def shutdown(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._runner is not None:
+            self._runner.stop(timeout=5)
+            self._runner = None
+        if self.session.store is not None:
+            self.session.store.close()
+
+
+def default_sync_factory(store: Any, *, interval: float = 30.0) -> Any:
+    from sync.background import BackgroundSync
+    from sync.client import SyncClient
+
+    return BackgroundSync(SyncClient(store, max_attempts=2), interval=interval)

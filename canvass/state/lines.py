@@ -1,0 +1,72 @@
+"""This section's lines, most recent first, each with its sync outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import flet as ft
+
+from canvass.state.text import Text, txt
+
+
+@dataclass(frozen=True)
+class LineRow:
+    entry_id: str
+    line: int
+    name: str  # first name and last initial: enough for the circulator to find the line
+    outcome: Text
+    status: str  # "pending", an EntryStatus value, or "superseded"
+    can_correct: bool
+
+
+def outcome_text(stored: Any) -> Text:
+    """What the circulator reads about one stored entry's sync outcome."""
+    if stored.superseded_by:
+        return txt("outcome.superseded")
+    status = str(stored.status)
+    if status in ("rejected", "conflict"):
+        code = stored.reason_code
+        reason_key = f"reason.{code}" if code is not None else "reason.unknown"
+        from canvass.i18n import EN
+
+        if reason_key not in EN:
+            reason_key = "reason.unknown"
+        return Text(f"outcome.{status}", {"reason_key": reason_key})
+    key = f"outcome.{status}"
+    from canvass.i18n import EN
+
+    return txt(key if key in EN else "outcome.pending")
+
+
+def short_name(entry: Any) -> str:
+    last = (entry.last_name or "").strip()
+    return f"{(entry.first_name or '').strip()} {last[:1] + '.' if last else ''}".strip()
+
+
+@ft.observable
+class SectionLines:
+    def __init__(self, store: Any, *, limit: int = 200) -> None:
+        self._store = store
+        self._limit = limit
+        self.section: str | None = None
+        self.rows: list[LineRow] = []
+
+    def show(self, section: str | None) -> None:
+        self.section = section
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.section is None:
+            self.rows = []
+            return
+        rows = []
+        for stored in self._store.entries(section=self.section, limit=self._limit):
+            entry = stored.entry
+            rows.append(LineRow(
+                entry_id=entry.entry_id, line=entry.line, name=short_name(entry),
+                outcome=outcome_text(stored),
+                status="superseded" if stored.superseded_by else str(stored.status),
+                can_correct=stored.superseded_by is None,
+            ))
+        self.rows = rows
