@@ -22,13 +22,21 @@ Faults and what the server sees:
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
+import os
 import random
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -218,3 +226,195 @@ def faulty_session(adapter: FaultAdapter) -> requests.Session:
 
 def is_batch_post(request: requests.PreparedRequest) -> bool:
     return request.method == "POST" and urlsplit(request.url).path.endswith("/v1/entries/batch")
+
+
+# ==============================================================================================
+# The server under test: a real sync.server app on 127.0.0.1, in a thread or in a subprocess
+# (so it can be SIGKILLed), on a SQLite file that survives restarts, always on the same port.
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerUnderTest:
+    """A real server on a SQLite file. ``start()`` runs uvicorn in a thread; ``start_process()``
+    runs it as a subprocess that ``kill()`` SIGKILLs. Either restarts on the same port."""
+
+    def __init__(self, workdir: Path, *, port: int | None = None) -> None:
+        from sync.server.admin import create_campaign
+        from sync.server.config import RateLimits, Settings
+        from sync.server.db import Database
+        from sync.server.migrate import upgrade_head
+
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.db_url = f"sqlite:///{self.workdir / 'server.db'}"
+        generous = RateLimits(device_capacity=1e9, device_per_second=1e9,
+                              login_capacity=1e9, login_per_second=1e9)
+        self.settings = Settings.load(self.db_url, rate_limits=generous)
+        upgrade_head(self.db_url)
+        self.db = Database(self.db_url)
+        self.campaign_id = create_campaign(self.db, self.settings.keys, name="Test drive", goal=10_000,
+                                           deadline="2030-12-31")
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._process: subprocess.Popen | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> ServerUnderTest:
+        import uvicorn
+
+        from sync.server.app import create_app
+
+        app = create_app(self.settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="test-uvicorn", daemon=True)
+        self._thread.start()
+        self.wait_ready()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(30)
+            self._server = None
+            self._thread = None
+        if self._process is not None:
+            self.kill()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def start_process(self) -> ServerUnderTest:
+        env = {**os.environ, **self.settings.to_env(), "PYTHONPATH": str(REPO_ROOT)}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "sync.server.app:app_from_env", "--factory",
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+             "--no-access-log", "--lifespan", "off"],
+            env=env, cwd=str(REPO_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.wait_ready()
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the server subprocess (no clean shutdown) and reap it."""
+        if self._process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._process.pid, signal.SIGKILL)
+            self._process.wait(30)
+            if self._process.stderr:
+                self._process.stderr.close()
+            self._process = None
+
+    def wait_ready(self, limit: float = 30.0) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError("server process exited: " + self._process.stderr.read().decode()[-2000:])
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.exceptions.RequestException:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server did not become ready")
+
+    def close(self) -> None:
+        self.stop()
+        self.db.dispose()
+
+    # -- admin and inspection (through the server's own database) -----------------------------
+
+    def enroll_code(self, circulator: str = "Circulator One") -> str:
+        from sync.server.admin import create_enroll_code
+
+        return create_enroll_code(self.db, self.settings.keys, campaign_id=self.campaign_id,
+                                  circulator=circulator).code
+
+    def revoke(self, device_id: str) -> None:
+        from sync.server.admin import revoke_device
+
+        revoke_device(self.db, device_id)
+
+    def entry_rows(self) -> list[tuple[str, str, int, str]]:
+        """(entry_id, device_id, device_seq, status) of every entry the server holds."""
+        from sqlalchemy import select
+
+        from sync.server.models import Entry
+
+        with self.db.read() as s:
+            return [tuple(r) for r in s.execute(
+                select(Entry.id, Entry.device_id, Entry.device_seq, Entry.status))]
+
+    def entry_count(self) -> int:
+        from sqlalchemy import func, select
+
+        from sync.server.models import Entry
+
+        with self.db.read() as s:
+            return s.scalar(select(func.count()).select_from(Entry))
+
+
+# ==============================================================================================
+# Devices for sync tests: a real DeviceStore (cheap KDF) enrolled with a ServerUnderTest.
+
+TEST_PIN = "246813"
+_LETTERS = "bcdfghjklmnprstvwz"
+_VOWELS = "aeiou"
+
+
+def pronounceable(n: int, syllables: int = 4) -> str:
+    """A distinct letters-only name for each n ("Bapeko..."): validation accepts it."""
+    out = []
+    for _ in range(syllables):
+        n, c = divmod(n, len(_LETTERS))
+        n, v = divmod(n, len(_VOWELS))
+        out.append(_LETTERS[c] + _VOWELS[v])
+    return "".join(out).capitalize()
+
+
+def valid_entry(n: int, *, section: str, line: int, **changes):
+    from sync.domain import SignerEntry
+
+    values = dict(section=section, line=line, first_name=pronounceable(n * 7 + 3),
+                  last_name=pronounceable(n * 13 + 5, 5), street=f"{100 + n} {pronounceable(n, 3)} St",
+                  city="Los Angeles", zip="90012")
+    values.update(changes)
+    return SignerEntry(**values)
+
+
+def new_device(workdir: Path, server: ServerUnderTest, *, name: str = "device",
+               session: requests.Session | None = None):
+    """A fresh store at workdir/<name>.db, enrolled with the server, one section open."""
+    from canvass.store import DeviceStore, KdfParams
+    from sync.enroll import enroll
+
+    path = Path(workdir) / f"{name}.db"
+    store = DeviceStore.create(path, TEST_PIN, kdf=KdfParams(memory_kib=64, time_cost=1, parallelism=1))
+    enroll(server.url, server.enroll_code(), name, store, session=session)
+    return store
+
+
+def save_valid(store, count: int, *, start: int = 0, section: str | None = None) -> list:
+    """Save ``count`` valid entries on successive lines of successive sections (at most 900
+    lines per section). Returns the saved entries (device_seq assigned)."""
+    saved = []
+    device = store.get_setting("device_id")[:8]
+    for i in range(count):
+        n = start + i
+        serial = section or f"S{device[-6:]}-{n // 900}"
+        if store.get_section(serial) is None:
+            store.open_section(serial, "Circulator One")
+        seed = int(hashlib.sha256(f"{device}:{n}".encode()).hexdigest()[:10], 16)
+        saved.append(store.save_entry(valid_entry(seed, section=serial, line=store.next_line(serial))))
+    return saved
