@@ -1,0 +1,681 @@
+"""Office intake API (``router``, prefix /v1/intake): paper sections, reconciliation, keyed
+lines, CSV/XLSX imports, the filing export and retention.
+
+Keyed and imported lines are entries of the campaign's "office" pseudo-device and go through
+the very intake function devices use (``sync.server.ingest.handle_batch``): same validation,
+same deduplication, same idempotency. Their entry ids are stable (``importer.stable_entry_id``)
+and an id the server already holds is re-sent with its stored sequence number and capture time,
+so keying or importing the same line again is answered ``already_received``.
+
+Duplicate review lives in sync.server.routes.review (/v1/review/queue, /v1/review/{id}/decision).
+
+Roles: intake and admin do intake work; team leads may read reconciliation; only admins export
+(audited) and purge. No personal data in logs, URLs or problems: serials and line numbers are
+not personal; names and addresses travel only in request and response bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sync.domain import PERSONAL_FIELDS, SignerEntry, as_utc, utcnow
+from sync.ids import new_uuid7
+from sync.intake import export as export_logic
+from sync.intake.importer import (
+    PRESETS,
+    TARGET_FIELDS,
+    ImportCounts,
+    RejectionWriter,
+    RowConverter,
+    check_mapping,
+    guess_mapping,
+    is_blank,
+    mapping_from_names,
+    open_table,
+    preset_mapping,
+    preview,
+    stable_entry_id,
+)
+from sync.intake.reconcile import (
+    DECLARATION_PARTS,
+    CheckIn,
+    EntryLine,
+    SectionIssue,
+    parse_line_list,
+    reconcile_campaign,
+    reconcile_section,
+)
+from sync.protocol import MAX_BATCH_ENTRIES, PROTOCOL_VERSION, BatchRequest, EntryResult, EntryStatus
+from sync.server import dedup
+from sync.server.audit import audit
+from sync.server.auth import DeviceIdentity, StaffIdentity, require_roles, services
+from sync.server.ingest import campaign_context, handle_batch
+from sync.server.intake_models import ImportJob, IntakeSettings, PaperSection, SectionCheckIn
+from sync.server.models import BlockKey, Campaign, Device, Entry, SignerKey
+from sync.server.problems import ProblemError
+from sync.server.services import Services
+from sync.validation import validate_section_serial
+
+log = logging.getLogger("canvass.server.intake")
+
+router = APIRouter(prefix="/v1/intake", tags=["intake"])
+intake_staff = require_roles("intake", "admin")
+readers = require_roles("intake", "admin", "team_lead")
+admin_only = require_roles("admin")
+
+OFFICE_NAMESPACE = uuid.UUID("0c9b6a3e-7d1f-4e2a-8b5c-3a9d1e6f4b20")
+IMPORT_BATCH = MAX_BATCH_ENTRIES
+MAX_IMPORT_BYTES = 200_000_000
+
+
+def actor(staff: StaffIdentity) -> str:
+    return f"user:{staff.user_id}"
+
+
+def campaign_for(staff: StaffIdentity, campaign_id: str | None) -> str:
+    """The campaign a request acts on: the staff member's own, or (admins only) the one named."""
+    if staff.campaign_id is not None:
+        if campaign_id not in (None, "", staff.campaign_id):
+            raise ProblemError(403, "forbidden", "That campaign is not yours.")
+        return staff.campaign_id
+    if not campaign_id:
+        raise ProblemError(400, "campaign_required", "Name the campaign with ?campaign_id=.")
+    return campaign_id
+
+
+# --------------------------------------------------------------------------------------------
+# The office pseudo-device and submission through the batch intake
+
+
+def office_device_id(campaign_id: str) -> str:
+    return str(uuid.uuid5(OFFICE_NAMESPACE, campaign_id))
+
+
+def office_device(svc: Services, campaign_id: str) -> DeviceIdentity:
+    """The campaign's office device (created on first use; its token is unknowable)."""
+    device_id = office_device_id(campaign_id)
+    with svc.db.read() as s:
+        if s.get(Campaign, campaign_id) is None:
+            raise ProblemError(404, "not_found", "No such campaign.")
+        exists = s.get(Device, device_id) is not None
+    if not exists:
+        try:
+            with svc.db.write() as s:
+                s.add(Device(id=device_id, campaign_id=campaign_id, circulator="Office",
+                             name="Office intake", enrolled_at=utcnow(), pending_count=0,
+                             token_hash=hashlib.sha256(os.urandom(32)).hexdigest(),
+                             last_device_seq=0, app_version=""))
+        except IntegrityError:
+            pass  # created concurrently
+    return DeviceIdentity(device_id, campaign_id)
+
+
+def submit_entries(svc: Services, device: DeviceIdentity,
+                   entries: Sequence[SignerEntry]) -> list[EntryResult]:
+    """Send office entries through ``handle_batch`` in batches; results in input order.
+
+    Ids the server already holds are re-sent with their stored sequence number and capture
+    time, so an unchanged line is ``already_received`` (its content fingerprint matches).
+    Repeats of one id within the input share one wire entry.
+    """
+    results: list[EntryResult] = []
+    for start in range(0, len(entries), IMPORT_BATCH):
+        chunk = entries[start:start + IMPORT_BATCH]
+        ids = list(dict.fromkeys(e.entry_id for e in chunk))
+        with svc.db.read() as s:
+            known = {row.id: (row.device_seq, row.captured_at) for row in s.execute(
+                select(Entry.id, Entry.device_seq, Entry.captured_at).where(
+                    Entry.id.in_(ids), Entry.device_id == device.device_id))}
+        fresh = [i for i in ids if i not in known]
+        seqs: dict[str, int] = {}
+        if fresh:
+            with svc.db.write() as s:
+                last = dedup.next_counter(s, f"office-seq:{device.campaign_id}", len(fresh))
+            seqs = {entry_id: last - len(fresh) + 1 + n for n, entry_id in enumerate(fresh)}
+        wires = {}
+        for entry in chunk:
+            if entry.entry_id in wires:
+                continue
+            if entry.entry_id in known:
+                seq, captured = known[entry.entry_id]
+                entry = entry.with_changes(device_seq=seq, captured_at=as_utc(captured))
+            else:
+                entry = entry.with_changes(device_seq=seqs[entry.entry_id],
+                                           captured_at=as_utc(entry.captured_at))
+            wires[entry.entry_id] = entry.to_wire()
+        response = handle_batch(svc, device, BatchRequest(
+            protocol_version=PROTOCOL_VERSION, batch_id=new_uuid7(), entries=list(wires.values())))
+        by_id: dict[str, EntryResult] = {}
+        for result in response.results:
+            by_id.setdefault(result.entry_id, result)
+        seen: set[str] = set()
+        for entry in chunk:
+            result = by_id[entry.entry_id]
+            if entry.entry_id in seen:  # the same row twice in one input: the second is a repeat
+                result = EntryResult(entry_id=entry.entry_id, status=EntryStatus.ALREADY_RECEIVED)
+            seen.add(entry.entry_id)
+            results.append(result)
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# Loading what reconciliation needs (ids, lines and statuses only)
+
+
+def _entry_lines(s, campaign_id: str, serial: str | None = None) -> list[EntryLine]:
+    stmt = select(Entry.id, Entry.section, Entry.line, Entry.status, Entry.superseded_by).where(
+        Entry.campaign_id == campaign_id)
+    if serial is not None:
+        stmt = stmt.where(Entry.section == serial)
+    return [EntryLine(r.id, r.section, r.line, r.status, r.superseded_by is not None)
+            for r in s.execute(stmt)]
+
+
+def _check_ins(s, campaign_id: str, serial: str | None = None) -> list[CheckIn]:
+    stmt = select(SectionCheckIn).where(SectionCheckIn.campaign_id == campaign_id)
+    if serial is not None:
+        stmt = stmt.where(SectionCheckIn.serial == serial)
+    out = []
+    for row in s.scalars(stmt.order_by(SectionCheckIn.id)):
+        skipped = frozenset(int(x) for x in row.skipped_lines.split(",") if x)
+        parts = frozenset(p for p in row.declaration.split(",") if p)
+        out.append(CheckIn(row.serial, row.returned_by, as_utc(row.returned_at), row.signed_lines,
+                           skipped, parts, row.received_by))
+    return out
+
+
+def _issues(s, campaign_id: str, serial: str | None = None) -> list[SectionIssue]:
+    stmt = select(PaperSection).where(PaperSection.campaign_id == campaign_id)
+    if serial is not None:
+        stmt = stmt.where(PaperSection.serial == serial)
+    return [SectionIssue(p.serial, p.circulator, p.handed_out_at is not None) for p in s.scalars(stmt)]
+
+
+def _serial(serial: str) -> str:
+    serial = serial.strip().upper()
+    if validate_section_serial(serial) is not None:
+        raise ProblemError(422, "invalid_serial", "The section serial is not valid.")
+    return serial
+
+
+# --------------------------------------------------------------------------------------------
+# Sections: issue, check-in, reconciliation
+
+
+class IssueRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    serials: list[str] = Field(min_length=1, max_length=5000)
+    circulator: str = Field("", max_length=100)
+    handed_out: bool = False
+
+
+class CheckInRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    returned_by: str = Field(min_length=1, max_length=100)
+    returned_at: datetime | None = None
+    signed_lines: int = Field(ge=0, le=999)
+    skipped_lines: str = Field("", max_length=2000)  # "3, 7-9"
+    declaration: list[str] = Field(default_factory=list, max_length=len(DECLARATION_PARTS))
+
+
+@router.post("/sections/issue")
+def issue_sections(body: IssueRequest, campaign_id: str | None = Query(None),
+                   staff: StaffIdentity = Depends(intake_staff),
+                   svc: Services = Depends(services)) -> dict:
+    cid = campaign_for(staff, campaign_id)
+    serials = [_serial(s) for s in body.serials]
+    now = utcnow()
+    with svc.db.write() as s:
+        for serial in dict.fromkeys(serials):
+            row = s.get(PaperSection, (cid, serial))
+            if row is None:
+                row = PaperSection(campaign_id=cid, serial=serial, circulator=body.circulator,
+                                   issued_at=now)
+                s.add(row)
+            elif body.circulator:
+                row.circulator = body.circulator
+            if body.handed_out and row.handed_out_at is None:
+                row.handed_out_at = now
+        audit(s, actor(staff), "sections.issue", cid, f"{len(serials)} sections")
+    return {"issued": len(set(serials))}
+
+
+@router.post("/sections/{serial}/checkin", status_code=201)
+def check_in(body: CheckInRequest, serial: str = Path(max_length=20),
+             campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(intake_staff),
+             svc: Services = Depends(services)) -> dict:
+    cid = campaign_for(staff, campaign_id)
+    serial = _serial(serial)
+    unknown = set(body.declaration) - set(DECLARATION_PARTS)
+    if unknown:
+        raise ProblemError(422, "invalid_declaration", "Unknown declaration part.")
+    try:
+        skipped = parse_line_list(body.skipped_lines)
+    except ValueError:
+        raise ProblemError(422, "invalid_skipped_lines", "Skipped lines: use numbers and ranges.") \
+            from None
+    returned_at = as_utc(body.returned_at) if body.returned_at else utcnow()
+    with svc.db.write() as s:
+        if s.get(Campaign, cid) is None:
+            raise ProblemError(404, "not_found", "No such campaign.")
+        s.add(SectionCheckIn(campaign_id=cid, serial=serial, returned_by=body.returned_by,
+                             returned_at=returned_at, signed_lines=body.signed_lines,
+                             skipped_lines=",".join(str(n) for n in sorted(skipped)),
+                             declaration=",".join(p for p in DECLARATION_PARTS
+                                                  if p in body.declaration),
+                             received_by=staff.username, recorded_at=utcnow()))
+        audit(s, actor(staff), "section.checkin", serial, f"{body.signed_lines} lines")
+    return section_report(svc, cid, serial)
+
+
+def section_report(svc: Services, campaign_id: str, serial: str) -> dict:
+    with svc.db.read() as s:
+        checks = _check_ins(s, campaign_id, serial)
+        report = reconcile_section(serial, _entry_lines(s, campaign_id, serial), checks,
+                                   next(iter(_issues(s, campaign_id, serial)), None))
+    out = report.as_dict()
+    out["history"] = [{"returned_by": c.returned_by, "returned_at": c.returned_at.isoformat(),
+                       "signed_lines": c.signed_lines, "received_by": c.received_by,
+                       "declaration_missing": list(c.declaration_missing)} for c in checks]
+    out["next_line"] = (report.missing_lines[0] if report.missing_lines
+                        else max([0, *_keyed_lines(svc, campaign_id, serial)]) + 1)
+    return out
+
+
+def _keyed_lines(svc: Services, campaign_id: str, serial: str) -> list[int]:
+    with svc.db.read() as s:
+        return list(s.scalars(select(Entry.line).where(
+            Entry.campaign_id == campaign_id, Entry.section == serial,
+            Entry.superseded_by.is_(None), Entry.status != EntryStatus.REJECTED.value)))
+
+
+@router.get("/sections/{serial}")
+def get_section(serial: str = Path(max_length=20), campaign_id: str | None = Query(None),
+                staff: StaffIdentity = Depends(readers), svc: Services = Depends(services)) -> dict:
+    return section_report(svc, campaign_for(staff, campaign_id), _serial(serial))
+
+
+@router.get("/reconciliation")
+def reconciliation(campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(readers),
+                   svc: Services = Depends(services)) -> dict:
+    cid = campaign_for(staff, campaign_id)
+    with svc.db.read() as s:
+        readiness = reconcile_campaign(_entry_lines(s, cid), _check_ins(s, cid), _issues(s, cid))
+    return readiness.as_dict()
+
+
+# --------------------------------------------------------------------------------------------
+# Keyed lines
+
+
+class KeyedLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    section: str = Field(max_length=40)
+    line: int = Field(ge=-1_000_000, le=1_000_000)
+    first_name: str = Field("", max_length=200)
+    middle_name: str = Field("", max_length=200)
+    last_name: str = Field("", max_length=200)
+    suffix: str = Field("", max_length=40)
+    street: str = Field("", max_length=400)
+    unit: str = Field("", max_length=80)
+    city: str = Field("", max_length=200)
+    zip: str = Field("", max_length=40)
+    phone: str = Field("", max_length=80)
+    email: str = Field("", max_length=400)
+    notes: str = Field("", max_length=2000)
+
+
+def keyed_entry(campaign_id: str, device_id: str, body: KeyedLine) -> SignerEntry:
+    content = {name: " ".join(getattr(body, name).split()) for name in PERSONAL_FIELDS}
+    section = body.section.strip().upper()
+    return SignerEntry(section=section, line=body.line, device_id=device_id, captured_at=utcnow(),
+                       entry_id=stable_entry_id(campaign_id, section, body.line, content), **content)
+
+
+@router.post("/lines")
+def key_line(body: KeyedLine, campaign_id: str | None = Query(None),
+             staff: StaffIdentity = Depends(intake_staff), svc: Services = Depends(services)) -> dict:
+    """One paper line keyed at the office; answered like a device's batch entry."""
+    cid = campaign_for(staff, campaign_id)
+    device = office_device(svc, cid)
+    entry = keyed_entry(cid, device.device_id, body)
+    [result] = submit_entries(svc, device, [entry])
+    with svc.db.write() as s:
+        audit(s, actor(staff), "line.key", entry.entry_id, result.status.value)
+    return {"result": result.model_dump(mode="json"), "next_line": entry.line + 1}
+
+
+# --------------------------------------------------------------------------------------------
+# Imports
+
+
+def _resolve_mapping(headers: list[str], mapping_json: str, preset: str) -> dict[str, int]:
+    if mapping_json:
+        try:
+            names = json.loads(mapping_json)
+            if not isinstance(names, dict):
+                raise ValueError
+            return mapping_from_names(names, headers)
+        except ValueError:
+            raise ProblemError(422, "invalid_mapping", "The column mapping does not fit the file.") \
+                from None
+    if preset:
+        if preset not in PRESETS:
+            raise ProblemError(422, "unknown_preset", "No such mapping preset.")
+        return preset_mapping(preset, headers)
+    return guess_mapping(headers)
+
+
+def _default_captured_at() -> datetime:
+    return utcnow().replace(microsecond=0)
+
+
+async def _read_upload(file: UploadFile) -> bytes:
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ProblemError(413, "file_too_large", "The file is too large to import.")
+    if not data:
+        raise ProblemError(422, "empty_file", "The file is empty.")
+    return data
+
+
+def _open(data: bytes, name: str):
+    try:
+        return open_table(data, name=name or "")
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem
+        log.info("unreadable import file: %s", type(exc).__name__)
+        raise ProblemError(422, "unreadable_file", "The file is not a readable CSV or XLSX.") from None
+
+
+@router.post("/imports/preview")
+async def import_preview(file: UploadFile = File(...), mapping: str = Form(""), preset: str = Form(""),
+                         campaign_id: str | None = Query(None),
+                         staff: StaffIdentity = Depends(intake_staff),
+                         svc: Services = Depends(services)) -> dict:
+    cid = campaign_for(staff, campaign_id)
+    data = await _read_upload(file)
+    table = _open(data, file.filename or "")
+    resolved = _resolve_mapping(table.headers, mapping, preset)
+    missing = check_mapping(resolved)
+    rows: list[dict] = []
+    if not missing:
+        ctx = campaign_context(svc, cid)
+        converter = RowConverter(resolved, campaign_id=cid, jurisdiction=ctx.jurisdiction,
+                                 default_captured_at=_default_captured_at())
+        rows = preview(table, resolved, converter)
+    return {"headers": table.headers, "kind": table.kind, "total_rows": table.total_rows,
+            "mapping": {t: table.headers[i] for t, i in resolved.items()},
+            "fields": list(TARGET_FIELDS), "presets": sorted(PRESETS), "missing": missing,
+            "rows": rows}
+
+
+def _job_update(svc: Services, job_id: str, **values) -> None:
+    with svc.db.write() as s:
+        s.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+
+
+def create_job(svc: Services, campaign_id: str, staff_name: str, kind: str, total: int | None) -> str:
+    job_id = new_uuid7()
+    with svc.db.write() as s:
+        s.add(ImportJob(id=job_id, campaign_id=campaign_id, created_by=staff_name,
+                        created_at=utcnow(), state="running", kind=kind, total_rows=total or 0,
+                        rows_done=0, counts_json="{}"))
+    return job_id
+
+
+def run_import(svc: Services, job_id: str, campaign_id: str, data: bytes | str, name: str,
+               mapping: dict[str, int], *, batch_size: int = IMPORT_BATCH) -> ImportCounts:
+    """Stream the file through conversion and the batch intake, updating the job as it goes.
+
+    Every data row ends in exactly one count; rejected rows (here or by the server) go to the
+    sealed rejection file with their reasons.
+    """
+    counts = ImportCounts()
+    try:
+        table = open_table(data, name=name)
+        device = office_device(svc, campaign_id)
+        ctx = campaign_context(svc, campaign_id)
+        converter = RowConverter(mapping, campaign_id=campaign_id, jurisdiction=ctx.jurisdiction,
+                                 default_captured_at=_default_captured_at(),
+                                 device_id=device.device_id)
+        rejections = RejectionWriter(table.headers)
+        pending: list[tuple[int, list[str], SignerEntry]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            results = submit_entries(svc, device, [entry for _n, _c, entry in pending])
+            for (number, cells, _entry), result in zip(pending, results, strict=True):
+                counts.add_status(result.status.value)
+                if result.status in (EntryStatus.REJECTED, EntryStatus.CONFLICT):
+                    rejections.add(number, cells, result.reason_code or 0, result.field or "",
+                                   result.reason or result.status.value)
+            pending.clear()
+            _job_update(svc, job_id, rows_done=counts.total, counts_json=json.dumps(counts.as_dict()))
+
+        for number, cells in enumerate(table.rows, start=1):
+            counts.total += 1
+            if is_blank(cells):
+                counts.blank += 1
+                continue
+            converted = converter.convert(number, cells)
+            if isinstance(converted, SignerEntry):
+                pending.append((number, cells, converted))
+                if len(pending) >= batch_size:
+                    flush()
+            else:
+                counts.invalid += 1
+                rejections.add_rejection(converted)
+        flush()
+        sealed = svc.cipher.encrypt(rejections.getvalue(), record_id=job_id, field="rejections")
+        _job_update(svc, job_id, state="done", finished_at=utcnow(), rows_done=counts.total,
+                    total_rows=counts.total, counts_json=json.dumps(counts.as_dict()),
+                    enc_rejections=sealed)
+        with svc.db.write() as s:
+            audit(s, "system", "import.done", job_id, f"{counts.total} rows")
+    except Exception as exc:
+        log.error("import job failed: %s", type(exc).__name__)
+        _job_update(svc, job_id, state="failed", finished_at=utcnow(),
+                    counts_json=json.dumps(counts.as_dict()))
+        raise
+    return counts
+
+
+@router.post("/imports", status_code=202)
+async def start_import(file: UploadFile = File(...), mapping: str = Form(""), preset: str = Form(""),
+                       wait: bool = Form(False), campaign_id: str | None = Query(None),
+                       staff: StaffIdentity = Depends(intake_staff),
+                       svc: Services = Depends(services)) -> dict:
+    """Start an import job. The job runs in a background thread; poll GET /imports/{id}.
+    ``wait=true`` runs it before answering (small files, scripts)."""
+    cid = campaign_for(staff, campaign_id)
+    data = await _read_upload(file)
+    name = file.filename or ""
+    table = _open(data, name)
+    resolved = _resolve_mapping(table.headers, mapping, preset)
+    if check_mapping(resolved):
+        raise ProblemError(422, "incomplete_mapping", "The mapping leaves out required fields.")
+    job_id = create_job(svc, cid, staff.username, table.kind, table.total_rows)
+    with svc.db.write() as s:
+        audit(s, actor(staff), "import.start", job_id, table.kind)
+    if wait:
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(run_import, svc, job_id, cid, data, name, resolved)
+    else:
+        threading.Thread(target=_run_quietly, args=(svc, job_id, cid, data, name, resolved),
+                         daemon=True, name=f"import-{job_id[:8]}").start()
+    return job_status(svc, job_id, cid)
+
+
+def _run_quietly(*args) -> None:
+    try:
+        run_import(*args)
+    except Exception:  # noqa: BLE001 - recorded on the job; the thread must not die loudly
+        pass
+
+
+def job_status(svc: Services, job_id: str, campaign_id: str) -> dict:
+    with svc.db.read() as s:
+        job = s.get(ImportJob, job_id)
+        if job is None or job.campaign_id != campaign_id:
+            raise ProblemError(404, "not_found", "No such import job.")
+        counts = json.loads(job.counts_json or "{}")
+        return {"job_id": job.id, "state": job.state, "kind": job.kind,
+                "total_rows": job.total_rows, "rows_done": job.rows_done, "counts": counts,
+                "rejected_rows": counts.get("invalid", 0) + counts.get("rejected", 0)
+                + counts.get("conflict", 0),
+                "created_at": as_utc(job.created_at).isoformat(),
+                "finished_at": as_utc(job.finished_at).isoformat() if job.finished_at else None}
+
+
+@router.get("/imports/{job_id}")
+def get_import(job_id: str = Path(max_length=36), campaign_id: str | None = Query(None),
+               staff: StaffIdentity = Depends(intake_staff), svc: Services = Depends(services)) -> dict:
+    return job_status(svc, job_id, campaign_for(staff, campaign_id))
+
+
+@router.get("/imports/{job_id}/rejections.csv")
+def get_rejections(job_id: str = Path(max_length=36), campaign_id: str | None = Query(None),
+                   staff: StaffIdentity = Depends(intake_staff),
+                   svc: Services = Depends(services)) -> Response:
+    cid = campaign_for(staff, campaign_id)
+    with svc.db.write() as s:
+        job = s.get(ImportJob, job_id)
+        if job is None or job.campaign_id != cid:
+            raise ProblemError(404, "not_found", "No such import job.")
+        if job.enc_rejections is None:
+            raise ProblemError(409, "not_available", "The job has no rejection file (running or purged).")
+        text = svc.cipher.decrypt(job.enc_rejections, record_id=job.id, field="rejections")
+        audit(s, actor(staff), "import.rejections_download", job_id)
+    return Response(text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="rejections-{job_id[:8]}.csv"'})
+
+
+# --------------------------------------------------------------------------------------------
+# Filing export (admin only, audited) and retention
+
+
+def duplicate_lines(s, campaign_id: str) -> list[export_logic.DuplicateLine]:
+    rows = s.execute(select(Entry.id, Entry.section, Entry.line, Entry.status, Entry.duplicate_of,
+                            Entry.candidate_of).where(
+        Entry.campaign_id == campaign_id, Entry.superseded_by.is_(None),
+        Entry.status.in_([EntryStatus.DUPLICATE.value, EntryStatus.POSSIBLE_DUPLICATE.value]))).all()
+    targets = {r.duplicate_of or r.candidate_of for r in rows} - {None}
+    where = {}
+    if targets:
+        where = {t.id: (t.section, t.line) for t in s.execute(
+            select(Entry.id, Entry.section, Entry.line).where(Entry.id.in_(list(targets))))}
+    out = []
+    for r in rows:
+        other = r.duplicate_of or r.candidate_of or ""
+        section, line = where.get(other, ("", None))
+        out.append(export_logic.DuplicateLine(r.section, r.line, r.status, r.id, other, section, line))
+    return out
+
+
+@router.get("/export/filing.csv")
+def export_filing(campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(admin_only),
+                  svc: Services = Depends(services)) -> Response:
+    cid = campaign_for(staff, campaign_id)
+    with svc.db.write() as s:
+        if s.get(Campaign, cid) is None:
+            raise ProblemError(404, "not_found", "No such campaign.")
+        readiness = reconcile_campaign(_entry_lines(s, cid), _check_ins(s, cid), _issues(s, cid))
+        text = export_logic.filing_csv(readiness, duplicate_lines(s, cid))
+        audit(s, actor(staff), "export.filing", cid,
+              f"{len(readiness.sections)} sections, ready={readiness.ready}")
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="filing.csv"'})
+
+
+class RetentionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retention_days: int = Field(ge=0, le=3650)
+    filed_on: date | None = None
+
+
+def _settings(s, cid: str) -> IntakeSettings:
+    row = s.get(IntakeSettings, cid)
+    if row is None:
+        row = IntakeSettings(campaign_id=cid, retention_days=90, filed_on="", purged=False)
+        s.add(row)
+    return row
+
+
+def _retention_view(row: IntakeSettings, campaign: Campaign) -> dict:
+    filed = date.fromisoformat(row.filed_on) if row.filed_on else None
+    deadline = date.fromisoformat(campaign.deadline)
+    return {"retention_days": row.retention_days, "filed_on": row.filed_on or None,
+            "purge_after": export_logic.purge_after(filed, deadline, row.retention_days).isoformat(),
+            "purge_due": export_logic.purge_due(utcnow(), filed, deadline, row.retention_days),
+            "purged": bool(row.purged)}
+
+
+@router.get("/retention")
+def get_retention(campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(admin_only),
+                  svc: Services = Depends(services)) -> dict:
+    cid = campaign_for(staff, campaign_id)
+    with svc.db.write() as s:
+        campaign = s.get(Campaign, cid)
+        if campaign is None:
+            raise ProblemError(404, "not_found", "No such campaign.")
+        return _retention_view(_settings(s, cid), campaign)
+
+
+@router.put("/retention")
+def set_retention(body: RetentionRequest, campaign_id: str | None = Query(None),
+                  staff: StaffIdentity = Depends(admin_only), svc: Services = Depends(services)) -> dict:
+    cid = campaign_for(staff, campaign_id)
+    with svc.db.write() as s:
+        campaign = s.get(Campaign, cid)
+        if campaign is None:
+            raise ProblemError(404, "not_found", "No such campaign.")
+        row = _settings(s, cid)
+        row.retention_days = body.retention_days
+        row.filed_on = body.filed_on.isoformat() if body.filed_on else ""
+        audit(s, actor(staff), "retention.set", cid, f"{body.retention_days} days")
+        return _retention_view(row, campaign)
+
+
+def purge_signer_data(s, campaign_id: str) -> int:
+    """Drop every personal field and blind key of the campaign; counts and statuses stay."""
+    cleared = {f"enc_{name}": None for name in PERSONAL_FIELDS}
+    count = s.scalar(select(func.count()).select_from(Entry).where(Entry.campaign_id == campaign_id))
+    s.execute(update(Entry).where(Entry.campaign_id == campaign_id).values(**cleared))
+    s.execute(delete(SignerKey).where(SignerKey.campaign_id == campaign_id))
+    s.execute(delete(BlockKey).where(BlockKey.campaign_id == campaign_id))
+    s.execute(update(ImportJob).where(ImportJob.campaign_id == campaign_id)
+              .values(enc_rejections=None))
+    return int(count or 0)
+
+
+@router.post("/retention/purge")
+def purge(campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(admin_only),
+          svc: Services = Depends(services)) -> dict:
+    cid = campaign_for(staff, campaign_id)
+    with svc.db.write() as s:
+        campaign = s.get(Campaign, cid)
+        if campaign is None:
+            raise ProblemError(404, "not_found", "No such campaign.")
+        row = _settings(s, cid)
+        if not _retention_view(row, campaign)["purge_due"]:
+            raise ProblemError(409, "purge_not_due", "The retention period has not ended yet.")
+        count = purge_signer_data(s, cid)
+        row.purged, row.purged_at = True, utcnow()
+        audit(s, actor(staff), "retention.purge", cid, f"{count} entries")
+    return {"purged_entries": count}
+
