@@ -38,6 +38,9 @@ DISTINCT = "distinct"
 POSSIBLE_THRESHOLD = 0.75
 # A name counts as "typo of the same name" at or above this Jaro-Winkler similarity.
 TYPO_JW = 0.9
+# Score range of each decision (see score_records).
+_SCORE_BANDS = {DISTINCT: (0.0, 0.7499), POSSIBLE_DUPLICATE: (POSSIBLE_THRESHOLD, 0.9499),
+                DUPLICATE: (0.95, 1.0)}
 _WEIGHTS = {"first": 0.3, "last": 0.3, "house": 0.15, "street": 0.1, "zip": 0.1, "extra": 0.05}
 
 
@@ -71,9 +74,34 @@ def _is_known(name: str) -> bool:
 
 
 def _ambiguous_related(a: str, b: str) -> bool:
-    ca, cb = canonical_first_name(b), canonical_first_name(a)
-    return cb in AMBIGUOUS_NICKNAMES.get(b, ()) or ca in AMBIGUOUS_NICKNAMES.get(a, ()) or (
-        bool(set(AMBIGUOUS_NICKNAMES.get(a, ())) & set(AMBIGUOUS_NICKNAMES.get(b, ()))))
+    """Chris / Christina, Pat / Patricia, Alex / Alejandro: maybe one name, maybe two."""
+    formals_a, formals_b = set(AMBIGUOUS_NICKNAMES.get(a, ())), set(AMBIGUOUS_NICKNAMES.get(b, ()))
+    return (canonical_first_name(b) in formals_a or canonical_first_name(a) in formals_b
+            or bool(formals_a & formals_b))
+
+
+_VOWELS = frozenset("aeiou")
+# Examples: Mario/Maria, Ernesto/Ernestina, Paul/Paula, Louis/Louise, Daniel/Danielle.
+
+
+def _gendered_pair(a: str, b: str) -> bool:
+    """Mario/Maria, Julio/Julia, Daniel/Daniela, Manuel/Manuela: masculine and feminine forms
+    of one name (Spanish and English), typically twins or siblings, never a typo to merge."""
+    if len(a) > 2 and len(a) == len(b) and a[:-1] == b[:-1] and {a[-1], b[-1]} <= _VOWELS:
+        return True
+    return bool(_stems(a) & _stems(b))
+
+
+_GENDER_ENDINGS = ("ina", "ita", "le", "ne", "a", "o", "e")
+
+
+def _stems(name: str) -> set[str]:
+    """The name itself plus the name without each gendered ending (Ernest-o / Ernest-ina)."""
+    stems = {name}
+    for ending in _GENDER_ENDINGS:
+        if name.endswith(ending) and len(name) - len(ending) >= 3:
+            stems.add(name[: -len(ending)])
+    return stems
 
 
 def _compare_first(a: str, b: str, a_middle: str, b_middle: str) -> _Part:
@@ -98,6 +126,8 @@ def _compare_first(a: str, b: str, a_middle: str, b_middle: str) -> _Part:
     if min(len(ca), len(cb)) == 1 and ca[0] == cb[0]:
         return _Part(0.7, "initial")
     sim = JaroWinkler.similarity(ca, cb)
+    if _gendered_pair(ca, cb):
+        return _Part(min(sim, 0.5), "different_name")
     if _is_known(ca) and _is_known(cb):
         # Two real, different names. Same sound and same last letter (Francis/Frances,
         # Luis/Louis) may be one person spelled two ways; otherwise two people.
@@ -227,13 +257,16 @@ def score_records(ra: NormalizedRecord, rb: NormalizedRecord) -> MatchScore:
     score = (_WEIGHTS["first"] * first.sim + _WEIGHTS["last"] * last.sim
              + _WEIGHTS["house"] * house.sim + _WEIGHTS["street"] * street.sim
              + _WEIGHTS["zip"] * zip_part.sim + _WEIGHTS["extra"] * extra)
-    score = round(score, 4)
     if distinct:
         decision = DISTINCT
     elif capped:
         decision = POSSIBLE_DUPLICATE if score >= POSSIBLE_THRESHOLD else DISTINCT
     else:
         decision = DUPLICATE
+    # The reported score is kept consistent with the decision, so that sorting candidates by
+    # score never ranks a "distinct" pair above a "possible_duplicate" one.
+    low, high = _SCORE_BANDS[decision]
+    score = round(min(max(score, low), high), 4)
     return MatchScore(score=score, decision=decision, reasons=tuple(reasons))
 
 
