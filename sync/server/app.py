@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from sync.protocol import MAX_BATCH_BYTES
+from sync.protocol import MAX_BATCH_BYTES, BatchRequest
 from sync.server import problems
 from sync.server.bodylimit import BodyLimit
 from sync.server.config import Settings
@@ -22,7 +22,26 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     # Slack over the batch cap for JSON framing of other requests; the batch route is exact.
     app.add_middleware(BodyLimit, limit=MAX_BATCH_BYTES + 64_000)
+    _document_batch_body(app)
     return app
+
+
+def _document_batch_body(app: FastAPI) -> None:
+    """The batch route reads its body by hand (size and version checks first), so FastAPI
+    cannot see its schema: add BatchRequest and the models it uses to the OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            spec = build()
+            schema = BatchRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = spec.setdefault("components", {}).setdefault("schemas", {})
+            components.update(schema.pop("$defs", {}))
+            components["BatchRequest"] = schema
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def app_from_env() -> FastAPI:

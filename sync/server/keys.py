@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -35,8 +35,9 @@ class ServerKeyError(Exception):
 
 @dataclass(frozen=True)
 class ServerKeys:
-    server_key: bytes
-    box_private_key: bytes
+    # repr=False: a key must never show up in a log line or a test failure report.
+    server_key: bytes = field(repr=False)
+    box_private_key: bytes = field(repr=False)
 
     @property
     def box_public_key(self) -> bytes:

@@ -1,0 +1,184 @@
+"""``canvass-server``: administer and run the central server.
+
+Every command accepts ``--json`` for machine-readable output. Secrets: the server key comes
+from ``--key-file``, CANVASS_SERVER_KEY, or (SQLite only) a key file kept next to the
+database; passwords are read from stdin, never from the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from sync.server import admin
+from sync.server.config import Settings
+from sync.server.db import Database
+from sync.server.keys import ServerKeyError, load_keys
+from sync.server.migrate import upgrade_head
+
+
+def _out(args, data: dict, text: str) -> None:
+    print(json.dumps(data) if args.json else text)
+
+
+def _db_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", required=True, help="SQLAlchemy URL, e.g. sqlite:///canvass.db")
+    p.add_argument("--key-file", default=None, help="server key file (else CANVASS_SERVER_KEY)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def cmd_init(args) -> int:
+    upgrade_head(args.db)
+    keys = load_keys(args.db, args.key_file)
+    _out(args, {"ok": True, "server_public_key": keys.box_public_b64}, "database ready")
+    return 0
+
+
+def cmd_campaign_create(args) -> int:
+    keys = load_keys(args.db, args.key_file)
+    db = Database(args.db)
+    try:
+        cid = admin.create_campaign(db, keys, name=args.name, goal=args.goal, deadline=args.deadline,
+                                    jurisdiction=args.jurisdiction, validity_rate=args.validity_rate)
+    finally:
+        db.dispose()
+    _out(args, {"campaign_id": cid}, cid)
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("Password: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user_add(args) -> int:
+    db = Database(args.db)
+    try:
+        uid = admin.add_user(db, username=args.username, password=_read_password(), role=args.role,
+                             campaign_id=args.campaign, team=args.team)
+    finally:
+        db.dispose()
+    _out(args, {"user_id": uid}, uid)
+    return 0
+
+
+def cmd_enroll_code(args) -> int:
+    keys = load_keys(args.db, args.key_file)
+    db = Database(args.db)
+    try:
+        issued = admin.create_enroll_code(db, keys, campaign_id=args.campaign,
+                                          circulator=args.circulator, ttl_hours=args.ttl_hours)
+    finally:
+        db.dispose()
+    _out(args, {"code": issued.code, "expires_at": issued.expires_at.isoformat()}, issued.code)
+    return 0
+
+
+def cmd_device_revoke(args) -> int:
+    db = Database(args.db)
+    try:
+        admin.revoke_device(db, args.device)
+    finally:
+        db.dispose()
+    _out(args, {"revoked": args.device}, f"revoked {args.device}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    upgrade_head(args.db)
+    settings = Settings.load(args.db, args.key_file)
+    if args.workers > 1:
+        # Each worker process builds its own app from the environment (keys included, never
+        # on the command line where other users could read them with ps).
+        os.environ.update(settings.to_env())
+        uvicorn.run("sync.server.app:app_from_env", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level=args.log_level)
+    else:
+        from sync.server.app import create_app
+
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_import_bundle(args) -> int:
+    from sync.server_bundle_import import main_import_bundle
+
+    return main_import_bundle(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="canvass-server", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create or upgrade the database schema")
+    _db_args(p)
+    p.set_defaults(func=cmd_init)
+
+    camp = sub.add_parser("campaign").add_subparsers(dest="sub", required=True)
+    p = camp.add_parser("create", help="create a campaign; prints its id")
+    _db_args(p)
+    p.add_argument("--name", required=True)
+    p.add_argument("--goal", type=int, required=True)
+    p.add_argument("--deadline", required=True, help="YYYY-MM-DD")
+    p.add_argument("--jurisdiction", default="los_angeles_county")
+    p.add_argument("--validity-rate", type=float, default=0.726)
+    p.set_defaults(func=cmd_campaign_create)
+
+    user = sub.add_parser("user").add_subparsers(dest="sub", required=True)
+    p = user.add_parser("add", help="add a staff account (password on stdin)")
+    _db_args(p)
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True, choices=admin.ROLES)
+    p.add_argument("--campaign", default=None)
+    p.add_argument("--team", default="")
+    p.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser("enroll-code", help="issue a one-time device enrollment code")
+    _db_args(p)
+    p.add_argument("--campaign", required=True)
+    p.add_argument("--circulator", required=True)
+    p.add_argument("--ttl-hours", type=float, default=72)
+    p.set_defaults(func=cmd_enroll_code)
+
+    dev = sub.add_parser("device").add_subparsers(dest="sub", required=True)
+    p = dev.add_parser("revoke", help="revoke a device's token")
+    _db_args(p)
+    p.add_argument("--device", required=True)
+    p.set_defaults(func=cmd_device_revoke)
+
+    p = sub.add_parser("serve", help="run the HTTP API (migrates the schema first)")
+    _db_args(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--log-level", default="warning")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("import-bundle", help="import a sealed offline export bundle")
+    _db_args(p)
+    p.add_argument("file")
+    p.add_argument("--allow-revoked", action="store_true")
+    p.set_defaults(func=cmd_import_bundle)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (admin.AdminError, ServerKeyError) as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(exc)}))
+        print(f"canvass-server: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""A real Canvass server for tests: uvicorn on 127.0.0.1, a free port, a given database.
+
+Usage (any test module; ``tests/`` is on sys.path under pytest)::
+
+    import server_helpers
+    live_server = server_helpers.live_server   # makes the fixture visible in this module
+
+    def test_something(live_server):          # runs on SQLite and PostgreSQL (db_url fixture)
+        cid = live_server.create_campaign()
+        code = live_server.enroll_code(cid, "Ann")
+        requests.post(f"{live_server.url}/v1/devices/enroll", json={...})
+
+    with running_server(db_url) as server:    # in a thread, in this process
+        ...
+    with serve_subprocess(db_url, workers=2) as server:   # `canvass-server serve` as a process
+        ...
+
+The handle's admin methods work straight on the database (like the CLI does), so tests can
+set up campaigns, codes and users without any HTTP endpoint for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from sync.crypto import new_key
+from sync.protocol import EnrollResponse
+from sync.server import admin
+from sync.server.app import create_app
+from sync.server.config import Settings
+from sync.server.db import Database
+from sync.server.keys import ServerKeys, default_key_path, load_keys
+from sync.server.migrate import upgrade_head
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def server_keys_for(db_url: str) -> ServerKeys:
+    """SQLite: the key file kept next to the database (created on first use). PostgreSQL: a
+    fresh random key pair, remembered per URL so a restart within a test sees the same keys."""
+    if default_key_path(db_url) is not None:
+        return load_keys(db_url)
+    if db_url not in _PG_KEYS:
+        _PG_KEYS[db_url] = ServerKeys(new_key(), new_key())
+    return _PG_KEYS[db_url]
+
+
+_PG_KEYS: dict[str, ServerKeys] = {}
+
+
+@dataclass
+class ServerHandle:
+    url: str
+    db_url: str
+    keys: ServerKeys
+    db: Database = field(repr=False)
+
+    # ---- administration, straight on the database (as the CLI does) ----
+    def create_campaign(self, name: str = "Test campaign", goal: int = 566_857,
+                        deadline: str = "2022-07-06", jurisdiction: str = "los_angeles_county",
+                        validity_rate: float = 0.726, jurisdiction_zips: list[str] | None = None) -> str:
+        return admin.create_campaign(self.db, self.keys, name=name, goal=goal, deadline=deadline,
+                                     jurisdiction=jurisdiction, validity_rate=validity_rate,
+                                     jurisdiction_zips=jurisdiction_zips, actor="test")
+
+    def enroll_code(self, campaign_id: str, circulator: str = "Test Circulator",
+                    ttl_hours: float = 72) -> str:
+        return admin.create_enroll_code(self.db, self.keys, campaign_id=campaign_id,
+                                        circulator=circulator, ttl_hours=ttl_hours, actor="test").code
+
+    def add_user(self, username: str, password: str, role: str = "admin",
+                 campaign_id: str | None = None, team: str = "") -> str:
+        return admin.add_user(self.db, username=username, password=password, role=role,
+                              campaign_id=campaign_id, team=team, actor="test")
+
+    def revoke_device(self, device_id: str) -> None:
+        admin.revoke_device(self.db, device_id, actor="test")
+
+    # ---- conveniences over HTTP ----
+    def enroll_device(self, campaign_id: str, device_name: str = "test phone",
+                      circulator: str = "Test Circulator") -> EnrollResponse:
+        code = self.enroll_code(campaign_id, circulator)
+        r = httpx.post(f"{self.url}/v1/devices/enroll", json={"code": code, "device_name": device_name})
+        r.raise_for_status()
+        return EnrollResponse.model_validate(r.json())
+
+    def login(self, username: str, password: str) -> str:
+        r = httpx.post(f"{self.url}/v1/auth/login", json={"username": username, "password": password})
+        r.raise_for_status()
+        return r.json()["token"]
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for a `canvass-server` subprocess on the same database and keys."""
+        return {"CANVASS_SERVER_KEY": base64.b64encode(self.keys.server_key).decode(),
+                "CANVASS_BOX_KEY": base64.b64encode(self.keys.box_private_key).decode()}
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def free_port() -> int:
+    with _free_socket() as sock:
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen | None = None, attempts: int = 300) -> None:
+    for _ in range(attempts):
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server process exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+@contextmanager
+def running_server(db_url: str, **settings_kw) -> Iterator[ServerHandle]:
+    """Migrate ``db_url`` and serve it with uvicorn in a background thread of this process."""
+    upgrade_head(db_url)
+    keys = server_keys_for(db_url)
+    settings = Settings(db_url=db_url, keys=keys, **settings_kw)
+    app = create_app(settings)
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    db = Database(db_url)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url)
+        yield ServerHandle(url=url, db_url=db_url, keys=keys, db=db)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+        db.dispose()
+        app.state.services.db.dispose()
+
+
+def server_command() -> list[str]:
+    """`canvass-server` if installed, else the same CLI through the module."""
+    return [sys.executable, "-m", "sync.server.cli"]
+
+
+@contextmanager
+def serve_subprocess(db_url: str, workers: int = 1) -> Iterator[ServerHandle]:
+    """`canvass-server serve` as a child process (several uvicorn workers when asked)."""
+    upgrade_head(db_url)
+    keys = server_keys_for(db_url)
+    port = free_port()
+    db = Database(db_url)
+    handle = ServerHandle(url=f"http://127.0.0.1:{port}", db_url=db_url, keys=keys, db=db)
+    env = {**os.environ, **handle.env, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [*server_command(), "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)], env=env, cwd=REPO)
+    try:
+        _wait_healthy(handle.url, proc)
+        yield handle
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        db.dispose()
+
+
+@pytest.fixture
+def live_server(db_url) -> Iterator[ServerHandle]:
+    """A running server on the `db_url` database (each test runs on SQLite and PostgreSQL)."""
+    with running_server(db_url) as server:
+        yield server
+
+
+# ---- building requests -------------------------------------------------------------------
+
+_SEQ = {"n": 0}
+
+
+def signer(first: str = "Maria", last: str = "Lopez", street: str = "123 North Main Street",
+           city: str = "Los Angeles", zip: str = "90012", **kw):
+    """A valid SignerEntry in Los Angeles County. Section/line/device_seq default to unique
+    values (a counter) so entries never collide on a section line by accident."""
+    from sync.domain import SignerEntry
+
+    _SEQ["n"] += 1
+    n = _SEQ["n"]
+    kw.setdefault("section", f"T{n // 500 + 1:04d}")
+    kw.setdefault("line", n % 500 + 1)
+    kw.setdefault("device_seq", n)
+    return SignerEntry(first_name=first, last_name=last, street=street, city=city, zip=zip, **kw)
+
+
+def batch_body(entries, batch_id: str | None = None) -> dict:
+    from sync.ids import new_uuid7
+    from sync.protocol import PROTOCOL_VERSION
+
+    return {"protocol_version": PROTOCOL_VERSION, "batch_id": batch_id or new_uuid7(),
+            "entries": [e.to_wire().model_dump(mode="json") for e in entries]}
+
+
+def device_headers(token: str, batch: dict | None = None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if batch is not None:
+        headers["Idempotency-Key"] = batch["batch_id"]
+    return headers
