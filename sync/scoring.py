@@ -58,7 +58,7 @@ class _Part:
 
 
 _STRONG = {"exact", "nickname", "variant", "typo", "phonetic", "middle_in_first"}
-_CAPPED = {"ambiguous_nickname", "initial", "partial", "same_sound_name"}
+_CAPPED = {"ambiguous_nickname", "initial", "partial", "same_sound_name", "near"}
 
 
 def _skeleton(name: str) -> str:
@@ -111,7 +111,7 @@ def _compare_first(a: str, b: str, a_middle: str, b_middle: str) -> _Part:
     ca, cb = canonical_first_name(a), canonical_first_name(b)
     if ca == cb:
         return _Part(1.0, "exact" if a == b else "nickname")
-    if _skeleton(ca) == _skeleton(cb):
+    if _skeleton(ca) == _skeleton(cb) and (ca[-1] == cb[-1] or not _gendered_pair(ca, cb)):
         return _Part(0.95, "variant")
     ta, tb = ca.split(), cb.split()
     if len(ta) != len(tb):
@@ -134,9 +134,19 @@ def _compare_first(a: str, b: str, a_middle: str, b_middle: str) -> _Part:
         if phonetic(ca) == phonetic(cb) and ca[-1] == cb[-1]:
             return _Part(0.8, "same_sound_name")
         return _Part(min(sim, 0.5), "different_name")
-    if sim >= TYPO_JW or (min(len(ca), len(cb)) >= 4 and OSA.distance(ca, cb) <= 1):
+    if _clean_typo(ca, cb):
         return _Part(sim, "typo")
+    if sim >= TYPO_JW or (min(len(ca), len(cb)) >= 4 and OSA.distance(ca, cb) <= 1):
+        # Julie/Julien, Ina/Dina, Stepen/Stephen: likely a slip, but also a real other name.
+        return _Part(sim, "near")
     return _Part(sim, "different")
+
+
+def _clean_typo(a: str, b: str) -> bool:
+    """One substituted or transposed letter, not the first, in a name of 5+ letters
+    (Rboert/Robert, Jaun/Juan is too short). Only such a typo may still be a "duplicate":
+    a letter added or dropped is as often another name (Julie/Julien) as a slip."""
+    return (len(a) == len(b) >= 5 and a[0] == b[0] and OSA.distance(a, b) == 1)
 
 
 def _compare_last(a: str, b: str) -> _Part:
@@ -150,10 +160,16 @@ def _compare_last(a: str, b: str) -> _Part:
     if ta < tb or tb < ta:
         return _Part(0.85, "partial")  # "Garcia" / "Garcia Lopez"
     sim = JaroWinkler.similarity(a, b)
-    if phonetic(a) == phonetic(b) and sim >= 0.8:
-        return _Part(max(sim, 0.95), "phonetic")
-    if sim >= TYPO_JW or (min(len(a), len(b)) >= 4 and OSA.distance(a, b) <= 1):
-        return _Part(sim, "typo")
+    edits = OSA.distance(a, b)
+    if phonetic(a) == phonetic(b) and edits <= 1:
+        return _Part(max(sim, 0.95), "phonetic")  # Valdez/Baldez, Gonzalez/Gonzales
+    if _clean_typo(a, b) or (
+            edits == 1 and min(len(a), len(b)) >= 7 and a[0] == b[0] and a[-1] == b[-1]):
+        return _Part(sim, "typo")  # Nguyen/Ngueyn, Hernandez/Hernadez
+    if sim >= TYPO_JW or (min(len(a), len(b)) >= 4 and edits <= 1) or (
+            phonetic(a) == phonetic(b) and edits <= 2):
+        # Mena/Meza, Richard/Richards, Ross/Rose: a slip or another family.
+        return _Part(sim, "near")
     return _Part(sim, "different")
 
 
@@ -246,7 +262,7 @@ def score_records(ra: NormalizedRecord, rb: NormalizedRecord) -> MatchScore:
         distinct = True
     if first.relation in _CAPPED or last.relation in _CAPPED:
         capped = True
-    if first.relation == "typo" and last.relation in {"typo", "phonetic"}:
+    if first.relation in {"typo", "near"} and last.relation in {"typo", "phonetic", "near"}:
         reasons.append("typos_in_both_names")
         capped = True
     if house.relation != "exact" or zip_part.relation != "exact":

@@ -67,6 +67,8 @@ SAME = [
      p("John", "Davis Jr.", "400 Hope St", "90071"), DUP),
     ("spelling_variant", p("Cristina", "Flores", "60 Atlantic Blvd", "90022"),
      p("Christina", "Flores", "60 Atlantic Blvd", "90022"), DUP),
+    ("last_name_dropped_letter", p("Alicia", "Hernandez", "501 S Indiana St"),
+     p("Alicia", "Hernadez", "501 S Indiana St"), DUP),
     ("obrien_apostrophe", p("Sean", "O'Brien", "5 Rose Ave", "90291"),
      p("Sean", "OBrien", "5 Rose Ave", "90291"), DUP),
     # Same person, but the evidence is not strong enough for an automatic strike.
@@ -135,6 +137,13 @@ DIFFERENT = [
     ("siblings_jesse_jessica", p("Jesse", "Cruz", "19 Sunset Dr", "91016"),
      p("Jessica", "Cruz", "19 Sunset Dr", "91016"),
      DIST),
+    ("siblings_julie_julien", p("Julie", "Martin", "14 Arroyo Dr", "91105"),
+     p("Julien", "Martin", "14 Arroyo Dr", "91105"), POSS),
+    ("in_laws_mena_meza", p("Rosa", "Mena", "620 Breed St"), p("Rosa", "Meza", "620 Breed St"), POSS),
+    ("roommates_richard_richards", p("Paul", "Richard", "3 Lake St", "90057"),
+     p("Paul", "Richards", "3 Lake St", "90057"), POSS),
+    ("siblings_ernesto_ernestina", p("Ernesto", "Salas", "81 Evergreen Ave"),
+     p("Ernestina", "Salas", "81 Evergreen Ave"), DIST),
     ("siblings_ana_anita_different_last", p("Ana", "Morales", "3 Elm St", "90063"),
      p("Ana", "Mendoza", "3 Elm St", "90063"), DIST),
 ]
