@@ -14,7 +14,12 @@ a one-edit typo, explicit different generational suffixes (Jr vs Sr).
 Caps at "possible_duplicate": ambiguous nickname (Chris), initial only (J.), only part of a
 compound first or last name written (Jose / Jose Angel, Garcia / Garcia Lopez), different
 middle initials, suffix written on one side only, different units, a one-edit house or ZIP
-typo, a missing house/ZIP, a conflicting street, typos in both names at once.
+typo, a missing house/ZIP, a conflicting street, typos in both names at once, and a "near"
+name: a typo that is not a clean one-letter substitution/transposition (Julie/Julien,
+Mena/Meza, Richard/Richards are as often other people as slips of the pen).
+A "duplicate" allows: nicknames from the certain table, spelling variants (Cristina/Christina),
+one clean typo in one name, phonetic surname variants one edit apart (Valdez/Baldez), swapped
+first/last, St/Street, ZIP+4, a middle name or unit written on one side only.
 """
 
 from __future__ import annotations
