@@ -1,0 +1,116 @@
+"""A real server with the dashboard router (and optionally the staff web app), and a small
+seeded drive with exact figures for the dashboard tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import uvicorn
+from server_helpers import ServerHandle, _free_socket, _wait_healthy, server_keys_for
+
+from sync.domain import utcnow
+from sync.ids import new_uuid7
+from sync.server import dashboard_api
+from sync.server.app import create_app
+from sync.server.config import Settings
+from sync.server.dashboard_queries import assign_team
+from sync.server.db import Database
+from sync.server.intake_models import SectionCheckIn
+from sync.server.migrate import upgrade_head
+from sync.server.models import Campaign, Device, Entry
+
+
+def build_app(settings: Settings, *, staff_web: bool = False):
+    app = create_app(settings)
+    if not any(getattr(r, "path", "").startswith("/v1/dashboard") for r in app.routes):
+        app.include_router(dashboard_api.router)
+    if staff_web and not any(getattr(r, "path", "") == "/app" for r in app.routes):
+        from sync.server.staff_web import mount_staff_app
+        mount_staff_app(app)
+    return app
+
+
+@contextmanager
+def dashboard_server(db_url: str, *, staff_web: bool = False) -> Iterator[ServerHandle]:
+    upgrade_head(db_url)
+    keys = server_keys_for(db_url)
+    app = build_app(Settings(db_url=db_url, keys=keys), staff_web=staff_web)
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    db = Database(db_url)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url)
+        yield ServerHandle(url=url, db_url=db_url, keys=keys, db=db)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+        db.dispose()
+        app.state.services.db.dispose()
+
+
+@dataclass
+class Drive:
+    campaign_id: str
+    other_campaign_id: str
+    devices: dict[str, str]  # circulator -> device id
+    device_token: str
+    users: dict[str, str] = field(default_factory=dict)
+
+
+def _entry(campaign_id, device_id, seq, section, line, captured, received, status="accepted",
+           reason=None):
+    return Entry(
+        id=new_uuid7(), campaign_id=campaign_id, device_id=device_id, device_seq=seq,
+        batch_id="b-" + device_id[:8], section=section, line=line, captured_at=captured,
+        fingerprint="0" * 64, received_at=received, status=status, counted=status == "accepted",
+        reason_code=reason, first_result_json="{}")
+
+
+def seed_drive(server: ServerHandle, *, goal: int = 100, stale_after: int = 60) -> Drive:
+    """Three circulators: Ana (North, synced 5 min ago: 8 accepted, 1 duplicate, 1 rejected
+    for a ZIP outside the jurisdiction; sections A1 checked in and A2 open), Ben (North, synced
+    3 hours ago: 4 accepted, 3 days ago), Cleo (South, never synced). Validity rate 0.5."""
+    deadline = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    cid = server.create_campaign(name="Recall drive", goal=goal, deadline=deadline,
+                                 validity_rate=0.5)
+    other = server.create_campaign(name="Other drive", goal=10, deadline=deadline)
+    devices, token = {}, ""
+    for name in ("Ana", "Ben", "Cleo"):
+        enrolled = server.enroll_device(cid, device_name=f"{name} tablet", circulator=name)
+        devices[name] = enrolled.device_id
+        token = token or enrolled.device_token
+    assign_team(server.db, cid, "Ana", "North")
+    assign_team(server.db, cid, "Ben", "North")
+    assign_team(server.db, cid, "Cleo", "South")
+    now = utcnow()
+    with server.db.write() as s:
+        s.get(Campaign, cid).settings_json = json.dumps({"stale_after_minutes": stale_after})
+        ana, ben = devices["Ana"], devices["Ben"]
+        rows = []
+        for i in range(8):
+            rows.append(_entry(cid, ana, i + 1, "A1" if i < 4 else "A2", i + 1,
+                               now - timedelta(minutes=2), now - timedelta(minutes=5)))
+        rows.append(_entry(cid, ana, 9, "A2", 20, now - timedelta(minutes=2),
+                           now - timedelta(minutes=5), status="duplicate"))
+        rows.append(_entry(cid, ana, 10, "A2", 21, now - timedelta(minutes=2),
+                           now - timedelta(minutes=5), status="rejected", reason=103))
+        for i in range(4):
+            rows.append(_entry(cid, ben, i + 1, "B1", i + 1, now - timedelta(days=3),
+                               now - timedelta(hours=3)))
+        s.add_all(rows)
+        s.add(SectionCheckIn(campaign_id=cid, serial="A1", returned_by="Ana", returned_at=now,
+                             signed_lines=4, received_by="office", recorded_at=now))
+        s.get(Device, ana).last_seen_at = now - timedelta(minutes=4)
+        s.get(Device, ana).pending_count = 3
+        s.get(Device, ben).last_seen_at = now - timedelta(hours=3)
+    return Drive(cid, other, devices, token)
