@@ -1,0 +1,73 @@
+"""The Flet entry of the circulator app: ``build_main(profile_dir, server_url)`` returns the
+``main(page)`` that ``ft.run`` serves. One profile directory holds one device's encrypted
+store; every browser session of a served app shares it (one device = one circulator)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+
+from canvass.state.app_state import CirculatorApp
+from canvass.views import AppRoot
+from canvass.views.common import PRIMARY
+
+log = logging.getLogger("canvass.app")
+
+_apps: dict[Path, CirculatorApp] = {}
+_apps_lock = threading.Lock()
+
+
+def app_for_profile(profile_dir: Path, server_url: str = "", **kwargs: Any) -> CirculatorApp:
+    """One CirculatorApp per profile directory (a store file must have one owner)."""
+    key = Path(profile_dir).resolve()
+    with _apps_lock:
+        app = _apps.get(key)
+        if app is None:
+            app = CirculatorApp(key, server_url=server_url, **kwargs)
+            _apps[key] = app
+        return app
+
+
+def shutdown_all() -> None:
+    with _apps_lock:
+        apps = list(_apps.values())
+        _apps.clear()
+    for app in apps:
+        app.shutdown()
+
+
+def build_main(profile_dir: Path, server_url: str = "", **kwargs: Any) -> Callable[[ft.Page], None]:
+    def main(page: ft.Page) -> None:
+        app = app_for_profile(profile_dir, server_url, **kwargs)
+        loop = asyncio.get_running_loop()
+        page.title = "Canvass"
+        page.theme_mode = ft.ThemeMode.LIGHT
+        page.bgcolor = ft.Colors.WHITE
+        page.padding = 12
+        page.theme = ft.Theme(color_scheme_seed=PRIMARY)
+
+        async def _run(fn: Callable[[], None]) -> None:
+            fn()
+
+        def post(fn: Callable[[], None]) -> None:
+            if loop.is_closed():
+                return
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                fn()
+            else:
+                page.run_task(_run, fn)
+
+        app.set_post(post)
+        page.render(AppRoot, app, app.session, app.language)
+
+    return main

@@ -1,0 +1,171 @@
+"""`canvass demo` and `canvass app`.
+
+``canvass demo`` starts the central server on its embedded SQLite default in a data directory
+(uvicorn in a background thread on 127.0.0.1), creates a demo campaign and a one-time
+enrollment code (printed), and serves the circulator app in the browser with the server
+address prefilled. ``canvass app --server URL`` serves the app against a real server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+DEMO_CAMPAIGN = "Demo petition drive"
+
+
+def free_port(preferred: int = 0) -> int:
+    """``preferred`` when it is free, else any free port on 127.0.0.1."""
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise OSError("no free port")
+
+
+@dataclass
+class DemoServer:
+    """The central server (sync.server) on a SQLite file, served by uvicorn in a thread.
+    ``stop()`` / ``start()`` keep the same port, so a device sees it go offline and come back."""
+
+    data_dir: Path
+    port: int = 0
+    campaign_id: str = ""
+    _server: Any = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        from sync.server.admin import create_campaign
+        from sync.server.config import Settings
+        from sync.server.db import Database
+        from sync.server.migrate import upgrade_head
+
+        self.data_dir = Path(self.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db_url = f"sqlite:///{(self.data_dir / 'server.db').resolve()}"
+        self.settings = Settings.load(self.db_url)
+        upgrade_head(self.db_url)
+        self.db = Database(self.db_url)
+        marker = self.data_dir / "campaign_id"
+        if marker.exists():
+            self.campaign_id = marker.read_text().strip()
+        else:
+            self.campaign_id = create_campaign(self.db, self.settings.keys, name=DEMO_CAMPAIGN,
+                                               goal=10_000, deadline="2030-12-31", actor="demo")
+            marker.write_text(self.campaign_id)
+        self.port = free_port(self.port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def enroll_code(self, circulator: str = "Demo Circulator") -> str:
+        from sync.server.admin import create_enroll_code
+
+        return create_enroll_code(self.db, self.settings.keys, campaign_id=self.campaign_id,
+                                  circulator=circulator, actor="demo").code
+
+    def enroll_link(self, code: str) -> str:
+        return f"canvass://enroll?server={quote(self.url, safe='')}&code={quote(code)}"
+
+    def start(self) -> DemoServer:
+        import uvicorn
+
+        from sync.server.app import create_app
+
+        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=self.port,
+                                log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="canvass-server", daemon=True)
+        self._thread.start()
+        self._wait_ready()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(30)
+            self._server = None
+            self._thread = None
+
+    def _wait_ready(self, limit: float = 30.0) -> None:
+        import requests
+
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.exceptions.RequestException:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("the demo server did not start")
+
+
+def serve_app(profile_dir: Path, server_url: str, *, port: int, browser: bool) -> None:
+    import flet as ft
+
+    from canvass.app import build_main, shutdown_all
+
+    view = ft.AppView.WEB_BROWSER if browser else None
+    print(f"Circulator app: http://127.0.0.1:{port}", flush=True)
+    try:
+        ft.run(build_main(profile_dir, server_url), view=view, port=port, host="127.0.0.1",
+               no_cdn=True, assets_dir=str(Path(__file__).resolve().parent.parent / "assets"))
+    finally:
+        shutdown_all()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir)
+    server = DemoServer(data_dir, port=args.server_port).start()
+    code = server.enroll_code()
+    print(f"Central server: {server.url}  (data in {data_dir.resolve()})")
+    print(f"Enrollment code: {code}")
+    print(f"Enrollment link: {server.enroll_link(code)}")
+    profile = Path(args.profile) if args.profile else data_dir / "device"
+    try:
+        serve_app(profile, server.url, port=args.port, browser=not args.no_browser)
+    finally:
+        server.stop()
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    serve_app(Path(args.profile), args.server, port=args.port, browser=not args.no_browser)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("demo", help="central server + circulator app in the browser")
+    p.add_argument("--no-browser", action="store_true", help="serve without opening a browser")
+    p.add_argument("--port", type=int, default=8550, help="port of the app (default 8550)")
+    p.add_argument("--server-port", type=int, default=8000,
+                   help="port of the central server (default 8000, or a free one)")
+    p.add_argument("--data-dir", default="./demo-data", help="server database and device profile")
+    p.add_argument("--profile", default=None, help="device profile directory (default DATA_DIR/device)")
+    p.set_defaults(func=cmd_demo)
+
+    p = subparsers.add_parser("app", help="the circulator app against a real server")
+    p.add_argument("--server", required=True, help="central server URL, e.g. https://canvass.example.org")
+    p.add_argument("--profile", default=str(Path.home() / ".canvass" / "profile"),
+                   help="device profile directory (holds the encrypted store)")
+    p.add_argument("--port", type=int, default=8550)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=cmd_app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from canvass.cli import main
+
+    sys.exit(main(["demo", *sys.argv[1:]]))

@@ -1,0 +1,46 @@
+"""Shared look: high contrast, touch targets of at least 48 px, labelled controls."""
+
+from __future__ import annotations
+
+import flet as ft
+
+TOUCH = 48
+PRIMARY = "#0B3D91"  # dark blue on white: contrast ratio > 10:1
+DANGER = "#B00020"
+WARN_BG = "#FFF4CE"
+WARN_FG = "#5C3B00"
+OK_FG = "#0B6B2B"
+
+
+def button(text: str, on_click, *, primary: bool = True, key: str | None = None,
+           expand: bool | int | None = None, disabled: bool = False) -> ft.Control:
+    style = ft.ButtonStyle(
+        bgcolor=PRIMARY if primary else ft.Colors.WHITE,
+        color=ft.Colors.WHITE if primary else PRIMARY,
+        side=None if primary else ft.BorderSide(2, PRIMARY),
+        shape=ft.RoundedRectangleBorder(radius=8),
+        text_style=ft.TextStyle(size=16, weight=ft.FontWeight.W_600),
+        padding=ft.Padding.symmetric(horizontal=16, vertical=12),
+    )
+    return ft.Button(content=text, on_click=on_click, style=style, height=TOUCH, key=key,
+                     expand=expand, disabled=disabled, tooltip=None)
+
+
+def field(label: str, value: str, *, on_change=None, on_submit=None, error: str | None = None,
+          password: bool = False, ref=None, autofocus: bool = False, keyboard=None,
+          expand: bool | int | None = None, key: str | None = None, width: float | None = None,
+          capitalization=None) -> ft.TextField:
+    return ft.TextField(
+        label=label, value=value, on_change=on_change, on_submit=on_submit,
+        error=error or None, password=password, can_reveal_password=password, ref=ref,
+        autofocus=autofocus, keyboard_type=keyboard, expand=expand, key=key, width=width,
+        text_size=18, border_color=ft.Colors.BLACK_54, focused_border_color=PRIMARY,
+        focused_border_width=3, capitalization=capitalization,
+    )
+
+
+def message(text: str | None, *, color: str = DANGER, key: str | None = None) -> ft.Control:
+    if not text:
+        return ft.Container(height=0, key=key)
+    return ft.Text(text, color=color, size=16, weight=ft.FontWeight.W_600, key=key,
+                   semantics_label=text)

@@ -1,0 +1,54 @@
+"""First run: server address, enrollment code or link, device name, PIN twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+import flet as ft
+
+from canvass.i18n import t
+from canvass.state.enrollment import Enrollment
+from canvass.state.language import Language
+from canvass.views.common import PRIMARY, button, field, message
+
+
+@ft.component
+def EnrollView(enrollment: Enrollment, language: Language) -> ft.Control:
+    lang = language.lang
+    e = enrollment
+
+    def err(name: str) -> str | None:
+        text = e.errors.get(name)
+        return text.render(lang) if text else None
+
+    def setter(name: str):
+        def handler(ev):
+            if name == "code":
+                e.set_code(ev.control.value)
+            else:
+                setattr(e, name, ev.control.value)
+        return handler
+
+    async def submit(_=None):
+        if e.busy or not e.prepare():
+            return
+        outcome = await asyncio.to_thread(e.perform)
+        e.apply(outcome)
+
+    return ft.Column([
+        ft.Text(t("enroll.title", lang), size=24, weight=ft.FontWeight.BOLD, color=PRIMARY),
+        ft.Text(t("enroll.intro", lang), size=16),
+        field(t("enroll.server", lang), e.server_url, on_change=setter("server_url"),
+              error=err("server_url"), keyboard=ft.KeyboardType.URL),
+        field(t("enroll.code", lang), e.code, on_change=setter("code"), error=err("code"),
+              autofocus=True),
+        field(t("enroll.device_name", lang), e.device_name, on_change=setter("device_name")),
+        field(t("enroll.pin", lang), e.pin, on_change=setter("pin"), password=True,
+              error=err("pin"), keyboard=ft.KeyboardType.NUMBER),
+        field(t("enroll.pin2", lang), e.pin2, on_change=setter("pin2"), password=True,
+              error=err("pin2"), keyboard=ft.KeyboardType.NUMBER, on_submit=submit),
+        message(e.message.render(lang) if e.message else None),
+        ft.ProgressRing(visible=e.busy, width=32, height=32),
+        button(t("enroll.busy", lang) if e.busy else t("enroll.submit", lang), submit,
+               disabled=e.busy),
+    ], spacing=12)

@@ -1,0 +1,233 @@
+"""The working screen: status bar, section, capture form, this section's lines."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from canvass.i18n import t
+from canvass.state.app_state import CirculatorApp
+from canvass.state.capture import ALL_FIELDS, MORE_FIELDS, PAPER_FIELDS, CaptureForm
+from canvass.state.language import Language
+from canvass.state.lines import SectionLines
+from canvass.state.sections import Sections
+from canvass.state.status import StatusBar
+from canvass.views.common import (
+    DANGER,
+    OK_FG,
+    PRIMARY,
+    WARN_BG,
+    WARN_FG,
+    button,
+    field,
+    message,
+)
+
+_KEYBOARDS = {"zip": ft.KeyboardType.NUMBER, "phone": ft.KeyboardType.PHONE,
+              "email": ft.KeyboardType.EMAIL}
+_WORDS = ft.TextCapitalization.WORDS
+
+
+@ft.component
+def StatusBarView(app: CirculatorApp, status: StatusBar, language: Language) -> ft.Control:
+    lang = language.lang
+    sync_text = status.sync_text(lang)
+    offline = status.state in ("offline", "error", "needs_reenroll")
+    chips = [ft.Text(text, size=15, weight=ft.FontWeight.W_600, color=ft.Colors.BLACK,
+                     semantics_label=text) for text in status.counts_text(lang)]
+    chips.append(ft.Text(sync_text, size=15, weight=ft.FontWeight.BOLD,
+                         color=DANGER if offline else OK_FG, semantics_label=sync_text))
+    return ft.Container(
+        content=ft.Row([
+            ft.Row(chips, wrap=True, spacing=16, run_spacing=4, expand=True),
+            button(t("status.sync_now", lang), lambda _: app.sync_now(), primary=False),
+        ], vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        bgcolor="#EEF2FA", padding=8, border_radius=8,
+    )
+
+
+@ft.component
+def SectionPicker(app: CirculatorApp, sections: Sections, language: Language) -> ft.Control:
+    lang = language.lang
+    serial, set_serial = ft.use_state("")
+
+    def start(_=None):
+        if app.start_section(serial):
+            set_serial("")
+
+    resume = [button(t("section.resume", lang, serial=s), lambda _, s=s: app.select_section(s),
+                     primary=False) for s in sections.open_serials]
+    return ft.Column([
+        message(sections.notice.render(lang) if sections.notice else None, color=OK_FG),
+        ft.Text(t("section.none", lang), size=16),
+        field(t("section.serial", lang), serial, on_change=lambda e: set_serial(e.control.value),
+              on_submit=start, error=sections.error.render(lang) if sections.error else None,
+              autofocus=True, capitalization=ft.TextCapitalization.CHARACTERS),
+        button(t("section.start", lang), start),
+        *([ft.Text(t("section.open_list", lang), size=16, weight=ft.FontWeight.BOLD)] if resume else []),
+        *resume,
+    ], spacing=12)
+
+
+@ft.component
+def ClosePanel(app: CirculatorApp, sections: Sections, language: Language) -> ft.Control:
+    lang = language.lang
+    dates, set_dates = ft.use_state("")
+    place, set_place = ft.use_state("")
+    errors = sections.close_errors
+    return ft.Container(content=ft.Column([
+        ft.Text(t("section.close_title", lang, serial=sections.current), size=18,
+                weight=ft.FontWeight.BOLD),
+        field(t("section.dates", lang), dates, on_change=lambda e: set_dates(e.control.value),
+              error=errors["dates"].render(lang) if "dates" in errors else None, autofocus=True),
+        field(t("section.place", lang), place, on_change=lambda e: set_place(e.control.value),
+              error=errors["place"].render(lang) if "place" in errors else None),
+        ft.Row([button(t("section.close_confirm", lang),
+                       lambda _: app.close_section(dates_gathered=dates, place_signed=place)),
+                button(t("section.cancel", lang), lambda _: sections.cancel_close(), primary=False)],
+               wrap=True),
+    ], spacing=10), border=ft.Border.all(2, PRIMARY), padding=12, border_radius=8)
+
+
+@ft.component
+def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language) -> ft.Control:
+    lang = language.lang
+    refs = {name: ft.use_ref(None) for name in ("line", *ALL_FIELDS)}
+
+    async def move_focus():
+        target = refs.get(capture.focus)
+        if target is not None and target.current is not None:
+            try:
+                await target.current.focus()
+            except Exception:  # the control was just replaced; the next render focuses
+                pass
+
+    ft.use_effect(move_focus, [capture.focus_seq])
+
+    def err(name: str) -> str | None:
+        problem = capture.errors.get(name)
+        if problem is None:
+            return None
+        if hasattr(problem, "render"):
+            return problem.render(lang)
+        from sync.messages import message as field_message
+
+        return field_message(problem, lang)
+
+    def on_change(name: str):
+        def handler(e):
+            app.touch()
+            capture.set(name, e.control.value)
+        return handler
+
+    def on_submit(name: str):
+        def handler(_):
+            app.touch()
+            capture.submit_field(name)
+        return handler
+
+    def make(name: str, *, expand: int | None = None) -> ft.Control:
+        tf = field(t(f"field.{name}", lang), capture.values[name], on_change=on_change(name),
+                   on_submit=on_submit(name), error=err(name), keyboard=_KEYBOARDS.get(name),
+                   expand=expand, key=f"f-{name}",
+                   capitalization=None if name in ("zip", "email", "phone") else _WORDS)
+        refs[name].current = tf
+        return tf
+
+    line_field = field(t("field.line", lang), capture.line_text, key="f-line", width=150,
+                       on_change=lambda e: capture.set_line(e.control.value),
+                       on_submit=lambda _: capture.request_focus("first_name"), error=err("line"),
+                       keyboard=ft.KeyboardType.NUMBER)
+    refs["line"].current = line_field
+
+    rows: list[ft.Control] = [
+        ft.Row([ft.Text(t("capture.correcting", lang, line=capture.line) if capture.correcting
+                        else t("capture.title", lang, line=capture.line),
+                        size=20, weight=ft.FontWeight.BOLD, color=PRIMARY, expand=True),
+                line_field]),
+    ]
+    if capture.notice is not None:
+        notice = capture.notice.render(lang)
+        rows.append(ft.Text(notice, size=18, weight=ft.FontWeight.BOLD, color=OK_FG,
+                            semantics_label=notice, key="notice"))
+    warning = capture.warning_text()
+    if warning is not None:
+        text = warning.render(lang)
+        rows.append(ft.Container(content=ft.Column([
+            ft.Row([ft.Icon(ft.Icons.WARNING_AMBER, color=WARN_FG),
+                    ft.Text(text, size=17, weight=ft.FontWeight.BOLD, color=WARN_FG, expand=True,
+                            semantics_label=text)]),
+            ft.Text(t("capture.warn.hint", lang), color=WARN_FG, size=14),
+        ], spacing=4), bgcolor=WARN_BG, padding=10, border_radius=8,
+            border=ft.Border.all(2, WARN_FG), key="warning"))
+    rows += [
+        ft.ResponsiveRow([ft.Container(make(n), col={"xs": 12, "sm": 6, "md": 3})
+                          for n in PAPER_FIELDS[:4]]),
+        ft.ResponsiveRow([ft.Container(make(n), col=c) for n, c in (
+            ("street", {"xs": 12, "sm": 8, "md": 5}), ("unit", {"xs": 12, "sm": 4, "md": 2}),
+            ("city", {"xs": 12, "sm": 8, "md": 3}), ("zip", {"xs": 12, "sm": 4, "md": 2}))]),
+    ]
+    if capture.show_more:
+        rows.append(ft.ResponsiveRow([ft.Container(make(n), col={"xs": 12, "md": 4})
+                                      for n in MORE_FIELDS]))
+    rows.append(message(capture.error.render(lang) if capture.error else None))
+    save_key = "capture.save_anyway" if capture.warning else "capture.save"
+    actions = [
+        button(t(save_key, lang, line=capture.line), lambda _: (app.touch(), capture.save())),
+        button(t("capture.less" if capture.show_more else "capture.more", lang),
+               lambda _: capture.toggle_more(), primary=False),
+    ]
+    if capture.correcting is not None:
+        actions.append(button(t("capture.cancel_correction", lang), lambda _: capture.cancel_correction(),
+                              primary=False))
+    rows.append(ft.Row(actions, wrap=True, spacing=8, run_spacing=8))
+    return ft.Column(rows, spacing=10)
+
+
+@ft.component
+def LinesView(capture: CaptureForm, lines: SectionLines, language: Language) -> ft.Control:
+    lang = language.lang
+    items: list[ft.Control] = [ft.Text(t("lines.title", lang), size=18, weight=ft.FontWeight.BOLD)]
+    if not lines.rows:
+        items.append(ft.Text(t("lines.empty", lang), size=16))
+    for row in lines.rows:
+        label = t("lines.row", lang, line=row.line, name=row.name)
+        outcome = row.outcome.render(lang)
+        color = {"accepted": OK_FG, "already_received": OK_FG, "rejected": DANGER,
+                 "conflict": DANGER, "duplicate": DANGER}.get(row.status, ft.Colors.BLACK_87)
+        trailing = (ft.IconButton(ft.Icons.EDIT, icon_color=PRIMARY,
+                                  tooltip=t("lines.correct", lang, line=row.line),
+                                  on_click=lambda _, i=row.entry_id: capture.begin_correction(i),
+                                  width=48, height=48)
+                    if row.can_correct else None)
+        items.append(ft.ListTile(
+            title=ft.Text(label, size=16, weight=ft.FontWeight.W_600),
+            subtitle=ft.Text(outcome, color=color, size=15, semantics_label=f"{label}: {outcome}"),
+            trailing=trailing, key=row.entry_id, min_height=56,
+        ))
+    return ft.Column(items, spacing=2)
+
+
+@ft.component
+def Workspace(app: CirculatorApp, sections: Sections, capture: CaptureForm, lines: SectionLines,
+              status: StatusBar, language: Language) -> ft.Control:
+    lang = language.lang
+    if sections is None or capture is None:
+        return ft.ProgressRing()
+    top = StatusBarView(app, status, language)
+    if sections.current is None:
+        return ft.Column([top, SectionPicker(app, sections, language)], spacing=12)
+    header = ft.Column([
+        ft.Text(t("section.current", lang, serial=sections.current), size=20, weight=ft.FontWeight.BOLD),
+        ft.Text(t("section.lines_used", lang, count=sections.lines_used), size=15),
+        ft.Row([button(t("section.change", lang), lambda _: app.leave_section(), primary=False),
+                button(t("section.close", lang), lambda _: sections.begin_close(), primary=False)],
+               wrap=True, spacing=8, run_spacing=8),
+    ], spacing=4)
+    body: list[ft.Control] = [top, header]
+    if sections.closing:
+        body.append(ClosePanel(app, sections, language))
+    body.append(ft.ResponsiveRow([
+        ft.Container(CaptureFormView(app, capture, language), col={"xs": 12, "lg": 8}),
+        ft.Container(LinesView(capture, lines, language), col={"xs": 12, "lg": 4}),
+    ], spacing=16))
+    return ft.Column(body, spacing=12)

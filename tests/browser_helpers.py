@@ -1,0 +1,117 @@
+"""Driving the circulator app (Flet web build) in headless Chromium with Playwright.
+
+See /work/shared/flet-web-testing.md: the app is served with no_cdn, Chromium is Debian's
+/usr/bin/chromium, Flutter's semantics tree is switched on and controls are found by the
+labels a person reads. Waits are on what a person waits for (a label, the focus), never sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CANVASS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+WAIT_MS = 20_000
+
+
+def require_chromium() -> str:
+    """The Chromium path; fails under CI=true when missing, skips otherwise."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium is required under CI=true ({CHROMIUM} not found)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("playwright is required under CI=true")
+        pytest.skip("playwright not installed")
+    return CHROMIUM
+
+
+@contextmanager
+def served_app(profile_dir: Path, server_url: str, port: int):
+    """The real app (canvass.app.build_main) served by Flet's web server in a thread."""
+    import asyncio
+
+    import flet as ft
+
+    from canvass.app import build_main
+
+    main = build_main(profile_dir, server_url)
+    asgi = ft.run(main, port=port, host="127.0.0.1", no_cdn=True, view=ft.AppView.WEB_BROWSER,
+                  export_asgi_app=True)
+    import uvicorn
+
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True,
+                              name=f"flet-app-{port}")
+    thread.start()
+    _wait_http(f"http://127.0.0.1:{port}/")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def _wait_http(url: str, limit: float = 60.0) -> None:
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.exceptions.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def open_app(browser, url: str, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+    return context, page
+
+
+def box(page, label: str):
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
+def wait_text(page, text: str, timeout: int = WAIT_MS):
+    page.get_by_text(text, exact=False).first.wait_for(timeout=timeout)
+
+
+def wait_focus(page, label: str, timeout: int = WAIT_MS) -> None:
+    page.wait_for_function(
+        "l => document.activeElement && document.activeElement.getAttribute('aria-label') === l",
+        arg=label, timeout=timeout)
+
+
+def fill(page, label: str, value: str) -> None:
+    field = box(page, label)
+    field.wait_for(timeout=WAIT_MS)
+    field.click()
+    field.fill(value)
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
