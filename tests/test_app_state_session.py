@@ -50,7 +50,7 @@ def test_wrong_pins_show_a_delay_that_counts_down(tmp_path):
     clock.advance(before - 0.5)
     session.tick()
     assert session.seconds_left == 1
-    assert session.message.render("en") == "Wrong PIN. Try again in 1 s"
+    assert session.message.render("en") == "Too many tries. Try again in 1 s"
     clock.advance(0.5)
     session.tick()
     assert session.seconds_left == 0
