@@ -24,14 +24,14 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from sync.domain import SignerEntry
 from sync.jurisdiction import Jurisdiction
-from sync.protocol import REASON_TEXT, ReasonCode
+from sync.protocol import REASON_TEXT, EntryResult, ReasonCode
 from sync.validation import FieldError, validate_entry
 
 # Namespace of import row ids (a fixed random UUID; never change it, or re-imports duplicate).
@@ -415,6 +415,48 @@ class ImportCounts:
             "possible_duplicate", "rejected", "conflict")}
         out.update(self.extra)
         return out
+
+
+def run_rows(table: Table, converter: RowConverter,
+             submit: Callable[[list[SignerEntry]], list[EntryResult]], *,
+             batch_size: int = 500,
+             progress: Callable[[ImportCounts], None] | None = None) -> tuple[ImportCounts, RejectionWriter]:
+    """Stream every row of ``table``: convert, send valid entries to ``submit`` in batches of
+    ``batch_size`` (results in input order), count every row once, and collect rejected rows
+    (here or by the server) in the rejection file. ``progress`` is called after each batch."""
+    counts = ImportCounts()
+    rejections = RejectionWriter(table.headers)
+    pending: list[tuple[int, list[str], SignerEntry]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        results = submit([entry for _n, _c, entry in pending])
+        for (number, cells, _entry), result in zip(pending, results, strict=True):
+            status = str(result.status.value)
+            counts.add_status(status)
+            if status in ("rejected", "conflict"):
+                rejections.add(number, cells, result.reason_code or 0, result.field or "",
+                               result.reason or status)
+        pending.clear()
+        if progress is not None:
+            progress(counts)
+
+    for number, cells in enumerate(table.rows, start=1):
+        counts.total += 1
+        if is_blank(cells):
+            counts.blank += 1
+            continue
+        converted = converter.convert(number, cells)
+        if isinstance(converted, SignerEntry):
+            pending.append((number, cells, converted))
+            if len(pending) >= batch_size:
+                flush()
+        else:
+            counts.invalid += 1
+            rejections.add_rejection(converted)
+    flush()
+    return counts, rejections
 
 
 def preview(table: Table, mapping: Mapping[str, int], converter: RowConverter,

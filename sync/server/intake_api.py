@@ -38,15 +38,14 @@ from sync.intake.importer import (
     PRESETS,
     TARGET_FIELDS,
     ImportCounts,
-    RejectionWriter,
     RowConverter,
     check_mapping,
     guess_mapping,
-    is_blank,
     mapping_from_names,
     open_table,
     preset_mapping,
     preview,
+    run_rows,
     stable_entry_id,
 )
 from sync.intake.reconcile import (
@@ -451,35 +450,15 @@ def run_import(svc: Services, job_id: str, campaign_id: str, data: bytes | str, 
         converter = RowConverter(mapping, campaign_id=campaign_id, jurisdiction=ctx.jurisdiction,
                                  default_captured_at=_default_captured_at(),
                                  device_id=device.device_id)
-        rejections = RejectionWriter(table.headers)
-        pending: list[tuple[int, list[str], SignerEntry]] = []
 
-        def flush() -> None:
-            if not pending:
-                return
-            results = submit_entries(svc, device, [entry for _n, _c, entry in pending])
-            for (number, cells, _entry), result in zip(pending, results, strict=True):
-                counts.add_status(result.status.value)
-                if result.status in (EntryStatus.REJECTED, EntryStatus.CONFLICT):
-                    rejections.add(number, cells, result.reason_code or 0, result.field or "",
-                                   result.reason or result.status.value)
-            pending.clear()
-            _job_update(svc, job_id, rows_done=counts.total, counts_json=json.dumps(counts.as_dict()))
+        def progress(now: ImportCounts) -> None:
+            nonlocal counts
+            counts = now
+            _job_update(svc, job_id, rows_done=now.total, counts_json=json.dumps(now.as_dict()))
 
-        for number, cells in enumerate(table.rows, start=1):
-            counts.total += 1
-            if is_blank(cells):
-                counts.blank += 1
-                continue
-            converted = converter.convert(number, cells)
-            if isinstance(converted, SignerEntry):
-                pending.append((number, cells, converted))
-                if len(pending) >= batch_size:
-                    flush()
-            else:
-                counts.invalid += 1
-                rejections.add_rejection(converted)
-        flush()
+        counts, rejections = run_rows(table, converter,
+                                      lambda entries: submit_entries(svc, device, entries),
+                                      batch_size=batch_size, progress=progress)
         sealed = svc.cipher.encrypt(rejections.getvalue(), record_id=job_id, field="rejections")
         _job_update(svc, job_id, state="done", finished_at=utcnow(), rows_done=counts.total,
                     total_rows=counts.total, counts_json=json.dumps(counts.as_dict()),
