@@ -49,6 +49,8 @@ def test_index_delta_reset_and_lookup(tmp_path):
     assert not store.index_contains_any([])
     store.apply_index_delta(keys[:10], 9, reset=True)
     assert (store.index_version(), store.index_size()) == (9, 10)
+    store.apply_index_delta([], 10)  # an empty page still moves the version
+    assert (store.index_version(), store.index_size()) == (10, 10)
     assert not store.index_contains_any([keys[999]])
     # Keys are stored compactly: 16 bytes each.
     raw = sqlite3.connect(store.path)

@@ -450,8 +450,9 @@ class DeviceStore:
                 conn.execute(schema.index_keys.delete())
             # Straight to the driver's executemany: a full index is a million rows and the
             # ORM-level parameter handling would cost several times the insert itself.
-            conn.exec_driver_sql("INSERT OR IGNORE INTO index_keys (key) VALUES (?)",
-                                 [(b,) for b in blobs])
+            if blobs:  # an empty executemany list would be taken as one unbound statement
+                conn.exec_driver_sql("INSERT OR IGNORE INTO index_keys (key) VALUES (?)",
+                                     [(b,) for b in blobs])
             _set_state(conn, "index_version", int(version))
 
     def index_version(self) -> int:
