@@ -409,7 +409,7 @@ def save_valid(store, count: int, *, start: int = 0, section: str | None = None)
     """Save ``count`` valid entries on successive lines of successive sections (at most 900
     lines per section). Returns the saved entries (device_seq assigned)."""
     saved = []
-    device = store.get_setting("device_id")[:8]
+    device = store.get_setting("device_id").replace("-", "")  # uuid7: the tail is random
     for i in range(count):
         n = start + i
         serial = section or f"S{device[-6:]}-{n // 900}"
