@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,21 @@ from alembic.config import Config
 from sqlalchemy import create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Every module that declares tables on models.Base; their migrations live in migrations/.
+MODEL_MODULES = ("sync.server.models", "sync.server.intake_models")
+
+
+def load_all_models():
+    """Import every model module (those present) and return the shared metadata."""
+    from sync.server.models import Base
+
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return Base.metadata
 
 
 def alembic_config(db_url: str) -> Config:
