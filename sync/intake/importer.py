@@ -456,6 +456,8 @@ def run_rows(table: Table, converter: RowConverter,
             counts.invalid += 1
             rejections.add_rejection(converted)
     flush()
+    if progress is not None:
+        progress(counts)  # the final report covers trailing rejected and blank rows too
     return counts, rejections
 
 
