@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
+import subprocess
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,29 +40,25 @@ def require_chromium() -> str:
 
 @contextmanager
 def served_app(profile_dir: Path, server_url: str, port: int):
-    """The real app (canvass.app.build_main) served by Flet's web server in a thread."""
-    import asyncio
-
-    import flet as ft
-
-    from canvass.app import build_main
-
-    main = build_main(profile_dir, server_url)
-    asgi = ft.run(main, port=port, host="127.0.0.1", no_cdn=True, view=ft.AppView.WEB_BROWSER,
-                  export_asgi_app=True)
-    import uvicorn
-
-    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True,
-                              name=f"flet-app-{port}")
-    thread.start()
-    _wait_http(f"http://127.0.0.1:{port}/")
+    """The real app, started the way a person starts it: `canvass app --server URL`."""
+    repo = Path(__file__).resolve().parent.parent
+    log = open(Path(profile_dir).with_suffix(".log"), "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "canvass.cli", "app", "--server", server_url, "--profile",
+         str(profile_dir), "--port", str(port), "--no-browser"],
+        cwd=str(repo), stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(repo)})
     try:
+        _wait_http(f"http://127.0.0.1:{port}/")
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        thread.join(30)
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(20)
+        log.close()
 
 
 def _wait_http(url: str, limit: float = 60.0) -> None:

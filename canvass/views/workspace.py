@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import flet as ft
 
 from canvass.i18n import t
@@ -94,12 +96,15 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
     refs = {name: ft.use_ref(None) for name in ("line", *ALL_FIELDS)}
 
     async def move_focus():
-        target = refs.get(capture.focus)
-        if target is not None and target.current is not None:
-            try:
-                await target.current.focus()
-            except Exception:  # the control was just replaced; the next render focuses
-                pass
+        # Twice: a freshly mounted field may not have reached the client on the first try.
+        for _ in range(2):
+            target = refs.get(capture.focus)
+            if target is not None and target.current is not None:
+                try:
+                    await target.current.focus()
+                except Exception:  # the control was just replaced; the next render focuses
+                    pass
+            await asyncio.sleep(0.15)
 
     ft.use_effect(move_focus, [capture.focus_seq])
 
@@ -128,7 +133,7 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
     def make(name: str, *, expand: int | None = None) -> ft.Control:
         tf = field(t(f"field.{name}", lang), capture.values[name], on_change=on_change(name),
                    on_submit=on_submit(name), error=err(name), keyboard=_KEYBOARDS.get(name),
-                   expand=expand, key=f"f-{name}",
+                   expand=expand, key=f"f-{name}", autofocus=name == capture.focus,
                    capitalization=None if name in ("zip", "email", "phone") else _WORDS)
         refs[name].current = tf
         return tf

@@ -1,0 +1,156 @@
+"""The circulator app in headless Chromium against a real server (issue 5).
+
+Two devices (two profiles, two app processes, two browser contexts): a phone (390x844) and a
+tablet (820x1180). Enroll, set a PIN, open a section, enter 5 signers by keyboard alone, see
+the duplicate warning for a repeat signer on the second device, go offline (server stopped),
+keep entering, come back online and see pending drop to 0. Screenshots in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import (
+    CHROMIUM_ARGS,
+    box,
+    fill,
+    open_app,
+    require_chromium,
+    served_app,
+    shot,
+    wait_focus,
+    wait_text,
+)
+
+from canvass.demo import DemoServer, free_port
+
+pytestmark = pytest.mark.browser
+
+PIN = "246813"
+ORDER = [("first_name", "First name"), ("middle_name", "Middle name"), ("last_name", "Last name"),
+         ("suffix", "Suffix (Jr., Sr., III)"), ("street", "Street address"),
+         ("unit", "Apartment or unit"), ("city", "City"), ("zip", "ZIP code")]
+SIGNERS = [
+    {"first_name": "Maria", "last_name": "Lopez", "street": "123 North Main Street", "zip": "90012"},
+    {"first_name": "John", "middle_name": "Q", "last_name": "Smith", "street": "45 Elm St",
+     "unit": "4B", "zip": "90401"},
+    {"first_name": "Aiko", "last_name": "Tanaka", "street": "7 Ocean Ave", "zip": "90802"},
+    {"first_name": "Luis", "last_name": "Garcia", "suffix": "Jr", "street": "900 Sunset Blvd",
+     "zip": "90028"},
+    {"first_name": "Grace", "last_name": "Kim", "street": "31 Pine St", "zip": "91101"},
+]
+LATER = [
+    {"first_name": "Omar", "last_name": "Haddad", "street": "12 Oak St", "zip": "90004"},
+    {"first_name": "Nina", "last_name": "Petrov", "street": "88 Vine St", "zip": "90038"},
+]
+
+
+def type_signer(page, signer: dict[str, str]) -> None:
+    """Keyboard alone: type a field, Enter to the next; Enter on the ZIP saves."""
+    for name, label in ORDER:
+        wait_focus(page, label)
+        if signer.get(name):
+            page.keyboard.type(signer[name])
+        page.keyboard.press("Enter")
+
+
+def enroll(page, code: str) -> None:
+    box(page, "Enrollment code or link").wait_for(timeout=60_000)
+    fill(page, "Enrollment code or link", code)
+    fill(page, "Choose a PIN (at least 6 digits)", PIN)
+    fill(page, "Repeat the PIN", PIN)
+    page.keyboard.press("Enter")  # Enter on the second PIN enrolls
+    box(page, "Section serial number").wait_for(timeout=60_000)
+
+
+def open_section(page, serial: str) -> None:
+    fill(page, "Section serial number", serial)
+    page.keyboard.press("Enter")
+    wait_text(page, f"Section {serial}")
+    wait_focus(page, "First name")
+
+
+@pytest.fixture
+def chromium():
+    """Two browsers, one per device: each device is its own machine in the field."""
+    path = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browsers = [p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS) for _ in range(2)]
+        yield browsers
+        for browser in browsers:
+            browser.close()
+
+
+def test_two_devices_capture_dedup_offline_and_catch_up(tmp_path, chromium):
+    server = DemoServer(tmp_path / "server").start()
+    try:
+        code_a, code_b = server.enroll_code("Circulator A"), server.enroll_code("Circulator B")
+        port_a, port_b = free_port(), free_port()
+        with served_app(tmp_path / "phone", server.url, port_a) as url_a, \
+                served_app(tmp_path / "tablet", server.url, port_b) as url_b:
+            # --- device A, a phone: enroll with the pasted link, PIN, section, 5 signers ---
+            ctx_a, phone = open_app(chromium[0], url_a, 390, 844)
+            shot(phone, "phone-enroll")
+            enroll(phone, server.enroll_link(code_a))
+            open_section(phone, "A-0001")
+            for n, signer in enumerate(SIGNERS, start=1):
+                type_signer(phone, signer)
+                wait_text(phone, f"Saved line {n}")
+                wait_focus(phone, "First name")  # ready for the next signer
+            wait_text(phone, "Signer on line 6")
+            wait_text(phone, "This section: 5")
+            wait_text(phone, "Pending upload: 0", timeout=60_000)
+            shot(phone, "phone-five-signers")
+
+            # --- device B, a tablet: the first signer again -> duplicate warning ---
+            ctx_b, tablet = open_app(chromium[1], url_b, 820, 1180)
+            enroll(tablet, code_b)
+            open_section(tablet, "B-0001")
+            repeat = {**SIGNERS[0], "first_name": "MARIA", "street": "123 N Main St"}
+            for name, label in ORDER:
+                wait_focus(tablet, label)
+                if name == "zip":
+                    tablet.keyboard.type(repeat["zip"])
+                    break
+                if repeat.get(name):
+                    tablet.keyboard.type(repeat[name])
+                tablet.keyboard.press("Enter")
+            wait_text(tablet, "This person has probably already signed.")
+            shot(tablet, "tablet-duplicate-warning")
+            tablet.keyboard.press("Enter")  # the circulator may still save the paper line
+            wait_text(tablet, "Saved line 1")
+
+            # --- offline: server stopped; A keeps entering ---
+            server.stop()  # each save wakes the sync runner, which finds the server gone
+            for n, signer in enumerate(LATER, start=6):
+                type_signer(phone, signer)
+                wait_text(phone, f"Saved line {n}")
+            wait_text(phone, "Offline - 2 waiting", timeout=60_000)
+            wait_text(phone, "Pending upload: 2")
+            shot(phone, "phone-offline")
+
+            # --- back online: pending drops to 0 ---
+            server.start()
+            phone.get_by_role("button", name="Sync now").click()
+            wait_text(phone, "Pending upload: 0", timeout=60_000)
+            wait_text(phone, "Synced")
+            shot(phone, "phone-back-online")
+            tablet.set_viewport_size({"width": 1180, "height": 820})
+            wait_text(tablet, "Lines of this section")
+            shot(tablet, "tablet-landscape")
+
+            # --- Spanish on the device ---
+            phone.get_by_role("button", name="Español").click()
+            wait_text(phone, "Por enviar: 0")
+            shot(phone, "phone-spanish")
+            ctx_a.close()
+            ctx_b.close()
+    except BaseException:
+        for b, browser in enumerate(chromium):
+            for context in browser.contexts:
+                for n, page in enumerate(context.pages):
+                    shot(page, f"failure-{b}-{n}")
+        raise
+    finally:
+        server.stop()
