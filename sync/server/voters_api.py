@@ -1,0 +1,85 @@
+"""GET /v1/registration-index?since=VERSION: the device's registration index, by deltas.
+
+Answers (``RegistrationIndexResponse``):
+- no voter file loaded: ``version`` 0, ``reset`` true, nothing else (the device drops its
+  index and answers "unknown");
+- ``since`` equals the current version: nothing to do (``version`` = since, no data);
+- ``since`` is a version the server still keeps (the last KEEP_INDEX_VERSIONS) with the same
+  bucket size: a delta, ``added`` / ``removed`` fingerprints (base64 of little-endian uint64);
+- otherwise (first sync, an old or unknown version): ``reset`` true and ``snapshot``, the
+  whole index file (base64; regindex.py documents the format).
+Keyed hashes only: nothing in an answer can be turned back into a name without the index key.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections import OrderedDict
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict
+
+from sync.server.auth import DeviceIdentity, current_device, services
+from sync.server.services import Services
+from sync.server.voters_store import index_row
+from sync.voters.regindex import RegistrationIndex, diff, pack_fingerprints
+
+router = APIRouter(prefix="/v1", tags=["registration"])
+
+
+class RegistrationIndexResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    reset: bool = False
+    bucket_bits: int = 0
+    key_count: int = 0
+    false_positive_rate: float = 0.0
+    snapshot: str | None = None  # base64 of the full index file
+    added: str = ""  # base64 of packed uint64 fingerprints
+    removed: str = ""
+
+
+_CACHE: OrderedDict[tuple, RegistrationIndexResponse] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 8
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def build_response(svc_db, campaign_id: str, since: int) -> RegistrationIndexResponse:
+    with svc_db.read() as s:
+        current = index_row(s, campaign_id)
+        if current is None:
+            return RegistrationIndexResponse(version=0, reset=since != 0)
+        meta = dict(version=current.version, bucket_bits=current.bucket_bits, key_count=current.key_count,
+                    false_positive_rate=current.key_count / float(1 << (current.bucket_bits + 16)))
+        if since == current.version:
+            return RegistrationIndexResponse(**meta)
+        cache_key = (campaign_id, since, current.version)
+        with _CACHE_LOCK:
+            hit = _CACHE.get(cache_key)
+        if hit is not None:
+            return hit
+        old = index_row(s, campaign_id, since) if since else None
+        if old is not None and old.bucket_bits == current.bucket_bits:
+            delta = diff(RegistrationIndex.from_bytes(old.blob), RegistrationIndex.from_bytes(current.blob))
+            answer = RegistrationIndexResponse(**meta, added=_b64(pack_fingerprints(delta.added)),
+                                               removed=_b64(pack_fingerprints(delta.removed)))
+        else:
+            answer = RegistrationIndexResponse(**meta, reset=True, snapshot=_b64(current.blob))
+    with _CACHE_LOCK:
+        _CACHE[cache_key] = answer
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return answer
+
+
+@router.get("/registration-index", response_model=RegistrationIndexResponse)
+def registration_index(since: int = Query(0, ge=0, le=2**62),
+                       device: DeviceIdentity = Depends(current_device),
+                       svc: Services = Depends(services)) -> RegistrationIndexResponse:
+    return build_response(svc.db, device.campaign_id, since)
