@@ -90,20 +90,27 @@ class KeyingView(ft.Column):
             self.status, self.saved_count,
         ], spacing=10)
 
-    def _show_error(self, name: str) -> None:
-        if name in self.touched:
-            self.fields[name].error = self.form.field_error(name) or None
+    def _show_error(self, name: str) -> bool:
+        """Set the field's error; True when it changed (only then is the field redrawn, so a
+        keystroke never round-trips the whole form while the clerk types)."""
+        if name not in self.touched:
+            return False
+        error = self.form.field_error(name) or None
+        if error == self.fields[name].error:
+            return False
+        self.fields[name].error = error
+        return True
 
     def _changed(self, name: str, value: str) -> None:
         self.form.set(name, value or "")
-        self.touched.add(name)
-        self._show_error(name)
-        self.update()
+        # A field shows its error once visited; while typing, only an error going away is shown.
+        if name in self.touched and not self.form.field_error(name) and self._show_error(name):
+            self.fields[name].update()
 
     def _blurred(self, name: str) -> None:
         self.touched.add(name)
-        self._show_error(name)
-        self.update()
+        if self._show_error(name):
+            self.fields[name].update()
 
     def _same_changed(self, e) -> None:
         self.form.set_same_address(bool(e.control.value))
@@ -188,7 +195,6 @@ class ReviewView(ft.Column):
             label = dict(FORM_FIELDS).get(name, name)
             self.body.controls.append(ft.Container(
                 bgcolor=ft.Colors.AMBER_100 if mark else None, padding=4,
-                semantics_label=f"{label} differs" if mark else None,
                 content=ft.Row([ft.Text(label + (" (differs)" if mark else ""), width=140),
                                 ft.Text(a, width=300), ft.Text(b, width=300)])))
 

@@ -1,0 +1,186 @@
+"""The office intake app in headless Chromium against a real server: a clerk keys 10 lines of a
+section by keyboard alone, resolves two review items with the D / N shortcuts, and a team lead
+finds no export."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from test_intake_api import PASSWORD, Office, intake_server, signer
+
+from sync.server.intake_api import office_device_id
+from sync.server.models import Entry
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WAIT = 30_000
+
+
+def need_browser() -> None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = "playwright is not installed"
+    else:
+        missing = "" if Path(CHROMIUM).exists() or shutil.which("chromium") else "no chromium"
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser test required under CI=true: {missing}")
+        pytest.skip(missing)
+
+
+@contextmanager
+def served_intake_app(server_url: str):
+    import flet as ft
+    import uvicorn
+    from server_helpers import free_port
+
+    from canvass.intake.app import build_intake_main
+
+    port = free_port()
+    asgi = ft.run(build_intake_main(server_url), port=port, host="127.0.0.1", no_cdn=True,
+                  view=ft.AppView.WEB_BROWSER, export_asgi_app=True)
+    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "/", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+
+
+def log_in(page, username: str) -> None:
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("textbox", name="Username")
+    expect(box).to_be_attached(timeout=WAIT)
+    box.click()
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Signed in")).to_be_attached(timeout=WAIT)
+
+
+PEOPLE = [("Amara", "Okafor"), ("Bruno", "Silva"), ("Chen", "Wei"), ("Dalia", "Haddad"),
+          ("Emil", "Novak"), ("Farah", "Qureshi"), ("Gustavo", "Pereira"), ("Hana", "Sato"),
+          ("Ivan", "Petrov"), ("Julia", "Kowalski")]
+
+
+def test_key_lines_review_and_no_export_for_team_lead(tmp_path):
+    need_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    with intake_server(f"sqlite:///{tmp_path / 'server.db'}") as server:
+        office = Office(server)
+        tag = office.cid[-8:]
+        first = office.push(signer("R1", 1, n=23), signer("R1", 2, n=50, first="Joaquin", last="Reyes"))
+        later = office.push(signer("R2", 1, n=25), signer("R2", 2, n=52, first="Joaquin", last="Reyes"))
+        assert [r["status"] for r in later] == ["possible_duplicate"] * 2
+        with served_intake_app(server.url) as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                open_app(page, url)
+                log_in(page, f"clerk-{tag}")
+
+                # ---- keying: the Section field has the focus; keyboard only from here.
+                def tab_to(role: str, name: str) -> None:
+                    page.keyboard.press("Tab")
+                    expect(page.get_by_role(role, name=name)).to_be_focused(timeout=WAIT)
+
+                def type_in(text: str) -> None:
+                    page.keyboard.type(text, delay=25)
+
+                expect(page.get_by_role("textbox", name="Section")).to_be_focused(timeout=WAIT)
+                type_in("K1")
+                tab_to("textbox", "Line")  # already 1
+                tab_to("textbox", "First name")
+                for number, (first_name, last_name) in enumerate(PEOPLE, start=1):
+                    expect(page.get_by_role("textbox", name="First name")).to_be_focused(timeout=WAIT)
+                    type_in(first_name)
+                    tab_to("textbox", "Middle name")
+                    tab_to("textbox", "Last name")
+                    type_in(last_name)
+                    tab_to("textbox", "Suffix")
+                    tab_to("checkbox", "Same address as previous line")
+                    if number == 9:  # lines 9 and 10: the household of line 8
+                        page.keyboard.press("Space")
+                        expect(page.get_by_role("textbox", name="Street address")).to_have_value(
+                            "208 West Olive Avenue", timeout=WAIT)
+                    tab_to("textbox", "Street address")
+                    if number < 9:
+                        type_in(f"{200 + number} West Olive Avenue")
+                        tab_to("textbox", "Apt or unit")
+                        tab_to("textbox", "City")
+                        type_in("Los Angeles")
+                        tab_to("textbox", "ZIP")
+                        type_in("90012")
+                    page.keyboard.press("Enter")
+                    expect(page.get_by_text(f"Line {number} of section K1: saved")).to_be_attached(
+                        timeout=WAIT)
+                expect(page.get_by_text("Lines saved: 10")).to_be_attached()
+                page.screenshot(path=str(tmp_path / "keying.png"), full_page=True)
+
+                # ---- review: two items, decided with the D and N shortcuts.
+                page.get_by_role("button", name="Review").click()
+                expect(page.get_by_text("Items waiting: 2. Decided: 0")).to_be_attached(timeout=WAIT)
+                expect(page.get_by_text("Street address (differs)")).to_be_attached()
+                page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+                page.keyboard.press("d")
+                expect(page.get_by_text("Items waiting: 1. Decided: 1", exact=False)).to_be_attached(
+                    timeout=WAIT)
+                page.keyboard.press("n")
+                expect(page.get_by_text("Review queue empty. Decided: 2", exact=False)).to_be_attached(
+                    timeout=WAIT)
+
+                # ---- a team lead sees no export, and the server refuses one.
+                page.get_by_role("button", name="Log out").click()
+                log_in(page, f"lead-{tag}")
+                page.get_by_role("button", name="Export").click()
+                expect(page.get_by_text("Only an admin can export signer data for filing.")) \
+                    .to_be_attached(timeout=WAIT)
+                expect(page.get_by_role("button", name="Download filing export")).to_have_count(0)
+            finally:
+                browser.close()
+
+        assert httpx.get(f"{server.url}/v1/intake/export/filing.csv",
+                         headers=office.lead).status_code == 403
+        with server.db.read() as s:
+            keyed = s.execute(select(Entry.line, Entry.status).where(
+                Entry.device_id == office_device_id(office.cid), Entry.section == "K1")
+                .order_by(Entry.line)).all()
+            decided = {e.id: (e.status, e.duplicate_of) for e in s.scalars(
+                select(Entry).where(Entry.id.in_([r["entry_id"] for r in later])))}
+        assert [line for line, _status in keyed] == list(range(1, 11))
+        assert {status for _line, status in keyed} == {"accepted"}
+        assert decided[later[0]["entry_id"]] == ("duplicate", first[0]["entry_id"])
+        assert decided[later[1]["entry_id"]] == ("accepted", None)
