@@ -1,0 +1,89 @@
+"""Dashboard state: fetches the /v1/dashboard figures and keeps the latest good copy. Sorting,
+team filter and the circulator search apply to the rows already fetched (no name in a URL)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import requests
+
+from canvass.staff.login_state import StaffLogin
+
+SORTS = {"team": "Team", "circulator": "Circulator", "last_sync": "Last sync (oldest first)",
+         "entries_today": "Entries today", "entries_total": "Entries in total",
+         "duplicate_rate": "Duplicate rate", "rejection_rate": "Rejection rate"}
+DESCENDING = {"entries_today", "entries_total", "duplicate_rate", "rejection_rate"}
+
+
+class DashboardError(Exception):
+    pass
+
+
+@dataclass
+class DashboardState:
+    login: StaffLogin
+    trials: int = 1000
+    devices: dict = field(default_factory=dict)
+    progress: dict = field(default_factory=dict)
+    simulation: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
+    error: str = ""
+    team: str = ""  # "" = every team in view
+    search: str = ""
+    sort: str = "team"
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _get(self, path: str, **params) -> requests.Response:
+        r = self.login.http.get(f"{self.login.server_url}/v1/dashboard/{path}", params=params,
+                                headers=self.login.headers(), timeout=60)
+        if r.status_code in (401, 403):
+            raise DashboardError("Your session has ended or your role may not see this.")
+        if r.status_code != 200:
+            raise DashboardError(f"The server answered with an error ({r.status_code}).")
+        return r
+
+    def refresh(self) -> bool:
+        """Fetch everything; on failure keep the previous figures and set ``error``."""
+        try:
+            devices = self._get("devices").json()
+            progress = self._get("progress").json()
+            quality = self._get("quality").json()
+            simulation = self._get("simulation", trials=self.trials).json()
+        except (requests.RequestException, ValueError):
+            self.error = "The server cannot be reached; showing the last figures."
+            return False
+        except DashboardError as exc:
+            self.error = str(exc)
+            return False
+        with self._lock:
+            self.devices, self.progress = devices, progress
+            self.quality, self.simulation = quality, simulation
+            self.error = ""
+        return True
+
+    def export_csv(self) -> bytes:
+        return self._get("export.csv", trials=self.trials).content
+
+    @property
+    def computed_at(self) -> str:
+        return self.devices.get("computed_at", "")
+
+    @property
+    def teams(self) -> list[str]:
+        return list(self.devices.get("teams", []))
+
+    def visible_rows(self) -> list[dict]:
+        needle = self.search.strip().casefold()
+        rows = [r for r in self.devices.get("rows", [])
+                if (not self.team or r["team"] == self.team)
+                and (not needle or needle in r["circulator"].casefold()
+                     or needle in r["device_name"].casefold())]
+        rows.sort(key=lambda r: (r["team"].casefold(), r["circulator"].casefold()))
+        if self.sort == "circulator":
+            rows.sort(key=lambda r: r["circulator"].casefold())
+        elif self.sort == "last_sync":
+            rows.sort(key=lambda r: r["last_sync"] or "")
+        elif self.sort in DESCENDING:
+            rows.sort(key=lambda r: r[self.sort], reverse=True)
+        return rows

@@ -1,0 +1,221 @@
+"""The team lead dashboard view. Built once; each refresh changes the values of the existing
+controls (and replaces the table rows), so the screen never blanks between refreshes.
+
+Layout: a ResponsiveRow of figure cards (two per row on a tablet, four on a laptop), the
+progress chart, the registrar simulation, the device table (scrolls sideways on narrow
+screens) with team filter, sort and circulator search, and the quality notes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import flet as ft
+import flet_charts as fch
+
+from canvass.staff.dashboard_state import SORTS, DashboardState
+
+STALE_BG = ft.Colors.AMBER_100
+CARD_COLS = {"xs": 12, "sm": 6, "lg": 3}
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "never"
+    moment = datetime.fromisoformat(iso).astimezone()
+    return moment.strftime("%b %d %H:%M")
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+class Figure(ft.Container):
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.value = ft.Text("-", size=24, weight=ft.FontWeight.BOLD)
+        self.note = ft.Text("", size=12, color=ft.Colors.GREY_700)
+        super().__init__(content=ft.Column([ft.Text(title, size=13), self.value, self.note],
+                                           spacing=2),
+                         padding=12, border_radius=8, bgcolor=ft.Colors.BLUE_GREY_50,
+                         col=CARD_COLS)
+
+    def set(self, value: str, note: str = "") -> None:
+        self.value.value, self.note.value = value, note
+        self.value.semantics_label = f"{self.title}: {value}"
+
+
+class DashboardView(ft.Column):
+    def __init__(self, state: DashboardState, on_logout: Callable[[], None],
+                 on_export: Callable[[], None]) -> None:
+        self.state = state
+        self.computed = ft.Text("Loading figures...", size=12, color=ft.Colors.GREY_700)
+        self.error = ft.Text("", color=ft.Colors.RED_800)
+        self.cards = {k: Figure(t) for k, t in (
+            ("raw", "Raw entries"), ("unique", "Unique signers"),
+            ("valid", "Projected valid"), ("goal", "Goal"), ("days", "Days left"),
+            ("pace", "Pace needed / day"), ("actual", "Actual / day (7 days)"),
+            ("stale", "Stale devices"))}
+        self.chart = fch.LineChart(
+            data_series=[], min_y=0, height=260, expand=True, interactive=False,
+            left_axis=fch.ChartAxis(label_size=56),
+            bottom_axis=fch.ChartAxis(label_size=28),
+            horizontal_grid_lines=fch.ChartGridLines(color=ft.Colors.GREY_300, width=1),
+        )
+        self.chart_box = ft.Semantics(
+            label="Progress chart: cumulative projected valid signatures against the goal",
+            content=ft.Container(self.chart, padding=8))
+        self.chart_note = ft.Text("", size=12)
+        self.sim_text = ft.Text("")
+        self.sim_bars = ft.Column(spacing=4)
+        self.team = ft.Dropdown(label="Team", width=200, value="",
+                                options=[ft.DropdownOption(key="", text="All teams")],
+                                on_select=self._changed)
+        self.sort = ft.Dropdown(label="Sort by", width=240, value=state.sort,
+                                options=[ft.DropdownOption(key=k, text=t) for k, t in SORTS.items()],
+                                on_select=self._changed)
+        self.search = ft.TextField(label="Search circulator", width=240,
+                                   on_change=self._changed)
+        self.table = ft.DataTable(columns=[ft.DataColumn(label=ft.Text(t), numeric=n) for t, n in (
+            ("Team", False), ("Circulator", False), ("Device", False), ("Last sync", False),
+            ("Last heartbeat", False), ("Pending", True), ("Today", True), ("Total", True),
+            ("Duplicates", True), ("Rejected", True), ("Open sections", True))],
+            rows=[], column_spacing=18, heading_row_height=40)
+        self.flags = ft.Column(spacing=6)
+        header = ft.Row([
+            ft.Text("Drive dashboard", size=24, weight=ft.FontWeight.BOLD, expand=True),
+            ft.Button(content="Refresh", on_click=lambda e: on_export and self._refresh_now()),
+            ft.Button(content="Export CSV", on_click=lambda e: on_export()),
+            ft.Button(content="Log out", on_click=lambda e: on_logout()),
+        ], wrap=True)
+        self._refresh_callback: Callable[[], None] | None = None
+        super().__init__(controls=[
+            header, self.computed, self.error,
+            ft.ResponsiveRow(list(self.cards.values()), spacing=10, run_spacing=10),
+            ft.Text("Progress", size=18, weight=ft.FontWeight.BOLD), self.chart_note,
+            self.chart_box,
+            ft.Text("Registrar check simulator", size=18, weight=ft.FontWeight.BOLD),
+            self.sim_text, self.sim_bars,
+            ft.Text("Devices and circulators", size=18, weight=ft.FontWeight.BOLD),
+            ft.Row([self.team, self.sort, self.search], wrap=True),
+            ft.Row([self.table], scroll=ft.ScrollMode.AUTO),
+            ft.Text("Quality notes", size=18, weight=ft.FontWeight.BOLD),
+            ft.Text("Things worth a look with the circulator; not accusations.", size=12),
+            self.flags,
+        ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+
+    def on_refresh(self, callback: Callable[[], None]) -> None:
+        self._refresh_callback = callback
+
+    def _refresh_now(self) -> None:
+        if self._refresh_callback:
+            self._refresh_callback()
+
+    def _changed(self, _e=None) -> None:
+        self.state.team = self.team.value or ""
+        self.state.sort = self.sort.value or "team"
+        self.state.search = self.search.value or ""
+        self._fill_table()
+        self.update()
+
+    # ---- filling from the state -------------------------------------------------------
+    def show(self) -> None:
+        """Copy the state's figures into the controls (call page.update() after)."""
+        s = self.state
+        self.error.value = s.error
+        if not s.devices:
+            return
+        self.computed.value = f"Figures computed at {_when(s.computed_at)}; refreshes by itself."
+        p = s.progress.get("progress", {})
+        if p:
+            self.cards["raw"].set(f"{p['raw_entries']:,}", f"{p['duplicates']:,} duplicates, "
+                                  f"{p['rejected']:,} rejected")
+            self.cards["unique"].set(f"{p['unique_signers']:,}", "after deduplication")
+            self.cards["valid"].set(f"{p['projected_valid']:,}",
+                                    f"at {_pct(p['effective_validity_rate'])} valid")
+            self.cards["goal"].set(f"{p['goal']:,}", f"deadline {p['deadline']}")
+            self.cards["days"].set(str(p["days_left"]), f"{p['remaining']:,} still needed")
+            self.cards["pace"].set(f"{p['pace_needed_per_day']:,}", "projected valid")
+            self.cards["actual"].set(f"{p['pace_actual_7d']:,}",
+                                     "on pace" if p["on_pace"] else "behind the pace needed")
+            self._fill_chart(p)
+        self.cards["stale"].set(str(s.devices.get("stale_count", 0)),
+                                f"not synced for {s.devices['campaign']['stale_after_minutes']} min")
+        self._fill_simulation()
+        options = [ft.DropdownOption(key="", text="All teams")] + [
+            ft.DropdownOption(key=t, text=t) for t in s.teams]
+        if [o.key for o in options] != [o.key for o in self.team.options]:
+            self.team.options = options
+        self._fill_table()
+        self._fill_flags()
+
+    def _fill_chart(self, p: dict) -> None:
+        series = p.get("series", [])
+        goal = p["goal"]
+        points = [fch.LineChartDataPoint(i, v, tooltip=f"{d}: {v:,}")
+                  for i, (d, v) in enumerate(series)]
+        last_x = max(1, len(series) - 1)
+        self.chart.data_series = [
+            fch.LineChartData(points=points, color=ft.Colors.BLUE_700, stroke_width=3),
+            fch.LineChartData(points=[fch.LineChartDataPoint(0, goal),
+                                      fch.LineChartDataPoint(last_x, goal)],
+                              color=ft.Colors.RED_400, stroke_width=2, dash_pattern=[6, 4]),
+        ]
+        self.chart.max_y = max(goal, *(v for _, v in series), 1) * 1.1
+        self.chart.min_x, self.chart.max_x = 0, last_x
+        step = max(1, len(series) // 6)
+        self.chart.bottom_axis.labels = [
+            fch.ChartAxisLabel(value=i, label=ft.Text(d[5:], size=10))
+            for i, (d, _) in enumerate(series) if i % step == 0]
+        first = series[0][0] if series else "-"
+        self.chart_note.value = (f"Blue: cumulative projected valid signatures since {first}. "
+                                 f"Red dashes: the goal of {goal:,}.")
+
+    def _fill_simulation(self) -> None:
+        sim = self.state.simulation.get("simulation")
+        if not sim:
+            return
+        ch = sim["chances"]
+        more = sim["more_raw_for_95"]
+        if more == 0:
+            need = "The drive as it stands certifies without a full count in 95% of the trials."
+        elif more is None:
+            need = "At the present mix no number of raw signatures reaches a 95% chance."
+        else:
+            need = f"About {more:,} more raw signatures reach a 95% chance of certifying."
+        self.sim_text.value = (
+            f"A county sample of {sim['sample']:,} signatures, drawn {sim['trials']:,} times "
+            f"(seed {sim['seed']}): certified {_pct(ch['certified'])}, full count "
+            f"{_pct(ch['full_count'])}, fails {_pct(ch['failed'])}. {need}")
+        self.sim_bars.controls = [
+            ft.Row([ft.Text(label, width=110), ft.ProgressBar(value=ch[key], width=240, color=col),
+                    ft.Text(_pct(ch[key]))])
+            for key, label, col in (("certified", "Certified", ft.Colors.GREEN_600),
+                                    ("full_count", "Full count", ft.Colors.AMBER_700),
+                                    ("failed", "Fails", ft.Colors.RED_600))]
+
+    def _fill_table(self) -> None:
+        rows = []
+        for r in self.state.visible_rows():
+            stale = r["stale"]
+            sync_text = _when(r["last_sync"]) + (" - STALE" if stale else "")
+            cells = [r["team"] or "-", r["circulator"], r["device_name"], sync_text,
+                     _when(r["last_heartbeat"]), str(r["pending_reported"]),
+                     str(r["entries_today"]), str(r["entries_total"]),
+                     _pct(r["duplicate_rate"]), _pct(r["rejection_rate"]), str(r["open_sections"])]
+            controls = [ft.Text(c) for c in cells]
+            if stale:
+                controls[3] = ft.Text(sync_text, weight=ft.FontWeight.BOLD,
+                                      color=ft.Colors.RED_900,
+                                      semantics_label=f"Stale device: {r['circulator']}")
+            rows.append(ft.DataRow(cells=[ft.DataCell(c) for c in controls],
+                                   color=STALE_BG if stale else None))
+        self.table.rows = rows
+
+    def _fill_flags(self) -> None:
+        flags = self.state.quality.get("flags", [])
+        if not flags:
+            self.flags.controls = [ft.Text("Nothing unusual.")]
+            return
+        self.flags.controls = [ft.Text(f"{f['circulator']} ({f['team'] or 'no team'}): {f['text']}")
+                               for f in flags]

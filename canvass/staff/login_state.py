@@ -1,0 +1,60 @@
+"""Staff login: a session token from POST /v1/auth/login, kept in memory only (never in a
+URL, a log or a file). Messages never repeat what was typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from sync.protocol import LoginResponse
+
+STAFF_ROLES_WITH_DASHBOARD = ("admin", "team_lead")
+
+
+class LoginError(Exception):
+    """A login that did not work; ``str()`` is a message for the person at the screen."""
+
+
+@dataclass
+class StaffLogin:
+    server_url: str
+    token: str = ""
+    role: str = ""
+    username: str = ""
+    http: requests.Session | None = None
+
+    def __post_init__(self) -> None:
+        self.server_url = self.server_url.rstrip("/")
+        self.http = self.http or requests.Session()
+
+    @property
+    def logged_in(self) -> bool:
+        return bool(self.token)
+
+    @property
+    def may_see_dashboard(self) -> bool:
+        return self.role in STAFF_ROLES_WITH_DASHBOARD
+
+    def login(self, username: str, password: str) -> None:
+        if not username.strip() or not password:
+            raise LoginError("Enter your username and password.")
+        try:
+            r = self.http.post(f"{self.server_url}/v1/auth/login", timeout=15,
+                               json={"username": username.strip(), "password": password})
+        except requests.RequestException:
+            raise LoginError("The server cannot be reached. Try again in a moment.") from None
+        if r.status_code in (401, 422):
+            raise LoginError("Unknown username or wrong password.")
+        if r.status_code == 429:
+            raise LoginError("Too many attempts. Wait a minute and try again.")
+        if r.status_code != 200:
+            raise LoginError(f"The server answered with an error ({r.status_code}).")
+        body = LoginResponse.model_validate(r.json())
+        self.token, self.role, self.username = body.token, body.role, username.strip()
+
+    def logout(self) -> None:
+        self.token = self.role = self.username = ""
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}

@@ -1,0 +1,48 @@
+"""Staff login view: username, password, a Log in button and a message line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import flet as ft
+
+from canvass.staff.login_state import LoginError, StaffLogin
+
+
+class LoginView(ft.Column):
+    def __init__(self, login: StaffLogin, on_success: Callable[[], None]) -> None:
+        self._login, self._on_success = login, on_success
+        self.username = ft.TextField(label="Username", autofocus=True, width=360,
+                                     on_submit=self._submit)
+        self.password = ft.TextField(label="Password", password=True, can_reveal_password=True,
+                                     width=360, on_submit=self._submit)
+        self.message = ft.Text("", color=ft.Colors.RED_800)
+        self.button = ft.Button(content="Log in", on_click=self._submit)
+        super().__init__(controls=[
+            ft.Text("Canvass staff", size=26, weight=ft.FontWeight.BOLD),
+            ft.Text("Team leads and the campaign director: log in to see the dashboard."),
+            self.username, self.password, self.button, self.message,
+        ], spacing=14)
+
+    async def _submit(self, _e=None) -> None:
+        # Async, and the HTTP call in a worker thread: Flet runs handlers on the event loop,
+        # which (served by the central server) is the very loop that must answer the login.
+        self.button.disabled = True
+        self.message.value = ""
+        self.update()
+        try:
+            await asyncio.to_thread(self._login.login, self.username.value or "",
+                                    self.password.value or "")
+        except LoginError as exc:
+            self.message.value = str(exc)
+        else:
+            self.password.value = ""
+            if self._login.may_see_dashboard:
+                self._on_success()
+                return
+            self.message.value = "Your role has no dashboard here."
+            self._login.logout()
+        finally:
+            self.button.disabled = False
+        self.update()
