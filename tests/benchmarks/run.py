@@ -1,0 +1,122 @@
+"""One command for the benchmarks and the quality harness.
+
+    python -m tests.benchmarks.run [all|quality|ingest|device] [--size tiny|small|full] [--out DIR]
+
+Prints tables, writes ``bench-<part>-<size>.json`` with every figure and ``ingest-cost.png``
+(cost per entry against store size) into --out (default: bench-results/).
+
+Sizes:
+- tiny: a few seconds per part (the test suite's smoke run).
+- small: quality on 10,000 entries; ingest with 1,000 / 10,000 stored; device 5,000 / 100,000.
+- full: the issue's figures: quality on 10,000 and 100,000; ingest with 10,000 / 100,000 /
+  1,000,000 stored; device 50,000 local entries and a 1,000,000-key index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+SIZES = {
+    "tiny": {"quality": [300], "ingest_stored": [0, 300], "ingest_measured": 500,
+             "device": (60, 5_000, 20), "peers": True},
+    "small": {"quality": [10_000], "ingest_stored": [1_000, 10_000], "ingest_measured": 1_000,
+              "device": (5_000, 100_000, 200), "peers": True},
+    "full": {"quality": [10_000, 100_000], "ingest_stored": [10_000, 100_000, 1_000_000],
+             "ingest_measured": 5_000, "device": (50_000, 1_000_000, 500), "peers": True},
+}
+
+
+def _table(rows: list[dict], cols: list[str]) -> str:
+    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)))
+    return "\n".join(lines)
+
+
+def run_quality(sizes: list[int], peers: bool = True, seed: int = 20240601) -> list[dict]:
+    from sync.synthetic import generate_drive
+
+    from . import peers as peer_tools
+    from . import quality
+
+    rows = []
+    for n in sizes:
+        drive = generate_drive(n, dup_rate=0.06, seed=seed)
+        scores = quality.run_canvass(drive)
+        if peers:
+            scores += peer_tools.run_splink(drive)
+            scores += peer_tools.run_recordlinkage(drive)
+        for s in scores:
+            rows.append({"entries": n, **s.row()})
+        print(f"\nQuality on {n} entries ({drive.true_duplicates()} true repeats, 6%):")
+        print(_table([{**r, "seconds": round(r["seconds"], 1)} for r in rows if r["entries"] == n],
+                     ["system", "decision", "flagged", "correct", "precision", "recall", "f1",
+                      "seconds", "note"]))
+    return rows
+
+
+def run_ingest(stored_sizes: list[int], measured: int, backends: list[str] | None = None) -> list[dict]:
+    from . import ingest
+
+    backends = backends or ["sqlite"] + (["postgresql"] if ingest.pg_available() else [])
+    rows = []
+    for backend in backends:
+        for stored in stored_sizes:
+            result = ingest.measure(backend, stored, measured)
+            rows.append(result.row())
+            print(f"ingest {backend} stored={result.stored}: {result.entries_per_s} entries/s, "
+                  f"p95 batch {result.p95_batch_ms} ms", flush=True)
+    print("\nIngest over HTTP (batches of 500, real SyncClient), dedup on:")
+    print(_table(rows, ["backend", "stored", "entries", "entries_per_s", "p50_batch_ms", "p95_batch_ms",
+                        "server_peak_rss_mb", "plain_entries_per_s", "cost_ratio", "ms_per_entry"]))
+    return rows
+
+
+def run_device(local: int, index: int, samples: int) -> list[dict]:
+    from . import device
+
+    row = device.measure(local, index, samples)
+    print("\nDevice (DeviceStore, encrypted SQLite):")
+    print(_table([row], list(row)))
+    return [row]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run")
+    parser.add_argument("part", nargs="?", default="all", choices=["all", "quality", "ingest", "device"])
+    parser.add_argument("--size", default="small", choices=list(SIZES))
+    parser.add_argument("--out", default="bench-results")
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--no-peers", action="store_true")
+    args = parser.parse_args(argv)
+    size = SIZES[args.size]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "size": args.size,
+                     "machine": {"python": sys.version.split()[0], "platform": platform.platform()}}
+    if args.part in ("all", "quality"):
+        figures["quality"] = run_quality(size["quality"], peers=size["peers"] and not args.no_peers)
+    if args.part in ("all", "ingest"):
+        figures["ingest"] = run_ingest(size["ingest_stored"], size["ingest_measured"], args.backend)
+        from .chart import cost_chart
+
+        png = cost_chart(figures["ingest"], out / "ingest-cost.png")
+        if png:
+            print(f"chart: {png}")
+    if args.part in ("all", "device"):
+        figures["device"] = run_device(*size["device"])
+    path = out / f"bench-{args.part}-{args.size}.json"
+    path.write_text(json.dumps(figures, indent=2, default=str))
+    print(f"figures: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

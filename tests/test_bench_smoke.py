@@ -1,0 +1,67 @@
+"""Tiny runs of each benchmark part so they keep working (figures are not checked here)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `tests.benchmarks` importable
+
+from sync.synthetic import generate_drive  # noqa: E402
+from tests.benchmarks import chart, device, ingest, peers, quality, run  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def drive():
+    return generate_drive(300, seed=2)
+
+
+def test_quality_canvass_tiny(drive):
+    scores = quality.run_canvass(drive)
+    by = {s.decision: s for s in scores}
+    assert by["any flag"].true_repeats == drive.true_duplicates() == 18
+    assert by["any flag"].recall > 0.5
+    assert all(0 <= s.precision <= 1 for s in scores)
+
+
+def test_peers_tiny(drive):
+    scores = peers.run_splink(drive) + peers.run_recordlinkage(drive)
+    systems = {s.system for s in scores}
+    assert systems == {"splink", "recordlinkage"}
+    assert all(s.true_repeats == 18 for s in scores)
+
+
+def test_score_decisions_counts():
+    small = generate_drive(40, seed=4)
+    repeat = next(e for e in small.entries if e.is_repeat)
+    first = next(e for e in small.entries if e.person_id == repeat.person_id)
+    other = next(e for e in small.entries if e.person_id != repeat.person_id)
+    scores = quality.score_decisions(small, "x", {repeat.index: ("duplicate", first.index),
+                                                  other.index: ("possible_duplicate", first.index)})
+    by = {s.decision: s for s in scores}
+    assert (by["duplicate"].flagged, by["duplicate"].correct) == (1, 1)
+    assert (by["possible_duplicate"].flagged, by["possible_duplicate"].correct) == (1, 0)
+    assert by["any flag"].precision == 0.5
+
+
+def test_ingest_tiny_sqlite_over_http(tmp_path):
+    result = ingest.measure("sqlite", 100, 60, workdir=tmp_path)
+    assert result.stored == 100 and result.entries == 60
+    assert sum(result.statuses.values()) == 60 and "pending" not in result.statuses
+    assert result.entries_per_s > 0 and result.plain_entries_per_s > 0
+    png = chart.cost_chart([result.row()], tmp_path / "c.png")
+    assert png.exists() and png.stat().st_size > 1000
+
+
+def test_device_tiny():
+    figures = device.measure(20, 2_000, samples=10)
+    assert figures["save_median_ms"] > 0 and figures["check_median_ms"] > 0
+
+
+def test_runner_writes_json(tmp_path):
+    assert run.main(["device", "--size", "tiny", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "bench-device-tiny.json").read_text())
+    assert data["device"][0]["local_entries"] == 60
