@@ -57,7 +57,7 @@ class DashboardView(ft.Column):
             ("pace", "Pace needed / day"), ("actual", "Actual / day (7 days)"),
             ("stale", "Stale devices"))}
         self.chart = fch.LineChart(
-            data_series=[], min_y=0, height=260, expand=True, interactive=False,
+            data_series=[], min_y=0, height=260, interactive=False,
             left_axis=fch.ChartAxis(label_size=56),
             bottom_axis=fch.ChartAxis(label_size=28),
             horizontal_grid_lines=fch.ChartGridLines(color=ft.Colors.GREY_300, width=1),
@@ -83,7 +83,7 @@ class DashboardView(ft.Column):
             rows=[], column_spacing=18, heading_row_height=40)
         self.flags = ft.Column(spacing=6)
         header = ft.Row([
-            ft.Text("Drive dashboard", size=24, weight=ft.FontWeight.BOLD, expand=True),
+            ft.Text("Drive dashboard", size=24, weight=ft.FontWeight.BOLD),
             ft.Button(content="Refresh", on_click=lambda e: on_export and self._refresh_now()),
             ft.Button(content="Export CSV", on_click=lambda e: on_export()),
             ft.Button(content="Log out", on_click=lambda e: on_logout()),
