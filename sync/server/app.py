@@ -11,18 +11,43 @@ from sync.server.bodylimit import BodyLimit
 from sync.server.config import Settings
 from sync.server.routes import devices, entries, feeds, health, people, review
 from sync.server.services import Services
+from sync.server.staff_web import mount_staff_app
+
+# Feature routers beyond the core sync API, each owned by its module.
+_FEATURE_ROUTERS = ("sync.server.dashboard_api", "sync.server.intake_api", "sync.server.voters_api")
 
 
-def create_app(settings: Settings) -> FastAPI:
+# File uploads of office intake (CSV/XLSX of up to ~100,000+ rows) get their own cap.
+_UPLOAD_LIMITS = {"/v1/intake/imports": 200_000_000, "/v1/intake/imports/preview": 200_000_000}
+
+
+def _feature_routers():
+    import importlib
+
+    for name in _FEATURE_ROUTERS:
+        try:
+            yield importlib.import_module(name).router
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def create_app(settings: Settings, *, staff_web: bool = True) -> FastAPI:
+    """The central server. ``staff_web`` also serves the staff views (dashboard, intake) at /app."""
     app = FastAPI(title="Canvass central server", version="1", openapi_url="/openapi.json",
                   docs_url=None, redoc_url=None)
     app.state.services = Services.build(settings)
     problems.install(app)
     for module in (devices, entries, feeds, people, review, health):
         app.include_router(module.router)
+    for router in _feature_routers():
+        app.include_router(router)
     # Slack over the batch cap for JSON framing of other requests; the batch route is exact.
-    app.add_middleware(BodyLimit, limit=MAX_BATCH_BYTES + 64_000)
+    app.add_middleware(BodyLimit, limit=MAX_BATCH_BYTES + 64_000, overrides=_UPLOAD_LIMITS)
     _document_batch_body(app)
+    if staff_web:
+        # Mounted last: a mount at /app must not shadow any API route.
+        mount_staff_app(app)
     return app
 
 

@@ -10,18 +10,20 @@ from sync.server.problems import problem_response
 
 
 class BodyLimit:
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, overrides: dict[str, int] | None = None) -> None:
+        # overrides: exact path -> its own cap (file uploads need more than a sync batch).
+        self.app, self.default_limit, self.overrides = app, limit, dict(overrides or {})
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.overrides.get(scope.get("path", ""), self.default_limit)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 return await problem_response(400, "invalid_content_length", "")(scope, receive, send)
-            if int(declared) > self.limit:
+            if int(declared) > limit:
                 return await problem_response(413, "body_too_large", "")(scope, receive, send)
             return await self.app(scope, receive, send)
         if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
@@ -33,7 +35,7 @@ class BodyLimit:
                 return  # client went away
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 return await problem_response(413, "body_too_large", "")(scope, receive, send)
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -7,6 +7,7 @@ derived from the server key: a stolen database alone cannot be brute-forced for 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -19,8 +20,13 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 
 _hasher = PasswordHasher()  # Argon2id with the library's current defaults
-# Verified against when the username is unknown, so both paths cost one Argon2 verification.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both paths cost one Argon2
+    verification. Made on first use: hashing at import would slow every process start."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def new_token() -> str:
@@ -49,6 +55,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
