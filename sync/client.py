@@ -424,9 +424,16 @@ class SyncClient:
     def _pull_index(self, token: str, report: SyncReport) -> None:
         for _ in range(MAX_FEED_PAGES):
             version = int(self.store.index_version() or 0)
+            params = {"since": version}
+            key_id = self.store.get_setting("index_key_id")
+            if isinstance(key_id, int) and key_id >= 1:
+                params["key_id"] = key_id  # a rotated campaign key answers reset + the new key
             page: DedupIndexResponse = self._request("GET", PATH_DEDUP_INDEX, report,
                                                      parse=DedupIndexResponse, token=token,
-                                                     params={"since": version})
+                                                     params=params)
+            if page.index_key and page.index_key_id:
+                self.store.set_secret("index_key", page.index_key)
+                self.store.set_setting("index_key_id", page.index_key_id)
             self.store.apply_index_delta(page.keys, page.version, reset=page.reset)
             report.index_keys_applied += len(page.keys)
             if not page.more or (page.version == version and not page.reset):

@@ -190,6 +190,10 @@ class DedupIndexResponse(_Strict):
     keys: list[str]
     more: bool = False
     reset: bool = False  # true when the device must drop its index first (index key rotated)
+    # Sent with reset (or when the device's key_id is not the campaign's): the campaign's
+    # current index key (base64) and its id; the device keeps them in place of its own.
+    index_key: str | None = None
+    index_key_id: int | None = None
 
 
 # --------------------------------------------------------------------------------------------

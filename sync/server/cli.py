@@ -89,6 +89,36 @@ def cmd_device_revoke(args) -> int:
     return 0
 
 
+def cmd_keys_rotate_data(args) -> int:
+    from sync.server.rotation import rotate_data
+
+    keys = load_keys(args.db, args.key_file)
+    db = Database(args.db)
+    try:
+        report = rotate_data(db, keys, batch_size=args.batch_size, grace_seconds=args.grace_seconds)
+    finally:
+        db.dispose()
+    _out(args, {"key_id": report.key_id, "reencrypted": report.reencrypted, "passes": report.passes,
+                "retired": report.retired},
+         f"data key {report.key_id} in use; {report.reencrypted} fields re-encrypted")
+    return 0
+
+
+def cmd_keys_rotate_index(args) -> int:
+    from sync.server.rotation import rotate_index
+
+    keys = load_keys(args.db, args.key_file)
+    db = Database(args.db)
+    try:
+        report = rotate_index(db, keys, args.campaign)
+    finally:
+        db.dispose()
+    _out(args, {"campaign_id": report.campaign_id, "index_key_id": report.key_id,
+                "entries": report.entries, "index_keys": report.index_keys},
+         f"index key {report.key_id} in use; {report.entries} entries re-keyed")
+    return 0
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -152,6 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     _db_args(p)
     p.add_argument("--device", required=True)
     p.set_defaults(func=cmd_device_revoke)
+
+    keys = sub.add_parser("keys", help="rotate keys while the server keeps serving").add_subparsers(
+        dest="sub", required=True)
+    p = keys.add_parser("rotate-data", help="new field data key; re-encrypt every sealed field")
+    _db_args(p)
+    p.add_argument("--batch-size", type=int, default=200)
+    p.add_argument("--grace-seconds", type=float, default=3.0,
+                   help="wait for serving processes to pick up the new key before re-encrypting")
+    p.set_defaults(func=cmd_keys_rotate_data)
+    p = keys.add_parser("rotate-index", help="new matching-index key for a campaign")
+    _db_args(p)
+    p.add_argument("--campaign", required=True)
+    p.set_defaults(func=cmd_keys_rotate_index)
 
     p = sub.add_parser("serve", help="run the HTTP API (migrates the schema first)")
     _db_args(p)

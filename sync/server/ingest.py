@@ -31,7 +31,7 @@ from sync.protocol import (
     EntryWire,
     ReasonCode,
 )
-from sync.server import dedup
+from sync.server import dedup, rotation
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity
 from sync.server.models import BatchRecord, Campaign, Entry
@@ -49,6 +49,7 @@ class CampaignContext:
     campaign_id: str
     index_key: bytes
     jurisdiction: Jurisdiction | None
+    index_key_id: int = 1
 
 
 def campaign_context(svc: Services, campaign_id: str) -> CampaignContext:
@@ -56,13 +57,16 @@ def campaign_context(svc: Services, campaign_id: str) -> CampaignContext:
         campaign = s.get(Campaign, campaign_id)
         if campaign is None:
             raise ProblemError(403, "forbidden", "The device's campaign no longer exists.")
-        index_key = svc.index_keys.get(campaign_id)
-        if index_key is None:
-            index_key = svc.index_keys[campaign_id] = campaign_index_key(svc.settings.keys, campaign)
+        # Cached per (campaign, key id): a rotated index key (rotation.py) is loaded at once.
+        cached = svc.index_keys.get(campaign_id)
+        if cached is None or cached[0] != campaign.index_key_id:
+            cached = svc.index_keys[campaign_id] = (campaign.index_key_id,
+                                                    campaign_index_key(svc.settings.keys, campaign))
+        key_id, index_key = cached
         zips = json.loads(campaign.jurisdiction_zips) if campaign.jurisdiction_zips else None
         jurisdiction = (jurisdiction_from_zips(campaign.jurisdiction, zips) if zips
                         else load_jurisdiction(campaign.jurisdiction))
-    return CampaignContext(campaign_id, index_key, jurisdiction)
+    return CampaignContext(campaign_id, index_key, jurisdiction, key_id)
 
 
 def body_fingerprint(req: BatchRequest) -> str:
@@ -128,6 +132,7 @@ def decide_entry(s: Session, svc: Services, ctx: CampaignContext, device: Device
         return _store(s, svc, ctx, device, batch_id, wire, fingerprint, fields,
                       _result(wire.entry_id, EntryStatus.REJECTED, **details))
 
+    rotation.guard_index_key(s, ctx.campaign_id, ctx.index_key_id)
     keys = matching_keys(ctx.index_key, fields)
     blocks = blocking_keys(ctx.index_key, fields)
     line_lock = f"line\x1f{wire.section}\x1f{wire.line}"
@@ -204,8 +209,18 @@ def handle_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> Ba
     if record is not None:
         return _replay(record, device, fingerprint)
     ctx = campaign_context(svc, device.campaign_id)
-    results = [with_retries(svc, lambda s, w=wire: decide_entry(s, svc, ctx, device, req.batch_id, w))
-               for wire in req.entries]
+    results = []
+    for wire in req.entries:
+        for _attempt in range(MAX_ATTEMPTS):
+            try:
+                results.append(with_retries(
+                    svc, lambda s, w=wire, c=ctx: decide_entry(s, svc, c, device, req.batch_id, w)))
+                break
+            except rotation.StaleIndexKey:  # the index key was rotated meanwhile: reload it
+                ctx = campaign_context(svc, device.campaign_id)
+        else:
+            raise ProblemError(503, "busy", "The server is busy; retry the batch later.",
+                               {"Retry-After": "5"})
     response = BatchResponse(batch_id=req.batch_id, results=results, server_time=utcnow())
     try:
         with svc.db.write() as s:

@@ -205,6 +205,17 @@ class BatchRecord(Base):
     received_at: Mapped[datetime]
 
 
+class DataKey(Base):
+    """Random field-cipher data keys, wrapped under the server key (sync.server.rotation).
+    Key id 1 is the legacy key derived from the server key and has no row."""
+
+    __tablename__ = "data_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
 class AuditLog(Base):
     """Who did what to which object, when. Ids and action names only: no personal data."""
 

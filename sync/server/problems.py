@@ -64,7 +64,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        # FastAPI answers 400 when a body cannot be parsed at all (not UTF-8, nested too deep).
+        code = {400: "malformed_json", 404: "not_found",
+                405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem_response(exc.status_code, code, "", getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

@@ -8,13 +8,14 @@ from sync.crypto import FieldCipher
 from sync.server.config import Settings
 from sync.server.db import Database
 from sync.server.ratelimit import TokenBuckets
+from sync.server.rotation import ServerCipher
 
 
 @dataclass
 class Services:
     settings: Settings
     db: Database
-    cipher: FieldCipher
+    cipher: FieldCipher | ServerCipher  # ServerCipher: every data key, re-read while serving
     code_key: bytes
     device_buckets: TokenBuckets
     login_buckets: TokenBuckets
@@ -23,10 +24,11 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         keys, limits = settings.keys, settings.rate_limits
+        db = Database(settings.db_url)
         return cls(
             settings=settings,
-            db=Database(settings.db_url),
-            cipher=FieldCipher(keys.subkey("canvass/field-cipher/v1")),
+            db=db,
+            cipher=ServerCipher(db, keys),
             code_key=keys.subkey("canvass/enroll-code/v1"),
             device_buckets=TokenBuckets(limits.device_capacity, limits.device_per_second),
             login_buckets=TokenBuckets(limits.login_capacity, limits.login_per_second),

@@ -50,6 +50,8 @@ def parse_batch(raw: bytes) -> BatchRequest:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ProblemError(400, "malformed_json", "The body is not valid JSON.") from None
+    except RecursionError:  # nesting deeper than the parser's stack: hostile, not a 500
+        raise ProblemError(400, "malformed_json", "The body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise ProblemError(422, "invalid_request", "The body must be a JSON object.")
     version = data.get("protocol_version")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from sync.protocol import DedupIndexResponse, EntryStatus, Outcome, OutcomesResponse
 from sync.server.auth import DeviceIdentity, current_device, services
 from sync.server.dedup import index_counter_name
+from sync.server.ingest import campaign_context
 from sync.server.models import Counter, IndexKey, OutcomeRow
+from sync.server.rotation import index_reset_name
 from sync.server.services import Services
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
@@ -34,20 +38,28 @@ def outcomes(since: int = Cursor, device: DeviceIdentity = Depends(current_devic
 
 
 @router.get("/dedup-index", response_model=DedupIndexResponse)
-def dedup_index(since: int = Cursor, device: DeviceIdentity = Depends(current_device),
+def dedup_index(since: int = Cursor, key_id: int | None = Query(None, ge=1, le=2**31),
+                device: DeviceIdentity = Depends(current_device),
                 svc: Services = Depends(services)) -> DedupIndexResponse:
     page = svc.settings.index_page
+    ctx = campaign_context(svc, device.campaign_id)
     with svc.db.read() as s:
         current = s.scalar(select(Counter.value).where(
             Counter.name == index_counter_name(device.campaign_id))) or 0
+        floor = s.scalar(select(Counter.value).where(
+            Counter.name == index_reset_name(device.campaign_id))) or 0
         # A cursor beyond anything issued means the device knows another server state
-        # (a restored database): it must drop its index and start again.
-        reset = since > current
+        # (a restored database): it must drop its index and start again. So must a device
+        # whose cursor or key id dates from before an index-key rotation (rotation.py).
+        stale_key = key_id is not None and key_id != ctx.index_key_id
+        reset = since > current or 0 < since <= floor or stale_key
         start = 0 if reset else since
         rows = s.execute(select(IndexKey.version, IndexKey.key)
                          .where(IndexKey.campaign_id == device.campaign_id, IndexKey.version > start)
                          .order_by(IndexKey.version).limit(page + 1)).all()
     more = len(rows) > page
     rows = rows[:page]
+    new_key = base64.b64encode(ctx.index_key).decode() if reset else None
     return DedupIndexResponse(version=rows[-1][0] if rows else start, keys=[r[1] for r in rows],
-                              more=more, reset=reset)
+                              more=more, reset=reset, index_key=new_key,
+                              index_key_id=ctx.index_key_id if reset else None)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 
 from sync.protocol import EntryStatus
-from sync.server import review
+from sync.server import review, rotation
 from sync.server.auth import StaffIdentity, require_roles, services
 from sync.server.dedup import decrypt_fields
 from sync.server.ingest import campaign_context
@@ -58,6 +58,11 @@ def decision(body: DecisionRequest, entry_id: str = Path(max_length=64),
         entry = s.get(Entry, entry_id, with_for_update=True)
         if entry.status != EntryStatus.POSSIBLE_DUPLICATE.value or entry.superseded_by:
             raise ProblemError(409, "not_pending_review", "This entry is not awaiting review.")
+        try:
+            rotation.guard_index_key(s, entry.campaign_id, ctx.index_key_id)
+        except rotation.StaleIndexKey:
+            raise ProblemError(503, "busy", "The campaign's keys just changed; retry.",
+                               {"Retry-After": "1"}) from None
         review.decide(s, svc.cipher, ctx.index_key, entry, body.decision, f"user:{staff.user_id}")
         result = DecisionResponse(entry_id=entry.id, status=entry.status, duplicate_of=entry.duplicate_of)
     return result
