@@ -18,7 +18,6 @@ from sync.ids import new_uuid7
 from sync.server import dashboard_api
 from sync.server.app import create_app
 from sync.server.config import Settings
-from sync.server.dashboard_queries import assign_team
 from sync.server.db import Database
 from sync.server.intake_models import SectionCheckIn
 from sync.server.migrate import upgrade_head
@@ -85,13 +84,12 @@ def seed_drive(server: ServerHandle, *, goal: int = 100, stale_after: int = 60) 
                                  validity_rate=0.5)
     other = server.create_campaign(name="Other drive", goal=10, deadline=deadline)
     devices, token = {}, ""
-    for name in ("Ana", "Ben", "Cleo"):
-        enrolled = server.enroll_device(cid, device_name=f"{name} tablet", circulator=name)
+    for name, team in (("Ana", "North"), ("Ben", "North"), ("Cleo", "South")):
+        # The enrollment code carries the team; the server copies it onto the device.
+        enrolled = server.enroll_device(cid, device_name=f"{name} tablet", circulator=name,
+                                        team=team)
         devices[name] = enrolled.device_id
         token = token or enrolled.device_token
-    assign_team(server.db, cid, "Ana", "North")
-    assign_team(server.db, cid, "Ben", "North")
-    assign_team(server.db, cid, "Cleo", "South")
     now = utcnow()
     with server.db.write() as s:
         s.get(Campaign, cid).settings_json = json.dumps({"stale_after_minutes": stale_after})

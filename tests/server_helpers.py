@@ -78,9 +78,10 @@ class ServerHandle:
                                      jurisdiction_zips=jurisdiction_zips, actor="test")
 
     def enroll_code(self, campaign_id: str, circulator: str = "Test Circulator",
-                    ttl_hours: float = 72) -> str:
+                    ttl_hours: float = 72, team: str = "") -> str:
         return admin.create_enroll_code(self.db, self.keys, campaign_id=campaign_id,
-                                        circulator=circulator, ttl_hours=ttl_hours, actor="test").code
+                                        circulator=circulator, ttl_hours=ttl_hours, team=team,
+                                        actor="test").code
 
     def add_user(self, username: str, password: str, role: str = "admin",
                  campaign_id: str | None = None, team: str = "") -> str:
@@ -92,8 +93,8 @@ class ServerHandle:
 
     # ---- conveniences over HTTP ----
     def enroll_device(self, campaign_id: str, device_name: str = "test phone",
-                      circulator: str = "Test Circulator") -> EnrollResponse:
-        code = self.enroll_code(campaign_id, circulator)
+                      circulator: str = "Test Circulator", team: str = "") -> EnrollResponse:
+        code = self.enroll_code(campaign_id, circulator, team=team)
         r = httpx.post(f"{self.url}/v1/devices/enroll", json={"code": code, "device_name": device_name})
         r.raise_for_status()
         return EnrollResponse.model_validate(r.json())

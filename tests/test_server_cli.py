@@ -38,7 +38,7 @@ def test_cli_workflow_on_sqlite(tmp_path):
                "--campaign", cid, "--team", "North", "--json", stdin="s3cret pass\n")
     uid = json.loads(user.stdout)["user_id"]
     code = json.loads(cli("enroll-code", "--db", url, "--campaign", cid, "--circulator", "Ann",
-                          "--json").stdout)["code"]
+                          "--team", "North", "--json").stdout)["code"]
     assert len(code) == 10 and code.isalnum() and not set(code) & set("01OIL")
 
     engine = create_engine(url)
@@ -69,6 +69,12 @@ def test_cli_workflow_on_sqlite(tmp_path):
         enrolled = httpx.post(f"{base}/v1/devices/enroll", json={"code": code, "device_name": "p"}).json()
         auth = {"Authorization": f"Bearer {enrolled['device_token']}"}
         assert httpx.get(f"{base}/v1/outcomes", headers=auth).status_code == 200
+        engine = create_engine(url)
+        with engine.connect() as conn:  # the code's team went onto the device
+            team = conn.execute(text("SELECT team FROM devices WHERE id = :i"),
+                                {"i": enrolled["device_id"]}).scalar()
+        engine.dispose()
+        assert team == "North"
         revoked = cli("device", "revoke", "--db", url, "--device", enrolled["device_id"], "--json")
         assert json.loads(revoked.stdout) == {"revoked": enrolled["device_id"]}
         assert httpx.get(f"{base}/v1/outcomes", headers=auth).status_code == 401

@@ -95,9 +95,13 @@ class IssuedCode:
 
 
 def create_enroll_code(db: Database, keys: ServerKeys, *, campaign_id: str, circulator: str,
-                       ttl_hours: float = 72, actor: str = "cli") -> IssuedCode:
+                       ttl_hours: float = 72, team: str = "", actor: str = "cli") -> IssuedCode:
+    """A one-time code; the device enrolled with it belongs to ``team`` ("" = no team)."""
     if not circulator or len(circulator) > 100:
         raise AdminError("circulator must be 1-100 characters")
+    team = team.strip()
+    if len(team) > 100 or "," in team:
+        raise AdminError("team must be at most 100 characters, without commas")
     if ttl_hours <= 0:
         raise AdminError("ttl must be positive")
     code = new_enroll_code()
@@ -107,7 +111,7 @@ def create_enroll_code(db: Database, keys: ServerKeys, *, campaign_id: str, circ
         if s.get(Campaign, campaign_id) is None:
             raise AdminError("unknown campaign")
         s.add(EnrollCode(code_hash=code_hash(keys.subkey("canvass/enroll-code/v1"), code),
-                         campaign_id=campaign_id, circulator=circulator, created_at=now,
+                         campaign_id=campaign_id, circulator=circulator, team=team, created_at=now,
                          expires_at=expires))
         audit(s, actor, "enroll_code.create", campaign_id)
     return IssuedCode(code, expires)

@@ -72,7 +72,8 @@ def cmd_enroll_code(args) -> int:
     db = Database(args.db)
     try:
         issued = admin.create_enroll_code(db, keys, campaign_id=args.campaign,
-                                          circulator=args.circulator, ttl_hours=args.ttl_hours)
+                                          circulator=args.circulator, ttl_hours=args.ttl_hours,
+                                          team=args.team)
     finally:
         db.dispose()
     _out(args, {"code": issued.code, "expires_at": issued.expires_at.isoformat()}, issued.code)
@@ -174,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_args(p)
     p.add_argument("--campaign", required=True)
     p.add_argument("--circulator", required=True)
+    p.add_argument("--team", default="", help="the team of the device enrolled with the code")
     p.add_argument("--ttl-hours", type=float, default=72)
     p.set_defaults(func=cmd_enroll_code)
 

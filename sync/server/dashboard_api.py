@@ -43,7 +43,6 @@ class _Scope:
 
 
 def _scope(svc: Services, staff: StaffIdentity, campaign_id: str | None) -> _Scope:
-    q.ensure_tables(svc.db)
     with svc.db.read() as s:
         if staff.role == "admin":
             cid = campaign_id or q.first_campaign_id(s)

@@ -3,12 +3,10 @@
 Every query groups in the database; Python only sees one row per device, per circulator, per
 hour or per (device, 10-minute window). No personal field is ever read.
 
-Teams: a device's team is ``Device.team`` when the server model has that column; otherwise the
-circulator's row in ``circulator_teams`` (campaign, circulator name -> team name; this module's
-own table, created on first use until a migration adopts it; set with ``assign_team``).
-A team lead sees the devices of their own team(s) (``User.team``, several separated by
-commas); an admin sees all. Drive progress is the campaign's, for everyone who may see the
-dashboard (aggregate figures, no personal data).
+Teams: a device's team is ``Device.team``, copied from its enrollment code
+(``canvass-server enroll-code --team T``). A team lead sees the devices of their own team(s)
+(``User.team``, several separated by commas); an admin sees all. Drive progress is the
+campaign's, for everyone who may see the dashboard (aggregate figures, no personal data).
 
 Entries counted: every stored entry not superseded by a correction (conflicts are never
 stored). Raw = those; unique signers = ``counted``; duplicates = status ``duplicate``;
@@ -26,54 +24,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, case, cast, distinct, func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import Integer, case, cast, distinct, func, select
+from sqlalchemy.orm import Session
 
 from sync.protocol import ReasonCode
 from sync.reports.devices import DeviceStats
 from sync.reports.progress import DayCount
 from sync.reports.quality import BURST_WINDOW_MINUTES, CirculatorActivity
-from sync.server.db import Database
 from sync.server.intake_models import SectionCheckIn
 from sync.server.models import Campaign, Device, Entry
 
 DEFAULT_TIMEZONE = os.environ.get("CANVASS_TIMEZONE", "America/Los_Angeles")
-_DEVICE_TEAM = getattr(Device, "team", None)
 _REGISTRATION = getattr(Entry, "registration", None)
-
-
-class _DashboardBase(DeclarativeBase):
-    """Own metadata: the server's migrations and model checks never see this table."""
-
-
-class CirculatorTeam(_DashboardBase):
-    """Which team a circulator belongs to (team names are not personal data)."""
-
-    __tablename__ = "circulator_teams"
-
-    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    circulator: Mapped[str] = mapped_column(String(100), primary_key=True)
-    team: Mapped[str] = mapped_column(String(100), default="")
-
-
-_created: set[str] = set()
-
-
-def ensure_tables(db: Database) -> None:
-    """Create ``circulator_teams`` if the migrations have not (idempotent, once per URL)."""
-    if db.url not in _created:
-        CirculatorTeam.__table__.create(db.engine, checkfirst=True)
-        _created.add(db.url)
-
-
-def assign_team(db: Database, campaign_id: str, circulator: str, team: str) -> None:
-    ensure_tables(db)
-    with db.write() as s:
-        row = s.get(CirculatorTeam, (campaign_id, circulator))
-        if row is None:
-            s.add(CirculatorTeam(campaign_id=campaign_id, circulator=circulator, team=team))
-        else:
-            row.team = team
 
 
 @dataclass(frozen=True)
@@ -85,7 +47,6 @@ class CampaignInfo:
     validity_rate: float
     stale_after_minutes: int
     timezone: str
-    team_map: dict[str, str]
 
 
 def campaign_info(s: Session, campaign_id: str) -> CampaignInfo | None:
@@ -96,14 +57,11 @@ def campaign_info(s: Session, campaign_id: str) -> CampaignInfo | None:
         extra = json.loads(c.settings_json or "{}")
     except ValueError:
         extra = {}
-    teams = dict(s.execute(select(CirculatorTeam.circulator, CirculatorTeam.team)
-                           .where(CirculatorTeam.campaign_id == c.id)).all())
     tz = DEFAULT_TIMEZONE
     return CampaignInfo(
         id=c.id, name=c.name, goal=c.goal, deadline=date.fromisoformat(c.deadline),
         validity_rate=c.validity_rate,
         stale_after_minutes=int(extra.get("stale_after_minutes", 60)), timezone=tz,
-        team_map={str(k): str(v) for k, v in teams.items()},
     )
 
 
@@ -150,18 +108,12 @@ class DeviceRef:
 
 def devices_in_scope(s: Session, info: CampaignInfo, teams: set[str] | None) -> list[DeviceRef]:
     """The campaign's devices; only those of ``teams`` unless it is None (all)."""
-    cols = [Device.id, Device.name, Device.circulator, Device.last_seen_at, Device.pending_count,
-            Device.revoked_at]
-    if _DEVICE_TEAM is not None:
-        cols.append(_DEVICE_TEAM)
-    out = []
-    for row in s.execute(select(*cols).where(Device.campaign_id == info.id)):
-        team = (row[6] if _DEVICE_TEAM is not None else "") or info.team_map.get(row[2], "")
-        if teams is not None and team not in teams:
-            continue
-        out.append(DeviceRef(row[0], row[1], row[2], team, row[3], row[4] or 0,
-                             row[5] is not None))
-    return out
+    query = select(Device.id, Device.name, Device.circulator, Device.team, Device.last_seen_at,
+                   Device.pending_count, Device.revoked_at).where(Device.campaign_id == info.id)
+    if teams is not None:
+        query = query.where(Device.team.in_(sorted(teams)))
+    return [DeviceRef(row[0], row[1], row[2], row[3] or "", row[4], row[5] or 0, row[6] is not None)
+            for row in s.execute(query)]
 
 
 def device_stats(s: Session, info: CampaignInfo, devices: list[DeviceRef],

@@ -78,6 +78,7 @@ class EnrollCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
     circulator: Mapped[str] = mapped_column(String(100))
+    team: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -90,6 +91,7 @@ class Device(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
     circulator: Mapped[str] = mapped_column(String(100))
+    team: Mapped[str] = mapped_column(String(100), default="", server_default="")  # from the code
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     enrolled_at: Mapped[datetime]

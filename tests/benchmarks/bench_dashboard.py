@@ -63,7 +63,6 @@ def run(url: str, entries: int, devices: int, out=print) -> dict[str, float]:
         t0 = time.perf_counter()
         cid = seed(db, entries, devices)
         out(f"seed {entries:,} entries / {devices:,} devices: {time.perf_counter() - t0:.1f} s")
-        q.ensure_tables(db)
         times: dict[str, float] = {}
         now = utcnow()
 

@@ -65,8 +65,8 @@ def enroll(body: EnrollRequest, request: Request, svc: Services = Depends(servic
         campaign = s.get(Campaign, code.campaign_id)
         code.used_at, code.device_id = now, device_id
         s.add(Device(id=device_id, campaign_id=campaign.id, circulator=code.circulator,
-                     name=body.device_name, token_hash=token_hash(token), enrolled_at=now,
-                     pending_count=0, last_device_seq=0, app_version=""))
+                     team=code.team or "", name=body.device_name, token_hash=token_hash(token),
+                     enrolled_at=now, pending_count=0, last_device_seq=0, app_version=""))
         audit(s, f"device:{device_id}", "device.enroll", device_id, campaign.id)
         settings = campaign_settings(campaign)
         index_key = campaign_index_key(svc.settings.keys, campaign)
