@@ -418,3 +418,18 @@ def save_valid(store, count: int, *, start: int = 0, section: str | None = None)
         seed = int(hashlib.sha256(f"{device}:{n}".encode()).hexdigest()[:10], 16)
         saved.append(store.save_entry(valid_entry(seed, section=serial, line=store.next_line(serial))))
     return saved
+
+
+@contextlib.contextmanager
+def fast_dir(prefix: str = "canvass-test-"):
+    """A scratch directory on tmpfs (/dev/shm) when there is one: real SQLite files whose
+    fsyncs cost nothing, for the big fault tests. Removed afterwards."""
+    import shutil
+    import tempfile
+
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -14,6 +14,7 @@ from fault_layer import (
     Fault,
     FaultAdapter,
     ServerUnderTest,
+    fast_dir,
     faulty_session,
     is_batch_post,
     new_device,
@@ -27,10 +28,17 @@ from sync.protocol import FINAL_STATUSES, EntryStatus
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = ServerUnderTest(tmp_path_factory.mktemp("server")).start()
-    yield srv
-    srv.close()
+def server():
+    with fast_dir("canvass-server-") as workdir:
+        srv = ServerUnderTest(workdir).start()
+        yield srv
+        srv.close()
+
+
+@pytest.fixture
+def tmp_path():
+    with fast_dir("canvass-device-") as workdir:
+        yield workdir
 
 
 def device_rows(server, store):
@@ -137,12 +145,19 @@ def test_five_devices_two_thousand_entries_through_drops(server, tmp_path):
     devices = []
     for i in range(5):
         adapter = FaultAdapter(seed=1_000 + i, drop_request_rate=0.2, drop_response_rate=0.2)
-        session = faulty_session(adapter)
         store = new_device(tmp_path, server, name=f"dev{i}")
-        saved = save_valid(store, 2_000)
-        client = SyncClient(store, session=session, sleep=lambda s: None, max_attempts=5)
-        devices.append((store, client, adapter, saved))
+        client = SyncClient(store, session=faulty_session(adapter), sleep=lambda s: None, max_attempts=5)
+        devices.append((store, client, adapter, []))
     before = server.entry_count()
+
+    def capture(store, saved):
+        saved.extend(save_valid(store, 2_000))
+
+    threads = [threading.Thread(target=capture, args=(store, saved)) for store, _, _, saved in devices]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
     def drain(store, client):
         for _ in range(40):  # bounded: each round is bounded too
@@ -151,13 +166,20 @@ def test_five_devices_two_thousand_entries_through_drops(server, tmp_path):
                 return
         raise AssertionError("device did not drain")
 
-    threads = [threading.Thread(target=drain, args=(store, client)) for store, client, _, _ in devices]
     errors: list[BaseException] = []
+
+    def guarded(store, client):
+        try:
+            drain(store, client)
+        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(store, client)) for store, client, _, _ in devices]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not errors
+    assert not errors, errors
 
     saved_ids = {e.entry_id for _, _, _, saved in devices for e in saved}
     assert len(saved_ids) == 10_000
