@@ -154,12 +154,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         client = SyncClient(store)
         data = {
+            **client.status.snapshot(),
             "enrolled": bool(store.get_setting("server_url") and store.get_setting("device_id")),
             "server_url": store.get_setting("server_url"),
             "device_id": store.get_setting("device_id"),
-            "pending": store.pending_count(),
+            "pending": store.pending_count(),  # the store's count, not the last round's
             "last_device_seq": store.last_device_seq(),
-            **client.status.snapshot(),
         }
         data.pop("progress", None)
         if args.json:

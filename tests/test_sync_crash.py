@@ -93,7 +93,7 @@ def test_server_killed_mid_batch_and_restarted(workdir):
         device_id = store.get_setting("device_id")
         saved: list[str] = []
         for _ in range(3):
-            saved += [e.entry_id for e in save_valid(store, 600, start=len(saved))]
+            saved += [e.entry_id for e in save_valid(store, 300, start=len(saved))]
             client = SyncClient(store, sleep=lambda s: None, max_attempts=3, timeout=(2.0, 30.0))
             before = len(_device_ids(server, device_id))
             worker = threading.Thread(target=client.sync_once)
