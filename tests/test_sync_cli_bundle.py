@@ -75,7 +75,12 @@ def test_cli_enroll_sync_status_and_bundle_import(server, workdir):
     assert result.statuses["accepted"] == 620
     assert {r[0] for r in server.entry_rows() if r[1] == device_id} == saved
     # importing twice stores nothing twice (the same batch ids: the first answer is replayed)
-    assert import_bundle(server.settings, bundle).statuses["accepted"] == 620
+    again = subprocess.run([sys.executable, "-c", "import sys; from sync.server.cli import main; "
+                            "sys.exit(main(sys.argv[1:]))", "import-bundle", "--db", server.db_url,
+                            str(bundle)], cwd=str(REPO_ROOT), capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert again.returncode == 0, again.stderr
+    assert "620 entries" in again.stdout and "620 accepted" in again.stdout
     assert len([r for r in server.entry_rows() if r[1] == device_id]) == 620
 
     # The device syncs later: the same entries, answered, no doubles.
