@@ -1,15 +1,12 @@
-"""The office intake app in headless Chromium against a real server: a clerk keys 10 lines of a
-section by keyboard alone, resolves two review items with the D / N shortcuts, and a team lead
-finds no export."""
+"""Office intake in the one staff app, served by the real server at /app (create_app with the
+staff web app), in headless Chromium: a clerk keys 10 lines of a section by keyboard alone and
+resolves two review items with the D / N shortcuts; the clerk has no export and no dashboard,
+a team lead has only the dashboard, an admin has every panel including the filing export."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from test_intake_api import PASSWORD, Office, intake_server, signer
 
+from canvass.intake.app import PANELS
 from sync.server.intake_api import office_device_id
 from sync.server.models import Entry
 
@@ -26,6 +24,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WAIT = 30_000
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def need_browser() -> None:
@@ -39,36 +38,6 @@ def need_browser() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"browser test required under CI=true: {missing}")
         pytest.skip(missing)
-
-
-@contextmanager
-def served_intake_app(server_url: str):
-    import flet as ft
-    import uvicorn
-    from server_helpers import free_port
-
-    from canvass.intake.app import build_intake_main
-
-    port = free_port()
-    asgi = ft.run(build_intake_main(server_url), port=port, host="127.0.0.1", no_cdn=True,
-                  view=ft.AppView.WEB_BROWSER, export_asgi_app=True)
-    server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(url + "/", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 def open_app(page, url: str) -> None:
@@ -91,7 +60,25 @@ def log_in(page, username: str) -> None:
     expect(password).to_be_focused(timeout=WAIT)
     page.keyboard.type(PASSWORD, delay=25)
     page.keyboard.press("Enter")
-    expect(page.get_by_text("Signed in")).to_be_attached(timeout=WAIT)
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_attached(timeout=WAIT)
+
+
+def log_out(page) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_attached(timeout=WAIT)
+
+
+def nav_buttons(page) -> set[str]:
+    """The names of the navigation buttons on screen."""
+    names = {"Dashboard", *PANELS}
+    return {n for n in names if page.get_by_role("button", name=n, exact=True).count()}
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 PEOPLE = [("Amara", "Okafor"), ("Bruno", "Silva"), ("Chen", "Wei"), ("Dalia", "Haddad"),
@@ -99,7 +86,7 @@ PEOPLE = [("Amara", "Okafor"), ("Bruno", "Silva"), ("Chen", "Wei"), ("Dalia", "H
           ("Ivan", "Petrov"), ("Julia", "Kowalski")]
 
 
-def test_key_lines_review_and_no_export_for_team_lead(tmp_path):
+def test_intake_panels_by_role_key_lines_and_review(tmp_path):
     need_browser()
     from playwright.sync_api import expect, sync_playwright
 
@@ -109,12 +96,15 @@ def test_key_lines_review_and_no_export_for_team_lead(tmp_path):
         first = office.push(signer("R1", 1, n=23), signer("R1", 2, n=50, first="Joaquin", last="Reyes"))
         later = office.push(signer("R2", 1, n=25), signer("R2", 2, n=52, first="Joaquin", last="Reyes"))
         assert [r["status"] for r in later] == ["possible_duplicate"] * 2
-        with served_intake_app(server.url) as url, sync_playwright() as p:
+        with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                open_app(page, url)
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                open_app(page, f"{server.url}/app/")
                 log_in(page, f"clerk-{tag}")
+                # An intake clerk: the intake panels, no export, no dashboard.
+                expect(page.get_by_role("button", name="Key lines")).to_be_attached(timeout=WAIT)
+                assert nav_buttons(page) == {"Key lines", "Review", "Check-in", "Import"}
 
                 # ---- keying: the Section field has the focus; keyboard only from here.
                 def tab_to(role: str, name: str) -> None:
@@ -152,13 +142,13 @@ def test_key_lines_review_and_no_export_for_team_lead(tmp_path):
                     expect(page.get_by_text(f"Line {number} of section K1: saved")).to_be_attached(
                         timeout=WAIT)
                 expect(page.get_by_text("Lines saved: 10")).to_be_attached()
-                page.screenshot(path=str(tmp_path / "keying.png"), full_page=True)
+                shot(page, "intake-keying-laptop")
 
                 # ---- review: two items, decided with the D and N shortcuts.
                 page.get_by_role("button", name="Review").click()
                 expect(page.get_by_text("Items waiting: 2. Decided: 0")).to_be_attached(timeout=WAIT)
                 expect(page.get_by_text("Street address (differs)")).to_be_attached()
-                page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+                shot(page, "intake-review-laptop")
                 page.keyboard.press("d")
                 expect(page.get_by_text("Items waiting: 1. Decided: 1", exact=False)).to_be_attached(
                     timeout=WAIT)
@@ -166,13 +156,26 @@ def test_key_lines_review_and_no_export_for_team_lead(tmp_path):
                 expect(page.get_by_text("Review queue empty. Decided: 2", exact=False)).to_be_attached(
                     timeout=WAIT)
 
-                # ---- a team lead sees no export, and the server refuses one.
-                page.get_by_role("button", name="Log out").click()
+                # ---- a team lead: the dashboard only (no intake panel, no export).
+                log_out(page)
                 log_in(page, f"lead-{tag}")
-                page.get_by_role("button", name="Export").click()
-                expect(page.get_by_text("Only an admin can export signer data for filing.")) \
-                    .to_be_attached(timeout=WAIT)
-                expect(page.get_by_role("button", name="Download filing export")).to_have_count(0)
+                expect(page.get_by_text("Drive dashboard")).to_be_attached(timeout=WAIT)
+                assert nav_buttons(page) == set()
+                expect(page.get_by_role("button", name="Export", exact=True)).to_have_count(0)
+
+                # ---- an admin on a tablet: every panel; the filing export is there.
+                log_out(page)
+                page.set_viewport_size({"width": 820, "height": 1180})
+                log_in(page, f"admin-{tag}")
+                expect(page.get_by_text("Figures computed at")).to_be_attached(timeout=WAIT)
+                assert nav_buttons(page) == {"Dashboard", *PANELS}
+                shot(page, "staff-admin-dashboard-tablet")
+                page.get_by_role("button", name="Export", exact=True).click()
+                expect(page.get_by_role("button", name="Download filing export")).to_be_attached(
+                    timeout=WAIT)
+                page.get_by_role("button", name="Key lines", exact=True).click()
+                expect(page.get_by_role("textbox", name="Section")).to_be_focused(timeout=WAIT)
+                shot(page, "intake-keying-tablet")
             finally:
                 browser.close()
 

@@ -26,25 +26,13 @@ class IntakeError(Exception):
 
 
 class IntakeClient:
-    def __init__(self, server_url: str) -> None:
+    """HTTP calls of the intake panels with the staff session of the one staff login
+    (canvass.staff.login_state.StaffLogin); this client never logs in by itself."""
+
+    def __init__(self, server_url: str, token: str = "", role: str = "") -> None:
         self.server_url = server_url.rstrip("/")
-        self.token = ""
-        self.role = ""
-
-    def login(self, username: str, password: str) -> str:
-        try:
-            r = httpx.post(f"{self.server_url}/v1/auth/login", timeout=TIMEOUT,
-                           json={"username": username, "password": password})
-        except httpx.HTTPError:
-            raise IntakeError("The server cannot be reached.") from None
-        if r.status_code != 200:
-            raise IntakeError("Unknown username or wrong password.", r.status_code)
-        body = r.json()
-        self.token, self.role = body["token"], body["role"]
-        return self.role
-
-    def logout(self) -> None:
-        self.token, self.role = "", ""
+        self.token = token
+        self.role = role
 
     def request(self, method: str, path: str, **kw) -> httpx.Response:
         try:

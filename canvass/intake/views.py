@@ -1,4 +1,5 @@
-"""Office intake views (Flet 1.0): login, keying form, review queue, check-in, import, export.
+"""Office intake panels of the staff app (Flet 1.0): keying form, review queue, check-in,
+import, export. The staff app (canvass.staff.app) logs in once and opens them by role.
 
 Keyboard first: every field is reached by Tab, Enter saves the line from any field, the next
 line number is filled in and the cursor goes back to the first name. In review, D / N / S
@@ -7,7 +8,6 @@ decide duplicate / not a duplicate / skip. Network calls run in worker threads."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import flet as ft
 
@@ -35,30 +35,6 @@ STATUS_TEXT = {
     "conflict": "refused (conflict)",
     "invalid": "not saved",
 }
-
-
-class LoginView(ft.Column):
-    def __init__(self, client: IntakeClient, on_success: Callable[[], None]) -> None:
-        self._client, self._on_success = client, on_success
-        self.username = ft.TextField(label="Username", autofocus=True, width=360,
-                                     on_submit=self._submit)
-        self.password = ft.TextField(label="Password", password=True, width=360,
-                                     on_submit=self._submit)
-        self.message = ft.Text("", color=ft.Colors.RED_800)
-        self.button = ft.Button(content="Log in", on_click=self._submit)
-        super().__init__(controls=[
-            ft.Text("Canvass office intake", size=26, weight=ft.FontWeight.BOLD),
-            self.username, self.password, self.button, self.message], spacing=14)
-
-    async def _submit(self, _e=None) -> None:
-        try:
-            await asyncio.to_thread(self._client.login, self.username.value or "",
-                                    self.password.value or "")
-        except IntakeError as exc:
-            self.message.value = str(exc)
-            self.update()
-            return
-        self._on_success()
 
 
 class KeyingView(ft.Column):

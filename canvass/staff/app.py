@@ -1,8 +1,13 @@
-"""The Flet entry for staff: ``staff_main(page)`` (served by the central server at /app, see
+"""The one staff web app: ``staff_main(page)`` (served by the central server at /app, see
 sync/server/staff_web.py) or ``build_staff_main(server_url)`` for another server.
 
-The dashboard refreshes itself every REFRESH_SECONDS in the background; the HTTP calls run in
-a worker thread and the controls are updated in place afterwards."""
+One login (canvass.staff.login_state.StaffLogin), then a navigation by role
+(``login_state.PANELS_BY_ROLE``): an admin has the dashboard and every office intake panel,
+a team lead the dashboard, an intake clerk the intake panels but the filing export.
+
+The dashboard refreshes itself every REFRESH_SECONDS in the background while it is open; the
+HTTP calls run in a worker thread and the controls are updated in place afterwards. In the
+review panel the keys D / N / S decide duplicate / not a duplicate / skip."""
 
 from __future__ import annotations
 
@@ -12,13 +17,17 @@ from urllib.parse import urlsplit
 
 import flet as ft
 
+from canvass.intake.state import IntakeClient, KeyingForm, ReviewState
+from canvass.intake.views import CheckInView, ExportView, ImportView, KeyingView, ReviewView
 from canvass.staff.dashboard_state import DashboardState
 from canvass.staff.dashboard_view import DashboardView
-from canvass.staff.login_state import StaffLogin
+from canvass.staff.login_state import DASHBOARD, StaffLogin
 from canvass.staff.login_view import LoginView
 
 REFRESH_SECONDS = float(os.environ.get("CANVASS_DASHBOARD_REFRESH", "30"))
 ENV_SERVER_URL = "CANVASS_STAFF_SERVER_URL"
+ROLE_NAMES = {"admin": "admin", "team_lead": "team lead", "intake": "office intake"}
+REVIEW_KEYS = {"D": "duplicate", "N": "not_duplicate", "S": "skip"}
 
 
 def _origin(page: ft.Page) -> str:
@@ -36,52 +45,125 @@ def _origin(page: ft.Page) -> str:
     return "http://127.0.0.1:8000"
 
 
+class StaffSession:
+    """One browser tab: the login, the open panel, and the page it draws on."""
+
+    def __init__(self, page: ft.Page, login: StaffLogin) -> None:
+        self.page, self.login = page, login
+        self.generation = 0  # a new panel or a logout stops the dashboard's refresh loop
+        self.review: ReviewView | None = None
+        self.client: IntakeClient | None = None
+        self.picker = ft.FilePicker()
+        page.services.append(self.picker)
+        self.area = ft.Container(expand=True)
+        self.nav = ft.Row(wrap=True, spacing=8, run_spacing=8)
+        self.current = ""
+        page.on_keyboard_event = self._on_key
+
+    # ---- login and logout -------------------------------------------------------------
+    def show_login(self) -> None:
+        self.generation += 1
+        self.review = self.client = None
+        self.current = ""
+        self.login.logout()
+        self.page.controls.clear()
+        self.page.add(LoginView(self.login, self.show_workspace))
+
+    def show_workspace(self) -> None:
+        login = self.login
+        self.client = IntakeClient(login.server_url, token=login.token, role=login.role)
+        who = ft.Text(f"Signed in as {login.username} ({ROLE_NAMES.get(login.role, login.role)})",
+                      size=13, color=ft.Colors.GREY_800)
+        header = ft.Row([
+            ft.Text("Canvass staff", size=20, weight=ft.FontWeight.BOLD),
+            ft.Row([who, ft.OutlinedButton(content="Log out", on_click=lambda _e: self.show_login())],
+                   wrap=True, spacing=12),
+        ], alignment=ft.MainAxisAlignment.SPACE_BETWEEN, wrap=True)
+        rows: list[ft.Control] = [header]
+        if len(login.panels) > 1:
+            rows.append(self.nav)
+        rows += [ft.Divider(height=1), self.area]
+        self.page.controls.clear()
+        self.page.add(ft.Column(rows, expand=True, spacing=8))
+        self.show(login.panels[0])
+
+    # ---- navigation -------------------------------------------------------------------
+    def _fill_nav(self) -> None:
+        buttons: list[ft.Control] = []
+        for name in self.login.panels:
+            kind = ft.FilledButton if name == self.current else ft.OutlinedButton
+            buttons.append(kind(content=name, on_click=lambda _e, n=name: self.show(n)))
+        self.nav.controls = buttons
+
+    def show(self, panel: str) -> None:
+        if panel not in self.login.panels or self.client is None:
+            return
+        self.generation += 1
+        self.review = None
+        self.current = panel
+        self._fill_nav()
+        if panel == DASHBOARD:
+            self.area.content = self._dashboard()
+            self.page.update()
+            return
+        client = self.client
+        if panel == "Key lines":
+            view: ft.Control = KeyingView(KeyingForm(client))
+        elif panel == "Review":
+            view = self.review = ReviewView(ReviewState(client))
+        elif panel == "Check-in":
+            view = CheckInView(client)
+        elif panel == "Import":
+            view = ImportView(client, self.picker)
+        else:
+            view = ExportView(client, self.picker)
+        self.area.content = ft.Column([view], scroll=ft.ScrollMode.AUTO, expand=True)
+        self.page.update()
+        if self.review is not None:
+            self.page.run_task(self.review.load)
+
+    def _on_key(self, e: ft.KeyboardEvent) -> None:
+        review = self.review
+        if review is None or e.ctrl or e.alt or e.meta:
+            return
+        choice = REVIEW_KEYS.get((e.key or "").upper())
+        if choice:
+            self.page.run_task(review.decide, choice)
+
+    # ---- the dashboard ----------------------------------------------------------------
+    def _dashboard(self) -> DashboardView:
+        mine = self.generation
+        state = DashboardState(self.login)
+
+        async def export() -> None:
+            data = await asyncio.to_thread(state.export_csv)
+            await self.picker.save_file(file_name="dashboard.csv", src_bytes=data)
+
+        view = DashboardView(state, on_export=lambda: self.page.run_task(export))
+
+        async def refresh_once() -> None:
+            await asyncio.to_thread(state.refresh)
+            if self.generation == mine:
+                view.show()
+                self.page.update()
+
+        async def loop() -> None:
+            while self.generation == mine:
+                await refresh_once()
+                await asyncio.sleep(REFRESH_SECONDS)
+
+        view.on_refresh(lambda: self.page.run_task(refresh_once))
+        self.page.run_task(loop)
+        return view
+
+
 def build_staff_main(server_url: str | None = None):
     def main(page: ft.Page) -> None:
         page.title = "Canvass staff"
         page.theme_mode = ft.ThemeMode.LIGHT
         page.bgcolor = ft.Colors.WHITE
         page.padding = 16
-        login = StaffLogin(server_url or _origin(page))
-        generation = {"n": 0}
-
-        def show_login() -> None:
-            generation["n"] += 1  # stops the refresh loop of a previous dashboard
-            login.logout()
-            page.controls.clear()
-            page.add(LoginView(login, show_dashboard))
-
-        def show_dashboard() -> None:
-            generation["n"] += 1
-            mine = generation["n"]
-            state = DashboardState(login)
-            picker = ft.FilePicker()
-            page.services.append(picker)
-
-            async def export() -> None:
-                data = await asyncio.to_thread(state.export_csv)
-                await picker.save_file(file_name="dashboard.csv", src_bytes=data)
-
-            view = DashboardView(state, on_logout=show_login,
-                                 on_export=lambda: page.run_task(export))
-
-            async def refresh_once() -> None:
-                await asyncio.to_thread(state.refresh)
-                if generation["n"] == mine:
-                    view.show()
-                    page.update()
-
-            async def loop() -> None:
-                while generation["n"] == mine:
-                    await refresh_once()
-                    await asyncio.sleep(REFRESH_SECONDS)
-
-            view.on_refresh(lambda: page.run_task(refresh_once))
-            page.controls.clear()
-            page.add(view)
-            page.run_task(loop)
-
-        show_login()
+        StaffSession(page, StaffLogin(server_url or _origin(page))).show_login()
 
     return main
 

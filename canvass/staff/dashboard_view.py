@@ -46,8 +46,8 @@ class Figure(ft.Container):
 
 
 class DashboardView(ft.Column):
-    def __init__(self, state: DashboardState, on_logout: Callable[[], None],
-                 on_export: Callable[[], None]) -> None:
+    def __init__(self, state: DashboardState, on_export: Callable[[], None],
+                 on_logout: Callable[[], None] | None = None) -> None:
         self.state = state
         self.computed = ft.Text("Loading figures...", size=12, color=ft.Colors.GREY_700)
         self.error = ft.Text("", color=ft.Colors.RED_800)
@@ -84,10 +84,10 @@ class DashboardView(ft.Column):
         self.flags = ft.Column(spacing=6)
         header = ft.Row([
             ft.Text("Drive dashboard", size=24, weight=ft.FontWeight.BOLD),
-            ft.Button(content="Refresh", on_click=lambda e: on_export and self._refresh_now()),
+            ft.Button(content="Refresh", on_click=lambda e: self._refresh_now()),
             ft.Button(content="Export CSV", on_click=lambda e: on_export()),
-            ft.Button(content="Log out", on_click=lambda e: on_logout()),
-        ], wrap=True)
+        ] + ([ft.Button(content="Log out", on_click=lambda e: on_logout())] if on_logout else []),
+            wrap=True)
         self._refresh_callback: Callable[[], None] | None = None
         super().__init__(controls=[
             header, self.computed, self.error,

@@ -11,6 +11,22 @@ from sync.protocol import LoginResponse
 
 STAFF_ROLES_WITH_DASHBOARD = ("admin", "team_lead")
 
+# The staff app's panels, in navigation order, by role. Exports of signer data are admin-only
+# (the server refuses them to every other role as well).
+DASHBOARD = "Dashboard"
+INTAKE_PANELS = ("Key lines", "Review", "Check-in", "Import")
+EXPORT = "Export"
+PANELS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "admin": (DASHBOARD, *INTAKE_PANELS, EXPORT),
+    "team_lead": (DASHBOARD,),
+    "intake": INTAKE_PANELS,
+}
+
+
+def panels_for(role: str) -> tuple[str, ...]:
+    """The panels ``role`` may open ("" for an unknown role: nothing)."""
+    return PANELS_BY_ROLE.get(role, ())
+
 
 class LoginError(Exception):
     """A login that did not work; ``str()`` is a message for the person at the screen."""
@@ -35,6 +51,10 @@ class StaffLogin:
     @property
     def may_see_dashboard(self) -> bool:
         return self.role in STAFF_ROLES_WITH_DASHBOARD
+
+    @property
+    def panels(self) -> tuple[str, ...]:
+        return panels_for(self.role)
 
     def login(self, username: str, password: str) -> None:
         if not username.strip() or not password:

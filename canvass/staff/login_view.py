@@ -21,7 +21,7 @@ class LoginView(ft.Column):
         self.button = ft.Button(content="Log in", on_click=self._submit)
         super().__init__(controls=[
             ft.Text("Canvass staff", size=26, weight=ft.FontWeight.BOLD),
-            ft.Text("Team leads and the campaign director: log in to see the dashboard."),
+            ft.Text("Campaign staff: log in with the account the campaign gave you."),
             self.username, self.password, self.button, self.message,
         ], spacing=14)
 
@@ -38,10 +38,10 @@ class LoginView(ft.Column):
             self.message.value = str(exc)
         else:
             self.password.value = ""
-            if self._login.may_see_dashboard:
+            if self._login.panels:
                 self._on_success()
                 return
-            self.message.value = "Your role has no dashboard here."
+            self.message.value = "Your account has nothing to open here."
             self._login.logout()
         finally:
             self.button.disabled = False
