@@ -84,6 +84,7 @@ def import_bundle(services_or_db_url: Any, path: str | Path, *, key_file: str | 
             result.batches += 1
             result.entries += len(batch.entries)
             result.statuses.update(str(r.status) for r in response.results)
+            _announce_verdicts(svc, [e.entry_id for e in batch.entries])
         with svc.db.write() as s:
             audit(s, "cli", "bundle.import", identity.device_id,
                   f"{result.entries} entries, {result.batches} batches")
@@ -92,6 +93,20 @@ def import_bundle(services_or_db_url: Any, path: str | Path, *, key_file: str | 
     finally:
         if owned:
             svc.db.dispose()
+
+
+def _announce_verdicts(svc: Any, entry_ids: list[str]) -> None:
+    """The device never saw these batch answers: when it syncs later it gets only
+    ``already_received``. Put each entry's verdict in the device's outcomes feed, so the device
+    learns whether its signer counted."""
+    from sync.server.models import Entry
+    from sync.server.review import emit_outcome
+
+    with svc.db.write() as s:
+        for entry_id in entry_ids:
+            entry = s.get(Entry, entry_id)
+            if entry is not None:
+                emit_outcome(s, entry)
 
 
 def main_import_bundle(args: Any) -> int:
