@@ -32,11 +32,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import create_engine, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from sync.crypto import FieldCipher, UnknownKey, new_key, unwrap_key, wrap_key
 from sync.domain import PERSONAL_FIELDS, utcnow
@@ -78,34 +79,47 @@ def data_cipher(db: Database, keys: ServerKeys) -> FieldCipher:
 
 
 class ServerCipher:
-    """FieldCipher's interface over the changing set of data keys (see the module docstring)."""
+    """FieldCipher's interface over the changing set of data keys (see the module docstring).
+
+    encrypt/decrypt run inside the callers' write transactions, so the key table is read on
+    a connection of its own (never one more from the request pool: threads each holding one
+    pooled connection and waiting for a second would starve the pool). One thread reloads at
+    a time; the others keep using the keys held meanwhile."""
 
     def __init__(self, db: Database, keys: ServerKeys, *, ttl: float = 1.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._db, self._keys, self.ttl, self._clock = db, keys, ttl, clock
+        self._keys, self.ttl, self._clock = keys, ttl, clock
+        self._engine = create_engine(db.url, poolclass=NullPool)
         self._cipher = FieldCipher(legacy_data_key(keys), current=LEGACY_KEY_ID)
         self._loaded_at: float | None = None
         self._lock = threading.Lock()
 
-    def reload(self) -> FieldCipher:
+    def reload(self, *, wait: bool = True) -> FieldCipher:
+        if not self._lock.acquire(blocking=wait):
+            return self._cipher  # another thread is reloading: the held keys are fine meanwhile
         try:
-            with self._db.read() as s:
-                held, current = load_data_keys(s, self._keys)
-        except DBAPIError:
-            # Not migrated yet (or the database is briefly away): keep what we hold.
-            log.info("data keys not readable; keeping the keys held")
-            held, current = None, None
-        with self._lock:
-            if held is not None:
+            try:
+                with Session(self._engine) as s:
+                    held, current = load_data_keys(s, self._keys)
                 self._cipher = FieldCipher(keys=held, current=current)
+            except DBAPIError:
+                # Not migrated yet (or the database is briefly away): keep what we hold.
+                log.info("data keys not readable; keeping the keys held")
             self._loaded_at = self._clock()
             return self._cipher
+        finally:
+            self._lock.release()
 
     def _current(self) -> FieldCipher:
         loaded = self._loaded_at
-        if loaded is None or self._clock() - loaded >= self.ttl:
+        if loaded is None:
             return self.reload()
+        if self._clock() - loaded >= self.ttl:
+            return self.reload(wait=False)
         return self._cipher
+
+    def dispose(self) -> None:
+        self._engine.dispose()
 
     @property
     def current(self) -> int:
