@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from sync.protocol import MAX_BATCH_BYTES, BatchRequest
+from sync.protocol import MAX_BATCH_BYTES, BatchRequest, Problem
 from sync.server import problems
 from sync.server.bodylimit import BodyLimit
 from sync.server.config import Settings
+from sync.server.problems import PROBLEM_MEDIA_TYPE
 from sync.server.routes import devices, entries, feeds, health, people, review
 from sync.server.services import Services
 from sync.server.staff_web import mount_staff_app
@@ -63,10 +64,27 @@ def _document_batch_body(app: FastAPI) -> None:
             components = spec.setdefault("components", {}).setdefault("schemas", {})
             components.update(schema.pop("$defs", {}))
             components["BatchRequest"] = schema
+            _document_problems(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 
     app.openapi = openapi
+
+
+def _document_problems(spec: dict) -> None:
+    """Every error is an RFC 9457 problem (problems.py): say so in the schema, replacing
+    FastAPI's default 422 body, so clients and fuzzers can check error answers too."""
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    spec["components"]["schemas"]["Problem"] = problem
+    body = {"description": "RFC 9457 problem details", "content": {
+        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses["4XX"] = responses["5XX"] = body
+    for unused in ("HTTPValidationError", "ValidationError"):
+        spec["components"]["schemas"].pop(unused, None)
 
 
 def app_from_env() -> FastAPI:
