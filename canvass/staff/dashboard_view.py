@@ -58,13 +58,16 @@ class DashboardView(ft.Column):
             ("stale", "Stale devices"))}
         self.chart = fch.LineChart(
             data_series=[], min_y=0, height=260, interactive=False,
-            left_axis=fch.ChartAxis(label_size=56),
+            # No label at the top edge: it would sit on the goal's label (max_y = goal x 1.1).
+            left_axis=fch.ChartAxis(label_size=56, show_max=False),
             bottom_axis=fch.ChartAxis(label_size=28),
             horizontal_grid_lines=fch.ChartGridLines(color=ft.Colors.GREY_300, width=1),
         )
         self.chart_box = ft.Semantics(
             label="Progress chart: cumulative projected valid signatures against the goal",
-            content=ft.Container(self.chart, padding=8))
+            # Room on the right for the last date, which is centred on the chart's edge.
+            content=ft.Container(self.chart, padding=ft.Padding.only(left=8, top=8, right=32,
+                                                                      bottom=8)))
         self.chart_note = ft.Text("", size=12)
         self.sim_text = ft.Text("")
         self.sim_bars = ft.Column(spacing=4)
@@ -128,7 +131,9 @@ class DashboardView(ft.Column):
         self.computed.value = f"Figures computed at {_when(s.computed_at)}; refreshes by itself."
         p = s.progress.get("progress", {})
         if p:
-            self.cards["raw"].set(f"{p['raw_entries']:,}", f"{p['duplicates']:,} duplicates, "
+            dups = p["duplicates"]
+            self.cards["raw"].set(f"{p['raw_entries']:,}",
+                                  f"{dups:,} duplicate{'' if dups == 1 else 's'}, "
                                   f"{p['rejected']:,} rejected")
             self.cards["unique"].set(f"{p['unique_signers']:,}", "after deduplication")
             self.cards["valid"].set(f"{p['projected_valid']:,}",
