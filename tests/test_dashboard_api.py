@@ -107,3 +107,42 @@ def test_csv_export(drive_server):
     assert sorted(d["circulator"] for d in devices) == ["Ana", "Ben"]
     assert {d["circulator"]: d["stale"] for d in devices} == {"Ana": "no", "Ben": "yes"}
     assert "projected_valid,6" in r.text
+
+
+def test_migration_adopts_the_stopgap_circulator_teams(tmp_path):
+    """0400 copies the teams of a server that used the dashboard's stopgap table onto its
+    devices (by campaign and circulator) and drops the table."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from sync.server.migrate import alembic_config, upgrade_head
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0300_data_keys")
+            conn.execute(text("INSERT INTO campaigns (id, name, goal, deadline, jurisdiction, "
+                              "jurisdiction_zips, validity_rate, settings_json, index_key_wrapped,"
+                              " index_key_id, created_at) VALUES ('c1', 'x', 10, '2030-01-01', "
+                              "'los_angeles_county', '', 0.7, '{}', x'00', 1, CURRENT_TIMESTAMP)"))
+            for dev, circ in (("d1", "Ana"), ("d2", "Ben"), ("d3", "Cleo")):
+                conn.execute(text("INSERT INTO devices (id, campaign_id, circulator, name, "
+                                  "token_hash, enrolled_at, pending_count, last_device_seq, "
+                                  "app_version) VALUES (:d, 'c1', :c, 't', :d, CURRENT_TIMESTAMP,"
+                                  " 0, 0, '')"), {"d": dev, "c": circ})
+            conn.execute(text("CREATE TABLE circulator_teams (campaign_id VARCHAR(36), "
+                              "circulator VARCHAR(100), team VARCHAR(100), "
+                              "PRIMARY KEY (campaign_id, circulator))"))
+            conn.execute(text("INSERT INTO circulator_teams VALUES ('c1', 'Ana', 'North'), "
+                              "('c1', 'Ben', 'South'), ('other', 'Cleo', 'West')"))
+        upgrade_head(url)
+        with engine.connect() as conn:
+            teams = dict(conn.execute(text("SELECT id, team FROM devices")).all())
+            tables = set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    assert teams == {"d1": "North", "d2": "South", "d3": ""}
+    assert "circulator_teams" not in tables
