@@ -54,6 +54,7 @@ class LoadResult:
     http_errors: dict[int, int] = field(default_factory=dict)  # non-200 answers (429 retried)
     failures: list[str] = field(default_factory=list)  # requests that never got a 200
     replay_mismatches: int = 0
+    transport_errors: list[str] = field(default_factory=list)  # connection errors, retried
     elapsed: float = 0.0
     stored: int = 0
     stored_distinct: int = 0
@@ -116,8 +117,8 @@ async def _post(client: httpx.AsyncClient, url: str, token: str, body: bytes, ba
         try:
             r = await client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            result.http_errors[0] = result.http_errors.get(0, 0) + 1
-            result.failures.append(type(exc).__name__)
+            result.http_errors[0] = result.http_errors.get(0, 0) + 1  # 0: no answer (retried)
+            result.transport_errors.append(type(exc).__name__)
             await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
             continue
         if r.status_code == 200:
@@ -157,9 +158,18 @@ async def _device(client: httpx.AsyncClient, base: str, run: str, device_no: int
             result.replay_mismatches += 1
     auth = {"Authorization": f"Bearer {token}"}
     for path in ("/v1/outcomes", "/v1/dedup-index"):
-        r = await client.get(f"{base}{path}", headers=auth)
-        if r.status_code != 200:
-            result.failures.append(f"{path} HTTP {r.status_code}")
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                r = await client.get(f"{base}{path}", headers=auth)
+            except httpx.HTTPError as exc:
+                result.http_errors[0] = result.http_errors.get(0, 0) + 1
+                if attempt == MAX_ATTEMPTS - 1:
+                    result.failures.append(f"{path} {type(exc).__name__}")
+                await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
+                continue
+            if r.status_code != 200:
+                result.failures.append(f"{path} HTTP {r.status_code}")
+            break
 
 
 async def _run(base: str, tokens: list[str], batches: int, per_batch: int, timeout: float,
