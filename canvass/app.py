@@ -56,6 +56,10 @@ def build_main(profile_dir: Path, server_url: str = "", **kwargs: Any) -> Callab
             fn()
 
         def post(fn: Callable[[], None]) -> None:
+            """Run ``fn`` on this session's event loop. Called from the sync thread (status
+            changes) and from worker threads: state and controls are only ever changed on
+            the loop, and ``page.run_task`` binds the page so observable changes schedule
+            this session's re-render."""
             if loop.is_closed():
                 return
             try:
@@ -64,8 +68,11 @@ def build_main(profile_dir: Path, server_url: str = "", **kwargs: Any) -> Callab
                 running = None
             if running is loop:
                 fn()
-            else:
+                return
+            try:
                 page.run_task(_run, fn)
+            except Exception:  # the session is between connections: apply it anyway
+                loop.call_soon_threadsafe(fn)
 
         app.set_post(post)
         page.render(AppRoot, app, app.session, app.language)

@@ -147,7 +147,9 @@ class CirculatorApp:
             self._show_section()
         return ok
 
-    def _saved(self, _entry: Any) -> None:
+    def _saved(self, entry: Any) -> None:
+        if self.status is not None:
+            self.status.note_saved(entry.line)
         if self.sections is not None:
             self.sections.refresh()
         if self.lines is not None:
@@ -192,8 +194,12 @@ class CirculatorApp:
         self._last_sync_state = state
 
     def sync_now(self) -> None:
+        """The "Sync now" button: wakes the sync thread and returns at once (the round, its
+        reachability check and its retries all run on that thread, never on the UI loop)."""
         self.touch()
         if self._runner is not None:
+            if self.status is not None:
+                self.status.state = "syncing"  # the runner posts the real state when it knows
             self._runner.sync_now()
 
     def shutdown(self) -> None:

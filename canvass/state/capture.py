@@ -7,6 +7,10 @@
 - As soon as first name, last name, street and ZIP are in, the form checks this device's
   entries and the campaign's dedup index for the signer's blind matching keys and sets
   ``warning = "duplicate"``; a ZIP outside the jurisdiction sets ``warning = "outside"``.
+- With first name, last name, street and ZIP in, ``registration`` holds the device's
+  registration check (canvass.state.registration_check): "registered_here",
+  "registered_elsewhere", "not_found"; "unknown" (nothing shown) when this device has no voter
+  file index yet or a field is missing. Like the warnings it never blocks saving.
 
 Decision (issue 5): warnings never block saving. The paper line exists whatever the app
 says, and the line numbers of the device must follow the paper, so a line the person signed
@@ -46,8 +50,9 @@ def _empty() -> dict[str, str]:
 @ft.observable
 class CaptureForm:
     def __init__(self, store: Any, *, jurisdiction: Any = None, index_key: bytes | None = None,
-                 on_saved: Callable[[Any], None] | None = None) -> None:
+                 on_saved: Callable[[Any], None] | None = None, registration: Any = None) -> None:
         self._store = store
+        self._registration = registration  # RegistrationCheck | None
         self._jurisdiction = jurisdiction
         self._index_key = index_key
         self._on_saved = on_saved
@@ -59,6 +64,7 @@ class CaptureForm:
         self.line = 1
         self.line_text = "1"
         self.warning: str | None = None  # "duplicate" | "outside" | None
+        self.registration = "unknown"  # registration_check.ANSWERS
         self.notice: Text | None = None  # "Saved line 4"
         self.error: Text | None = None  # a form-level problem
         self.show_more = False
@@ -81,6 +87,8 @@ class CaptureForm:
                 log.warning("jurisdiction list unavailable; ZIPs are not checked on the device")
         key_b64 = store.get_secret("index_key")
         index_key = base64.b64decode(key_b64) if key_b64 else None
+        if "registration" not in kwargs:
+            kwargs["registration"] = _registration_check(store, index_key)
         return cls(store, jurisdiction=jurisdiction, index_key=index_key, **kwargs)
 
     # ------------------------------------------------------------------ section / line
@@ -90,6 +98,7 @@ class CaptureForm:
         self.values = _empty()
         self.errors = {}
         self.warning = None
+        self.registration = "unknown"
         self.error = None
         self._city_from_zip = ""
         self._advance_line()
@@ -190,7 +199,23 @@ class CaptureForm:
             if parse_zip5(values["zip"]) and not self._jurisdiction.contains(values["zip"]):
                 warning = "outside"
         self.warning = warning
+        self.registration = self._check_registration(values)
         return warning
+
+    def _check_registration(self, values: dict[str, str]) -> str:
+        check = self._registration
+        if check is None or not all(values[n].strip() for n in _DUP_NEEDS):
+            return "unknown"
+        try:
+            return check.check(values)
+        except Exception:  # a damaged index must never get in the way of capture
+            log.warning("registration check failed")
+            return "unknown"
+
+    def registration_text(self) -> Text | None:
+        if self.registration in ("registered_here", "registered_elsewhere", "not_found"):
+            return txt(f"registration.{self.registration}")
+        return None
 
     def warning_text(self) -> Text | None:
         if self.warning == "duplicate":
@@ -248,6 +273,7 @@ class CaptureForm:
         self.errors = {}
         self.error = None
         self.warning = None
+        self.registration = "unknown"
         self.show_more = False
         self._advance_line()
         self.request_focus("first_name")
@@ -272,3 +298,19 @@ class CaptureForm:
 
     def cancel_correction(self) -> None:
         self.start(self.section)
+
+
+def _registration_check(store: Any, index_key: bytes | None) -> Any:
+    """The device's registration index (a file beside the store), or None without one."""
+    if index_key is None or getattr(store, "path", None) is None:
+        return None
+    try:
+        from canvass.state.registration_check import RegistrationCheck, index_path_for
+
+        if not index_path_for(store.path).exists():
+            return None
+        check = RegistrationCheck(index_path_for(store.path), index_key)
+    except Exception:
+        log.warning("registration index unavailable")
+        return None
+    return check if check.available else None

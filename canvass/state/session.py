@@ -3,6 +3,11 @@
 Phases: ``enroll`` (no store yet), ``locked``, ``ready``, ``wiped`` (too many wrong PINs:
 the store destroyed itself; enrolling again is the way back).
 The clock is injectable (monotonic seconds) so delays and idle lock are tested without sleeping.
+
+Unlocking runs Argon2 (tens to hundreds of ms, more on a slow phone), so it is split like
+enrollment: ``begin_unlock(pin)`` checks and shows "Unlocking..." (UI loop),
+``perform_unlock(pin)`` derives the key in a worker thread and touches no observable field,
+``finish_unlock(outcome)`` shows the result (UI loop). ``unlock(pin)`` chains the three.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +43,13 @@ def _store_module():
     return impl
 
 
+@dataclass(frozen=True)
+class UnlockOutcome:
+    ok: bool = False
+    kind: str = ""  # "", "wrong", "delay", "wiped"
+    retry_after: float = 0.0
+
+
 @ft.observable
 class Session:
     def __init__(self, profile_dir: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -45,7 +58,9 @@ class Session:
         self.store: Any = None
         self.message: Text | None = None
         self.seconds_left = 0
+        self.busy = False  # a PIN is being checked (the key derivation runs off the UI loop)
         self._retry_until: float | None = None
+        self._idle_seconds: int | None = None  # read from the store once per unlock
         self._last_activity = clock()
         self._on_unlock: list[Callable[[], None]] = []
         self._on_lock: list[Callable[[], None]] = []
@@ -67,44 +82,72 @@ class Session:
         """A freshly created (unlocked) store after enrollment: straight to work."""
         self.store = store
         self.message = None
+        self._idle_seconds = self._read_idle_lock_seconds()
         self._last_activity = self._clock()
         self.phase = "ready"
         for callback in list(self._on_unlock):
             callback()
 
     # ------------------------------------------------------------------ unlock / lock
-    def unlock(self, pin: str) -> bool:
+    def begin_unlock(self, pin: str) -> bool:
+        """On the UI loop: False (with a message) if the PIN cannot be tried now."""
+        if self.busy:
+            return False
         if not pin:
             self.message = txt("lock.empty")
             return False
         if self._retry_until is not None and self._clock() < self._retry_until:
             self._show_delay("lock.wait")
             return False
+        self.busy = True
+        self.message = txt("lock.unlocking")
+        return True
+
+    def perform_unlock(self, pin: str) -> UnlockOutcome:
+        """Blocking (Argon2): call from a worker thread. Touches no observable field."""
         try:
             self.store.unlock(pin)
         except WrongPin as exc:
-            self._set_delay(exc.retry_after)
-            if exc.retry_after > 0:
+            return UnlockOutcome(kind="wrong", retry_after=exc.retry_after)
+        except PinDelay as exc:
+            return UnlockOutcome(kind="delay", retry_after=exc.retry_after)
+        except StoreWiped:
+            return UnlockOutcome(kind="wiped")
+        return UnlockOutcome(ok=True)
+
+    def finish_unlock(self, outcome: UnlockOutcome) -> bool:
+        """On the UI loop: show the outcome; on success open the workspace."""
+        self.busy = False
+        if outcome.kind == "wrong":
+            self._set_delay(outcome.retry_after)
+            if outcome.retry_after > 0:
                 self._show_delay("lock.wrong")
             else:
                 self.message = txt("lock.wrong_now")
             return False
-        except PinDelay as exc:
-            self._set_delay(exc.retry_after)
+        if outcome.kind == "delay":
+            self._set_delay(outcome.retry_after)
             self._show_delay("lock.wait")
             return False
-        except StoreWiped:
+        if outcome.kind == "wiped":
             self.message = txt("lock.wiped")
             self.phase = "wiped"
             return False
         self._retry_until = None
         self.seconds_left = 0
         self.message = None
+        self._idle_seconds = self._read_idle_lock_seconds()
         self._last_activity = self._clock()
         self.phase = "ready"
         for callback in list(self._on_unlock):
             callback()
         return True
+
+    def unlock(self, pin: str) -> bool:
+        """All three steps, synchronously (tests, command line)."""
+        if not self.begin_unlock(pin):
+            return False
+        return self.finish_unlock(self.perform_unlock(pin))
 
     def lock(self) -> None:
         if self.phase != "ready":
@@ -152,6 +195,13 @@ class Session:
 
     # ------------------------------------------------------------------ idle lock
     def idle_lock_seconds(self) -> int:
+        """The campaign's idle time; read from the store once per unlock (the one-second
+        timer asks every second and must not touch SQLite each time)."""
+        if self._idle_seconds is None:
+            self._idle_seconds = self._read_idle_lock_seconds()
+        return self._idle_seconds
+
+    def _read_idle_lock_seconds(self) -> int:
         campaign = {}
         if self.store is not None:
             try:

@@ -40,6 +40,7 @@ class StatusBar:
         self.last_success: datetime | None = None
         self.has_error = False
         self.tick = 0  # bumped every minute so "2 min ago" moves on
+        self.saved_line: int | None = None  # "Saved line 4" until the next change of section
 
     def refresh(self, section: str | None = None) -> None:
         if not getattr(self._store, "is_unlocked", False):
@@ -55,6 +56,15 @@ class StatusBar:
         self.pending = int(status.pending) if status.pending is not None else self.pending
         self.last_success = status.last_success
         self.has_error = bool(status.last_error)
+
+    def note_saved(self, line: int) -> None:
+        self.saved_line = int(line)
+
+    def activity_text(self, lang: str) -> str | None:
+        """What the app last did ("Saved line 4"), or None."""
+        if self.saved_line is None:
+            return None
+        return t("capture.saved", lang, line=self.saved_line)
 
     def counts_text(self, lang: str) -> list[str]:
         return [t("status.today", lang, count=self.today),

@@ -1,4 +1,5 @@
-"""Shared look: high contrast, touch targets of at least 48 px, labelled controls."""
+"""Shared look: high contrast, touch targets of at least 48 px, labelled controls; and the
+one way views keep what is typed in a field (``use_text``)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def field(label: str, value: str, *, on_change=None, on_submit=None, error: str 
         error=error or None, password=password, can_reveal_password=password, ref=ref,
         autofocus=autofocus, keyboard_type=keyboard, expand=expand, key=key, width=width,
         text_size=18, border_color=ft.Colors.BLACK_54, focused_border_color=PRIMARY,
-        focused_border_width=3, capitalization=capitalization,
+        focused_border_width=3, capitalization=capitalization, error_max_lines=3,
     )
 
 
@@ -44,3 +45,27 @@ def message(text: str | None, *, color: str = DANGER, key: str | None = None) ->
         return ft.Container(height=0, key=key)
     return ft.Text(text, color=color, size=16, weight=ft.FontWeight.W_600, key=key,
                    semantics_label=text)
+
+
+def use_text(initial: str = ""):
+    """A text field's value for a component: ``(value, on_change, current)``.
+
+    ``value`` renders the field; ``current()`` is what was typed last, for handlers. Handlers
+    must not read ``value`` from their closure: a click or Enter can be dispatched before the
+    re-render that follows the last keystroke, and the closure would still hold the text of
+    the render before (seen: "B-0001" on screen, "" submitted)."""
+    value, set_value = ft.use_state(initial)
+    latest = ft.use_ref(initial)
+
+    def on_change(e) -> None:
+        latest.current = e.control.value or ""
+        set_value(latest.current)
+
+    def current() -> str:
+        return latest.current or ""
+
+    def clear() -> None:
+        latest.current = ""
+        set_value("")
+
+    return value, on_change, current, clear

@@ -1,35 +1,46 @@
-"""Lock screen: unlock with the PIN; wrong-PIN delays counted down."""
+"""Lock screen: unlock with the PIN; wrong-PIN delays counted down.
+
+The PIN check (Argon2) runs in a worker thread: the event loop it would otherwise block
+serves every session of the app."""
 
 from __future__ import annotations
+
+import asyncio
 
 import flet as ft
 
 from canvass.i18n import t
 from canvass.state.language import Language
 from canvass.state.session import Session
-from canvass.views.common import PRIMARY, button, field, message
+from canvass.views.common import DANGER, PRIMARY, button, field, message, use_text
 
 
 @ft.component
 def LockView(session: Session, language: Language) -> ft.Control:
     lang = language.lang
-    pin, set_pin = ft.use_state("")
+    pin, on_pin, current_pin, clear_pin = use_text()
 
-    def unlock(_=None):
-        value = pin
-        set_pin("")
-        session.unlock(value)
+    async def unlock(_=None):
+        value = current_pin()
+        clear_pin()
+        if not session.begin_unlock(value):
+            return
+        outcome = await asyncio.to_thread(session.perform_unlock, value)
+        session.finish_unlock(outcome)
 
     if session.phase == "wiped":
         return ft.Column([
             message(session.message.render(lang) if session.message else None),
             button(t("enroll.submit", lang), lambda _: session.restart_enrollment()),
         ], spacing=12)
+    note = session.message.render(lang) if session.message else None
     return ft.Column([
         ft.Icon(ft.Icons.LOCK, size=48, color=PRIMARY),
         ft.Text(t("lock.title", lang), size=24, weight=ft.FontWeight.BOLD, color=PRIMARY),
-        field(t("lock.pin", lang), pin, on_change=lambda e: set_pin(e.control.value), password=True,
+        field(t("lock.pin", lang), pin, on_change=on_pin, password=True,
               on_submit=unlock, autofocus=True, keyboard=ft.KeyboardType.NUMBER),
-        message(session.message.render(lang) if session.message else None),
-        button(t("lock.unlock", lang), unlock),
+        message(note, color=PRIMARY if session.busy else DANGER),
+        ft.ProgressRing(visible=session.busy, width=32, height=32),
+        button(t("lock.unlocking", lang) if session.busy else t("lock.unlock", lang), unlock,
+               disabled=session.busy),
     ], spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

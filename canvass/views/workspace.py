@@ -22,6 +22,7 @@ from canvass.views.common import (
     button,
     field,
     message,
+    use_text,
 )
 
 _KEYBOARDS = {"zip": ft.KeyboardType.NUMBER, "phone": ft.KeyboardType.PHONE,
@@ -36,6 +37,10 @@ def StatusBarView(app: CirculatorApp, status: StatusBar, language: Language) -> 
     offline = status.state in ("offline", "error", "needs_reenroll")
     chips = [ft.Text(text, size=15, weight=ft.FontWeight.W_600, color=ft.Colors.BLACK,
                      semantics_label=text) for text in status.counts_text(lang)]
+    activity = status.activity_text(lang)
+    if activity:
+        chips.insert(0, ft.Text(activity, size=15, weight=ft.FontWeight.BOLD, color=OK_FG,
+                                semantics_label=activity))
     chips.append(ft.Text(sync_text, size=15, weight=ft.FontWeight.BOLD,
                          color=DANGER if offline else OK_FG, semantics_label=sync_text))
     return ft.Container(
@@ -50,18 +55,18 @@ def StatusBarView(app: CirculatorApp, status: StatusBar, language: Language) -> 
 @ft.component
 def SectionPicker(app: CirculatorApp, sections: Sections, language: Language) -> ft.Control:
     lang = language.lang
-    serial, set_serial = ft.use_state("")
+    serial, on_serial, current_serial, clear_serial = use_text()
 
     def start(_=None):
-        if app.start_section(serial):
-            set_serial("")
+        if app.start_section(current_serial()):
+            clear_serial()
 
     resume = [button(t("section.resume", lang, serial=s), lambda _, s=s: app.select_section(s),
                      primary=False) for s in sections.open_serials]
     return ft.Column([
         message(sections.notice.render(lang) if sections.notice else None, color=OK_FG),
         ft.Text(t("section.none", lang), size=16),
-        field(t("section.serial", lang), serial, on_change=lambda e: set_serial(e.control.value),
+        field(t("section.serial", lang), serial, on_change=on_serial,
               on_submit=start, error=sections.error.render(lang) if sections.error else None,
               autofocus=True, capitalization=ft.TextCapitalization.CHARACTERS),
         button(t("section.start", lang), start),
@@ -73,18 +78,19 @@ def SectionPicker(app: CirculatorApp, sections: Sections, language: Language) ->
 @ft.component
 def ClosePanel(app: CirculatorApp, sections: Sections, language: Language) -> ft.Control:
     lang = language.lang
-    dates, set_dates = ft.use_state("")
-    place, set_place = ft.use_state("")
+    dates, on_dates, current_dates, _ = use_text()
+    place, on_place, current_place, _ = use_text()
     errors = sections.close_errors
     return ft.Container(content=ft.Column([
         ft.Text(t("section.close_title", lang, serial=sections.current), size=18,
                 weight=ft.FontWeight.BOLD),
-        field(t("section.dates", lang), dates, on_change=lambda e: set_dates(e.control.value),
+        field(t("section.dates", lang), dates, on_change=on_dates,
               error=errors["dates"].render(lang) if "dates" in errors else None, autofocus=True),
-        field(t("section.place", lang), place, on_change=lambda e: set_place(e.control.value),
+        field(t("section.place", lang), place, on_change=on_place,
               error=errors["place"].render(lang) if "place" in errors else None),
         ft.Row([button(t("section.close_confirm", lang),
-                       lambda _: app.close_section(dates_gathered=dates, place_signed=place)),
+                       lambda _: app.close_section(dates_gathered=current_dates(),
+                                                          place_signed=current_place())),
                 button(t("section.cancel", lang), lambda _: sections.cancel_close(), primary=False)],
                wrap=True),
     ], spacing=10), border=ft.Border.all(2, PRIMARY), padding=12, border_radius=8)
@@ -164,6 +170,15 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
             ft.Text(t("capture.warn.hint", lang), color=WARN_FG, size=14),
         ], spacing=4), bgcolor=WARN_BG, padding=10, border_radius=8,
             border=ft.Border.all(2, WARN_FG), key="warning"))
+    registration = capture.registration_text()
+    if registration is not None:
+        text = registration.render(lang)
+        icon, color = {"registered_here": (ft.Icons.HOW_TO_REG, OK_FG),
+                       "registered_elsewhere": (ft.Icons.INFO_OUTLINE, WARN_FG)}.get(
+            capture.registration, (ft.Icons.PERSON_SEARCH, DANGER))
+        rows.append(ft.Row([ft.Icon(icon, color=color),
+                            ft.Text(text, size=16, weight=ft.FontWeight.W_600, color=color,
+                                    expand=True, semantics_label=text)], key="registration"))
     rows += [
         ft.ResponsiveRow([ft.Container(make(n), col={"xs": 12, "sm": 6, "md": 3})
                           for n in PAPER_FIELDS[:4]]),
