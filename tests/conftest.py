@@ -13,6 +13,9 @@ import uuid
 
 import pytest
 
+# Scans the whole session's DEBUG log for the personal strings the tests seed (SECURITY.md).
+pytest_plugins = ["log_audit_plugin"]
+
 PG_ADMIN_URL = os.environ.get("CANVASS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -211,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--allow-revoked", action="store_true")
     p.set_defaults(func=cmd_import_bundle)
+
+    from sync.server import voters_cli  # `voters import|status`: the campaign's voter file
+
+    voters_cli.register(sub)
     return parser
 
 

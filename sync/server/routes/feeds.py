@@ -7,7 +7,8 @@ import base64
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from sync.protocol import DedupIndexResponse, EntryStatus, Outcome, OutcomesResponse
+from sync.protocol import DedupIndexResponse, EntryStatus, Outcome, OutcomesResponse, RegistrationMatch
+from sync.server import voters_store
 from sync.server.auth import DeviceIdentity, current_device, services
 from sync.server.dedup import index_counter_name
 from sync.server.ingest import campaign_context
@@ -28,12 +29,16 @@ def outcomes(since: int = Cursor, device: DeviceIdentity = Depends(current_devic
         rows = s.scalars(select(OutcomeRow).where(OutcomeRow.device_id == device.device_id,
                                                   OutcomeRow.seq > since)
                          .order_by(OutcomeRow.seq).limit(page + 1)).all()
-    more = len(rows) > page
-    rows = rows[:page]
+        more = len(rows) > page
+        rows = rows[:page]
+        # The voter-file match as it stands now (unknown until a voter file is loaded).
+        registration = voters_store.registrations_for(s, {r.entry_id for r in rows})
     return OutcomesResponse(
         cursor=rows[-1].seq if rows else since,
         outcomes=[Outcome(entry_id=r.entry_id, status=EntryStatus(r.status), duplicate_of=r.duplicate_of,
-                          candidate_of=r.candidate_of, reason_code=r.reason_code) for r in rows],
+                          candidate_of=r.candidate_of, reason_code=r.reason_code,
+                          registration=registration.get(r.entry_id, RegistrationMatch.UNKNOWN))
+                  for r in rows],
         more=more)
 
 
