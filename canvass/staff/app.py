@@ -23,10 +23,10 @@ from canvass.staff.dashboard_state import DashboardState
 from canvass.staff.dashboard_view import DashboardView
 from canvass.staff.login_state import DASHBOARD, StaffLogin
 from canvass.staff.login_view import LoginView
+from canvass.staff.text import tr
 
 REFRESH_SECONDS = float(os.environ.get("CANVASS_DASHBOARD_REFRESH", "30"))
 ENV_SERVER_URL = "CANVASS_STAFF_SERVER_URL"
-ROLE_NAMES = {"admin": "admin", "team_lead": "team lead", "intake": "office intake"}
 REVIEW_KEYS = {"D": "duplicate", "N": "not_duplicate", "S": "skip"}
 
 
@@ -72,11 +72,12 @@ class StaffSession:
     def show_workspace(self) -> None:
         login = self.login
         self.client = IntakeClient(login.server_url, token=login.token, role=login.role)
-        who = ft.Text(f"Signed in as {login.username} ({ROLE_NAMES.get(login.role, login.role)})",
+        who = ft.Text(tr("signed_in", user=login.username, role=tr(f"role.{login.role}")),
                       size=13, color=ft.Colors.GREY_800)
         header = ft.Row([
-            ft.Text("Canvass staff", size=20, weight=ft.FontWeight.BOLD),
-            ft.Row([who, ft.OutlinedButton(content="Log out", on_click=lambda _e: self.show_login())],
+            ft.Text(tr("title"), size=20, weight=ft.FontWeight.BOLD),
+            ft.Row([who, ft.OutlinedButton(content=tr("logout"),
+                                           on_click=lambda _e: self.show_login())],
                    wrap=True, spacing=12),
         ], alignment=ft.MainAxisAlignment.SPACE_BETWEEN, wrap=True)
         rows: list[ft.Control] = [header]
@@ -92,7 +93,8 @@ class StaffSession:
         buttons: list[ft.Control] = []
         for name in self.login.panels:
             kind = ft.FilledButton if name == self.current else ft.OutlinedButton
-            buttons.append(kind(content=name, on_click=lambda _e, n=name: self.show(n)))
+            buttons.append(kind(content=tr(f"panel.{name}"),
+                                on_click=lambda _e, n=name: self.show(n)))
         self.nav.controls = buttons
 
     def show(self, panel: str) -> None:
@@ -159,7 +161,7 @@ class StaffSession:
 
 def build_staff_main(server_url: str | None = None):
     def main(page: ft.Page) -> None:
-        page.title = "Canvass staff"
+        page.title = tr("title")
         page.theme_mode = ft.ThemeMode.LIGHT
         page.bgcolor = ft.Colors.WHITE
         page.padding = 16

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import requests
 
 from canvass.staff.login_state import StaffLogin
+from canvass.staff.text import tr
 
-SORTS = {"team": "Team", "circulator": "Circulator", "last_sync": "Last sync (oldest first)",
-         "entries_today": "Entries today", "entries_total": "Entries in total",
-         "duplicate_rate": "Duplicate rate", "rejection_rate": "Rejection rate"}
+SORTS = ("team", "circulator", "last_sync", "entries_today", "entries_total", "duplicate_rate",
+         "rejection_rate")  # labels: staff.sort.<key>
 DESCENDING = {"entries_today", "entries_total", "duplicate_rate", "rejection_rate"}
 
 
@@ -38,9 +38,9 @@ class DashboardState:
         r = self.login.http.get(f"{self.login.server_url}/v1/dashboard/{path}", params=params,
                                 headers=self.login.headers(), timeout=60)
         if r.status_code in (401, 403):
-            raise DashboardError("Your session has ended or your role may not see this.")
+            raise DashboardError(tr("dash.session_ended"))
         if r.status_code != 200:
-            raise DashboardError(f"The server answered with an error ({r.status_code}).")
+            raise DashboardError(tr("server_error", status=r.status_code))
         return r
 
     def refresh(self) -> bool:
@@ -51,7 +51,7 @@ class DashboardState:
             quality = self._get("quality").json()
             simulation = self._get("simulation", trials=self.trials).json()
         except (requests.RequestException, ValueError):
-            self.error = "The server cannot be reached; showing the last figures."
+            self.error = tr("dash.unreachable")
             return False
         except DashboardError as exc:
             self.error = str(exc)

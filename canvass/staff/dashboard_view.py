@@ -14,6 +14,7 @@ import flet as ft
 import flet_charts as fch
 
 from canvass.staff.dashboard_state import SORTS, DashboardState
+from canvass.staff.text import tr
 
 STALE_BG = ft.Colors.AMBER_100
 CARD_COLS = {"xs": 12, "sm": 6, "lg": 3}
@@ -21,7 +22,7 @@ CARD_COLS = {"xs": 12, "sm": 6, "lg": 3}
 
 def _when(iso: str | None) -> str:
     if not iso:
-        return "never"
+        return tr("dash.never")
     moment = datetime.fromisoformat(iso).astimezone()
     return moment.strftime("%b %d %H:%M")
 
@@ -49,13 +50,10 @@ class DashboardView(ft.Column):
     def __init__(self, state: DashboardState, on_export: Callable[[], None],
                  on_logout: Callable[[], None] | None = None) -> None:
         self.state = state
-        self.computed = ft.Text("Loading figures...", size=12, color=ft.Colors.GREY_700)
+        self.computed = ft.Text(tr("dash.loading"), size=12, color=ft.Colors.GREY_700)
         self.error = ft.Text("", color=ft.Colors.RED_800)
-        self.cards = {k: Figure(t) for k, t in (
-            ("raw", "Raw entries"), ("unique", "Unique signers"),
-            ("valid", "Projected valid"), ("goal", "Goal"), ("days", "Days left"),
-            ("pace", "Pace needed / day"), ("actual", "Actual / day (7 days)"),
-            ("stale", "Stale devices"))}
+        self.cards = {k: Figure(tr(f"card.{k}")) for k in (
+            "raw", "unique", "valid", "goal", "days", "pace", "actual", "stale")}
         self.chart = fch.LineChart(
             data_series=[], min_y=0, height=260, interactive=False,
             # No label at the top edge: it would sit on the goal's label (max_y = goal x 1.1).
@@ -64,46 +62,48 @@ class DashboardView(ft.Column):
             horizontal_grid_lines=fch.ChartGridLines(color=ft.Colors.GREY_300, width=1),
         )
         self.chart_box = ft.Semantics(
-            label="Progress chart: cumulative projected valid signatures against the goal",
+            label=tr("chart.label"),
             # Room on the right for the last date, which is centred on the chart's edge.
             content=ft.Container(self.chart, padding=ft.Padding.only(left=8, top=8, right=32,
                                                                       bottom=8)))
         self.chart_note = ft.Text("", size=12)
         self.sim_text = ft.Text("")
         self.sim_bars = ft.Column(spacing=4)
-        self.team = ft.Dropdown(label="Team", width=200, value="",
-                                options=[ft.DropdownOption(key="", text="All teams")],
+        self.team = ft.Dropdown(label=tr("devices.team"), width=200, value="",
+                                options=[ft.DropdownOption(key="", text=tr("devices.all_teams"))],
                                 on_select=self._changed)
-        self.sort = ft.Dropdown(label="Sort by", width=240, value=state.sort,
-                                options=[ft.DropdownOption(key=k, text=t) for k, t in SORTS.items()],
+        self.sort = ft.Dropdown(label=tr("devices.sort"), width=240, value=state.sort,
+                                options=[ft.DropdownOption(key=k, text=tr(f"sort.{k}"))
+                                         for k in SORTS],
                                 on_select=self._changed)
-        self.search = ft.TextField(label="Search circulator", width=240,
+        self.search = ft.TextField(label=tr("devices.search"), width=240,
                                    on_change=self._changed)
-        self.table = ft.DataTable(columns=[ft.DataColumn(label=ft.Text(t), numeric=n) for t, n in (
-            ("Team", False), ("Circulator", False), ("Device", False), ("Last sync", False),
-            ("Last heartbeat", False), ("Pending", True), ("Today", True), ("Total", True),
-            ("Duplicates", True), ("Rejected", True), ("Open sections", True))],
+        self.table = ft.DataTable(columns=[
+            ft.DataColumn(label=ft.Text(tr(f"col.{k}")), numeric=n) for k, n in (
+                ("team", False), ("circulator", False), ("device", False), ("last_sync", False),
+                ("last_heartbeat", False), ("pending", True), ("today", True), ("total", True),
+                ("duplicates", True), ("rejected", True), ("open_sections", True))],
             rows=[], column_spacing=18, heading_row_height=40)
         self.flags = ft.Column(spacing=6)
         header = ft.Row([
-            ft.Text("Drive dashboard", size=24, weight=ft.FontWeight.BOLD),
-            ft.Button(content="Refresh", on_click=lambda e: self._refresh_now()),
-            ft.Button(content="Export CSV", on_click=lambda e: on_export()),
-        ] + ([ft.Button(content="Log out", on_click=lambda e: on_logout())] if on_logout else []),
+            ft.Text(tr("dash.title"), size=24, weight=ft.FontWeight.BOLD),
+            ft.Button(content=tr("dash.refresh"), on_click=lambda e: self._refresh_now()),
+            ft.Button(content=tr("dash.export"), on_click=lambda e: on_export()),
+        ] + ([ft.Button(content=tr("logout"), on_click=lambda e: on_logout())] if on_logout else []),
             wrap=True)
         self._refresh_callback: Callable[[], None] | None = None
         super().__init__(controls=[
             header, self.computed, self.error,
             ft.ResponsiveRow(list(self.cards.values()), spacing=10, run_spacing=10),
-            ft.Text("Progress", size=18, weight=ft.FontWeight.BOLD), self.chart_note,
+            ft.Text(tr("progress"), size=18, weight=ft.FontWeight.BOLD), self.chart_note,
             self.chart_box,
-            ft.Text("Registrar check simulator", size=18, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("sim.title"), size=18, weight=ft.FontWeight.BOLD),
             self.sim_text, self.sim_bars,
-            ft.Text("Devices and circulators", size=18, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("devices.title"), size=18, weight=ft.FontWeight.BOLD),
             ft.Row([self.team, self.sort, self.search], wrap=True),
             ft.Row([self.table], scroll=ft.ScrollMode.AUTO),
-            ft.Text("Quality notes", size=18, weight=ft.FontWeight.BOLD),
-            ft.Text("Things worth a look with the circulator; not accusations.", size=12),
+            ft.Text(tr("quality.title"), size=18, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("quality.intro"), size=12),
             self.flags,
         ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
 
@@ -128,26 +128,28 @@ class DashboardView(ft.Column):
         self.error.value = s.error
         if not s.devices:
             return
-        self.computed.value = f"Figures computed at {_when(s.computed_at)}; refreshes by itself."
+        self.computed.value = tr("dash.computed", when=_when(s.computed_at))
         p = s.progress.get("progress", {})
         if p:
             dups = p["duplicates"]
-            self.cards["raw"].set(f"{p['raw_entries']:,}",
-                                  f"{dups:,} duplicate{'' if dups == 1 else 's'}, "
-                                  f"{p['rejected']:,} rejected")
-            self.cards["unique"].set(f"{p['unique_signers']:,}", "after deduplication")
+            rejected = f"{p['rejected']:,}"
+            self.cards["raw"].set(f"{p['raw_entries']:,}", tr("note.raw_one", rejected=rejected)
+                                  if dups == 1 else
+                                  tr("note.raw", duplicates=f"{dups:,}", rejected=rejected))
+            self.cards["unique"].set(f"{p['unique_signers']:,}", tr("note.unique"))
             self.cards["valid"].set(f"{p['projected_valid']:,}",
-                                    f"at {_pct(p['effective_validity_rate'])} valid")
-            self.cards["goal"].set(f"{p['goal']:,}", f"deadline {p['deadline']}")
-            self.cards["days"].set(str(p["days_left"]), f"{p['remaining']:,} still needed")
-            self.cards["pace"].set(f"{p['pace_needed_per_day']:,}", "projected valid")
+                                    tr("note.valid", rate=_pct(p["effective_validity_rate"])))
+            self.cards["goal"].set(f"{p['goal']:,}", tr("note.goal", deadline=p["deadline"]))
+            self.cards["days"].set(str(p["days_left"]),
+                                   tr("note.days", remaining=f"{p['remaining']:,}"))
+            self.cards["pace"].set(f"{p['pace_needed_per_day']:,}", tr("note.pace"))
             self.cards["actual"].set(f"{p['pace_actual_7d']:,}",
-                                     "on pace" if p["on_pace"] else "behind the pace needed")
+                                     tr("note.on_pace" if p["on_pace"] else "note.behind"))
             self._fill_chart(p)
-        self.cards["stale"].set(str(s.devices.get("stale_count", 0)),
-                                f"not synced for {s.devices['campaign']['stale_after_minutes']} min")
+        self.cards["stale"].set(str(s.devices.get("stale_count", 0)), tr(
+            "note.stale", minutes=s.devices["campaign"]["stale_after_minutes"]))
         self._fill_simulation()
-        options = [ft.DropdownOption(key="", text="All teams")] + [
+        options = [ft.DropdownOption(key="", text=tr("devices.all_teams"))] + [
             ft.DropdownOption(key=t, text=t) for t in s.teams]
         if [o.key for o in options] != [o.key for o in self.team.options]:
             self.team.options = options
@@ -173,8 +175,7 @@ class DashboardView(ft.Column):
             fch.ChartAxisLabel(value=i, label=ft.Text(d[5:], size=10))
             for i, (d, _) in enumerate(series) if i % step == 0]
         first = series[0][0] if series else "-"
-        self.chart_note.value = (f"Blue: cumulative projected valid signatures since {first}. "
-                                 f"Red dashes: the goal of {goal:,}.")
+        self.chart_note.value = tr("chart.note", first=first, goal=f"{goal:,}")
 
     def _fill_simulation(self) -> None:
         sim = self.state.simulation.get("simulation")
@@ -183,27 +184,26 @@ class DashboardView(ft.Column):
         ch = sim["chances"]
         more = sim["more_raw_for_95"]
         if more == 0:
-            need = "The drive as it stands certifies without a full count in 95% of the trials."
+            need = tr("sim.need_none")
         elif more is None:
-            need = "At the present mix no number of raw signatures reaches a 95% chance."
+            need = tr("sim.need_never")
         else:
-            need = f"About {more:,} more raw signatures reach a 95% chance of certifying."
-        self.sim_text.value = (
-            f"A county sample of {sim['sample']:,} signatures, drawn {sim['trials']:,} times "
-            f"(seed {sim['seed']}): certified {_pct(ch['certified'])}, full count "
-            f"{_pct(ch['full_count'])}, fails {_pct(ch['failed'])}. {need}")
+            need = tr("sim.need_more", more=f"{more:,}")
+        self.sim_text.value = tr(
+            "sim.text", sample=f"{sim['sample']:,}", trials=f"{sim['trials']:,}", seed=sim["seed"],
+            certified=_pct(ch["certified"]), full_count=_pct(ch["full_count"]),
+            failed=_pct(ch["failed"]), need=need)
         self.sim_bars.controls = [
-            ft.Row([ft.Text(label, width=110), ft.ProgressBar(value=ch[key], width=240, color=col),
-                    ft.Text(_pct(ch[key]))])
-            for key, label, col in (("certified", "Certified", ft.Colors.GREEN_600),
-                                    ("full_count", "Full count", ft.Colors.AMBER_700),
-                                    ("failed", "Fails", ft.Colors.RED_600))]
+            ft.Row([ft.Text(tr(f"sim.{key}"), width=130),
+                    ft.ProgressBar(value=ch[key], width=240, color=col), ft.Text(_pct(ch[key]))])
+            for key, col in (("certified", ft.Colors.GREEN_600),
+                             ("full_count", ft.Colors.AMBER_700), ("failed", ft.Colors.RED_600))]
 
     def _fill_table(self) -> None:
         rows = []
         for r in self.state.visible_rows():
             stale = r["stale"]
-            sync_text = _when(r["last_sync"]) + (" - STALE" if stale else "")
+            sync_text = _when(r["last_sync"]) + (f" - {tr('devices.stale')}" if stale else "")
             cells = [r["team"] or "-", r["circulator"], r["device_name"], sync_text,
                      _when(r["last_heartbeat"]), str(r["pending_reported"]),
                      str(r["entries_today"]), str(r["entries_total"]),
@@ -212,7 +212,8 @@ class DashboardView(ft.Column):
             if stale:
                 controls[3] = ft.Text(sync_text, weight=ft.FontWeight.BOLD,
                                       color=ft.Colors.RED_900,
-                                      semantics_label=f"Stale device: {r['circulator']}")
+                                      semantics_label=tr("devices.stale_label",
+                                                         circulator=r["circulator"]))
             rows.append(ft.DataRow(cells=[ft.DataCell(c) for c in controls],
                                    color=STALE_BG if stale else None))
         self.table.rows = rows
@@ -220,7 +221,8 @@ class DashboardView(ft.Column):
     def _fill_flags(self) -> None:
         flags = self.state.quality.get("flags", [])
         if not flags:
-            self.flags.controls = [ft.Text("Nothing unusual.")]
+            self.flags.controls = [ft.Text(tr("quality.nothing"))]
             return
-        self.flags.controls = [ft.Text(f"{f['circulator']} ({f['team'] or 'no team'}): {f['text']}")
-                               for f in flags]
+        self.flags.controls = [
+            ft.Text(f"{f['circulator']} ({f['team'] or tr('quality.no_team')}): {f['text']}")
+            for f in flags]

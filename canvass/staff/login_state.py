@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import requests
 
+from canvass.staff.text import tr
 from sync.protocol import LoginResponse
 
 STAFF_ROLES_WITH_DASHBOARD = ("admin", "team_lead")
@@ -58,18 +59,18 @@ class StaffLogin:
 
     def login(self, username: str, password: str) -> None:
         if not username.strip() or not password:
-            raise LoginError("Enter your username and password.")
+            raise LoginError(tr("login.empty"))
         try:
             r = self.http.post(f"{self.server_url}/v1/auth/login", timeout=15,
                                json={"username": username.strip(), "password": password})
         except requests.RequestException:
-            raise LoginError("The server cannot be reached. Try again in a moment.") from None
+            raise LoginError(tr("login.unreachable")) from None
         if r.status_code in (401, 422):
-            raise LoginError("Unknown username or wrong password.")
+            raise LoginError(tr("login.wrong"))
         if r.status_code == 429:
-            raise LoginError("Too many attempts. Wait a minute and try again.")
+            raise LoginError(tr("login.too_many"))
         if r.status_code != 200:
-            raise LoginError(f"The server answered with an error ({r.status_code}).")
+            raise LoginError(tr("server_error", status=r.status_code))
         body = LoginResponse.model_validate(r.json())
         self.token, self.role, self.username = body.token, body.role, username.strip()
 

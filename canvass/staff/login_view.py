@@ -8,20 +8,21 @@ from collections.abc import Callable
 import flet as ft
 
 from canvass.staff.login_state import LoginError, StaffLogin
+from canvass.staff.text import tr
 
 
 class LoginView(ft.Column):
     def __init__(self, login: StaffLogin, on_success: Callable[[], None]) -> None:
         self._login, self._on_success = login, on_success
-        self.username = ft.TextField(label="Username", autofocus=True, width=360,
+        self.username = ft.TextField(label=tr("login.username"), autofocus=True, width=360,
                                      on_submit=self._submit)
-        self.password = ft.TextField(label="Password", password=True, can_reveal_password=True,
+        self.password = ft.TextField(label=tr("login.password"), password=True, can_reveal_password=True,
                                      width=360, on_submit=self._submit)
         self.message = ft.Text("", color=ft.Colors.RED_800)
-        self.button = ft.Button(content="Log in", on_click=self._submit)
+        self.button = ft.Button(content=tr("login.submit"), on_click=self._submit)
         super().__init__(controls=[
-            ft.Text("Canvass staff", size=26, weight=ft.FontWeight.BOLD),
-            ft.Text("Campaign staff: log in with the account the campaign gave you."),
+            ft.Text(tr("title"), size=26, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("login.intro")),
             self.username, self.password, self.button, self.message,
         ], spacing=14)
 
@@ -41,7 +42,7 @@ class LoginView(ft.Column):
             if self._login.panels:
                 self._on_success()
                 return
-            self.message.value = "Your account has nothing to open here."
+            self.message.value = tr("login.nothing")
             self._login.logout()
         finally:
             self.button.disabled = False
