@@ -33,6 +33,7 @@ STRINGS: dict[str, str] = {
     "lock.wiped": "Too many wrong PINs: the data on this device was erased. Set it up again.",
     "lock.lock_now": "Lock",
     "lock.empty": "Enter your PIN.",
+    "lock.unlocking": "Unlocking...",
     # sections
     "section.serial": "Section serial number",
     "section.start": "Start section",
@@ -81,6 +82,10 @@ STRINGS: dict[str, str] = {
     "capture.err.line": "Enter a line number from 1 to 999.",
     "capture.err.section_closed": "This section is closed. Start another section.",
     "capture.err.fix": "Check the fields marked in red.",
+    # device-side registration check (canvass.state.registration_check)
+    "registration.registered_here": "Registered here",
+    "registration.registered_elsewhere": "Registered, but at another address (a voter with this name is registered elsewhere)",
+    "registration.not_found": "Not found in the voter file",
     # this section's lines
     "lines.title": "Lines of this section",
     "lines.empty": "No lines saved yet.",

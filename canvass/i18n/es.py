@@ -33,6 +33,7 @@ STRINGS: dict[str, str] = {
     "lock.wiped": "Demasiados PIN incorrectos: se borraron los datos de este dispositivo. Configúrelo de nuevo.",
     "lock.lock_now": "Bloquear",
     "lock.empty": "Escriba su PIN.",
+    "lock.unlocking": "Desbloqueando...",
     # secciones
     "section.serial": "Número de serie de la sección",
     "section.start": "Empezar sección",
@@ -81,6 +82,10 @@ STRINGS: dict[str, str] = {
     "capture.err.line": "Escriba un número de línea del 1 al 999.",
     "capture.err.section_closed": "Esta sección está cerrada. Empiece otra sección.",
     "capture.err.fix": "Revise los campos marcados en rojo.",
+    # device-side registration check (canvass.state.registration_check)
+    "registration.registered_here": "Registrado aquí",
+    "registration.registered_elsewhere": "Registrado, pero en otra dirección (un votante con este nombre está registrado en otro lugar)",
+    "registration.not_found": "No encontrado en el registro de votantes",
     # líneas de la sección
     "lines.title": "Líneas de esta sección",
     "lines.empty": "Todavía no hay líneas guardadas.",
