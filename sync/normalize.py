@@ -37,7 +37,10 @@ _SPACES = re.compile(r"\s+")
 
 def _fold(text: str) -> str:
     """NFKD + drop combining marks + casefold. The fraction slash becomes a plain '/'."""
-    text = (text or "").translate(_DELETED).replace("\u2044", "/")
+    text = (text or "").translate(_DELETED)
+    if text.isascii():  # the common case: NFKD changes nothing and nothing combines
+        return text.casefold()
+    text = text.replace("\u2044", "/")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

@@ -5,6 +5,7 @@ give the same exact keys). Exactly one entry per signer may count."""
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -97,3 +98,43 @@ def test_each_signer_counts_exactly_once_across_workers(pg_url):
         if not is_counted:
             assert status == "duplicate"
             assert duplicate_of == counted[owner[entry_id]][0]  # points at the counted entry
+
+
+def test_concurrent_replays_of_one_batch_get_the_first_answer(pg_url):
+    """A client that timed out replays its batch while the first attempt still runs (issue:
+    3 entries came back `conflict`). Every attempt must get the same answer, with no conflict:
+    the replay waits on the batch lock and then answers from what the first attempt decided."""
+    with serve_subprocess(pg_url, workers=2) as server:
+        cid = server.create_campaign()
+        dev = server.enroll_device(cid)
+        seq = 0
+        for round_no in range(3):
+            entries = []
+            for i in range(300):
+                seq += 1
+                person = i % 200  # the last 100 repeat signers of the first chunk (250 entries)
+                entries.append(SignerEntry(
+                    section=f"R{round_no}S{i // 10:03d}", line=i % 10 + 1, city="Los Angeles",
+                    zip=("90012", "90026", "90057")[round_no], device_seq=seq,
+                    first_name=FIRSTS[person % 10], last_name=LASTS[person // 10],
+                    street=f"{100 + 3 * person} North Main Street"))
+            body = batch_body(entries)
+            barrier = threading.Barrier(3)
+
+            def send(_n, body=body, barrier=barrier):
+                barrier.wait()
+                with httpx.Client(timeout=120) as client:
+                    r = client.post(f"{server.url}/v1/entries/batch", json=body,
+                                    headers=device_headers(dev.device_token, body))
+                return r.status_code, r.json()
+
+            with ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(send, range(3)))
+            assert [code for code, _ in answers] == [200, 200, 200]
+            assert answers[0][1] == answers[1][1] == answers[2][1]
+            statuses = Counter(r["status"] for r in answers[0][1]["results"])
+            assert statuses == {"accepted": 200, "duplicate": 100}, statuses
+            ids = [e["entry_id"] for e in body["entries"]]
+            with server.db.read() as s:
+                stored = dict(s.execute(select(Entry.id, Entry.batch_id).where(Entry.id.in_(ids))).all())
+            assert len(stored) == 300 and set(stored.values()) == {body["batch_id"]}

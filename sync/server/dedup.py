@@ -15,6 +15,11 @@ Correctness under concurrency is the database's job, never an in-process lock:
   never wait on each other in a cycle. Held until commit, the locks make check-then-claim
   atomic for every pair of entries that share any key. On SQLite, write transactions start
   with BEGIN IMMEDIATE (db.py), so they are serialized whole.
+- Batch intake (ingest.py) locks the blocking keys (and section lines) of a whole chunk of
+  entries in one statement, and not the matching keys: an entry has matching keys only when
+  it has a house number and a ZIP5, every matching key includes both, so two entries that
+  share a matching key always share the ``house_zip`` blocking key and hence a lock. That
+  halves the locks a chunk holds in PostgreSQL's shared lock table.
 """
 
 from __future__ import annotations
@@ -44,12 +49,19 @@ def lock_id(campaign_id: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+_LOCK_MANY = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k")
+
+
 def lock_keys(session: Session, campaign_id: str, keys: Iterable[str]) -> None:
-    """Transaction-level advisory locks on PostgreSQL (no-op on SQLite, which serializes)."""
+    """Transaction-level advisory locks on PostgreSQL (no-op on SQLite, which serializes).
+
+    One statement for all keys: ``unnest`` yields the ids in the (sorted) array order and the
+    locks are taken row by row in that order, so two transactions never wait in a cycle."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for ident in sorted({lock_id(campaign_id, k) for k in keys}):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ident})
+    ids = sorted({lock_id(campaign_id, k) for k in keys})
+    if ids:
+        session.execute(_LOCK_MANY, {"ids": ids}).all()
 
 
 def next_counter(session: Session, name: str, step: int = 1) -> int:
@@ -159,3 +171,110 @@ def claimed_keys(session: Session, entry_id: str) -> list[str]:
     rows = session.scalars(select(SignerKey.key).where(SignerKey.entry_id == entry_id)).all()
     rows += session.scalars(select(BlockKey.key).where(BlockKey.entry_id == entry_id)).all()
     return list(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Bulk forms for batch intake (ingest.py): a few IN queries per chunk instead of several
+# statements per entry. The caller holds the advisory locks of every key it passes.
+
+# The fields normalized_record reads: candidates are decrypted for these only.
+SCORED_FIELDS: tuple[str, ...] = ("first_name", "middle_name", "last_name", "suffix", "street",
+                                  "unit", "city", "zip")
+_IN_CHUNK = 900  # bound on bound parameters per IN list (SQLite's limit is far higher)
+
+
+def _chunks(values: Iterable, size: int = _IN_CHUNK) -> Iterable[list]:
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def signer_owners(session: Session, campaign_id: str, keys: Iterable[str]) -> dict[str, str]:
+    """key -> the counted entry that claimed it, for those of ``keys`` that are claimed."""
+    out: dict[str, str] = {}
+    for part in _chunks(set(keys)):
+        out.update((key, entry_id) for key, entry_id in session.execute(
+            select(SignerKey.key, SignerKey.entry_id).where(
+                SignerKey.campaign_id == campaign_id, SignerKey.key.in_(part))))
+    return out
+
+
+def block_owners(session: Session, campaign_id: str, blocks: Iterable[str]) -> dict[str, set[str]]:
+    """block key -> the counted entries that hold it."""
+    out: dict[str, set[str]] = {}
+    for part in _chunks(set(blocks)):
+        for key, entry_id in session.execute(select(BlockKey.key, BlockKey.entry_id).where(
+                BlockKey.campaign_id == campaign_id, BlockKey.key.in_(part))):
+            out.setdefault(key, set()).add(entry_id)
+    return out
+
+
+def claims_of(session: Session,
+              entry_ids: Iterable[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The matching keys and the blocking keys each of ``entry_ids`` holds now."""
+    signer: dict[str, list[str]] = {}
+    blocks: dict[str, list[str]] = {}
+    for part in _chunks(set(entry_ids)):
+        for key, entry_id in session.execute(select(SignerKey.key, SignerKey.entry_id).where(
+                SignerKey.entry_id.in_(part))):
+            signer.setdefault(entry_id, []).append(key)
+        for key, entry_id in session.execute(select(BlockKey.key, BlockKey.entry_id).where(
+                BlockKey.entry_id.in_(part))):
+            blocks.setdefault(entry_id, []).append(key)
+    return signer, blocks
+
+
+def candidate_records(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) -> dict:
+    """entry id -> NormalizedRecord of its stored fields (decrypted in memory only)."""
+    from sync.normalize import normalized_record
+
+    columns = [getattr(Entry, f"enc_{name}") for name in SCORED_FIELDS]
+    out = {}
+    for part in _chunks(set(entry_ids)):
+        for row in session.execute(select(Entry.id, *columns).where(Entry.id.in_(part))):
+            entry_id = row[0]
+            fields = {name: cipher.decrypt(blob, record_id=entry_id, field=name)
+                      for name, blob in zip(SCORED_FIELDS, row[1:], strict=True) if blob}
+            out[entry_id] = normalized_record(fields)
+    return out
+
+
+def bulk_insert(session: Session, table, rows: list[dict]) -> None:
+    """INSERT many rows in the session's transaction: COPY on PostgreSQL (an executemany costs
+    a protocol round per row there), executemany elsewhere. Every row has the same keys.
+    A unique violation surfaces as psycopg's UniqueViolation (sqlstate 23505) from COPY."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
+def claim_many(session: Session, campaign_id: str, signer: list[tuple[str, str]],
+               blocks: list[tuple[str, str]], feed: list[str]) -> None:
+    """Bulk ``claim``: (key, entry_id) rows to insert, and the matching keys for the devices'
+    dedup-index feed in claim order (a key claimed and released within one chunk stays in the
+    feed, as with ``claim`` then ``release``). One counter reservation for the whole feed,
+    taken last so the counter row is locked only until the commit that follows."""
+    if signer:
+        bulk_insert(session, SignerKey.__table__, [{"campaign_id": campaign_id, "key": k, "entry_id": e}
+                                            for k, e in signer])
+    if blocks:
+        bulk_insert(session, BlockKey.__table__, [{"campaign_id": campaign_id, "key": k, "entry_id": e}
+                                           for k, e in blocks])
+    if feed:
+        last = next_counter(session, index_counter_name(campaign_id), len(feed))
+        first = last - len(feed) + 1
+        bulk_insert(session, IndexKey.__table__, [
+            {"version": first + i, "campaign_id": campaign_id, "key": k} for i, k in enumerate(feed)])
+
+
+def release_many(session: Session, entry_ids: Iterable[str]) -> None:
+    for part in _chunks(set(entry_ids)):
+        session.execute(delete(SignerKey).where(SignerKey.entry_id.in_(part)))
+        session.execute(delete(BlockKey).where(BlockKey.entry_id.in_(part)))

@@ -1,10 +1,27 @@
-"""POST /v1/entries/batch: the per-entry decision and the batch's idempotency.
+"""POST /v1/entries/batch: the per-entry decisions and the batch's idempotency.
 
-Each entry is decided in its own short write transaction (locks are held briefly and a
-failure costs one entry, not the batch); the batch's response is then stored so a replay of
-the same batch gets exactly the first answer. If the server dies mid-batch, a replay finds
-the entries already decided in this batch and answers with their stored first results, so
-even then the replay's statuses equal what the first attempt decided.
+A batch is decided in chunks of up to ``CHUNK_ENTRIES`` entries, one write transaction per
+chunk, in entry order -- with the results a serial, entry-by-entry intake would give:
+
+1. The batch lock: on PostgreSQL an advisory lock on the batch id, taken first. A replay of
+   the same batch that arrives while the first attempt still runs (a client that timed out
+   and retried) waits here, then finds the stored response or the entries the first attempt
+   decided, and answers exactly as the first attempt. Then the stored response, if any.
+2. The index-key guard (rotation.py) and, in one statement, the advisory locks of every
+   blocking key, section line and corrected entry's keys of the chunk, in sorted order
+   (dedup.py explains why blocking keys cover the exact matching keys too).
+3. A few IN queries load what the decisions read: entries by id and by device sequence,
+   live entries on the chunk's section lines, claimed matching keys, blocking-key candidates
+   (decrypted and normalized once each).
+4. The entries are decided in memory, in order; entries of one chunk dedup against each
+   other (an accepted entry claims its keys in the in-memory maps at once).
+5. The writes are bulk: released keys, corrected entries, then entries, keys and the feed
+   (one counter reservation per chunk), and with the last chunk the batch's response.
+
+A unique violation (a race the locks did not cover), deadlock or serialization failure rolls
+the chunk back and decides it again from fresh reads (bounded). If the server dies between
+chunks, a replay finds the entries already decided under this batch id and answers with their
+stored first results, so its statuses still equal what the first attempt decided.
 """
 
 from __future__ import annotations
@@ -12,16 +29,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from sync.domain import SignerEntry, content_fingerprint, utcnow
+from sync.domain import PERSONAL_FIELDS, SignerEntry, content_fingerprint, utcnow
 from sync.jurisdiction import Jurisdiction, jurisdiction_from_zips, load_jurisdiction
 from sync.matching import blocking_keys, matching_keys
+from sync.normalize import NormalizedRecord, normalized_record
 from sync.protocol import (
     REASON_TEXT,
     BatchRequest,
@@ -31,6 +48,7 @@ from sync.protocol import (
     EntryWire,
     ReasonCode,
 )
+from sync.scoring import score_records
 from sync.server import dedup, rotation
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity
@@ -41,6 +59,9 @@ from sync.validation import line_used_error, rejection_details, validate_entry
 
 log = logging.getLogger("canvass.server")
 MAX_ATTEMPTS = 8
+# Entries per write transaction: bounds the advisory locks one transaction holds (about 4 per
+# entry; PostgreSQL's shared lock table is sized max_locks_per_transaction x connections).
+CHUNK_ENTRIES = 250
 _RETRY_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialization failure, lock timeout
 
 
@@ -81,114 +102,324 @@ def _reason(entry_id: str, status: EntryStatus, code: ReasonCode, field: str | N
     return _result(entry_id, status, reason_code=int(code), reason=REASON_TEXT[code], field=field)
 
 
-def _retryable(exc: DBAPIError) -> bool:
-    if isinstance(exc, IntegrityError):
+def _retryable(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", exc)  # a SQLAlchemy wrapper, or a driver error from COPY
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(exc, IntegrityError) or sqlstate == "23505":
         return True  # a concurrent claim of the same key or sequence: decide again
-    sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in _RETRY_SQLSTATES:
         return True
-    return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
+    return isinstance(exc, OperationalError) and "locked" in str(orig).lower()
 
 
-def with_retries(svc: Services, work: Callable[[Session], EntryResult]) -> EntryResult:
-    for _attempt in range(MAX_ATTEMPTS):
-        try:
-            with svc.db.write() as s:
-                return work(s)
-        except DBAPIError as exc:
-            if not _retryable(exc):
-                raise
-            log.info("retrying an entry after %s", type(exc).__name__)
-    raise ProblemError(503, "busy", "The server is busy; retry the batch later.", {"Retry-After": "5"})
+# --------------------------------------------------------------------------------------------
+# Preparation: pure CPU work, outside any transaction
 
 
-def decide_entry(s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity,
-                 batch_id: str, wire: EntryWire) -> EntryResult:
-    fingerprint = content_fingerprint(wire)
-    existing = s.get(Entry, wire.entry_id)
-    if existing is not None:
-        if existing.device_id != device.device_id or existing.fingerprint != fingerprint:
-            return _reason(wire.entry_id, EntryStatus.CONFLICT, ReasonCode.CONTENT_CONFLICT, None)
-        if existing.batch_id == batch_id:  # a replay of an interrupted batch
-            return EntryResult.model_validate_json(existing.first_result_json)
-        return _result(wire.entry_id, EntryStatus.ALREADY_RECEIVED)
-    seq_owner = s.scalar(select(Entry.id).where(Entry.device_id == device.device_id,
-                                                Entry.device_seq == wire.device_seq))
-    if seq_owner is not None:
-        return _reason(wire.entry_id, EntryStatus.CONFLICT, ReasonCode.SEQUENCE_CONFLICT, "device_seq")
-
-    entry = SignerEntry.from_wire(wire, device_id=device.device_id)
-    fields = entry.personal()
-    errors = validate_entry(entry, jurisdiction=ctx.jurisdiction)
-    target: Entry | None = None
-    if not errors and wire.supersedes is not None:
-        target = s.get(Entry, wire.supersedes)
-        if target is None or target.device_id != device.device_id or target.id == wire.entry_id:
-            return _store(s, svc, ctx, device, batch_id, wire, fingerprint, fields,
-                          _reason(wire.entry_id, EntryStatus.REJECTED,
-                                  ReasonCode.UNKNOWN_SUPERSEDED_ENTRY, "supersedes"))
-    if errors:
-        details = rejection_details(errors)
-        return _store(s, svc, ctx, device, batch_id, wire, fingerprint, fields,
-                      _result(wire.entry_id, EntryStatus.REJECTED, **details))
-
-    rotation.guard_index_key(s, ctx.campaign_id, ctx.index_key_id)
-    keys = matching_keys(ctx.index_key, fields)
-    blocks = blocking_keys(ctx.index_key, fields)
-    line_lock = f"line\x1f{wire.section}\x1f{wire.line}"
-    held = [f"m:{k}" for k in keys] + [f"b:{b}" for b in blocks] + [line_lock]
-    if target is not None:
-        held += [f"m:{k}" for k in dedup.claimed_keys(s, target.id)]
-        held += [f"b:{k}" for k in dedup.claimed_keys(s, target.id)]
-    dedup.lock_keys(s, ctx.campaign_id, held)
-
-    if _line_taken(s, ctx.campaign_id, wire, exclude=target.id if target else None):
-        error = line_used_error(wire.line)
-        return _store(s, svc, ctx, device, batch_id, wire, fingerprint, fields,
-                      _reason(wire.entry_id, EntryStatus.REJECTED, error.code, error.field))
-
-    if target is not None:
-        # The corrected entry stops counting; the correction never matches against it.
-        target.superseded_by = target.superseded_by or wire.entry_id
-        if target.counted:
-            target.counted = False
-            dedup.release(s, target.id)
-    verdict = dedup.judge(s, svc.cipher, ctx.campaign_id, fields, keys, blocks,
-                          exclude=target.id if target else None)
-    result = _result(wire.entry_id, verdict.status, duplicate_of=verdict.duplicate_of,
-                     candidate_of=verdict.candidate_of)
-    stored = _store(s, svc, ctx, device, batch_id, wire, fingerprint, fields, result)
-    if verdict.status == EntryStatus.ACCEPTED:
-        s.flush()  # the entry row must exist before keys reference it
-        dedup.claim(s, ctx.campaign_id, wire.entry_id, keys, blocks)
-    return stored
+@dataclass
+class _Item:
+    wire: EntryWire
+    fingerprint: str
+    fields: dict[str, str]
+    errors: list
+    record: NormalizedRecord | None = None  # None when validation failed
+    keys: list[str] = field(default_factory=list)
+    blocks: list[str] = field(default_factory=list)
 
 
-def _line_taken(s: Session, campaign_id: str, wire: EntryWire, exclude: str | None) -> bool:
-    stmt = select(Entry.id).where(
-        Entry.campaign_id == campaign_id, Entry.section == wire.section, Entry.line == wire.line,
-        Entry.superseded_by.is_(None), Entry.status != EntryStatus.REJECTED.value,
-    ).limit(1)
-    if exclude:
-        stmt = stmt.where(Entry.id != exclude)
-    return s.scalar(stmt) is not None
+def _prepare(ctx: CampaignContext, device: DeviceIdentity, wires: list[EntryWire]) -> list[_Item]:
+    items = []
+    for wire in wires:
+        entry = SignerEntry.from_wire(wire, device_id=device.device_id)
+        fields = entry.personal()
+        errors = validate_entry(entry, jurisdiction=ctx.jurisdiction)
+        item = _Item(wire, content_fingerprint(wire), fields, errors)
+        if not errors:
+            item.record = normalized_record(fields)
+        items.append(item)
+    _derive_keys(ctx, items)
+    return items
 
 
-def _store(s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity, batch_id: str,
-           wire: EntryWire, fingerprint: str, fields: dict[str, str], result: EntryResult) -> EntryResult:
-    row = Entry(
-        id=wire.entry_id, campaign_id=ctx.campaign_id, device_id=device.device_id,
-        device_seq=wire.device_seq, batch_id=batch_id, section=wire.section, line=wire.line,
-        captured_at=wire.captured_at, supersedes=wire.supersedes, fingerprint=fingerprint,
-        received_at=utcnow(), status=result.status.value, duplicate_of=result.duplicate_of,
-        candidate_of=result.candidate_of, reason_code=result.reason_code, reason_field=result.field,
-        counted=result.status == EntryStatus.ACCEPTED, first_result_json=result.model_dump_json(),
-    )
-    for name, value in fields.items():
-        if value:
-            setattr(row, f"enc_{name}", svc.cipher.encrypt(value, record_id=wire.entry_id, field=name))
-    s.add(row)
-    return result
+def _derive_keys(ctx: CampaignContext, items: list[_Item]) -> None:
+    for item in items:
+        if item.record is not None:
+            item.keys = matching_keys(ctx.index_key, item.record)
+            item.blocks = blocking_keys(ctx.index_key, item.record)
+
+
+# --------------------------------------------------------------------------------------------
+# One chunk: one write transaction
+
+
+@dataclass
+class _Row:
+    """What the decisions read of a stored entry (loaded, or written by this chunk)."""
+
+    id: str
+    device_id: str
+    device_seq: int
+    fingerprint: str
+    batch_id: str
+    first_result_json: str | None
+    status: str
+    section: str
+    line: int
+    superseded_by: str | None
+    counted: bool
+    item: _Item | None = None  # set for rows this chunk writes
+    result: EntryResult | None = None
+    dirty: bool = False  # a loaded row this chunk changed (corrected)
+
+
+class _Answered(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, response: BatchResponse) -> None:
+        super().__init__("batch already answered")
+        self.response = response
+
+
+_ROW_COLUMNS = (Entry.id, Entry.device_id, Entry.device_seq, Entry.fingerprint, Entry.batch_id,
+                Entry.first_result_json, Entry.status, Entry.section, Entry.line,
+                Entry.superseded_by, Entry.counted)
+_ENC_COLUMNS = tuple(f"enc_{name}" for name in PERSONAL_FIELDS)
+_TABLE = Entry.__table__
+_UPDATE_TARGET = (update(_TABLE).where(_TABLE.c.id == bindparam("target_id"))
+                  .values(superseded_by=bindparam("new_superseded_by"), counted=bindparam("new_counted")))
+
+
+def batch_lock_key(batch_id: str) -> str:
+    return f"batch\x1f{batch_id}"
+
+
+class _Chunk:
+    """Decides one chunk's entries in memory from bulk reads made under the chunk's locks."""
+
+    def __init__(self, s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity,
+                 batch_id: str, items: list[_Item]) -> None:
+        self.s, self.svc, self.ctx, self.device, self.batch_id = s, svc, ctx, device, batch_id
+        self.items = items
+        self.campaign_id = ctx.campaign_id
+        self.new_rows: list[_Row] = []
+        self.release_ids: list[str] = []
+        self.pending_signer: dict[str, str] = {}  # key -> entry id, claims of this chunk
+        self.pending_blocks: dict[tuple[str, str], None] = {}  # (key, entry id), ordered set
+        self.feed: list[str] = []
+
+    # ---- reads (under the locks) ----
+    def load(self) -> None:
+        s, items = self.s, self.items
+        checked = [i for i in items if i.record is not None]
+        target_ids = {i.wire.supersedes for i in checked if i.wire.supersedes is not None}
+        self.target_signer, self.target_blocks = dedup.claims_of(s, target_ids) if target_ids else ({}, {})
+        held = [f"b:{b}" for i in checked for b in i.blocks]
+        held += [f"line\x1f{i.wire.section}\x1f{i.wire.line}" for i in checked]
+        held += [f"b:{b}" for keys in self.target_blocks.values() for b in keys]
+        held += [f"m:{k}" for keys in self.target_signer.values() for k in keys]
+        dedup.lock_keys(s, self.campaign_id, held)
+
+        ids = {i.wire.entry_id for i in items} | target_ids
+        seqs = {i.wire.device_seq for i in items}
+        self.rows: dict[str, _Row] = {}
+        self.seq_owner: dict[int, str] = {}
+        if items:
+            stmt = select(*_ROW_COLUMNS).where(or_(
+                Entry.id.in_(ids),
+                and_(Entry.device_id == self.device.device_id, Entry.device_seq.in_(seqs))))
+            for r in s.execute(stmt):
+                row = _Row(*r)
+                self.rows[row.id] = row
+                if row.device_id == self.device.device_id:
+                    self.seq_owner[row.device_seq] = row.id
+        self.lines: dict[tuple[str, int], set[str]] = {}
+        pairs = {(i.wire.section, i.wire.line) for i in checked}
+        if pairs:
+            stmt = select(Entry.id, Entry.section, Entry.line).where(
+                Entry.campaign_id == self.campaign_id,
+                Entry.section.in_({p[0] for p in pairs}), Entry.line.in_({p[1] for p in pairs}),
+                Entry.superseded_by.is_(None), Entry.status != EntryStatus.REJECTED.value)
+            for entry_id, section, line in s.execute(stmt):
+                if (section, line) in pairs:
+                    self.lines.setdefault((section, line), set()).add(entry_id)
+        self.signer = dedup.signer_owners(s, self.campaign_id, [k for i in checked for k in i.keys])
+        self.blocks = dedup.block_owners(s, self.campaign_id, [b for i in checked for b in i.blocks])
+        wanted: set[str] = set()
+        for i in checked:
+            wanted.update(self._candidates(i, exclude=None))
+        self.records: dict[str, NormalizedRecord] = (
+            dedup.candidate_records(s, self.svc.cipher, wanted) if wanted else {})
+
+    def _candidates(self, item: _Item, exclude: str | None) -> list[str]:
+        found: set[str] = set()
+        for b in item.blocks:
+            found.update(self.blocks.get(b, ()))
+        found.discard(exclude)
+        return sorted(found)[:dedup.MAX_CANDIDATES]
+
+    def _record(self, entry_id: str) -> NormalizedRecord:
+        rec = self.records.get(entry_id)
+        if rec is None:  # beyond the prefetch (a candidate list changed within the chunk)
+            rec = self.records[entry_id] = dedup.candidate_records(
+                self.s, self.svc.cipher, [entry_id])[entry_id]
+        return rec
+
+    # ---- decisions (in memory) ----
+    def decide(self) -> list[EntryResult]:
+        return [self._decide(item) for item in self.items]
+
+    def _decide(self, item: _Item) -> EntryResult:
+        wire, device_id = item.wire, self.device.device_id
+        existing = self.rows.get(wire.entry_id)
+        if existing is not None:
+            if existing.device_id != device_id or existing.fingerprint != item.fingerprint:
+                return _reason(wire.entry_id, EntryStatus.CONFLICT, ReasonCode.CONTENT_CONFLICT, None)
+            if existing.batch_id == self.batch_id:  # a replay of an interrupted batch
+                if existing.result is not None:
+                    return existing.result.model_copy()
+                return EntryResult.model_validate_json(existing.first_result_json)
+            return _result(wire.entry_id, EntryStatus.ALREADY_RECEIVED)
+        if wire.device_seq in self.seq_owner:
+            return _reason(wire.entry_id, EntryStatus.CONFLICT, ReasonCode.SEQUENCE_CONFLICT, "device_seq")
+
+        target: _Row | None = None
+        if not item.errors and wire.supersedes is not None:
+            target = self.rows.get(wire.supersedes)
+            if target is None or target.device_id != device_id or target.id == wire.entry_id:
+                return self._store(item, _reason(wire.entry_id, EntryStatus.REJECTED,
+                                                 ReasonCode.UNKNOWN_SUPERSEDED_ENTRY, "supersedes"))
+        if item.errors:
+            return self._store(item, _result(wire.entry_id, EntryStatus.REJECTED,
+                                             **rejection_details(item.errors)))
+        exclude = target.id if target is not None else None
+        if self.lines.get((wire.section, wire.line), set()) - {exclude}:
+            error = line_used_error(wire.line)
+            return self._store(item, _reason(wire.entry_id, EntryStatus.REJECTED, error.code, error.field))
+        if target is not None:
+            # The corrected entry stops counting; the correction never matches against it.
+            target.superseded_by = target.superseded_by or wire.entry_id
+            self.lines.get((target.section, target.line), set()).discard(target.id)
+            if target.item is None:
+                target.dirty = True
+            if target.counted:
+                target.counted = False
+                self._release(target)
+        result = self._judge(item, exclude)
+        stored = self._store(item, result)
+        if result.status == EntryStatus.ACCEPTED:
+            self._claim(item)
+        return stored
+
+    def _judge(self, item: _Item, exclude: str | None) -> EntryResult:
+        entry_id = item.wire.entry_id
+        owners = {self.signer[k] for k in item.keys if k in self.signer}
+        owners.discard(exclude)
+        if owners:
+            return _result(entry_id, EntryStatus.DUPLICATE, duplicate_of=min(owners))
+        best: tuple[int, float, str] | None = None  # (rank, score, entry_id): duplicate beats possible
+        for candidate in self._candidates(item, exclude):
+            score = score_records(item.record, self._record(candidate))
+            rank = _RANK.get(score.decision, 0)
+            if rank and (best is None or (rank, score.score) > best[:2]):
+                best = (rank, score.score, candidate)
+        if best is None:
+            return _result(entry_id, EntryStatus.ACCEPTED)
+        if best[0] == 2:
+            return _result(entry_id, EntryStatus.DUPLICATE, duplicate_of=best[2])
+        return _result(entry_id, EntryStatus.POSSIBLE_DUPLICATE, candidate_of=best[2])
+
+    def _claim(self, item: _Item) -> None:
+        entry_id = item.wire.entry_id
+        for k in item.keys:
+            self.signer[k] = entry_id
+            self.pending_signer[k] = entry_id
+            self.feed.append(k)
+        for b in item.blocks:
+            self.blocks.setdefault(b, set()).add(entry_id)
+            self.pending_blocks[(b, entry_id)] = None
+        self.records[entry_id] = item.record
+
+    def _release(self, target: _Row) -> None:
+        if target.item is not None:  # written by this chunk: drop its pending claims
+            keys, blocks = target.item.keys, target.item.blocks
+            for k in keys:
+                if self.pending_signer.get(k) == target.id:
+                    del self.pending_signer[k]
+            for b in blocks:
+                self.pending_blocks.pop((b, target.id), None)
+        else:
+            keys = self.target_signer.get(target.id, [])
+            blocks = self.target_blocks.get(target.id, [])
+            self.release_ids.append(target.id)
+        for k in keys:
+            if self.signer.get(k) == target.id:
+                del self.signer[k]
+        for b in blocks:
+            self.blocks.get(b, set()).discard(target.id)
+
+    def _store(self, item: _Item, result: EntryResult) -> EntryResult:
+        wire = item.wire
+        row = _Row(wire.entry_id, self.device.device_id, wire.device_seq, item.fingerprint,
+                   self.batch_id, None, result.status.value, wire.section, wire.line, None,
+                   result.status == EntryStatus.ACCEPTED, item=item, result=result)
+        self.rows[row.id] = row
+        self.seq_owner[wire.device_seq] = row.id
+        if result.status != EntryStatus.REJECTED:
+            self.lines.setdefault((wire.section, wire.line), set()).add(row.id)
+        self.new_rows.append(row)
+        return result
+
+    # ---- writes (bulk) ----
+    def write(self) -> None:
+        s = self.s
+        if self.release_ids:
+            dedup.release_many(s, self.release_ids)
+        dirty = [r for r in self.rows.values() if r.dirty]
+        if dirty:
+            s.execute(_UPDATE_TARGET, [{"target_id": r.id, "new_superseded_by": r.superseded_by,
+                                        "new_counted": r.counted} for r in dirty])
+        if self.new_rows:
+            dedup.bulk_insert(s, _TABLE, [self._entry_values(r) for r in self.new_rows])
+        dedup.claim_many(s, self.campaign_id, list(self.pending_signer.items()),
+                         list(self.pending_blocks), self.feed)
+
+    def _entry_values(self, row: _Row) -> dict:
+        item, result, wire = row.item, row.result, row.item.wire
+        values = {
+            "id": row.id, "campaign_id": self.campaign_id, "device_id": row.device_id,
+            "device_seq": row.device_seq, "batch_id": row.batch_id, "section": wire.section,
+            "line": wire.line, "captured_at": wire.captured_at, "supersedes": wire.supersedes,
+            "superseded_by": row.superseded_by, "fingerprint": row.fingerprint,
+            "received_at": utcnow(), "status": row.status, "duplicate_of": result.duplicate_of,
+            "candidate_of": result.candidate_of, "reason_code": result.reason_code,
+            "reason_field": result.field, "counted": row.counted,
+            "first_result_json": result.model_dump_json(),
+        }
+        encrypt = self.svc.cipher.encrypt
+        for name, column in zip(PERSONAL_FIELDS, _ENC_COLUMNS, strict=True):
+            value = item.fields.get(name)
+            values[column] = encrypt(value, record_id=row.id, field=name) if value else None
+        return values
+
+
+_RANK = {"duplicate": 2, "possible_duplicate": 1}
+
+
+def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity,
+                  batch_id: str, fingerprint: str, items: list[_Item]) -> list[EntryResult]:
+    dedup.lock_keys(s, "", [batch_lock_key(batch_id)])  # a concurrent replay waits here
+    record = s.get(BatchRecord, batch_id)
+    if record is not None:
+        raise _Answered(_replay(record, device, fingerprint))
+    if any(i.record is not None for i in items):
+        rotation.guard_index_key(s, ctx.campaign_id, ctx.index_key_id)
+    chunk = _Chunk(s, svc, ctx, device, batch_id, items)
+    chunk.load()
+    results = chunk.decide()
+    chunk.write()
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# The batch
 
 
 def _stored_batch(svc: Services, batch_id: str) -> BatchRecord | None:
@@ -203,34 +434,43 @@ def _replay(record: BatchRecord, device: DeviceIdentity, fingerprint: str) -> Ba
     return BatchResponse.model_validate_json(record.response_json)
 
 
+def _busy() -> ProblemError:
+    return ProblemError(503, "busy", "The server is busy; retry the batch later.", {"Retry-After": "5"})
+
+
 def handle_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> BatchResponse:
     fingerprint = body_fingerprint(req)
     record = _stored_batch(svc, req.batch_id)
     if record is not None:
         return _replay(record, device, fingerprint)
     ctx = campaign_context(svc, device.campaign_id)
-    results = []
-    for wire in req.entries:
+    items = _prepare(ctx, device, req.entries)
+    chunks = [items[i:i + CHUNK_ENTRIES] for i in range(0, len(items), CHUNK_ENTRIES)] or [[]]
+    results: list[EntryResult] = []
+    for number, chunk in enumerate(chunks):
+        last = number == len(chunks) - 1
         for _attempt in range(MAX_ATTEMPTS):
             try:
-                results.append(with_retries(
-                    svc, lambda s, w=wire, c=ctx: decide_entry(s, svc, c, device, req.batch_id, w)))
+                with svc.db.write() as s:
+                    decided = _decide_chunk(s, svc, ctx, device, req.batch_id, fingerprint, chunk)
+                    if last:
+                        response = BatchResponse(batch_id=req.batch_id, results=results + decided,
+                                                 server_time=utcnow())
+                        s.execute(insert(BatchRecord).values(
+                            batch_id=req.batch_id, device_id=device.device_id,
+                            body_fingerprint=fingerprint, response_json=response.model_dump_json(),
+                            received_at=utcnow()))
+                results += decided
                 break
+            except _Answered as answered:  # a concurrent attempt of this batch finished first
+                return answered.response
             except rotation.StaleIndexKey:  # the index key was rotated meanwhile: reload it
                 ctx = campaign_context(svc, device.campaign_id)
+                _derive_keys(ctx, items)
+            except Exception as exc:  # DBAPIError, or a driver error from COPY
+                if not _retryable(exc):
+                    raise
+                log.info("retrying a batch chunk after %s", type(exc).__name__)
         else:
-            raise ProblemError(503, "busy", "The server is busy; retry the batch later.",
-                               {"Retry-After": "5"})
-    response = BatchResponse(batch_id=req.batch_id, results=results, server_time=utcnow())
-    try:
-        with svc.db.write() as s:
-            s.execute(insert(BatchRecord).values(
-                batch_id=req.batch_id, device_id=device.device_id, body_fingerprint=fingerprint,
-                response_json=response.model_dump_json(), received_at=utcnow()))
-    except IntegrityError:
-        # The same batch ran concurrently and stored its answer first: answer as it did.
-        record = _stored_batch(svc, req.batch_id)
-        if record is None:
-            raise
-        return _replay(record, device, fingerprint)
+            raise _busy()
     return response
