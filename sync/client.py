@@ -361,6 +361,12 @@ class SyncClient:
             self._push(token, report, total, progress)
         except SyncError as exc:
             failure = exc
+        except Exception as exc:
+            if type(exc).__name__ != "StoreLocked":
+                raise
+            # The app locked mid-round: stop here (a formed batch keeps its id and is sent
+            # again after unlock) and say so, instead of leaving the status on "syncing".
+            return self._finish(report, exc)
         if not isinstance(failure, (AuthRevoked, Offline, ServerUnavailable, RateLimited)):
             # Pulls and heartbeat still run after a refused batch, so a lead sees the device.
             try:
@@ -369,6 +375,10 @@ class SyncClient:
                 self._pull_index(token, report)
                 self._heartbeat(token, report)
             except SyncError as exc:
+                failure = failure or exc
+            except Exception as exc:
+                if type(exc).__name__ != "StoreLocked":
+                    raise
                 failure = failure or exc
         return self._finish(report, failure)
 

@@ -107,8 +107,39 @@ def fill(page, label: str, value: str) -> None:
     field.fill(value)
 
 
+def scroll_to(page, locator, *, steps: int = 25):
+    """Scroll the app (mouse wheel over it) until ``locator`` is in Flutter's semantics tree:
+    Flutter only exposes what is on or near the screen."""
+    size = page.viewport_size or {"width": 390, "height": 844}
+    page.mouse.move(size["width"] / 2, size["height"] * 0.6)
+    for _ in range(steps):
+        try:
+            locator.first.wait_for(timeout=1000)
+            return locator.first
+        except Exception:
+            page.mouse.wheel(0, size["height"] / 2)
+    locator.first.wait_for(timeout=WAIT_MS)
+    return locator.first
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextmanager
+def shots_on_failure(browser, prefix: str = "failure"):
+    """On any failure, a screenshot of every open page *before* the app servers stop (after
+    they stop, Flet's client shows its reconnecting "Working..." screen, which says nothing)."""
+    try:
+        yield
+    except BaseException:
+        for c, context in enumerate(browser.contexts):
+            for n, page in enumerate(context.pages):
+                try:
+                    shot(page, f"{prefix}-{c}-{n}")
+                except Exception:
+                    pass
+        raise

@@ -57,7 +57,8 @@ def AppRoot(app: CirculatorApp, session: Session, language: Language) -> ft.Cont
          ft.Row([LanguageSwitch(language)] + (
              [ft.TextButton(content=t("lock.lock_now", lang), height=48,
                             on_click=lambda _: session.lock(),
-                            style=ft.ButtonStyle(color=PRIMARY))]
+                            style=ft.ButtonStyle(color=PRIMARY, text_style=ft.TextStyle(
+                                size=16, weight=ft.FontWeight.W_600)))]
              if session.phase == "ready" else []), spacing=4)],
         alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
     )

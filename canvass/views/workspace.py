@@ -214,10 +214,12 @@ def LinesView(capture: CaptureForm, lines: SectionLines, language: Language) -> 
         outcome = row.outcome.render(lang)
         color = {"accepted": OK_FG, "already_received": OK_FG, "rejected": DANGER,
                  "conflict": DANGER, "duplicate": DANGER}.get(row.status, ft.Colors.BLACK_87)
-        trailing = (ft.IconButton(ft.Icons.EDIT, icon_color=PRIMARY,
-                                  tooltip=t("lines.correct", lang, line=row.line),
-                                  on_click=lambda _, i=row.entry_id: capture.begin_correction(i),
-                                  width=48, height=48)
+        # A worded button, not a bare pencil: circulators read it, screen readers announce it.
+        trailing = (ft.TextButton(content=t("lines.correct", lang, line=row.line), height=48,
+                                  icon=ft.Icons.EDIT,
+                                  style=ft.ButtonStyle(color=PRIMARY, text_style=ft.TextStyle(
+                                      size=15, weight=ft.FontWeight.W_600)),
+                                  on_click=lambda _, i=row.entry_id: capture.begin_correction(i))
                     if row.can_correct else None)
         items.append(ft.ListTile(
             title=ft.Text(label, size=16, weight=ft.FontWeight.W_600),
