@@ -63,15 +63,24 @@ def _campaign_dict(info: q.CampaignInfo) -> dict:
             "stale_after_minutes": info.stale_after_minutes, "timezone": info.timezone}
 
 
+def _read(svc: Services, scope: _Scope, now: datetime):
+    """Refresh the campaign's rollup, then a read session on one snapshot."""
+    q.refresh_rollup(svc.db, scope.info, now)
+    session = svc.db.read()
+    return session
+
+
 def _rows(svc: Services, scope: _Scope, now: datetime) -> list[DeviceRow]:
-    with svc.db.read() as s:
+    with _read(svc, scope, now) as s:
+        q.snapshot(s)
         devices = q.devices_in_scope(s, scope.info, scope.teams)
         stats = q.device_stats(s, scope.info, devices, now)
     return device_rows(stats, now, scope.info.stale_after_minutes)
 
 
 def _progress(svc: Services, scope: _Scope, now: datetime) -> Progress:
-    with svc.db.read() as s:
+    with _read(svc, scope, now) as s:
+        q.snapshot(s)
         t = q.drive_totals(s, scope.info)
     today = now.astimezone(q.ZoneInfo(scope.info.timezone)).date()
     return compute_progress(raw_entries=t.raw, unique_signers=t.unique, rejected=t.rejected,
@@ -154,12 +163,12 @@ def quality(campaign_id: str | None = CampaignParam,
             svc: Services = Depends(services)) -> dict:
     scope = _scope(svc, staff, campaign_id)
     now = utcnow()
-    with svc.db.read() as s:
-        devices_ = q.devices_in_scope(s, scope.info, scope.teams)
-        activity = q.circulator_activity(s, scope.info, devices_)
-        # The reference rate is the whole drive's, whatever the team in view.
-        everyone = q.devices_in_scope(s, scope.info, None) if scope.teams is not None else devices_
-        drive = q.circulator_activity(s, scope.info, everyone) if scope.teams is not None else activity
+    with _read(svc, scope, now) as s:
+        q.snapshot(s)
+        # The reference rate is the whole drive's, whatever the team in view: one query over
+        # every device, then the team's circulators (a circulator's devices share a team).
+        drive = q.circulator_activity(s, scope.info, q.devices_in_scope(s, scope.info, None))
+    activity = drive if scope.teams is None else [a for a in drive if a.team in scope.teams]
     total = sum(a.entries for a in drive)
     drive_rate = sum(a.duplicates for a in drive) / total if total else 0.0
     flags = quality_flags(activity, drive_rate)
@@ -175,7 +184,8 @@ def export_csv(campaign_id: str | None = CampaignParam, trials: int = Query(1000
     now = utcnow()
     rows = sort_rows(_rows(svc, scope, now), "team")
     p = _progress(svc, scope, now)
-    with svc.db.read() as s:
+    with _read(svc, scope, now) as s:
+        q.snapshot(s)
         activity = q.circulator_activity(s, scope.info, q.devices_in_scope(s, scope.info, scope.teams))
     text = dashboard_csv(computed_at=now, progress=p, devices=rows, flags=quality_flags(activity),
                          simulation=simulation_for(p, trials))

@@ -1,7 +1,7 @@
 """SQL aggregation for the team lead dashboard, over the server's tables (SQLite and PostgreSQL).
 
-Every query groups in the database; Python only sees one row per device, per circulator, per
-hour or per (device, 10-minute window). No personal field is ever read.
+Every query groups in the database; Python sees one row per device, per day, per
+(device, 5-minute slot) of recent entries, never one per entry. No personal field is ever read.
 
 Teams: a device's team is ``Device.team``, copied from its enrollment code
 (``canvass-server enroll-code --team T``). A team lead sees the devices of their own team(s)
@@ -12,7 +12,21 @@ Entries counted: every stored entry not superseded by a correction (conflicts ar
 stored). Raw = those; unique signers = ``counted``; duplicates = status ``duplicate``;
 rejected = status ``rejected``; outside jurisdiction = rejected with reason 103. Days and
 "today" are campaign-local dates of ``captured_at`` (America/Los_Angeles, or the
-CANVASS_TIMEZONE environment variable), bucketed by UTC hour in SQL then mapped to local dates in Python.
+CANVASS_TIMEZONE environment variable).
+
+Speed (1,000,000 entries, docs/BENCHMARKS.md "Dashboard queries"): a rollup the dashboard keeps
+itself, never ingest. ``refresh_rollup`` folds *settled* entries -- received more than
+``SETTLE_SECONDS`` ago -- into ``dashboard_rollup`` (per device and local day: counts, the
+10-minute window counts behind the burst flag, the last arrival) and ``dashboard_sections``;
+the queries read the rollup and add the entries received since, grouped live. A settled
+entry's figures change only through (a) a correction, which arrives as a new entry naming it
+in ``supersedes``, and (b) a review decision or a registration re-match, which writes the
+outcomes feed in the same transaction; each refresh recomputes the (device, day) buckets those
+touch, so the figures are exactly those of a full scan. Assumed: ``received_at`` is the
+server's clock at arrival and the arriving transaction commits within ``SETTLE_SECONDS``.
+Without a rollup (never refreshed, or the time zone changed) the queries scan everything.
+Days are exact for any UTC offset that is a whole multiple of 5 minutes (all of them today);
+the 10-minute windows never straddle a local midnight when the offset is a multiple of 10.
 """
 
 from __future__ import annotations
@@ -20,22 +34,48 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, case, cast, distinct, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import Session, aliased
 
+from sync.domain import as_utc, utcnow
 from sync.protocol import ReasonCode
 from sync.reports.devices import DeviceStats
 from sync.reports.progress import DayCount
 from sync.reports.quality import BURST_WINDOW_MINUTES, CirculatorActivity
 from sync.server.intake_models import SectionCheckIn
-from sync.server.models import Campaign, Device, Entry
+from sync.server.models import (
+    Campaign,
+    DashboardRollup,
+    DashboardRollupState,
+    DashboardSection,
+    Device,
+    Entry,
+    OutcomeRow,
+)
 
 DEFAULT_TIMEZONE = os.environ.get("CANVASS_TIMEZONE", "America/Los_Angeles")
-_REGISTRATION = getattr(Entry, "registration", None)
+SETTLE_SECONDS = 120  # entries received longer ago than this go into the rollup
+SLOT_SECONDS = 300  # grouping grain: divides the burst window and every UTC offset
+WINDOW_SLOTS = BURST_WINDOW_MINUTES * 60 // SLOT_SECONDS
+_CHUNK = 400  # (device, day) keys per statement
 
 
 @dataclass(frozen=True)
@@ -79,21 +119,229 @@ def local_day_start(now: datetime, tz: str) -> datetime:
     return start.astimezone(UTC)
 
 
-def _epoch(s: Session, column):
-    if s.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", column), Integer)
-    return func.extract("epoch", column)
+def _sqlite(s: Session) -> bool:
+    return s.get_bind().dialect.name == "sqlite"
 
 
-def _bucket(s: Session, column, seconds: int):
-    if s.get_bind().dialect.name == "sqlite":
-        return _epoch(s, column) / seconds  # integer division on SQLite integers
-    return func.floor(_epoch(s, column) / seconds)
+def _slot(s: Session, column):
+    """Start of the UTC 5-minute slot, as slot number (seconds since the epoch // 300)."""
+    if _sqlite(s):
+        return cast(func.strftime("%s", column), Integer) / SLOT_SECONDS  # integer division
+    # date_part is double precision; EXTRACT would be numeric (several times slower).
+    return func.floor(func.date_part("epoch", column) / literal_column(str(SLOT_SECONDS)))
 
 
 def _live(campaign_id: str):
     return (Entry.campaign_id == campaign_id, Entry.superseded_by.is_(None))
 
+
+def snapshot(s: Session) -> None:
+    """Make the session's reads one snapshot (PostgreSQL REPEATABLE READ; SQLite's read
+    transactions already are), so the rollup and the live part agree on the watermark.
+    Call before the session's first statement."""
+    if not _sqlite(s):
+        s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def _chunks(items: Sequence, size: int = _CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+@dataclass
+class _Bucket:
+    """Figures of one (device, local day) over some set of entries."""
+
+    entries: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    outside: int = 0
+    counted: int = 0
+    last_received: datetime | None = None
+    windows: dict[int, int] = field(default_factory=dict)
+
+    def add_slot(self, n, dup, rej, out, cnt, last, window: int) -> None:
+        self.entries += int(n)
+        self.duplicates += int(dup or 0)
+        self.rejected += int(rej or 0)
+        self.outside += int(out or 0)
+        self.counted += int(cnt or 0)
+        if last is not None and (self.last_received is None
+                                 or as_utc(last) > as_utc(self.last_received)):
+            self.last_received = last
+        self.windows[window] = self.windows.get(window, 0) + int(n)
+
+
+def _slot_rows(s: Session, campaign_id: str, *where):
+    slot = _slot(s, Entry.captured_at).label("slot")
+    outside = (Entry.status == "rejected") & (
+        Entry.reason_code == int(ReasonCode.ZIP_OUTSIDE_JURISDICTION))
+    return s.execute(
+        select(Entry.device_id, slot, func.count(),
+               func.sum(case((Entry.status == "duplicate", 1), else_=0)),
+               func.sum(case((Entry.status == "rejected", 1), else_=0)),
+               func.sum(case((outside, 1), else_=0)),
+               func.sum(case((Entry.counted.is_(True), 1), else_=0)),
+               func.max(Entry.received_at))
+        .where(*_live(campaign_id), *where).group_by(Entry.device_id, slot))
+
+
+class _Days:
+    """Local date (ISO) of a UTC slot or moment, cached per slot."""
+
+    def __init__(self, tz: str) -> None:
+        self.tz, self._cache = ZoneInfo(tz), {}
+
+    def of_slot(self, slot: int) -> str:
+        day = self._cache.get(slot)
+        if day is None:
+            day = datetime.fromtimestamp(slot * SLOT_SECONDS, UTC).astimezone(self.tz).date().isoformat()
+            self._cache[slot] = day
+        return day
+
+    def of(self, moment: datetime) -> str:
+        return as_utc(moment).astimezone(self.tz).date().isoformat()
+
+    def bounds(self, day: str) -> tuple[datetime, datetime]:
+        d = date.fromisoformat(day)
+        start = datetime(d.year, d.month, d.day, tzinfo=self.tz)
+        nxt = d + timedelta(days=1)
+        end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.tz)
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _fold(rows: Iterable, days: _Days) -> dict[tuple[str, str], _Bucket]:
+    out: dict[tuple[str, str], _Bucket] = {}
+    for device_id, slot, n, dup, rej, out_, cnt, last in rows:
+        slot = int(slot)
+        key = (device_id, days.of_slot(slot))
+        bucket = out.get(key)
+        if bucket is None:
+            bucket = out[key] = _Bucket()
+        bucket.add_slot(n, dup, rej, out_, cnt, last, slot // WINDOW_SLOTS)
+    return out
+
+
+def _rollup_row(campaign_id: str, key: tuple[str, str], b: _Bucket) -> dict:
+    return {"campaign_id": campaign_id, "device_id": key[0], "day": key[1], "entries": b.entries,
+            "duplicates": b.duplicates, "rejected": b.rejected, "outside": b.outside,
+            "counted": b.counted, "max_window": max(b.windows.values(), default=0),
+            "windows": " ".join(f"{w}:{n}" for w, n in sorted(b.windows.items())),
+            "last_received": b.last_received}
+
+
+def _parse_windows(text: str) -> dict[int, int]:
+    out = {}
+    for part in (text or "").split():
+        w, n = part.split(":")
+        out[int(w)] = int(n)
+    return out
+
+
+# ------------------------------------------------------------------------------ the rollup
+def refresh_rollup(db, info: CampaignInfo, now: datetime | None = None) -> None:
+    """Bring the campaign's rollup up to date (one write transaction; cheap when little
+    changed). The first call, or a change of time zone, rebuilds it from every entry."""
+    now = now or utcnow()
+    settle = now - timedelta(seconds=SETTLE_SECONDS)
+    with db.write() as s:
+        if not _sqlite(s):  # one refresher per campaign at a time (SQLite: BEGIN IMMEDIATE)
+            s.execute(select(func.pg_advisory_xact_lock(
+                func.hashtext("canvass-dashboard:" + info.id))))
+        seq_top = int(s.scalar(select(func.max(OutcomeRow.seq))) or 0)
+        state = s.get(DashboardRollupState, info.id)
+        days = _Days(info.timezone)
+        if state is None or state.timezone != info.timezone:
+            _rebuild(s, info.id, settle, days)
+            if state is None:
+                state = DashboardRollupState(campaign_id=info.id)
+                s.add(state)
+        else:
+            old = as_utc(state.settled_before)
+            settle = max(settle, old)  # never moves back (clock steps)
+            buckets, sections = _dirty(s, info.id, old, settle, int(state.outcome_seq), seq_top, days)
+            _recompute(s, info.id, settle, sorted(buckets), sorted(sections), days)
+        state.timezone, state.settled_before = info.timezone, settle
+        state.outcome_seq, state.updated_at = seq_top, now
+
+
+def _rebuild(s: Session, campaign_id: str, settle: datetime, days: _Days) -> None:
+    s.execute(delete(DashboardRollup).where(DashboardRollup.campaign_id == campaign_id))
+    s.execute(delete(DashboardSection).where(DashboardSection.campaign_id == campaign_id))
+    buckets = _fold(_slot_rows(s, campaign_id, Entry.received_at < settle), days)
+    rows = [_rollup_row(campaign_id, key, b) for key, b in buckets.items()]
+    for chunk in _chunks(rows, 5000):
+        s.execute(insert(DashboardRollup), list(chunk))
+    pairs = [{"campaign_id": campaign_id, "device_id": d, "section": sec} for d, sec in s.execute(
+        select(Entry.device_id, Entry.section).where(*_live(campaign_id), Entry.received_at < settle)
+        .distinct())]
+    for chunk in _chunks(pairs, 5000):
+        s.execute(insert(DashboardSection), list(chunk))
+
+
+def _dirty(s: Session, campaign_id: str, old: datetime, settle: datetime, old_seq: int,
+           seq_top: int, days: _Days) -> tuple[set, set]:
+    """The (device, day) buckets and (device, section) pairs whose settled figures may have
+    changed since the last refresh."""
+    touched = list(s.execute(select(Entry.device_id, Entry.captured_at, Entry.section).where(
+        Entry.campaign_id == campaign_id, Entry.received_at >= old, Entry.received_at < settle)))
+    target = aliased(Entry)
+    touched += s.execute(select(target.device_id, target.captured_at, target.section)
+                         .join(Entry, Entry.supersedes == target.id)
+                         .where(Entry.campaign_id == campaign_id, Entry.received_at >= old,
+                                Entry.supersedes.is_not(None)))
+    if seq_top > old_seq:
+        touched += s.execute(select(Entry.device_id, Entry.captured_at, Entry.section)
+                             .join(OutcomeRow, OutcomeRow.entry_id == Entry.id)
+                             .where(OutcomeRow.seq > old_seq, OutcomeRow.seq <= seq_top,
+                                    Entry.campaign_id == campaign_id))
+    buckets = {(d, days.of(captured)) for d, captured, _ in touched}
+    sections = {(d, section) for d, _, section in touched}
+    return buckets, sections
+
+
+def _recompute(s: Session, campaign_id: str, settle: datetime, buckets: list, sections: list,
+               days: _Days) -> None:
+    for chunk in _chunks(buckets):
+        ranges = []
+        for device_id, day in chunk:
+            lo, hi = days.bounds(day)
+            ranges.append(and_(Entry.device_id == device_id, Entry.captured_at >= lo,
+                               Entry.captured_at < hi))
+        fresh = _fold(_slot_rows(s, campaign_id, Entry.received_at < settle, or_(*ranges)), days)
+        s.execute(delete(DashboardRollup).where(
+            DashboardRollup.campaign_id == campaign_id,
+            tuple_(DashboardRollup.device_id, DashboardRollup.day).in_(list(chunk))))
+        if fresh:
+            s.execute(insert(DashboardRollup),
+                      [_rollup_row(campaign_id, key, b) for key, b in fresh.items()])
+    for chunk in _chunks(sections):
+        present = s.execute(select(Entry.device_id, Entry.section).where(
+            *_live(campaign_id), Entry.received_at < settle,
+            tuple_(Entry.device_id, Entry.section).in_(list(chunk))).distinct()).all()
+        s.execute(delete(DashboardSection).where(
+            DashboardSection.campaign_id == campaign_id,
+            tuple_(DashboardSection.device_id, DashboardSection.section).in_(list(chunk))))
+        if present:
+            s.execute(insert(DashboardSection), [
+                {"campaign_id": campaign_id, "device_id": d, "section": sec} for d, sec in present])
+
+
+def _settled_before(s: Session, info: CampaignInfo, use_rollup: bool) -> datetime | None:
+    """The rollup's watermark, or None to scan everything (no usable rollup)."""
+    if not use_rollup:
+        return None
+    state = s.get(DashboardRollupState, info.id)
+    if state is None or state.timezone != info.timezone:
+        return None
+    return as_utc(state.settled_before)
+
+
+def _recent(s: Session, info: CampaignInfo, settled: datetime | None,
+            days: _Days) -> dict[tuple[str, str], _Bucket]:
+    """Buckets of the entries the rollup does not hold (all of them without a rollup)."""
+    where = () if settled is None else (Entry.received_at >= settled,)
+    return _fold(_slot_rows(s, info.id, *where), days)
 
 @dataclass(frozen=True)
 class DeviceRef:
@@ -116,32 +364,73 @@ def devices_in_scope(s: Session, info: CampaignInfo, teams: set[str] | None) -> 
             for row in s.execute(query)]
 
 
-def device_stats(s: Session, info: CampaignInfo, devices: list[DeviceRef],
-                 now: datetime) -> list[DeviceStats]:
-    """One grouped scan of the campaign's entries, one of open sections; joined in Python."""
-    today = local_day_start(now, info.timezone)
-    agg = {r[0]: r for r in s.execute(
-        select(Entry.device_id, func.count(),
-               func.sum(case((Entry.status == "duplicate", 1), else_=0)),
-               func.sum(case((Entry.status == "rejected", 1), else_=0)),
-               func.sum(case((Entry.captured_at >= today, 1), else_=0)),
-               func.max(Entry.received_at))
-        .where(*_live(info.id)).group_by(Entry.device_id))}
-    checked_in = select(SectionCheckIn.serial).where(SectionCheckIn.campaign_id == info.id)
-    open_sections = dict(s.execute(
-        select(Entry.device_id, func.count(distinct(Entry.section)))
-        .where(*_live(info.id), Entry.section.not_in(checked_in)).group_by(Entry.device_id)).all())
+def device_stats(s: Session, info: CampaignInfo, devices: list[DeviceRef], now: datetime,
+                 *, use_rollup: bool = True) -> list[DeviceStats]:
+    """The rollup grouped by device, plus the recent entries; open sections likewise."""
+    days = _Days(info.timezone)
+    today = days.of(now)
+    settled = _settled_before(s, info, use_rollup)
+    # device -> [entries, duplicates, rejected, today, last received]
+    agg: dict[str, list] = defaultdict(lambda: [0, 0, 0, 0, None])
+
+    def last(a, b):
+        if a is None or (b is not None and as_utc(b) > as_utc(a)):
+            return b
+        return a
+
+    if settled is not None:
+        r = DashboardRollup
+        for device_id, n, dup, rej, td, lr in s.execute(
+                select(r.device_id, func.sum(r.entries), func.sum(r.duplicates),
+                       func.sum(r.rejected), func.sum(case((r.day >= today, r.entries), else_=0)),
+                       func.max(r.last_received))
+                .where(r.campaign_id == info.id).group_by(r.device_id)):
+            a = agg[device_id]
+            a[0], a[1], a[2], a[3] = int(n or 0), int(dup or 0), int(rej or 0), int(td or 0)
+            a[4] = lr
+    for (device_id, day), b in _recent(s, info, settled, days).items():
+        a = agg[device_id]
+        a[0] += b.entries
+        a[1] += b.duplicates
+        a[2] += b.rejected
+        a[3] += b.entries if day >= today else 0
+        a[4] = last(a[4], b.last_received)
+    open_sections = _open_sections(s, info, settled)
     out = []
     for d in devices:
-        row = agg.get(d.id)
+        a = agg.get(d.id) or [0, 0, 0, 0, None]
         out.append(DeviceStats(
             device_id=d.id, device_name=d.name, circulator=d.circulator, team=d.team,
-            last_sync=row[5] if row else None, last_heartbeat=d.last_heartbeat,
-            pending_reported=d.pending, entries_today=int(row[4] or 0) if row else 0,
-            entries_total=int(row[1]) if row else 0, duplicates=int(row[2] or 0) if row else 0,
-            rejected=int(row[3] or 0) if row else 0, open_sections=int(open_sections.get(d.id, 0)),
-            revoked=d.revoked))
+            last_sync=a[4], last_heartbeat=d.last_heartbeat, pending_reported=d.pending,
+            entries_today=a[3], entries_total=a[0], duplicates=a[1], rejected=a[2],
+            open_sections=int(open_sections.get(d.id, 0)), revoked=d.revoked))
     return out
+
+
+def _open_sections(s: Session, info: CampaignInfo, settled: datetime | None) -> dict[str, int]:
+    """Per device: distinct sections with a current entry, not checked in at the office."""
+    checked_in = select(SectionCheckIn.serial).where(SectionCheckIn.campaign_id == info.id)
+    if settled is None:
+        return dict(s.execute(
+            select(Entry.device_id, func.count(distinct(Entry.section)))
+            .where(*_live(info.id), Entry.section.not_in(checked_in))
+            .group_by(Entry.device_id)).all())
+    ds = DashboardSection
+    counts = defaultdict(int, s.execute(
+        select(ds.device_id, func.count()).where(ds.campaign_id == info.id,
+                                                 ds.section.not_in(checked_in))
+        .group_by(ds.device_id)).all())
+    recent = sorted(set(s.execute(
+        select(Entry.device_id, Entry.section).where(
+            *_live(info.id), Entry.received_at >= settled, Entry.section.not_in(checked_in))
+        .distinct()).all()))
+    for chunk in _chunks(recent):
+        known = set(s.execute(select(ds.device_id, ds.section).where(
+            ds.campaign_id == info.id, tuple_(ds.device_id, ds.section).in_(list(chunk)))).all())
+        for device_id, section in chunk:
+            if (device_id, section) not in known:
+                counts[device_id] += 1
+    return dict(counts)
 
 
 @dataclass(frozen=True)
@@ -152,65 +441,112 @@ class DriveTotals:
     checked: int
     registered: int
     days: list[DayCount]
+    voter_file: bool = False
 
 
-def drive_totals(s: Session, info: CampaignInfo) -> DriveTotals:
-    """Campaign-wide totals and the per-day counts (one grouped scan by UTC hour)."""
-    hour = _bucket(s, Entry.captured_at, 3600).label("hour")
-    cols = [hour, func.count(), func.sum(case((Entry.counted.is_(True), 1), else_=0)),
-            func.sum(case((Entry.status == "rejected", 1), else_=0))]
-    if _REGISTRATION is not None:
-        known = (Entry.counted.is_(True)) & (_REGISTRATION != "unknown")
-        cols += [func.sum(case((known, 1), else_=0)),
-                 func.sum(case(((Entry.counted.is_(True)) & (_REGISTRATION == "registered_here"),
-                                1), else_=0))]
-    tz = ZoneInfo(info.timezone)
-    per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    raw = unique = rejected = checked = registered = 0
-    for row in s.execute(select(*cols).where(*_live(info.id)).group_by(hour)):
-        day = datetime.fromtimestamp(int(row[0]) * 3600, UTC).astimezone(tz).date()
-        vals = [int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)]
-        chk = int(row[4] or 0) if _REGISTRATION is not None else 0
-        reg = int(row[5] or 0) if _REGISTRATION is not None else 0
+def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True) -> DriveTotals:
+    """Campaign-wide totals and the per-day counts. With an active voter file, ``checked`` /
+    ``registered`` are voters_store.registration_summary's (counted entries matched against
+    the active file; registered here), per day as well."""
+    days = _Days(info.timezone)
+    settled = _settled_before(s, info, use_rollup)
+    per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # raw, unique, rejected
+    if settled is not None:
+        r = DashboardRollup
+        for day, n, cnt, rej in s.execute(
+                select(r.day, func.sum(r.entries), func.sum(r.counted), func.sum(r.rejected))
+                .where(r.campaign_id == info.id).group_by(r.day)):
+            per_day[day] = [int(n or 0), int(cnt or 0), int(rej or 0)]
+    for (_, day), b in _recent(s, info, settled, days).items():
         acc = per_day[day]
-        acc[0] += vals[0]
-        acc[1] += vals[1]
-        acc[2] += chk
-        acc[3] += reg
-        raw, unique, rejected = raw + vals[0], unique + vals[1], rejected + vals[2]
-        checked, registered = checked + chk, registered + reg
-    days = [DayCount(d, raw=v[0], unique=v[1], checked=v[2], registered=v[3])
-            for d, v in sorted(per_day.items())]
-    return DriveTotals(raw, unique, rejected, checked, registered, days)
+        acc[0] += b.entries
+        acc[1] += b.counted
+        acc[2] += b.rejected
+    checked = registered = 0
+    reg_days: dict[str, tuple[int, int]] = {}
+    voter_file = False
+    from sync.server.voters_store import active_file_id, registration_summary
+
+    file_id = active_file_id(s, info.id)
+    if file_id is not None:
+        summary = registration_summary(s, info.id)
+        voter_file = bool(summary["voter_file"])
+        by_match = summary["by_match"]
+        checked = int(summary["counted"]) - int(by_match.get("unknown", 0))
+        registered = int(by_match.get("registered_here", 0))
+        reg_days = _registration_by_day(s, info, file_id, days)
+    out = []
+    raw = unique = rejected = 0
+    for day in sorted(set(per_day) | set(reg_days)):
+        n, cnt, rej = per_day.get(day, (0, 0, 0))
+        chk, reg = reg_days.get(day, (0, 0))
+        raw, unique, rejected = raw + n, unique + cnt, rejected + rej
+        if n or chk:
+            out.append(DayCount(date.fromisoformat(day), raw=n, unique=cnt, checked=chk,
+                                registered=reg))
+    return DriveTotals(raw, unique, rejected, checked, registered, out, voter_file)
 
 
-def circulator_activity(s: Session, info: CampaignInfo,
-                        devices: list[DeviceRef]) -> list[CirculatorActivity]:
+def _registration_by_day(s: Session, info: CampaignInfo, file_id: int,
+                         days: _Days) -> dict[str, tuple[int, int]]:
+    """Counted entries matched against the active voter file, and those registered here, by
+    local day of capture (the same entries registration_summary counts)."""
+    from sync.server.voters_store import EntryRegistration
+
+    slot = _slot(s, Entry.captured_at).label("slot")
+    known = EntryRegistration.match != "unknown"
+    here = EntryRegistration.match == "registered_here"
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sl, chk, reg in s.execute(
+            select(slot, func.sum(case((known, 1), else_=0)), func.sum(case((here, 1), else_=0)))
+            .join(EntryRegistration, EntryRegistration.entry_id == Entry.id)
+            .where(Entry.campaign_id == info.id, Entry.counted.is_(True),
+                   EntryRegistration.file_id == file_id)
+            .group_by(slot)):
+        acc = out[days.of_slot(int(sl))]
+        acc[0] += int(chk or 0)
+        acc[1] += int(reg or 0)
+    return {day: (v[0], v[1]) for day, v in out.items()}
+
+
+def circulator_activity(s: Session, info: CampaignInfo, devices: list[DeviceRef], *,
+                        use_rollup: bool = True) -> list[CirculatorActivity]:
     """Per circulator (over their devices in scope): entries, duplicates, outside-jurisdiction
     rejections, and the most entries captured in one fixed 10-minute window."""
     by_device = {d.id: d for d in devices}
-    window = _bucket(s, Entry.captured_at, BURST_WINDOW_MINUTES * 60).label("w")
-    counts = s.execute(
-        select(Entry.device_id, func.count(),
-               func.sum(case((Entry.status == "duplicate", 1), else_=0)),
-               func.sum(case(((Entry.status == "rejected")
-                              & (Entry.reason_code == int(ReasonCode.ZIP_OUTSIDE_JURISDICTION)),
-                              1), else_=0)))
-        .where(*_live(info.id)).group_by(Entry.device_id)).all()
-    per_window = (select(Entry.device_id.label("device_id"), window, func.count().label("n"))
-                  .where(*_live(info.id)).group_by(Entry.device_id, window).subquery())
-    bursts = dict(s.execute(select(per_window.c.device_id, func.max(per_window.c.n))
-                            .group_by(per_window.c.device_id)).all())
+    days = _Days(info.timezone)
+    settled = _settled_before(s, info, use_rollup)
+    per_dev: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    if settled is not None:
+        r = DashboardRollup
+        for device_id, n, dup, out_, burst in s.execute(
+                select(r.device_id, func.sum(r.entries), func.sum(r.duplicates),
+                       func.sum(r.outside), func.max(r.max_window))
+                .where(r.campaign_id == info.id).group_by(r.device_id)):
+            per_dev[device_id] = [int(n or 0), int(dup or 0), int(out_ or 0), int(burst or 0)]
+    recent = {k: b for k, b in _recent(s, info, settled, days).items() if k[0] in by_device}
+    settled_windows: dict[tuple[str, str], dict[int, int]] = {}
+    if settled is not None and recent:
+        r = DashboardRollup
+        for chunk in _chunks(sorted(recent)):
+            for device_id, day, text in s.execute(select(r.device_id, r.day, r.windows).where(
+                    r.campaign_id == info.id, tuple_(r.device_id, r.day).in_(list(chunk)))):
+                settled_windows[(device_id, day)] = _parse_windows(text)
+    for key, b in recent.items():
+        a = per_dev[key[0]]
+        a[0] += b.entries
+        a[1] += b.duplicates
+        a[2] += b.outside
+        old = settled_windows.get(key, {})
+        a[3] = max(a[3], max((n + old.get(w, 0) for w, n in b.windows.items()), default=0))
     acc: dict[tuple[str, str], list[int]] = {}
-    for device_id, n, dup, outside in counts:
+    for device_id, (n, dup, outside, burst) in per_dev.items():
         d = by_device.get(device_id)
-        if d is None:
+        if d is None or n == 0:
             continue
         a = acc.setdefault((d.team, d.circulator), [0, 0, 0, 0])
-        a[0] += int(n)
-        a[1] += int(dup or 0)
-        a[2] += int(outside or 0)
-        a[3] = max(a[3], int(bursts.get(device_id) or 0))
+        a[0] += n
+        a[1] += dup
+        a[2] += outside
+        a[3] = max(a[3], burst)
     return [CirculatorActivity(circ, team, *v) for (team, circ), v in sorted(acc.items())]
-
-
