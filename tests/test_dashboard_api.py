@@ -10,6 +10,9 @@ import uuid
 import httpx
 import pytest
 from dashboard_helpers import dashboard_server, seed_drive
+from sqlalchemy import func, select
+
+from sync.server.models import DashboardRollup
 
 ENDPOINTS = ("devices", "progress", "simulation?trials=50", "quality", "export.csv?trials=50")
 
@@ -146,3 +149,155 @@ def test_migration_adopts_the_stopgap_circulator_teams(tmp_path):
         engine.dispose()
     assert teams == {"d1": "North", "d2": "South", "d3": ""}
     assert "circulator_teams" not in tables
+
+
+def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_url):
+    """The dashboard's rollup (settled entries) plus the live part give the figures of a full
+    scan at every step: after a build, after new arrivals, a correction of a settled entry and
+    a review decision, and once those arrivals have settled in turn. A burst split between the
+    rollup and the live part is counted whole."""
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard_helpers import _entry
+
+    from sync.domain import utcnow
+    from sync.reports.quality import quality_flags
+    from sync.server import dashboard_queries as q
+    from sync.server.models import Entry
+    from sync.server.review import emit_outcome
+
+    with dashboard_server(db_url) as server:
+        drive = seed_drive(server)
+        db, cid = server.db, drive.campaign_id
+        ana, ben = drive.devices["Ana"], drive.devices["Ben"]
+        now = utcnow()
+        window = datetime.fromtimestamp((now.timestamp() - 3600) // 600 * 600, UTC)
+        with db.write() as s:  # 10 of Ben's entries in one 10-minute window, settled
+            s.add_all(_entry(cid, ben, 100 + i, "B2", i + 1, window + timedelta(seconds=30 * i),
+                             now - timedelta(minutes=10)) for i in range(10))
+        with db.read() as s:
+            info = q.campaign_info(s, cid)
+
+        def figures(use_rollup: bool, at):
+            with db.read() as s:
+                q.snapshot(s)
+                refs = q.devices_in_scope(s, info, None)
+                return (q.device_stats(s, info, refs, at, use_rollup=use_rollup),
+                        q.drive_totals(s, info, use_rollup=use_rollup),
+                        q.circulator_activity(s, info, refs, use_rollup=use_rollup))
+
+        def by_circulator(fig):
+            return {a.circulator: a for a in fig[2]}, {d.circulator: d for d in fig[0]}
+
+        q.refresh_rollup(db, info, now)
+        with db.read() as s:
+            assert s.scalar(select(func.count()).select_from(DashboardRollup)
+                            .where(DashboardRollup.campaign_id == cid)) >= 3
+        built = figures(True, now)
+        assert built == figures(False, now)
+        activity, _ = by_circulator(built)
+        assert activity["Ben"].max_in_window == 10 and activity["Ben"].entries == 14
+
+        with db.write() as s:
+            # Five more in Ben's window, arriving now (live): the window holds 15.
+            s.add_all(_entry(cid, ben, 200 + i, "B2", 20 + i, window + timedelta(seconds=300 + 30 * i),
+                             now) for i in range(5))
+            # Ana corrects a settled entry (A1 line 1): the old one stops counting.
+            old = s.scalar(select(Entry).where(Entry.device_id == ana, Entry.section == "A1",
+                                               Entry.line == 1))
+            fix = _entry(cid, ana, 11, "A1", 1, now, now)
+            fix.supersedes = old.id
+            s.add(fix)
+            old.superseded_by, old.counted = fix.id, False
+            # A reviewer turns one of Ben's settled entries into a duplicate (outcomes feed).
+            reviewed = s.scalar(select(Entry).where(Entry.device_id == ben, Entry.section == "B1",
+                                                    Entry.line == 2))
+            reviewed.status, reviewed.counted = "duplicate", False
+            s.flush()
+            emit_outcome(s, reviewed)
+        q.refresh_rollup(db, info, now)
+        later = figures(True, now)
+        assert later == figures(False, now)
+        activity, stats = by_circulator(later)
+        assert activity["Ben"].max_in_window == 15 and activity["Ben"].duplicates == 1
+        assert (stats["Ana"].entries_total, stats["Ben"].entries_total) == (10, 19)
+        totals = later[1]
+        assert (totals.raw, totals.unique, totals.rejected) == (29, 26, 1)
+        assert [f.kind for f in quality_flags(later[2]) if f.circulator == "Ben"] == ["burst"]
+
+        # Ten minutes on, the arrivals are settled too (folded into the rollup).
+        on = now + timedelta(minutes=10)
+        q.refresh_rollup(db, info, on)
+        with db.read() as s:
+            assert q._settled_before(s, info, True) > now
+        assert figures(True, on) == figures(False, on) == later
+
+        token = server.login(*_admin(server))
+        flags = _get(server, "quality", token, campaign_id=cid).json()["flags"]
+        assert {(f["circulator"], f["kind"], f["value"]) for f in flags} >= {("Ben", "burst", 15.0)}
+
+
+def _admin(server) -> tuple[str, str]:
+    name = f"director-{uuid.uuid4().hex[:8]}"
+    server.add_user(name, "pw-director", role="admin")
+    return name, "pw-director"
+
+
+def test_projected_valid_refined_by_the_voter_file(db_url, tmp_path):
+    """With an active voter file the projection counts signers found registered here as valid,
+    those registered elsewhere or not found as invalid, and only the unchecked ones at the
+    campaign's rate (voters_store.registration_summary); without one, unique x rate."""
+    from datetime import UTC, datetime, timedelta
+
+    import server_helpers
+    from dashboard_helpers import _entry
+
+    from sync.domain import utcnow
+    from sync.server.voters_store import import_voter_file, registration_summary
+    from sync.voters.columns import ColumnMapping
+    from sync.voters.reader import read_voter_file
+    from sync.voters.synthetic import write_voter_file
+
+    with dashboard_server(db_url) as server:
+        deadline = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+        cid = server.create_campaign(name="Voter drive", goal=100, deadline=deadline,
+                                     validity_rate=0.5)
+        enrolled = server.enroll_device(cid, circulator="Ana", team="North")
+        vf = write_voter_file(tmp_path / "county.csv", 300, seed=9)
+        rows = list(read_voter_file(vf.path, ColumnMapping.build()))
+        wire = [{k: r.fields[k] for k in ("first_name", "last_name", "street", "unit", "city", "zip")}
+                for r in rows[:3]]
+        wire[1].update(street="77 Unlikely Way", zip="90012", city="Los Angeles", unit="")
+        wire[2].update(first_name="Zzyzx", last_name="Qwertyuiop", unit="")
+        entries = [server_helpers.signer(first=f["first_name"], last=f["last_name"],
+                                         street=f["street"], city=f["city"], zip=f["zip"],
+                                         unit=f["unit"]) for f in wire]
+        body = server_helpers.batch_body(entries)
+        r = httpx.post(f"{server.url}/v1/entries/batch", json=body,
+                       headers=server_helpers.device_headers(enrolled.device_token, body))
+        r.raise_for_status()
+        assert [x["status"] for x in r.json()["results"]] == ["accepted"] * 3
+        token = server.login(*_admin(server))
+
+        def progress():
+            return _get(server, "progress", token, campaign_id=cid).json()["progress"]
+
+        before = progress()  # no voter file: 3 unique x 0.5 = 1.5 -> 1
+        assert (before["unique_signers"], before["checked"], before["projected_valid"]) == (3, 0, 1)
+
+        result = import_voter_file(server.db, server.keys, cid, vf.path)
+        assert result.rematched == {"registered_here": 1, "registered_elsewhere": 1, "not_found": 1}
+        now = utcnow()
+        with server.db.write() as s:  # three more signers, not matched yet (unknown)
+            s.add_all(_entry(cid, enrolled.device_id, 100 + i, "U1", i + 1, now, now)
+                      for i in range(3))
+        p = progress()
+        with server.db.read() as s:
+            summary = registration_summary(s, cid)
+        assert summary["by_match"] == {"registered_here": 1, "registered_elsewhere": 1,
+                                       "not_found": 1, "unknown": 3}
+        # 1 registered here + 3 unknown x 0.5 = 2.5 -> 2 (unique x rate alone would say 3).
+        assert (p["unique_signers"], p["checked"], p["registered"]) == (6, 3, 1)
+        assert p["projected_valid"] == 2 == summary["projected_valid"]
+        assert p["effective_validity_rate"] == round(2 / 6, 4) and p["remaining"] == 98
+        assert p["series"][-1][1] == 2
