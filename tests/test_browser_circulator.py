@@ -134,6 +134,7 @@ def test_two_devices_capture_dedup_offline_and_catch_up(tmp_path, chromium):
             # sync thread, so the page stays live: the next signer is saved at once and the
             # runner's "offline" answer reaches the status bar.
             phone.get_by_role("button", name="Sync now").click()
+            box(phone, "First name").click()  # the tap on the button took the focus
             type_signer(phone, AFTER_CLICK)
             wait_text(phone, "Saved line 8")
             wait_text(phone, "Offline - 3 waiting", timeout=60_000)
