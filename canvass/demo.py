@@ -14,9 +14,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from canvass import demo_seed
 
 DEMO_CAMPAIGN = "Demo petition drive"
 
@@ -60,8 +63,10 @@ class DemoServer:
         if marker.exists():
             self.campaign_id = marker.read_text().strip()
         else:
+            # A small goal 90 days out, so the sample drive's progress reads on the dashboard.
+            deadline = (date.today() + timedelta(days=90)).isoformat()
             self.campaign_id = create_campaign(self.db, self.settings.keys, name=DEMO_CAMPAIGN,
-                                               goal=10_000, deadline="2030-12-31", actor="demo")
+                                               goal=1_000, deadline=deadline, actor="demo")
             marker.write_text(self.campaign_id)
         self.port = free_port(self.port)
 
@@ -133,6 +138,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Central server: {server.url}  (data in {data_dir.resolve()})")
     print(f"Enrollment code: {code}")
     print(f"Enrollment link: {server.enroll_link(code)}")
+    if args.sample:
+        print(f"Sending {args.sample} sample signers from 4 sample devices...", flush=True)
+        demo_seed.seed_sample_drive(server, args.sample)
+    print(f"Staff views (dashboard, intake): {server.url}/app/   logins kept in "
+          f"{(data_dir / demo_seed.LOGINS_FILE).resolve()}:")
+    for username, role, password in demo_seed.ensure_staff(server, data_dir):
+        print(f"  {role:10s} {username} / {password}")
     profile = Path(args.profile) if args.profile else data_dir / "device"
     try:
         serve_app(profile, server.url, port=args.port, browser=not args.no_browser)
@@ -154,6 +166,8 @@ def register(subparsers: Any) -> None:
                    help="port of the central server (default 8000, or a free one)")
     p.add_argument("--data-dir", default="./demo-data", help="server database and device profile")
     p.add_argument("--profile", default=None, help="device profile directory (default DATA_DIR/device)")
+    p.add_argument("--sample", type=int, default=300, metavar="N",
+                   help="synthetic signers sent from sample devices on first start (default 300; 0 for none)")
     p.set_defaults(func=cmd_demo)
 
     p = subparsers.add_parser("app", help="the circulator app against a real server")
