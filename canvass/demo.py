@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,8 +42,7 @@ class DemoServer:
     data_dir: Path
     port: int = 0
     campaign_id: str = ""
-    _server: Any = field(default=None, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
+    _thread: Any = field(default=None, repr=False)  # sync.server.threaded.ServerThread
 
     def __post_init__(self) -> None:
         from sync.server.admin import create_campaign
@@ -84,37 +81,16 @@ class DemoServer:
         return f"canvass://enroll?server={quote(self.url, safe='')}&code={quote(code)}"
 
     def start(self) -> DemoServer:
-        import uvicorn
-
         from sync.server.app import create_app
+        from sync.server.threaded import ServerThread
 
-        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=self.port,
-                                log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="canvass-server", daemon=True)
-        self._thread.start()
-        self._wait_ready()
+        self._thread = ServerThread(create_app(self.settings), port=self.port).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join(30)
-            self._server = None
+        if self._thread is not None:
+            self._thread.stop()
             self._thread = None
-
-    def _wait_ready(self, limit: float = 30.0) -> None:
-        import requests
-
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.exceptions.RequestException:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("the demo server did not start")
 
 
 def serve_app(profile_dir: Path, server_url: str, *, port: int, browser: bool) -> None:

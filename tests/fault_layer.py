@@ -263,32 +263,22 @@ class ServerUnderTest:
                                            deadline="2030-12-31")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._server = None  # a ServerThread while serving in this process
         self._process: subprocess.Popen | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> ServerUnderTest:
-        import uvicorn
-
         from sync.server.app import create_app
+        from sync.server.threaded import ServerThread
 
-        app = create_app(self.settings)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="test-uvicorn", daemon=True)
-        self._thread.start()
-        self.wait_ready()
+        self._server = ServerThread(create_app(self.settings, staff_web=False), port=self.port).start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join(30)
+            self._server.stop()
             self._server = None
-            self._thread = None
         if self._process is not None:
             self.kill()
 

@@ -26,7 +26,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +34,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from sync.crypto import new_key
 from sync.protocol import EnrollResponse
@@ -45,6 +43,7 @@ from sync.server.config import Settings
 from sync.server.db import Database
 from sync.server.keys import ServerKeys, default_key_path, load_keys
 from sync.server.migrate import upgrade_head
+from sync.server.threaded import ServerThread
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -137,26 +136,17 @@ def _wait_healthy(url: str, proc: subprocess.Popen | None = None, attempts: int 
 
 
 @contextmanager
-def running_server(db_url: str, **settings_kw) -> Iterator[ServerHandle]:
+def running_server(db_url: str, *, staff_web: bool = False, **settings_kw) -> Iterator[ServerHandle]:
     """Migrate ``db_url`` and serve it with uvicorn in a background thread of this process."""
     upgrade_head(db_url)
     keys = server_keys_for(db_url)
     settings = Settings(db_url=db_url, keys=keys, **settings_kw)
-    app = create_app(settings)
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+    app = create_app(settings, staff_web=staff_web)
     db = Database(db_url)
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url)
-        yield ServerHandle(url=url, db_url=db_url, keys=keys, db=db)
+        with ServerThread(app) as server:
+            yield ServerHandle(url=server.url, db_url=db_url, keys=keys, db=db)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
         db.dispose()
         app.state.services.db.dispose()
 
