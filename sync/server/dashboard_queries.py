@@ -40,18 +40,24 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BigInteger,
+    DateTime,
     Integer,
+    String,
     and_,
     case,
     cast,
+    column,
     delete,
     distinct,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
     tuple_,
+    values,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -268,6 +274,13 @@ def refresh_rollup(db, info: CampaignInfo, now: datetime | None = None) -> None:
 def _rebuild(s: Session, campaign_id: str, settle: datetime, days: _Days) -> None:
     s.execute(delete(DashboardRollup).where(DashboardRollup.campaign_id == campaign_id))
     s.execute(delete(DashboardSection).where(DashboardSection.campaign_id == campaign_id))
+    if not _sqlite(s):
+        _pg_fill(s, campaign_id, days.tz.key, settle)
+        s.execute(insert(DashboardSection).from_select(
+            ["campaign_id", "device_id", "section"],
+            select(literal(campaign_id, String(36)), Entry.device_id, Entry.section)
+            .where(*_live(campaign_id), Entry.received_at < settle).distinct()))
+        return
     buckets = _fold(_slot_rows(s, campaign_id, Entry.received_at < settle), days)
     rows = [_rollup_row(campaign_id, key, b) for key, b in buckets.items()]
     for chunk in _chunks(rows, 5000):
@@ -277,6 +290,45 @@ def _rebuild(s: Session, campaign_id: str, settle: datetime, days: _Days) -> Non
         .distinct())]
     for chunk in _chunks(pairs, 5000):
         s.execute(insert(DashboardSection), list(chunk))
+
+
+def _keys(name: str, cols: Sequence[tuple[str, object]], rows: Sequence[tuple]):
+    """A VALUES relation (PostgreSQL): joined to a table, one index probe per row."""
+    return values(*(column(c, type_) for c, type_ in cols), name=name).data(list(rows))
+
+
+_WINDOW_SECONDS = BURST_WINDOW_MINUTES * 60
+_ROLLUP_COLUMNS = ["campaign_id", "device_id", "day", "entries", "duplicates", "rejected",
+                   "outside", "counted", "max_window", "windows", "last_received"]
+
+
+def _pg_fill(s: Session, campaign_id: str, tz: str, settle: datetime, ranges=None) -> None:
+    """INSERT ... SELECT the rollup rows of settled entries (of ``ranges`` only, if given):
+    grouped by device, local day and window, then by device and day, all in PostgreSQL."""
+    e = Entry
+    outside = (e.status == "rejected") & (e.reason_code == int(ReasonCode.ZIP_OUTSIDE_JURISDICTION))
+    inner = select(
+        e.device_id.label("dev"),
+        func.to_char(func.timezone(tz, e.captured_at), "YYYY-MM-DD").label("day"),
+        func.floor(func.date_part("epoch", e.captured_at)
+                   / literal_column(str(_WINDOW_SECONDS))).label("w"),
+        func.count().label("n"),
+        func.sum(case((e.status == "duplicate", 1), else_=0)).label("dup"),
+        func.sum(case((e.status == "rejected", 1), else_=0)).label("rej"),
+        func.sum(case((outside, 1), else_=0)).label("outside"),
+        func.sum(case((e.counted.is_(True), 1), else_=0)).label("cnt"),
+        func.max(e.received_at).label("last"),
+    ).where(*_live(campaign_id), e.received_at < settle)
+    if ranges is not None:
+        inner = inner.join(ranges, and_(e.device_id == ranges.c.device_id,
+                                        e.captured_at >= ranges.c.lo, e.captured_at < ranges.c.hi))
+    c = inner.group_by(e.device_id, literal_column("day"), literal_column("w")).subquery().c
+    window_text = cast(cast(c.w, BigInteger), String) + literal(":", String) + cast(c.n, String)
+    outer = select(literal(campaign_id, String(36)), c.dev, c.day, func.sum(c.n), func.sum(c.dup),
+                   func.sum(c.rej), func.sum(c.outside), func.sum(c.cnt), func.max(c.n),
+                   func.string_agg(window_text, literal(" ", String)), func.max(c.last)
+                   ).group_by(c.dev, c.day)
+    s.execute(insert(DashboardRollup).from_select(_ROLLUP_COLUMNS, outer))
 
 
 def _dirty(s: Session, campaign_id: str, old: datetime, settle: datetime, old_seq: int,
@@ -302,6 +354,28 @@ def _dirty(s: Session, campaign_id: str, old: datetime, settle: datetime, old_se
 
 def _recompute(s: Session, campaign_id: str, settle: datetime, buckets: list, sections: list,
                days: _Days) -> None:
+    if not _sqlite(s):
+        r, ds = DashboardRollup, DashboardSection
+        for chunk in _chunks(buckets, 2000):
+            keys = _keys("k", [("device_id", String(36)), ("day", String(10))], chunk)
+            s.execute(delete(r).where(r.campaign_id == campaign_id, r.device_id == keys.c.device_id,
+                                      r.day == keys.c.day))
+            ranges = _keys("rng", [("device_id", String(36)), ("lo", DateTime(timezone=True)),
+                                   ("hi", DateTime(timezone=True))],
+                           [(d, *days.bounds(day)) for d, day in chunk])
+            _pg_fill(s, campaign_id, days.tz.key, settle, ranges)
+        for chunk in _chunks(sections, 2000):
+            keys = _keys("k", [("device_id", String(36)), ("section", String(2000))], chunk)
+            s.execute(delete(ds).where(ds.campaign_id == campaign_id,
+                                       ds.device_id == keys.c.device_id,
+                                       ds.section == keys.c.section))
+            s.execute(insert(ds).from_select(
+                ["campaign_id", "device_id", "section"],
+                select(literal(campaign_id, String(36)), Entry.device_id, Entry.section)
+                .join(keys, and_(Entry.device_id == keys.c.device_id,
+                                 Entry.section == keys.c.section))
+                .where(*_live(campaign_id), Entry.received_at < settle).distinct()))
+        return
     for chunk in _chunks(buckets):
         ranges = []
         for device_id, day in chunk:
@@ -424,9 +498,14 @@ def _open_sections(s: Session, info: CampaignInfo, settled: datetime | None) -> 
         select(Entry.device_id, Entry.section).where(
             *_live(info.id), Entry.received_at >= settled, Entry.section.not_in(checked_in))
         .distinct()).all()))
-    for chunk in _chunks(recent):
+    for chunk in _chunks(recent, 2000):
+        if _sqlite(s):
+            match = tuple_(ds.device_id, ds.section).in_(list(chunk))
+        else:
+            keys = _keys("k", [("device_id", String(36)), ("section", String(2000))], chunk)
+            match = and_(ds.device_id == keys.c.device_id, ds.section == keys.c.section)
         known = set(s.execute(select(ds.device_id, ds.section).where(
-            ds.campaign_id == info.id, tuple_(ds.device_id, ds.section).in_(list(chunk)))).all())
+            ds.campaign_id == info.id, match)).all())
         for device_id, section in chunk:
             if (device_id, section) not in known:
                 counts[device_id] += 1
@@ -528,9 +607,14 @@ def circulator_activity(s: Session, info: CampaignInfo, devices: list[DeviceRef]
     settled_windows: dict[tuple[str, str], dict[int, int]] = {}
     if settled is not None and recent:
         r = DashboardRollup
-        for chunk in _chunks(sorted(recent)):
+        for chunk in _chunks(sorted(recent), 2000):
+            if _sqlite(s):
+                match = tuple_(r.device_id, r.day).in_(list(chunk))
+            else:
+                keys = _keys("k", [("device_id", String(36)), ("day", String(10))], chunk)
+                match = and_(r.device_id == keys.c.device_id, r.day == keys.c.day)
             for device_id, day, text in s.execute(select(r.device_id, r.day, r.windows).where(
-                    r.campaign_id == info.id, tuple_(r.device_id, r.day).in_(list(chunk)))):
+                    r.campaign_id == info.id, match)):
                 settled_windows[(device_id, day)] = _parse_windows(text)
     for key, b in recent.items():
         a = per_dev[key[0]]

@@ -4,7 +4,7 @@
 
 Creates a scratch database on the machine's PostgreSQL (CANVASS_TEST_PG), fills it with
 generate_series (no personal fields; arrivals spread over the last 2 hours, captures over 30
-days), then times:
+days; each device fills its own sections of 50 lines, as a circulator fills paper), then times:
 
 * ``scan``: each query without the rollup (every entry read; the path before the first refresh);
 * ``build``: the first ``refresh_rollup`` (folds every settled entry);
@@ -41,7 +41,8 @@ SELECT 'dev-' || g, :cid, 'Circulator ' || g, 'Tablet ' || g, md5('t' || g), now
 FROM generate_series(1, :devices) g;
 INSERT INTO entries (id, campaign_id, device_id, device_seq, batch_id, section, line, captured_at,
                      fingerprint, received_at, status, counted, reason_code, first_result_json)
-SELECT 'e-' || g, :cid, 'dev-' || (g % :devices + 1), g / :devices + 1, 'b', 'S' || (g / 50), g % 50 + 1,
+SELECT 'e-' || g, :cid, 'dev-' || (g % :devices + 1), g / :devices + 1, 'b',
+       'S' || (g % :devices + 1) || '-' || (g / :devices / 50), (g / :devices) % 50 + 1,
        now() - make_interval(secs => (g * 37) % (30 * 86400)), '0', now() - make_interval(secs => g % 7200),
        CASE WHEN g % 20 = 0 THEN 'duplicate' WHEN g % 33 = 0 THEN 'rejected' ELSE 'accepted' END,
        NOT (g % 20 = 0 OR g % 33 = 0), CASE WHEN g % 33 = 0 AND g % 20 <> 0 THEN 103 END, '{}'
