@@ -26,7 +26,7 @@ FULL_DECLARATION = ["circulator_name", "residence_address", "dates_gathered", "s
 
 
 @contextmanager
-def intake_server(db_url: str) -> Iterator[server_helpers.ServerHandle]:
+def intake_server(db_url: str, *, staff_web: bool = False) -> Iterator[server_helpers.ServerHandle]:
     """The real server with the intake router included (until the coordinator wires it in
     create_app, this adds it; afterwards it is already there and nothing is added)."""
     from sync.server import app as app_module
@@ -34,15 +34,15 @@ def intake_server(db_url: str) -> Iterator[server_helpers.ServerHandle]:
 
     original = app_module.create_app
 
-    def create_with_intake(settings):
-        app = original(settings)
+    def create_with_intake(settings, **kw):
+        app = original(settings, **kw)
         if not any(getattr(r, "path", "").startswith("/v1/intake") for r in app.routes):
             app.include_router(intake_api.router)
         return app
 
     server_helpers.create_app = create_with_intake
     try:
-        with server_helpers.running_server(db_url) as server:
+        with server_helpers.running_server(db_url, staff_web=staff_web) as server:
             yield server
     finally:
         server_helpers.create_app = original

@@ -6,10 +6,15 @@ are fixed texts (never a server body, which could echo a signer's data)."""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 
+from canvass.i18n import EN
+from canvass.staff.text import staff_lang, tr
 from sync.domain import SignerEntry
 from sync.messages import message
 from sync.validation import validate_entry
@@ -39,18 +44,18 @@ class IntakeClient:
             r = httpx.request(method, f"{self.server_url}{path}", timeout=TIMEOUT,
                               headers={"Authorization": f"Bearer {self.token}"}, **kw)
         except httpx.HTTPError:
-            raise IntakeError("The server cannot be reached.") from None
+            raise IntakeError(tr("intake.err.unreachable")) from None
         if r.status_code == 403:
-            raise IntakeError("Your role may not do this.", 403)
+            raise IntakeError(tr("intake.err.forbidden"), 403)
         if r.status_code == 401:
-            raise IntakeError("Your session ended: log in again.", 401)
+            raise IntakeError(tr("intake.err.session"), 401)
         if r.status_code >= 400:
             code = ""
             try:
                 code = r.json().get("code") or ""
             except ValueError:
                 pass
-            raise IntakeError(f"The server refused the request ({r.status_code} {code}).".strip(),
+            raise IntakeError(tr("intake.err.refused", status=f"{r.status_code} {code}".strip()),
                               r.status_code)
         return r
 
@@ -58,20 +63,23 @@ class IntakeClient:
 # --------------------------------------------------------------------------------------------
 # Keying form
 
-FORM_FIELDS: tuple[tuple[str, str], ...] = (
-    ("section", "Section"),
-    ("line", "Line"),
-    ("first_name", "First name"),
-    ("middle_name", "Middle name"),
-    ("last_name", "Last name"),
-    ("suffix", "Suffix"),
-    ("street", "Street address"),
-    ("unit", "Apt or unit"),
-    ("city", "City"),
-    ("zip", "ZIP"),
-    ("phone", "Phone"),
-    ("email", "Email"),
-)
+FORM_FIELDS: tuple[str, ...] = ("section", "line", "first_name", "middle_name", "last_name",
+                                "suffix", "street", "unit", "city", "zip", "phone", "email")
+# Every field an import can fill (sync.intake.importer.TARGET_FIELDS) has a label.
+LABELLED_FIELDS: tuple[str, ...] = (*FORM_FIELDS, "notes", "captured_at")
+
+
+def field_label(name: str) -> str:
+    """The staff label of an entry field (``staff.intake.field.*``)."""
+    return tr(f"intake.field.{name}") if name in LABELLED_FIELDS else name
+
+
+def reason_text(code: int | None, fallback: str = "") -> str:
+    """A protocol reason code in the staff language (``staff.intake.reason.<code>``)."""
+    key = f"staff.intake.reason.{code}"
+    if key in EN:
+        return tr(f"intake.reason.{code}")
+    return fallback or tr("intake.reason.unknown")
 ADDRESS_FIELDS = ("street", "unit", "city", "zip")
 KEEP_AFTER_SAVE = ("section",)
 
@@ -83,6 +91,7 @@ class SavedLine:
     status: str
     field: str | None = None
     reason: str | None = None
+    code: int | None = None  # the server's reason code (rejected lines)
 
 
 class KeyingForm:
@@ -90,11 +99,20 @@ class KeyingForm:
 
     def __init__(self, client: IntakeClient) -> None:
         self.client = client
-        self.values: dict[str, str] = {name: "" for name, _label in FORM_FIELDS}
+        self.values: dict[str, str] = {name: "" for name in FORM_FIELDS}
         self.values["line"] = "1"
         self.previous_address: dict[str, str] = {}
         self.same_address = False
         self.history: list[SavedLine] = []
+        self.queue: list[int] = []  # paper lines still to key (from the check-in panel)
+
+    def key_lines(self, section: str, lines: list[int]) -> None:
+        """Key ``lines`` of ``section`` (lines on paper with no entry): the form starts at the
+        first one and moves to the next one after each saved line."""
+        self.values["section"] = section.strip().upper()
+        self.queue = sorted(set(lines))
+        if self.queue:
+            self.values["line"] = str(self.queue[0])
 
     def _entry(self) -> SignerEntry:
         v = self.values
@@ -103,11 +121,12 @@ class KeyingForm:
         except ValueError:
             line = 0
         return SignerEntry(section=v["section"].strip().upper(), line=line,
-                           **{k: v[k].strip() for k, _l in FORM_FIELDS if k not in ("section", "line")})
+                           **{k: v[k].strip() for k in FORM_FIELDS if k not in ("section", "line")})
 
     def errors(self) -> dict[str, str]:
-        """field -> message for every field with a problem (English)."""
-        return {e.field: message(e) for e in validate_entry(self._entry())
+        """field -> message for every field with a problem (in the staff language)."""
+        lang = staff_lang()
+        return {e.field: message(e, lang) for e in validate_entry(self._entry())
                 if e.field in self.values}
 
     def field_error(self, name: str) -> str:
@@ -135,14 +154,16 @@ class KeyingForm:
         answer = r.json()
         result = answer["result"]
         saved = SavedLine(body["section"].upper(), body["line"], result["status"], result.get("field"),
-                          result.get("reason"))
+                          result.get("reason"), result.get("reason_code"))
         self.history.append(saved)
         if result["status"] in ("accepted", "already_received", "duplicate", "possible_duplicate"):
             self.previous_address = {k: self.values[k] for k in ADDRESS_FIELDS}
-            for name, _label in FORM_FIELDS:
+            for name in FORM_FIELDS:
                 if name not in KEEP_AFTER_SAVE:
                     self.values[name] = ""
-            self.values["line"] = str(answer["next_line"])
+            if body["line"] in self.queue:
+                self.queue.remove(body["line"])
+            self.values["line"] = str(self.queue[0] if self.queue else answer["next_line"])
             if self.same_address:
                 self.values.update(self.previous_address)
         return saved
@@ -223,8 +244,6 @@ def import_file(client: IntakeClient, name: str, data: bytes, mapping: dict[str,
                 wait: bool = False) -> dict:
     form = {"wait": "true" if wait else "false"}
     if mapping:
-        import json
-
         form["mapping"] = json.dumps(mapping)
     return client.request("POST", "/v1/intake/imports", data=form,
                           files={"file": (name, data, "application/octet-stream")}).json()
@@ -236,5 +255,286 @@ def import_status(client: IntakeClient, job_id: str) -> dict:
 
 def export_filing(client: IntakeClient) -> bytes:
     if client.role != "admin":
-        raise IntakeError("Only an admin can export signer data for filing.", 403)
+        raise IntakeError(tr("intake.export.admin_only"), 403)
     return client.request("GET", "/v1/intake/export/filing.csv").content
+
+
+def preview_import(client: IntakeClient, name: str, data: bytes,
+                   mapping: dict[str, str] | None = None) -> dict:
+    form = {"mapping": json.dumps(mapping)} if mapping is not None else {}
+    return client.request("POST", "/v1/intake/imports/preview", data=form,
+                          files={"file": (name, data, "application/octet-stream")}).json()
+
+
+def import_rejections(client: IntakeClient, job_id: str) -> bytes:
+    return client.request("GET", f"/v1/intake/imports/{job_id}/rejections.csv").content
+
+
+# --------------------------------------------------------------------------------------------
+# Import: choose a file -> map columns -> preview -> import with progress -> counts
+
+
+CHOOSE, MAPPING, RUNNING, DONE, FAILED = "choose", "mapping", "running", "done", "failed"
+NO_COLUMN = ""  # a field the import leaves empty
+
+
+@dataclass
+class PreviewRow:
+    row: int
+    cells: list[str]  # the mapped values, in the order of ImportState.shown_fields()
+    errors: list[str]  # "field: reason" in the staff language (empty = the row imports)
+    blank: bool = False
+
+
+class ImportState:
+    """The import panel without Flet. ``choose`` asks the server's preview endpoint for its
+    mapping guess and the first rows; ``set_column`` changes one field's column (the preview is
+    then asked again with the staff member's mapping); ``start`` starts the job and ``poll``
+    follows it. ``clock`` (monotonic seconds) gives the rows per second."""
+
+    def __init__(self, client: IntakeClient, clock: Callable[[], float] = time.monotonic) -> None:
+        self.client, self.clock = client, clock
+        self.reset()
+
+    def reset(self) -> None:
+        self.step = CHOOSE
+        self.file_name, self.data = "", b""
+        self.headers: list[str] = []
+        self.fields: list[str] = []
+        self.mapping: dict[str, str] = {}  # field -> header
+        self.missing: list[str] = []
+        self.rows: list[dict] = []
+        self.total_rows = 0
+        self.job: dict = {}
+        self.started = 0.0
+        self.finished = 0.0
+        self.error = ""
+
+    # ---- mapping and preview -----------------------------------------------------------
+    def choose(self, name: str, data: bytes) -> None:
+        """A file was picked: the server guesses the mapping and previews the first rows."""
+        self.reset()
+        self.file_name, self.data = name, data
+        self._take_preview(preview_import(self.client, name, data))
+        self.step = MAPPING
+
+    def _take_preview(self, answer: dict) -> None:
+        self.headers = list(answer["headers"])
+        self.fields = list(answer["fields"])
+        self.mapping = dict(answer["mapping"])
+        self.missing = list(answer["missing"])
+        self.rows = list(answer["rows"])
+        self.total_rows = int(answer.get("total_rows") or 0)
+
+    def set_column(self, target: str, header: str) -> None:
+        """Feed ``target`` from column ``header`` (NO_COLUMN: leave it empty); the preview is
+        refreshed with the new mapping."""
+        if target not in self.fields or (header != NO_COLUMN and header not in self.headers):
+            raise ValueError("no such field or column")
+        mapping = {k: v for k, v in self.mapping.items() if k != target}
+        if header != NO_COLUMN:
+            mapping[target] = header
+        self._take_preview(preview_import(self.client, self.file_name, self.data, mapping))
+
+    def column_of(self, target: str) -> str:
+        return self.mapping.get(target, NO_COLUMN)
+
+    @property
+    def can_import(self) -> bool:
+        return self.step == MAPPING and not self.missing
+
+    def missing_text(self) -> str:
+        if not self.missing:
+            return ""
+        return tr("intake.import.missing", fields=", ".join(field_label(f) for f in self.missing))
+
+    def shown_fields(self) -> list[str]:
+        """The mapped fields, in the entry's field order (the preview's columns)."""
+        return [f for f in self.fields if f in self.mapping]
+
+    def preview_rows(self) -> list[PreviewRow]:
+        shown = self.shown_fields()
+        out = []
+        for row in self.rows:
+            values = row.get("values") or {}
+            errors = [f"{field_label(e['field'])}: {reason_text(e.get('reason_code'), e.get('reason', ''))}"
+                      for e in row.get("errors") or []]
+            out.append(PreviewRow(int(row["row"]), [str(values.get(f, "")) for f in shown], errors,
+                                  bool(row.get("blank"))))
+        return out
+
+    def preview_summary(self) -> str:
+        rows = self.preview_rows()
+        bad = sum(1 for r in rows if r.errors and not r.blank)
+        return tr("intake.import.preview_summary", shown=len(rows), total=self.total_rows, bad=bad)
+
+    # ---- the import job ------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.can_import:
+            raise IntakeError(self.missing_text() or tr("intake.import.choose_first"))
+        self.started = self.clock()
+        self.error = ""
+        self._take_job(import_file(self.client, self.file_name, self.data, self.mapping))
+
+    def poll(self) -> None:
+        if self.step == RUNNING:
+            self._take_job(import_status(self.client, self.job["job_id"]))
+
+    def _take_job(self, job: dict) -> None:
+        self.job = job
+        state = job.get("state")
+        self.step = RUNNING if state == "running" else DONE if state == "done" else FAILED
+        if self.step != RUNNING and not self.finished:
+            self.finished = self.clock()
+        if self.step == FAILED:
+            self.error = tr("intake.import.failed")
+
+    @property
+    def rows_done(self) -> int:
+        return int(self.job.get("rows_done") or 0)
+
+    @property
+    def rows_total(self) -> int:
+        return int(self.job.get("total_rows") or self.total_rows or 0)
+
+    @property
+    def fraction(self) -> float:
+        if self.step == DONE:
+            return 1.0
+        return min(1.0, self.rows_done / self.rows_total) if self.rows_total else 0.0
+
+    def rate(self) -> float:
+        """Rows per second since the import started."""
+        end = self.finished or self.clock()
+        elapsed = end - self.started
+        return self.rows_done / elapsed if elapsed > 0 else 0.0
+
+    def progress_text(self) -> str:
+        if not self.job:
+            return ""
+        return tr("intake.import.progress", done=self.rows_done, total=self.rows_total,
+                  rate=f"{self.rate():,.0f}")
+
+    def counts(self) -> dict[str, int]:
+        """Where the rows went: new, already received, duplicates (possible ones are queued for
+        review), rejected (in the rejection file), blank. They add up to the rows read."""
+        c = self.job.get("counts") or {}
+        return {"new": c.get("accepted", 0), "already_received": c.get("already_received", 0),
+                "duplicates": c.get("duplicate", 0) + c.get("possible_duplicate", 0),
+                "review": c.get("possible_duplicate", 0),
+                "rejected": int(self.job.get("rejected_rows") or 0), "blank": c.get("blank", 0),
+                "total": c.get("total", 0)}
+
+    def counts_text(self) -> str:
+        return tr("intake.import.counts", **self.counts())
+
+    @property
+    def has_rejections(self) -> bool:
+        return self.step == DONE and self.counts()["rejected"] > 0
+
+    def rejections(self) -> tuple[str, bytes]:
+        """The rejection file (original cells plus row, reason code, field and reason)."""
+        job_id = self.job["job_id"]
+        return f"rejections-{job_id[:8]}.csv", import_rejections(self.client, job_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Check-in and reconciliation
+
+SECTION_STATUSES = ("issued", "out", "returned", "reconciled", "ready_to_file")
+BLOCKERS = ("not_returned", "missing_lines", "rejected_lines", "extra_entries",
+            "declaration_incomplete", "review_pending")
+
+
+def line_list(lines: list[int]) -> str:
+    """[3, 4, 5, 9] -> "3-5, 9"."""
+    runs: list[list[int]] = []
+    for n in sorted(set(lines)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+@dataclass
+class SectionRow:
+    serial: str
+    status: str  # staff text of the status
+    paper_lines: int
+    entry_lines: int
+    blocks: list[str]  # what still blocks filing, in the staff language
+    to_key: list[int]  # paper lines with no entry (or only a rejected one): key them
+
+
+class CheckInState:
+    """The check-in and reconciliation panel without Flet."""
+
+    def __init__(self, client: IntakeClient) -> None:
+        self.client = client
+        self.readiness: dict = {}
+        self.report: dict = {}
+
+    def check_in(self, serial: str, returned_by: str, signed_lines: str, skipped: str,
+                 declaration: list[str]) -> dict:
+        try:
+            lines = int(signed_lines.strip())
+        except ValueError:
+            raise IntakeError(tr("intake.checkin.lines_needed")) from None
+        self.report = check_in(self.client, serial, returned_by, lines, skipped, declaration)
+        return self.report
+
+    def report_text(self) -> str:
+        r = self.report
+        if not r:
+            return ""
+        none = tr("intake.none")
+        return tr("intake.checkin.report", serial=r["serial"], status=status_text(r["status"]),
+                  missing=line_list(r["missing_lines"]) or none,
+                  extra=line_list(r["extra_lines"]) or none,
+                  declaration=", ".join(tr(f"intake.decl.{p}") for p in r["declaration_missing"])
+                  or none)
+
+    def load(self) -> None:
+        self.readiness = reconciliation(self.client)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.readiness.get("ready"))
+
+    def totals_text(self) -> str:
+        totals = self.readiness.get("totals") or {}
+        parts = [f"{status_text(s)}: {totals.get(s, 0)}" for s in SECTION_STATUSES]
+        return tr("intake.recon.totals", sections=totals.get("sections", 0), statuses="; ".join(parts))
+
+    def headline(self) -> str:
+        if not self.readiness:
+            return ""
+        if not self.readiness.get("sections"):
+            return tr("intake.recon.no_sections")
+        return tr("intake.recon.ready") if self.ready else tr(
+            "intake.recon.blocked", count=len(self.readiness.get("blockers") or []))
+
+    def rows(self) -> list[SectionRow]:
+        out = []
+        for s in self.readiness.get("sections") or []:
+            out.append(SectionRow(s["serial"], status_text(s["status"]), s["paper_lines"],
+                                  s["entry_lines"], [blocker_text(b, s) for b in s["blockers"]],
+                                  sorted(set(s["missing_lines"]) | set(s["rejected_lines"]))))
+        return out
+
+
+def status_text(status: str) -> str:
+    return tr(f"intake.section.{status}") if status in SECTION_STATUSES else status
+
+
+def blocker_text(blocker: str, section: dict) -> str:
+    """One thing that blocks filing a section, with its lines, in the staff language."""
+    if blocker not in BLOCKERS:
+        return blocker.replace("_", " ")
+    lines = {"missing_lines": section.get("missing_lines"),
+             "rejected_lines": section.get("rejected_lines"),
+             "extra_entries": section.get("extra_lines"),
+             "review_pending": section.get("pending_review")}.get(blocker) or []
+    parts = ", ".join(tr(f"intake.decl.{p}") for p in section.get("declaration_missing") or [])
+    return tr(f"intake.blocker.{blocker}", lines=line_list(lines), parts=parts)

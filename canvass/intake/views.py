@@ -8,33 +8,37 @@ decide duplicate / not a duplicate / skip. Network calls run in worker threads."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import flet as ft
 
 from canvass.intake.state import (
     COMPARED_FIELDS,
     FORM_FIELDS,
+    NO_COLUMN,
+    RUNNING,
+    CheckInState,
+    ImportState,
     IntakeClient,
     IntakeError,
     KeyingForm,
     ReviewState,
-    check_in,
     export_filing,
-    import_file,
-    import_status,
-    reconciliation,
+    field_label,
+    line_list,
+    reason_text,
 )
-from sync.intake.reconcile import DECLARATION_LABELS, DECLARATION_PARTS
+from canvass.staff.text import tr
+from sync.intake.reconcile import DECLARATION_PARTS
 
-STATUS_TEXT = {
-    "accepted": "saved",
-    "already_received": "already saved (no change)",
-    "duplicate": "saved: same signer as an earlier line (duplicate)",
-    "possible_duplicate": "saved: may repeat an earlier signer (queued for review)",
-    "rejected": "refused",
-    "conflict": "refused (conflict)",
-    "invalid": "not saved",
-}
+POLL_SECONDS = 0.5
+NONE_KEY = "__none__"  # the dropdown choice "no column"
+SAVED_STATUSES = ("accepted", "already_received", "duplicate", "possible_duplicate", "rejected",
+                  "conflict", "invalid")
+
+
+def saved_text(status: str) -> str:
+    return tr(f"intake.saved.{status}") if status in SAVED_STATUSES else status
 
 
 class KeyingView(ft.Column):
@@ -42,29 +46,40 @@ class KeyingView(ft.Column):
         self.form = form
         self.touched: set[str] = set()
         self.fields: dict[str, ft.TextField] = {}
-        for name, label in FORM_FIELDS:
+        first = "first_name" if form.queue else "section"
+        for name in FORM_FIELDS:
             self.fields[name] = ft.TextField(
-                label=label, value=form.values[name], width=260 if name != "street" else 400,
-                autofocus=name == "section", on_submit=self._save,
+                label=field_label(name), value=form.values[name],
+                width=260 if name != "street" else 400,
+                autofocus=name == first, on_submit=self._save,
                 on_change=lambda e, n=name: self._changed(n, e.control.value),
                 on_blur=lambda e, n=name: self._blurred(n))
-        self.same = ft.Checkbox(label="Same address as previous line", value=False,
+        self.same = ft.Checkbox(label=tr("intake.key.same_address"), value=False,
                                 on_change=self._same_changed)
         self.status = ft.Text("", semantics_label="", size=16)
-        self.saved_count = ft.Text("Lines saved: 0")
+        self.saved_count = ft.Text(tr("intake.key.saved_count", count=0))
+        self.queue_text = ft.Text(self._queue_text())
         f = self.fields
         super().__init__(controls=[
-            ft.Text("Key paper lines", size=22, weight=ft.FontWeight.BOLD),
-            ft.Text("Tab moves between fields; Enter saves the line."),
+            ft.Text(tr("intake.key.title"), size=22, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("intake.key.help")),
+            self.queue_text,
             ft.Row([f["section"], f["line"]]),
             ft.Row([f["first_name"], f["middle_name"], f["last_name"], f["suffix"]], wrap=True),
             self.same,
             ft.Row([f["street"], f["unit"]]),
             ft.Row([f["city"], f["zip"]]),
             ft.Row([f["phone"], f["email"]]),
-            ft.Button(content="Save line", on_click=self._save),
+            ft.Button(content=tr("intake.key.save"), on_click=self._save),
             self.status, self.saved_count,
         ], spacing=10)
+
+    def _queue_text(self) -> str:
+        if not self.form.queue:
+            return ""
+        return tr("intake.key.queue", section=self.form.values["section"],
+                  lines=line_list(self.form.queue))
+
 
     def _show_error(self, name: str) -> bool:
         """Set the field's error; True when it changed (only then is the field redrawn, so a
@@ -104,10 +119,12 @@ class KeyingView(ft.Column):
             self.status.value = str(exc)
             self.update()
             return
-        text = f"Line {saved.line} of section {saved.section}: {STATUS_TEXT.get(saved.status, saved.status)}"
+        text = tr("intake.key.result", line=saved.line, section=saved.section,
+                  status=saved_text(saved.status))
         if saved.field and saved.status in ("invalid", "rejected"):
-            label = dict(FORM_FIELDS).get(saved.field, saved.field)
-            text += f" ({label}: {saved.reason or 'check this field'})"
+            reason = (saved.reason if saved.status == "invalid"
+                      else reason_text(saved.code, saved.reason or ""))
+            text += f" ({field_label(saved.field)}: {reason or tr('intake.key.check_field')})"
             self.touched.add(saved.field)
             self._show_error(saved.field)
         self.status.value = text
@@ -118,7 +135,8 @@ class KeyingView(ft.Column):
                 control.error = None
             self._refresh_values()
             done = sum(1 for h in self.form.history if h.status != "rejected")
-            self.saved_count.value = f"Lines saved: {done}"
+            self.saved_count.value = tr("intake.key.saved_count", count=done)
+            self.queue_text.value = self._queue_text()
             self.update()
             await self.fields["first_name"].focus()
             return
@@ -133,11 +151,11 @@ class ReviewView(ft.Column):
         self.body = ft.Column(spacing=6)
         self.status = ft.Text("")
         super().__init__(controls=[
-            ft.Text("Review possible duplicates", size=22, weight=ft.FontWeight.BOLD),
-            ft.Text("D: duplicate   N: not a duplicate   S: skip"),
-            ft.Row([self._button("Duplicate (D)", "duplicate"),
-                    self._button("Not a duplicate (N)", "not_duplicate"),
-                    self._button("Skip (S)", "skip")]),
+            ft.Text(tr("intake.review.title"), size=22, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("intake.review.keys")),
+            ft.Row([self._button(tr("intake.review.duplicate"), "duplicate"),
+                    self._button(tr("intake.review.not_duplicate"), "not_duplicate"),
+                    self._button(tr("intake.review.skip"), "skip")]),
             self.status, self.body], spacing=10)
 
     def _button(self, text: str, decision: str) -> ft.Button:
@@ -151,27 +169,27 @@ class ReviewView(ft.Column):
         self.body.controls.clear()
         left = len(self.state.items)
         if item is None:
-            self.body.controls.append(ft.Text("No possible duplicates are waiting."))
-            self.status.value = f"Review queue empty. Decided: {self.state.decided}"
+            self.body.controls.append(ft.Text(tr("intake.review.nothing")))
+            self.status.value = tr("intake.review.empty", decided=self.state.decided)
             return
-        self.status.value = f"Items waiting: {left}. Decided: {self.state.decided}"
+        self.status.value = tr("intake.review.waiting", left=left, decided=self.state.decided)
         differs = set(self.state.differences())
         entry, cand = item["entry"], item.get("candidate") or {"fields": {}, "section": "", "line": ""}
         self.body.controls.append(ft.Row([
-            ft.Text("Field", width=140, weight=ft.FontWeight.BOLD),
-            ft.Text(f"New: section {entry['section']} line {entry['line']}", width=300,
+            ft.Text(tr("intake.review.field"), width=140, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("intake.review.new", section=entry["section"], line=entry["line"]), width=300,
                     weight=ft.FontWeight.BOLD),
-            ft.Text(f"Earlier: section {cand['section']} line {cand['line']}", width=300,
-                    weight=ft.FontWeight.BOLD)]))
+            ft.Text(tr("intake.review.earlier", section=cand["section"], line=cand["line"]),
+                    width=300, weight=ft.FontWeight.BOLD)]))
         for name in COMPARED_FIELDS:
             a, b = entry["fields"].get(name, ""), cand["fields"].get(name, "")
             if not a and not b:
                 continue
             mark = name in differs
-            label = dict(FORM_FIELDS).get(name, name)
+            label = tr("intake.review.differs", field=field_label(name)) if mark else field_label(name)
             self.body.controls.append(ft.Container(
                 bgcolor=ft.Colors.AMBER_100 if mark else None, padding=4,
-                content=ft.Row([ft.Text(label + (" (differs)" if mark else ""), width=140),
+                content=ft.Row([ft.Text(label, width=140),
                                 ft.Text(a, width=300), ft.Text(b, width=300)])))
 
     async def load(self) -> None:
@@ -194,111 +212,235 @@ class ReviewView(ft.Column):
             self.update()
             return
         self.render()
-        self.status.value = f"Last decision: {self.state.last}. " + self.status.value
+        last = self.state.last
+        self.status.value = tr("intake.review.last", decision=saved_text(last) if last != "skipped"
+                               else tr("intake.review.skipped")) + " " + self.status.value
         self.update()
 
 
 class CheckInView(ft.Column):
-    def __init__(self, client: IntakeClient) -> None:
-        self.client = client
-        self.serial = ft.TextField(label="Section serial", autofocus=True, on_submit=self._submit)
-        self.returned_by = ft.TextField(label="Returned by", on_submit=self._submit)
-        self.lines = ft.TextField(label="Signed lines on paper", on_submit=self._submit)
-        self.skipped = ft.TextField(label="Blank or struck lines (e.g. 3, 7-9)", on_submit=self._submit)
-        self.parts = {p: ft.Checkbox(label=DECLARATION_LABELS[p], value=False) for p in DECLARATION_PARTS}
+    """Check a returned section in, then every section's status and what still blocks filing;
+    lines on paper with no entry have a button that opens the keying form on those lines."""
+
+    def __init__(self, client: IntakeClient,
+                 on_key_lines: Callable[[str, list[int]], None] | None = None) -> None:
+        self.state = CheckInState(client)
+        self.on_key_lines = on_key_lines
+        self.serial = ft.TextField(label=tr("intake.checkin.serial"), autofocus=True,
+                                   on_submit=self._submit)
+        self.returned_by = ft.TextField(label=tr("intake.checkin.returned_by"), on_submit=self._submit)
+        self.lines = ft.TextField(label=tr("intake.checkin.lines"), on_submit=self._submit)
+        self.skipped = ft.TextField(label=tr("intake.checkin.skipped"), on_submit=self._submit)
+        self.parts = {p: ft.Checkbox(label=tr(f"intake.decl.{p}"), value=False)
+                      for p in DECLARATION_PARTS}
         self.result = ft.Text("")
-        self.blockers = ft.Text("")
+        self.headline = ft.Text("", size=16, weight=ft.FontWeight.BOLD)
+        self.totals = ft.Text("")
+        self.sections = ft.Column(spacing=6)
         super().__init__(controls=[
-            ft.Text("Section check-in", size=22, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("intake.checkin.title"), size=22, weight=ft.FontWeight.BOLD),
             self.serial, self.returned_by, self.lines, self.skipped,
-            ft.Text("Circulator's declaration (Elections Code 104) has:"),
+            ft.Text(tr("intake.checkin.declaration")),
             *self.parts.values(),
-            ft.Row([ft.Button(content="Check in", on_click=self._submit),
-                    ft.Button(content="Show what blocks filing", on_click=self._blockers)]),
-            self.result, self.blockers], spacing=8)
+            ft.Button(content=tr("intake.checkin.submit"), on_click=self._submit),
+            self.result,
+            ft.Divider(height=1),
+            ft.Row([ft.Text(tr("intake.recon.title"), size=20, weight=ft.FontWeight.BOLD),
+                    ft.OutlinedButton(content=tr("intake.recon.refresh"), on_click=self._load)],
+                   wrap=True),
+            self.headline, self.totals, self.sections], spacing=8)
+
+    def did_mount(self) -> None:
+        self.page.run_task(self._load)
 
     async def _submit(self, _e=None) -> None:
-        try:
-            lines = int(self.lines.value or "")
-        except ValueError:
-            self.lines.error = "Type the number of signed lines"
-            self.update()
-            return
         self.lines.error = None
         try:
-            report = await asyncio.to_thread(
-                check_in, self.client, self.serial.value or "", self.returned_by.value or "", lines,
-                self.skipped.value or "", [p for p, box in self.parts.items() if box.value])
+            await asyncio.to_thread(
+                self.state.check_in, self.serial.value or "", self.returned_by.value or "",
+                self.lines.value or "", self.skipped.value or "",
+                [p for p, box in self.parts.items() if box.value])
         except IntakeError as exc:
+            if not (self.lines.value or "").strip().isdigit():
+                self.lines.error = str(exc)
             self.result.value = str(exc)
-        else:
-            self.result.value = (
-                f"Section {report['serial']}: {report['status']}. Missing lines (key them in): "
-                f"{report['missing_lines'] or 'none'}. Entries with no paper line (investigate): "
-                f"{report['extra_lines'] or 'none'}. Declaration missing: "
-                f"{', '.join(report['declaration_missing']) or 'nothing'}.")
+            self.update()
+            return
+        self.result.value = self.state.report_text()
+        await self._load()
+
+    async def _load(self, _e=None) -> None:
+        try:
+            await asyncio.to_thread(self.state.load)
+        except IntakeError as exc:
+            self.headline.value = str(exc)
+            self.update()
+            return
+        self.headline.value = self.state.headline()
+        self.totals.value = self.state.totals_text()
+        self.sections.controls = [self._section(row) for row in self.state.rows()]
         self.update()
 
-    async def _blockers(self, _e=None) -> None:
-        try:
-            data = await asyncio.to_thread(reconciliation, self.client)
-        except IntakeError as exc:
-            self.blockers.value = str(exc)
-        else:
-            if data["ready"]:
-                self.blockers.value = "Every section is ready to file."
-            else:
-                self.blockers.value = "Blocks filing: " + "; ".join(
-                    f"{b['serial']}: {b['blocker'].replace('_', ' ')}" for b in data["blockers"])
-        self.update()
+    def _section(self, row) -> ft.Control:
+        lines: list[ft.Control] = [
+            ft.Text(tr("intake.recon.section", serial=row.serial, status=row.status,
+                       paper=row.paper_lines, entries=row.entry_lines), weight=ft.FontWeight.BOLD)]
+        for block in row.blocks:
+            lines.append(ft.Text(tr("intake.recon.blocks", what=block)))
+        if not row.blocks:
+            lines.append(ft.Text(tr("intake.recon.section_ready")))
+        if row.to_key and self.on_key_lines is not None:
+            label = tr("intake.recon.key_lines", serial=row.serial, lines=line_list(row.to_key))
+            lines.append(ft.TextButton(
+                content=label, on_click=lambda _e, s=row.serial, n=row.to_key: self.on_key_lines(s, n)))
+        return ft.Container(content=ft.Column(lines, spacing=2), padding=8,
+                            border=ft.Border.all(1, ft.Colors.GREY_300), border_radius=6)
 
 
 class ImportView(ft.Column):
+    """Choose a file, map its columns (the server's guess, changed with dropdowns), see the first
+    rows with their errors, import with progress, then the counts and the rejected rows."""
+
     def __init__(self, client: IntakeClient, picker: ft.FilePicker) -> None:
-        self.client, self.picker = client, picker
-        self.progress = ft.ProgressBar(value=0, width=400)
+        self.state, self.picker = ImportState(client), picker
+        self.file_text = ft.Text("")
+        self.mapping_area = ft.Column(spacing=6, visible=False)
+        self.preview_area = ft.Column(spacing=4, visible=False)
+        self.start_button = ft.Button(content=tr("intake.import.start"), on_click=self._start,
+                                      visible=False)
+        self.progress = ft.ProgressBar(value=0, width=400, visible=False,
+                                       semantics_label=tr("intake.import.progress_label"))
         self.status = ft.Text("")
+        self.counts = ft.Text("", size=16, weight=ft.FontWeight.BOLD)
+        self.rejections_button = ft.Button(content=tr("intake.import.download_rejected"),
+                                           on_click=self._download, visible=False)
         super().__init__(controls=[
-            ft.Text("Import CSV or XLSX", size=22, weight=ft.FontWeight.BOLD),
-            ft.Text("Columns are matched by their headers; rejected rows go to a file you can download."),
-            ft.Button(content="Choose file and import", on_click=self._pick),
-            self.progress, self.status], spacing=10)
+            ft.Text(tr("intake.import.title"), size=22, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("intake.import.help")),
+            ft.Button(content=tr("intake.import.choose"), on_click=self._pick),
+            self.file_text, self.mapping_area, self.preview_area, self.start_button,
+            self.progress, self.status, self.counts, self.rejections_button], spacing=10)
 
     async def _pick(self, _e=None) -> None:
         files = await self.picker.pick_files(allowed_extensions=["csv", "xlsx"], with_data=True)
         if not files or files[0].bytes is None:
             return
+        self.status.value = tr("intake.import.reading")
+        self.update()
         try:
-            job = await asyncio.to_thread(import_file, self.client, files[0].name, files[0].bytes)
-            while job["state"] == "running":
-                total = job["total_rows"] or 1
-                self.progress.value = job["rows_done"] / total
-                self.status.value = f"Imported {job['rows_done']} of {job['total_rows']} rows"
-                self.update()
-                await asyncio.sleep(1)
-                job = await asyncio.to_thread(import_status, self.client, job["job_id"])
+            await asyncio.to_thread(self.state.choose, files[0].name, files[0].bytes)
         except IntakeError as exc:
             self.status.value = str(exc)
         else:
-            self.progress.value = 1
-            c = job["counts"]
-            self.status.value = (f"Import {job['state']}: {c.get('total', 0)} rows, "
-                                 f"{c.get('accepted', 0)} new, {c.get('already_received', 0)} already "
-                                 f"received, {job['rejected_rows']} rejected.")
+            self.status.value = ""
+        self._show()
+
+    async def _column_changed(self, target: str, header: str) -> None:
+        try:
+            await asyncio.to_thread(self.state.set_column, target, header)
+        except (IntakeError, ValueError) as exc:
+            self.status.value = str(exc)
+        self._show()
+
+    def _show(self) -> None:
+        st = self.state
+        mapping = st.step == "mapping"
+        self.file_text.value = tr("intake.import.file", name=st.file_name, rows=st.total_rows) \
+            if st.file_name else ""
+        self.mapping_area.visible = self.preview_area.visible = mapping
+        self.start_button.visible = mapping
+        self.start_button.disabled = not st.can_import
+        if mapping:
+            self._fill_mapping()
+            self._fill_preview()
+        running = st.step in (RUNNING, "done", "failed")
+        self.progress.visible = running
+        self.progress.value = st.fraction
+        self.status.value = st.error or st.progress_text() or self.status.value
+        self.counts.value = st.counts_text() if st.step == "done" else ""
+        self.rejections_button.visible = st.has_rejections
         self.update()
+
+    def _fill_mapping(self) -> None:
+        st = self.state
+        none = tr("intake.import.no_column")
+        boxes: list[ft.Control] = []
+        for target in st.fields:
+            options = [ft.DropdownOption(key=NONE_KEY, text=none)]
+            options += [ft.DropdownOption(key=h, text=h) for h in st.headers if h]
+            boxes.append(ft.Dropdown(
+                label=field_label(target), value=st.column_of(target) or NONE_KEY, options=options,
+                width=220, dense=True,
+                on_select=lambda e, t=target: self.page.run_task(
+                    self._column_changed, t,
+                    NO_COLUMN if e.control.value in (None, NONE_KEY) else e.control.value)))
+        self.mapping_area.controls = [
+            ft.Text(tr("intake.import.mapping_title"), size=18, weight=ft.FontWeight.BOLD),
+            ft.Text(tr("intake.import.mapping_help")),
+            ft.Row(boxes, wrap=True, spacing=8, run_spacing=8),
+            ft.Text(st.missing_text(), color=ft.Colors.RED_800)]
+
+    def _fill_preview(self) -> None:
+        st = self.state
+        shown = st.shown_fields()
+        header = ft.Row([ft.Text(tr("intake.import.row"), width=50, weight=ft.FontWeight.BOLD)]
+                        + [ft.Text(field_label(f), width=120, weight=ft.FontWeight.BOLD)
+                           for f in shown], wrap=False)
+        lines: list[ft.Control] = [
+            ft.Text(tr("intake.import.preview_title"), size=18, weight=ft.FontWeight.BOLD),
+            ft.Text(st.preview_summary()), header]
+        for row in st.preview_rows():
+            cells = [ft.Text(str(row.row), width=50)] + [
+                ft.Text(v, width=120, no_wrap=True) for v in row.cells]
+            note = tr("intake.import.blank_row") if row.blank else "; ".join(row.errors)
+            lines.append(ft.Container(
+                bgcolor=ft.Colors.RED_50 if row.errors and not row.blank else None, padding=2,
+                content=ft.Column([ft.Row(cells, wrap=False),
+                                   *([ft.Text(tr("intake.import.row_error", row=row.row, errors=note),
+                                              color=ft.Colors.RED_800, size=13)] if note else [])],
+                                  spacing=0)))
+        self.preview_area.controls = [ft.Row([ft.Column(lines, spacing=4)],
+                                             scroll=ft.ScrollMode.AUTO)]
+
+    async def _start(self, _e=None) -> None:
+        self.start_button.disabled = True
+        self.update()
+        try:
+            await asyncio.to_thread(self.state.start)
+            self._show()
+            while self.state.step == RUNNING:
+                await asyncio.sleep(POLL_SECONDS)
+                await asyncio.to_thread(self.state.poll)
+                self._show()
+        except IntakeError as exc:
+            self.status.value = str(exc)
+            self.update()
+            return
+        self.status.value = self.state.error or tr("intake.import.finished",
+                                                   progress=self.state.progress_text())
+        self.update()
+
+    async def _download(self, _e=None) -> None:
+        try:
+            name, data = await asyncio.to_thread(self.state.rejections)
+        except IntakeError as exc:
+            self.status.value = str(exc)
+            self.update()
+            return
+        await self.picker.save_file(file_name=name, src_bytes=data)
 
 
 class ExportView(ft.Column):
     def __init__(self, client: IntakeClient, picker: ft.FilePicker) -> None:
         self.client, self.picker = client, picker
         self.status = ft.Text("")
-        controls: list[ft.Control] = [ft.Text("Export for filing", size=22, weight=ft.FontWeight.BOLD)]
+        controls: list[ft.Control] = [
+            ft.Text(tr("intake.export.title"), size=22, weight=ft.FontWeight.BOLD)]
         if client.role == "admin":
-            controls += [ft.Text("Per-section line counts, totals and duplicate lines. "
-                                 "The export is recorded in the audit log."),
-                         ft.Button(content="Download filing export", on_click=self._export)]
+            controls += [ft.Text(tr("intake.export.help")),
+                         ft.Button(content=tr("intake.export.download"), on_click=self._export)]
         else:
-            controls.append(ft.Text("Only an admin can export signer data for filing."))
+            controls.append(ft.Text(tr("intake.export.admin_only")))
         super().__init__(controls=controls + [self.status], spacing=10)
 
     async def _export(self, _e=None) -> None:
@@ -309,5 +451,5 @@ class ExportView(ft.Column):
             self.update()
             return
         await self.picker.save_file(file_name="filing.csv", src_bytes=data)
-        self.status.value = "Filing export downloaded."
+        self.status.value = tr("intake.export.done")
         self.update()

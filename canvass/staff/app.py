@@ -58,6 +58,7 @@ class StaffSession:
         self.area = ft.Container(expand=True)
         self.nav = ft.Row(wrap=True, spacing=8, run_spacing=8)
         self.current = ""
+        self.key_queue: tuple[str, list[int]] | None = None  # lines the check-in panel sends to key
         page.on_keyboard_event = self._on_key
 
     # ---- login and logout -------------------------------------------------------------
@@ -110,11 +111,15 @@ class StaffSession:
             return
         client = self.client
         if panel == "Key lines":
-            view: ft.Control = KeyingView(KeyingForm(client))
+            form = KeyingForm(client)
+            if self.key_queue is not None:
+                form.key_lines(*self.key_queue)
+                self.key_queue = None
+            view: ft.Control = KeyingView(form)
         elif panel == "Review":
             view = self.review = ReviewView(ReviewState(client))
         elif panel == "Check-in":
-            view = CheckInView(client)
+            view = CheckInView(client, on_key_lines=self.key_lines)
         elif panel == "Import":
             view = ImportView(client, self.picker)
         else:
@@ -123,6 +128,11 @@ class StaffSession:
         self.page.update()
         if self.review is not None:
             self.page.run_task(self.review.load)
+
+    def key_lines(self, serial: str, lines: list[int]) -> None:
+        """From the check-in panel: open the keying form on a section's unkeyed paper lines."""
+        self.key_queue = (serial, list(lines))
+        self.show("Key lines")
 
     def _on_key(self, e: ft.KeyboardEvent) -> None:
         review = self.review
