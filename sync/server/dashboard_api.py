@@ -64,10 +64,10 @@ def _campaign_dict(info: q.CampaignInfo) -> dict:
 
 
 def _read(svc: Services, scope: _Scope, now: datetime):
-    """Refresh the campaign's rollup, then a read session on one snapshot."""
+    """Bring the campaign's rollup up to date, then open a read session (the caller makes it
+    one snapshot with ``q.snapshot(s)``)."""
     q.refresh_rollup(svc.db, scope.info, now)
-    session = svc.db.read()
-    return session
+    return svc.db.read()
 
 
 def _rows(svc: Services, scope: _Scope, now: datetime) -> list[DeviceRow]:

@@ -56,6 +56,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     tuple_,
     values,
 )
@@ -308,7 +309,7 @@ def _pg_fill(s: Session, campaign_id: str, tz: str, settle: datetime, ranges=Non
     e = Entry
     outside = (e.status == "rejected") & (e.reason_code == int(ReasonCode.ZIP_OUTSIDE_JURISDICTION))
     inner = select(
-        e.device_id.label("dev"),
+        (e.device_id if ranges is None else ranges.c.device_id).label("dev"),
         func.to_char(func.timezone(tz, e.captured_at), "YYYY-MM-DD").label("day"),
         func.floor(func.date_part("epoch", e.captured_at)
                    / literal_column(str(_WINDOW_SECONDS))).label("w"),
@@ -319,10 +320,16 @@ def _pg_fill(s: Session, campaign_id: str, tz: str, settle: datetime, ranges=Non
         func.sum(case((e.counted.is_(True), 1), else_=0)).label("cnt"),
         func.max(e.received_at).label("last"),
     ).where(*_live(campaign_id), e.received_at < settle)
-    if ranges is not None:
-        inner = inner.join(ranges, and_(e.device_id == ranges.c.device_id,
-                                        e.captured_at >= ranges.c.lo, e.captured_at < ranges.c.hi))
-    c = inner.group_by(e.device_id, literal_column("day"), literal_column("w")).subquery().c
+    if ranges is None:
+        c = inner.group_by(e.device_id, literal_column("day"), literal_column("w")).subquery().c
+    else:
+        # LATERAL: one index range scan per (device, day), whatever the planner would guess.
+        lat = (inner.where(e.device_id == ranges.c.device_id, e.captured_at >= ranges.c.lo,
+                           e.captured_at < ranges.c.hi)
+               .group_by(literal_column("day"), literal_column("w")).lateral("l"))
+        c = select(ranges.c.device_id.label("dev"), *(lat.c[k] for k in (
+            "day", "w", "n", "dup", "rej", "outside", "cnt", "last"))).select_from(
+            ranges.join(lat, true())).subquery().c
     window_text = cast(cast(c.w, BigInteger), String) + literal(":", String) + cast(c.n, String)
     outer = select(literal(campaign_id, String(36)), c.dev, c.day, func.sum(c.n), func.sum(c.dup),
                    func.sum(c.rej), func.sum(c.outside), func.sum(c.cnt), func.max(c.n),
@@ -417,6 +424,63 @@ def _recent(s: Session, info: CampaignInfo, settled: datetime | None,
     where = () if settled is None else (Entry.received_at >= settled,)
     return _fold(_slot_rows(s, info.id, *where), days)
 
+def _recent_by(s: Session, info: CampaignInfo, settled: datetime | None, days: _Days,
+               by: str, today_start: datetime | None = None) -> dict[str, list]:
+    """The entries the rollup does not hold, per device (``by="device"``) or per local day
+    (``"day"``): [entries, duplicates, rejected, outside, counted, captured since
+    ``today_start``, last received]. PostgreSQL groups them itself; SQLite folds slots."""
+    if _sqlite(s):
+        out: dict[str, list] = {}
+        today = days.of(today_start) if today_start is not None else None
+        for (device_id, day), b in _recent(s, info, settled, days).items():
+            a = out.setdefault(device_id if by == "device" else day, [0, 0, 0, 0, 0, 0, None])
+            for i, v in enumerate((b.entries, b.duplicates, b.rejected, b.outside, b.counted)):
+                a[i] += v
+            a[5] += b.entries if today is not None and day >= today else 0
+            if b.last_received is not None and (
+                    a[6] is None or as_utc(b.last_received) > as_utc(a[6])):
+                a[6] = b.last_received
+        return out
+    e = Entry
+    key = e.device_id if by == "device" else func.to_char(
+        func.timezone(info.timezone, e.captured_at), "YYYY-MM-DD")
+    outside = (e.status == "rejected") & (e.reason_code == int(ReasonCode.ZIP_OUTSIDE_JURISDICTION))
+    since = e.captured_at >= today_start if today_start is not None else literal(False)
+    where = () if settled is None else (e.received_at >= settled,)
+    rows = s.execute(
+        select(key.label("k"), func.count(),
+               func.sum(case((e.status == "duplicate", 1), else_=0)),
+               func.sum(case((e.status == "rejected", 1), else_=0)),
+               func.sum(case((outside, 1), else_=0)),
+               func.sum(case((e.counted.is_(True), 1), else_=0)),
+               func.sum(case((since, 1), else_=0)), func.max(e.received_at))
+        .where(*_live(info.id), *where).group_by(literal_column("k")))
+    return {k: [int(v or 0) for v in rest[:6]] + [rest[6]] for k, *rest in rows}
+
+
+def _pg_bursts(s: Session, info: CampaignInfo, settled: datetime | None) -> dict[str, int]:
+    """PostgreSQL: per device, the most entries in one 10-minute window among the windows
+    holding a recent entry (each such window counted whole, settled entries included); every
+    window when there is no rollup."""
+    e = Entry
+    w = func.floor(func.date_part("epoch", e.captured_at) / literal_column(str(_WINDOW_SECONDS)))
+    if settled is None:
+        per = (select(e.device_id.label("dev"), w.label("w"), func.count().label("n"))
+               .where(*_live(info.id)).group_by(e.device_id, literal_column("w")).subquery())
+        return {d: int(n) for d, n in s.execute(select(per.c.dev, func.max(per.c.n))
+                                                .group_by(per.c.dev))}
+    touched = (select(e.device_id.label("dev"), w.label("w"))
+               .where(*_live(info.id), e.received_at >= settled).distinct().subquery())
+    e2 = aliased(Entry)
+    start = touched.c.w * _WINDOW_SECONDS
+    whole = (select(func.count()).where(
+        e2.campaign_id == info.id, e2.device_id == touched.c.dev, e2.superseded_by.is_(None),
+        e2.captured_at >= func.to_timestamp(start),
+        e2.captured_at < func.to_timestamp(start + _WINDOW_SECONDS)).scalar_subquery())
+    return {d: int(n or 0) for d, n in s.execute(
+        select(touched.c.dev, func.max(whole)).group_by(touched.c.dev))}
+
+
 @dataclass(frozen=True)
 class DeviceRef:
     id: str
@@ -462,13 +526,15 @@ def device_stats(s: Session, info: CampaignInfo, devices: list[DeviceRef], now: 
             a = agg[device_id]
             a[0], a[1], a[2], a[3] = int(n or 0), int(dup or 0), int(rej or 0), int(td or 0)
             a[4] = lr
-    for (device_id, day), b in _recent(s, info, settled, days).items():
+    today_start = days.bounds(today)[0]
+    for device_id, (n, dup, rej, _out, _cnt, td, lr) in _recent_by(
+            s, info, settled, days, "device", today_start).items():
         a = agg[device_id]
-        a[0] += b.entries
-        a[1] += b.duplicates
-        a[2] += b.rejected
-        a[3] += b.entries if day >= today else 0
-        a[4] = last(a[4], b.last_received)
+        a[0] += n
+        a[1] += dup
+        a[2] += rej
+        a[3] += td
+        a[4] = last(a[4], lr)
     open_sections = _open_sections(s, info, settled)
     out = []
     for d in devices:
@@ -536,11 +602,11 @@ def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True) -> 
                 select(r.day, func.sum(r.entries), func.sum(r.counted), func.sum(r.rejected))
                 .where(r.campaign_id == info.id).group_by(r.day)):
             per_day[day] = [int(n or 0), int(cnt or 0), int(rej or 0)]
-    for (_, day), b in _recent(s, info, settled, days).items():
+    for day, (n, _dup, rej, _out, cnt, _td, _lr) in _recent_by(s, info, settled, days, "day").items():
         acc = per_day[day]
-        acc[0] += b.entries
-        acc[1] += b.counted
-        acc[2] += b.rejected
+        acc[0] += n
+        acc[1] += cnt
+        acc[2] += rej
     checked = registered = 0
     reg_days: dict[str, tuple[int, int]] = {}
     voter_file = False
@@ -603,26 +669,16 @@ def circulator_activity(s: Session, info: CampaignInfo, devices: list[DeviceRef]
                        func.sum(r.outside), func.max(r.max_window))
                 .where(r.campaign_id == info.id).group_by(r.device_id)):
             per_dev[device_id] = [int(n or 0), int(dup or 0), int(out_ or 0), int(burst or 0)]
-    recent = {k: b for k, b in _recent(s, info, settled, days).items() if k[0] in by_device}
-    settled_windows: dict[tuple[str, str], dict[int, int]] = {}
-    if settled is not None and recent:
-        r = DashboardRollup
-        for chunk in _chunks(sorted(recent), 2000):
-            if _sqlite(s):
-                match = tuple_(r.device_id, r.day).in_(list(chunk))
-            else:
-                keys = _keys("k", [("device_id", String(36)), ("day", String(10))], chunk)
-                match = and_(r.device_id == keys.c.device_id, r.day == keys.c.day)
-            for device_id, day, text in s.execute(select(r.device_id, r.day, r.windows).where(
-                    r.campaign_id == info.id, match)):
-                settled_windows[(device_id, day)] = _parse_windows(text)
-    for key, b in recent.items():
-        a = per_dev[key[0]]
-        a[0] += b.entries
-        a[1] += b.duplicates
-        a[2] += b.outside
-        old = settled_windows.get(key, {})
-        a[3] = max(a[3], max((n + old.get(w, 0) for w, n in b.windows.items()), default=0))
+    if not _sqlite(s):
+        for device_id, (n, dup, _rej, out_, _cnt, _td, _lr) in _recent_by(
+                s, info, settled, days, "device").items():
+            a = per_dev[device_id]
+            a[0], a[1], a[2] = a[0] + n, a[1] + dup, a[2] + out_
+        for device_id, burst in _pg_bursts(s, info, settled).items():
+            a = per_dev[device_id]
+            a[3] = max(a[3], burst)
+    else:
+        _sqlite_recent_activity(s, info, settled, days, per_dev)
     acc: dict[tuple[str, str], list[int]] = {}
     for device_id, (n, dup, outside, burst) in per_dev.items():
         d = by_device.get(device_id)
@@ -634,3 +690,24 @@ def circulator_activity(s: Session, info: CampaignInfo, devices: list[DeviceRef]
         a[2] += outside
         a[3] = max(a[3], burst)
     return [CirculatorActivity(circ, team, *v) for (team, circ), v in sorted(acc.items())]
+
+
+def _sqlite_recent_activity(s: Session, info: CampaignInfo, settled: datetime | None,
+                            days: _Days, per_dev: dict[str, list[int]]) -> None:
+    """SQLite: the recent entries folded in Python, each window they touch counted whole from
+    the rollup's window counts."""
+    recent = _recent(s, info, settled, days)
+    settled_windows: dict[tuple[str, str], dict[int, int]] = {}
+    if settled is not None and recent:
+        r = DashboardRollup
+        for chunk in _chunks(sorted(recent)):
+            for device_id, day, text in s.execute(select(r.device_id, r.day, r.windows).where(
+                    r.campaign_id == info.id, tuple_(r.device_id, r.day).in_(list(chunk)))):
+                settled_windows[(device_id, day)] = _parse_windows(text)
+    for key, b in recent.items():
+        a = per_dev[key[0]]
+        a[0] += b.entries
+        a[1] += b.duplicates
+        a[2] += b.outside
+        old = settled_windows.get(key, {})
+        a[3] = max(a[3], max((n + old.get(w, 0) for w, n in b.windows.items()), default=0))
