@@ -560,21 +560,15 @@ def _open_sections(s: Session, info: CampaignInfo, settled: datetime | None) -> 
         select(ds.device_id, func.count()).where(ds.campaign_id == info.id,
                                                  ds.section.not_in(checked_in))
         .group_by(ds.device_id)).all())
-    recent = sorted(set(s.execute(
-        select(Entry.device_id, Entry.section).where(
-            *_live(info.id), Entry.received_at >= settled, Entry.section.not_in(checked_in))
-        .distinct()).all()))
-    for chunk in _chunks(recent, 2000):
-        if _sqlite(s):
-            match = tuple_(ds.device_id, ds.section).in_(list(chunk))
-        else:
-            keys = _keys("k", [("device_id", String(36)), ("section", String(2000))], chunk)
-            match = and_(ds.device_id == keys.c.device_id, ds.section == keys.c.section)
-        known = set(s.execute(select(ds.device_id, ds.section).where(
-            ds.campaign_id == info.id, match)).all())
-        for device_id, section in chunk:
-            if (device_id, section) not in known:
-                counts[device_id] += 1
+    # Sections of recent entries the rollup does not already hold, in one grouped query.
+    held = select(ds.section).where(ds.campaign_id == info.id, ds.device_id == Entry.device_id,
+                                    ds.section == Entry.section).exists()
+    for device_id, n in s.execute(
+            select(Entry.device_id, func.count(distinct(Entry.section)))
+            .where(*_live(info.id), Entry.received_at >= settled,
+                   Entry.section.not_in(checked_in), ~held)
+            .group_by(Entry.device_id)):
+        counts[device_id] += int(n)
     return dict(counts)
 
 
