@@ -349,4 +349,5 @@ STRINGS: dict[str, str] = {
     "staff.intake.export.download": "Download filing export",
     "staff.intake.export.admin_only": "Only an admin can export signer data for filing.",
     "staff.intake.export.done": "Filing export downloaded.",
+    "staff.intake.import.column_of": "{field} column: {column}",
 }

@@ -349,4 +349,5 @@ STRINGS: dict[str, str] = {
     "staff.intake.export.download": "Descargar exportación para presentar",
     "staff.intake.export.admin_only": "Solo un administrador puede exportar datos de firmantes para presentar.",
     "staff.intake.export.done": "Exportación descargada.",
+    "staff.intake.import.column_of": "Columna de {field}: {column}",
 }
