@@ -368,12 +368,18 @@ class ImportView(ft.Column):
         for target in st.fields:
             options = [ft.DropdownOption(key=NONE_KEY, text=none)]
             options += [ft.DropdownOption(key=h, text=h) for h in st.headers if h]
-            boxes.append(ft.Dropdown(
-                label=field_label(target), value=st.column_of(target) or NONE_KEY, options=options,
-                width=220, dense=True,
-                on_select=lambda e, t=target: self.page.run_task(
-                    self._column_changed, t,
-                    NO_COLUMN if e.control.value in (None, NONE_KEY) else e.control.value)))
+            column = st.column_of(target)
+            # The dropdown's own button has no accessible name: a Semantics label gives it one
+            # ("Section column: Booklet No"), for screen readers and for the browser tests.
+            boxes.append(ft.Semantics(
+                label=tr("intake.import.column_of", field=field_label(target),
+                         column=column or none),
+                content=ft.Dropdown(
+                    label=field_label(target), value=column or NONE_KEY, options=options,
+                    width=220, dense=True,
+                    on_select=lambda e, t=target: self.page.run_task(
+                        self._column_changed, t,
+                        NO_COLUMN if e.control.value in (None, NONE_KEY) else e.control.value))))
         self.mapping_area.controls = [
             ft.Text(tr("intake.import.mapping_title"), size=18, weight=ft.FontWeight.BOLD),
             ft.Text(tr("intake.import.mapping_help")),
