@@ -24,11 +24,18 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jellyfish
 
 from sync.nicknames import NICKNAMES
 from sync.usps import DIRECTIONALS, ORDINALS, STREET_SUFFIXES, UNIT_DESIGNATORS
+
+# The pure string functions below are memoized (bounded): the server normalizes the same
+# names, streets and nicknames over and over (each candidate of each entry, both orientations
+# of the scorer). The caches hold matching forms of values the process has already decrypted
+# or received; a process whose memory can be read also holds the data key.
+_CACHE = 1 << 16
 
 _DELETED = str.maketrans("", "", "'’‘`´.")
 _NON_ALNUM = re.compile(r"[^0-9a-z/#]+")
@@ -45,12 +52,14 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+@lru_cache(maxsize=_CACHE)
 def normalize_name(text: str) -> str:
     """Matching form of a name: 'José Ángel Muñoz-García' -> 'jose angel munoz garcia'."""
     folded = _fold(text)
     return _SPACES.sub(" ", re.sub(r"[^0-9a-z]+", " ", folded)).strip()
 
 
+@lru_cache(maxsize=_CACHE)
 def canonical_first_name(text: str) -> str:
     """Normalized first name with certain nicknames mapped to the formal name (bob -> robert).
 
@@ -123,6 +132,7 @@ def _unit_start(tokens: list[str]) -> int | None:
     return None
 
 
+@lru_cache(maxsize=_CACHE)
 def split_unit_from_street(text: str) -> tuple[str, str]:
     """'123 Main St Apt 4' -> ('123 main st', '4'): the street part (folded, punctuation-free)
     and the normalized unit ('' when the line carries none)."""
@@ -155,6 +165,7 @@ def _ordinal(number: str) -> str:
     return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }".replace(" ", "")
 
 
+@lru_cache(maxsize=_CACHE)
 def normalize_street(text: str) -> NormalizedStreet:
     """'1600 W. Sunset Blvd., Apt #3' -> NormalizedStreet('1600', 'w sunset blvd').
 
@@ -171,6 +182,7 @@ def normalize_street(text: str) -> NormalizedStreet:
     return NormalizedStreet(house, _street_name(street_part[match.end():].split()))
 
 
+@lru_cache(maxsize=_CACHE)
 def normalize_unit(text: str) -> str:
     """'Apt. 4B', '#4b', 'Unit 4-B', 'apartment 4b' -> '4b'; 'Ste 100' -> '100'."""
     tokens = _street_tokens(text)
@@ -201,6 +213,7 @@ def _spanish_rewrite(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=_CACHE)
 def phonetic(text: str) -> str:
     """Metaphone code per token after the Spanish-aware rewrite: 'Valdéz' == 'Baldez'."""
     codes = [jellyfish.metaphone(_spanish_rewrite(t)) for t in normalize_name(text).split()]

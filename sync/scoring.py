@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import token_sort_ratio
@@ -66,6 +67,7 @@ _STRONG = {"exact", "nickname", "variant", "typo", "phonetic", "middle_in_first"
 _CAPPED = {"ambiguous_nickname", "initial", "partial", "same_sound_name", "near"}
 
 
+@lru_cache(maxsize=1 << 14)
 def _skeleton(name: str) -> str:
     """Spelling-variant skeleton: Christina/Cristina, Ana/Anna, Silvia/Sylvia agree."""
     s = name.replace("ph", "f").replace("qu", "c").replace("k", "c").replace("y", "i")
@@ -100,13 +102,14 @@ def _gendered_pair(a: str, b: str) -> bool:
 _GENDER_ENDINGS = ("ina", "ita", "le", "ne", "a", "o", "e")
 
 
-def _stems(name: str) -> set[str]:
+@lru_cache(maxsize=1 << 14)
+def _stems(name: str) -> frozenset[str]:
     """The name itself plus the name without each gendered ending (Ernest-o / Ernest-ina)."""
     stems = {name}
     for ending in _GENDER_ENDINGS:
         if name.endswith(ending) and len(name) - len(ending) >= 3:
             stems.add(name[: -len(ending)])
-    return stems
+    return frozenset(stems)
 
 
 def _compare_first(a: str, b: str, a_middle: str, b_middle: str) -> _Part:
@@ -178,7 +181,8 @@ def _compare_last(a: str, b: str) -> _Part:
     return _Part(sim, "different")
 
 
-def _street_core(street: str) -> tuple[str, set[str]]:
+@lru_cache(maxsize=1 << 14)
+def _street_core(street: str) -> tuple[str, frozenset[str]]:
     """Street name without directionals and suffix; plus the suffix tokens."""
     core, suffixes = [], set()
     for token in street.split():
@@ -188,7 +192,7 @@ def _street_core(street: str) -> tuple[str, set[str]]:
             suffixes.add(token)
             continue
         core.append(token)
-    return " ".join(core), suffixes
+    return " ".join(core), frozenset(suffixes)
 
 
 def _compare_street(a: str, b: str) -> _Part:
@@ -214,6 +218,26 @@ def _compare_code(a: str, b: str) -> _Part:
     if OSA.distance(a, b) <= 1:
         return _Part(0.6, "typo")
     return _Part(0.0, "different")
+
+
+def _code_differs(a: str, b: str) -> bool:
+    """_compare_code(a, b).relation == "different", without building the part."""
+    return bool(a) and bool(b) and a != b and OSA.distance(a, b) > 1
+
+
+def address_conflict(house_a: str, zip_a: str, house_b: str, zip_b: str) -> bool:
+    """House numbers or ZIP5s more than one edit apart: score_records calls such a pair
+    distinct whatever the names (neighbors, or one name in two places)."""
+    return _code_differs(house_a, house_b) or _code_differs(zip_a, zip_b)
+
+
+def cannot_match(ra: NormalizedRecord, rb: NormalizedRecord) -> bool:
+    """True only when ``score_records(ra, rb).decision`` is certainly DISTINCT for a reason
+    that needs no name comparison (an address conflict, or two different generational
+    suffixes): a cheap pre-filter before the full scorer, never a different answer."""
+    if ra.suffix and rb.suffix and ra.suffix != rb.suffix:
+        return True
+    return address_conflict(ra.house_number, ra.zip5, rb.house_number, rb.zip5)
 
 
 def _names(ra: NormalizedRecord, rb: NormalizedRecord, *, swapped: bool) -> tuple[_Part, _Part]:

@@ -25,10 +25,12 @@ Correctness under concurrency is the database's job, never an in-process lock:
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import any_, bindparam, delete, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -177,10 +179,13 @@ def claimed_keys(session: Session, entry_id: str) -> list[str]:
 # Bulk forms for batch intake (ingest.py): a few IN queries per chunk instead of several
 # statements per entry. The caller holds the advisory locks of every key it passes.
 
-# The fields normalized_record reads: candidates are decrypted for these only.
+# The fields score_records needs (normalized_record's but the city): candidates are decrypted
+# for these only, the address ones first (see Candidate).
 SCORED_FIELDS: tuple[str, ...] = ("first_name", "middle_name", "last_name", "suffix", "street",
-                                  "unit", "city", "zip")
+                                  "unit", "zip")
+_ADDRESS_FIELDS = ("street", "zip")
 _IN_CHUNK = 900  # bound on bound parameters per IN list (SQLite's limit is far higher)
+_ANY_CHUNK = 20_000  # PostgreSQL: one array parameter per statement, bounded all the same
 
 
 def _chunks(values: Iterable, size: int = _IN_CHUNK) -> Iterable[list]:
@@ -189,22 +194,42 @@ def _chunks(values: Iterable, size: int = _IN_CHUNK) -> Iterable[list]:
         yield values[start:start + size]
 
 
+def _pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _in_parts(session: Session, column, values: Iterable) -> Iterable:
+    """``column IN values`` as WHERE clauses, a part at a time. On PostgreSQL a single array
+    parameter (``= ANY(:values)``): an expanded IN list costs a bound parameter per value to
+    render, send and plan."""
+    values = list(values)
+    for part in _chunks(values, _ANY_CHUNK if _pg(session) else _IN_CHUNK):
+        yield in_values(session, column, part)
+
+
+def in_values(session: Session, column, values: Iterable):
+    """``column IN values`` in one clause (``= ANY(:array)`` on PostgreSQL); for short lists."""
+    values = list(values)
+    if _pg(session):
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 def signer_owners(session: Session, campaign_id: str, keys: Iterable[str]) -> dict[str, str]:
     """key -> the counted entry that claimed it, for those of ``keys`` that are claimed."""
     out: dict[str, str] = {}
-    for part in _chunks(set(keys)):
+    for where in _in_parts(session, SignerKey.key, set(keys)):
         out.update((key, entry_id) for key, entry_id in session.execute(
-            select(SignerKey.key, SignerKey.entry_id).where(
-                SignerKey.campaign_id == campaign_id, SignerKey.key.in_(part))))
+            select(SignerKey.key, SignerKey.entry_id).where(SignerKey.campaign_id == campaign_id, where)))
     return out
 
 
 def block_owners(session: Session, campaign_id: str, blocks: Iterable[str]) -> dict[str, set[str]]:
     """block key -> the counted entries that hold it."""
     out: dict[str, set[str]] = {}
-    for part in _chunks(set(blocks)):
+    for where in _in_parts(session, BlockKey.key, set(blocks)):
         for key, entry_id in session.execute(select(BlockKey.key, BlockKey.entry_id).where(
-                BlockKey.campaign_id == campaign_id, BlockKey.key.in_(part))):
+                BlockKey.campaign_id == campaign_id, where)):
             out.setdefault(key, set()).add(entry_id)
     return out
 
@@ -214,29 +239,105 @@ def claims_of(session: Session,
     """The matching keys and the blocking keys each of ``entry_ids`` holds now."""
     signer: dict[str, list[str]] = {}
     blocks: dict[str, list[str]] = {}
-    for part in _chunks(set(entry_ids)):
-        for key, entry_id in session.execute(select(SignerKey.key, SignerKey.entry_id).where(
-                SignerKey.entry_id.in_(part))):
+    entry_ids = set(entry_ids)
+    for where in _in_parts(session, SignerKey.entry_id, entry_ids):
+        for key, entry_id in session.execute(select(SignerKey.key, SignerKey.entry_id).where(where)):
             signer.setdefault(entry_id, []).append(key)
-        for key, entry_id in session.execute(select(BlockKey.key, BlockKey.entry_id).where(
-                BlockKey.entry_id.in_(part))):
+    for where in _in_parts(session, BlockKey.entry_id, entry_ids):
+        for key, entry_id in session.execute(select(BlockKey.key, BlockKey.entry_id).where(where)):
             blocks.setdefault(entry_id, []).append(key)
     return signer, blocks
 
 
-def candidate_records(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) -> dict:
-    """entry id -> NormalizedRecord of its stored fields (decrypted in memory only)."""
-    from sync.normalize import normalized_record
+class Candidate:
+    """A stored entry as the fuzzy matcher reads it, decrypted in two steps: its house number
+    and ZIP5 first (street + zip), which rule most candidates of a large block out
+    (``sync.scoring.address_conflict``); the whole NormalizedRecord only when asked.
+
+    Candidates are kept in a bounded process-wide cache keyed by entry id and checked against
+    a digest of the stored ciphertexts, so a hit is always the same sealed values (a
+    re-encryption or another database with a reused id is a miss). The cache holds what this
+    process has decrypted already; a process whose memory can be read holds the data key."""
+
+    __slots__ = ("entry_id", "digest", "house", "zip5", "_blobs", "_record")
+
+    def __init__(self, entry_id: str, digest: bytes, house: str, zip_5: str,
+                 blobs: dict[str, bytes] | None, record=None) -> None:
+        self.entry_id, self.digest, self.house, self.zip5 = entry_id, digest, house, zip_5
+        self._blobs, self._record = blobs, record
+
+    @classmethod
+    def of_record(cls, entry_id: str, record) -> Candidate:
+        return cls(entry_id, b"", record.house_number, record.zip5, None, record)
+
+    def record(self, cipher: FieldCipher):
+        record = self._record
+        if record is None:
+            from sync.normalize import normalized_record
+
+            blobs = self._blobs
+            if blobs is None:  # another thread decoded it meanwhile (it sets _record first)
+                return self._record
+            record = normalized_record({name: cipher.decrypt(blob, record_id=self.entry_id, field=name)
+                                        for name, blob in blobs.items()})
+            self._record = record
+            self._blobs = None
+        return record
+
+
+CANDIDATE_CACHE = 100_000  # entries; each a few hundred bytes
+_cache: dict[str, Candidate] = {}
+_cache_lock = threading.Lock()
+
+
+def _digest(entry_id: str, blobs: tuple) -> bytes:
+    h = hashlib.blake2b(entry_id.encode(), digest_size=16)
+    for blob in blobs:
+        h.update(b"\x00" if blob is None else len(blob).to_bytes(2, "big") + bytes(blob))
+    return h.digest()
+
+
+def candidates(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) -> dict[str, Candidate]:
+    """entry id -> Candidate (see the class), for the stored entries among ``entry_ids``."""
+    from sync.normalize import normalize_street, zip5
 
     columns = [getattr(Entry, f"enc_{name}") for name in SCORED_FIELDS]
-    out = {}
-    for part in _chunks(set(entry_ids)):
-        for row in session.execute(select(Entry.id, *columns).where(Entry.id.in_(part))):
-            entry_id = row[0]
-            fields = {name: cipher.decrypt(blob, record_id=entry_id, field=name)
-                      for name, blob in zip(SCORED_FIELDS, row[1:], strict=True) if blob}
-            out[entry_id] = normalized_record(fields)
+    out: dict[str, Candidate] = {}
+    fresh: list[Candidate] = []
+    for where in _in_parts(session, Entry.id, set(entry_ids)):
+        for row in session.execute(select(Entry.id, *columns).where(where)):
+            entry_id, blobs = row[0], row[1:]
+            digest = _digest(entry_id, blobs)
+            cached = _cache.get(entry_id)
+            if cached is not None and cached.digest == digest:
+                out[entry_id] = cached
+                continue
+            sealed = {name: blob for name, blob in zip(SCORED_FIELDS, blobs, strict=True) if blob}
+            plain = {name: cipher.decrypt(sealed[name], record_id=entry_id, field=name)
+                     for name in _ADDRESS_FIELDS if name in sealed}
+            candidate = Candidate(entry_id, digest,
+                                  normalize_street(plain.get("street", "")).house_number,
+                                  zip5(plain.get("zip", "")), sealed)
+            out[entry_id] = candidate
+            fresh.append(candidate)
+    if fresh and CANDIDATE_CACHE:
+        with _cache_lock:
+            for candidate in fresh:
+                _cache.pop(candidate.entry_id, None)
+                _cache[candidate.entry_id] = candidate
+            while len(_cache) > CANDIDATE_CACHE:  # oldest first (dicts keep insertion order)
+                del _cache[next(iter(_cache))]
     return out
+
+
+def clear_candidate_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def candidate_records(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) -> dict:
+    """entry id -> NormalizedRecord of its stored scored fields (decrypted in memory only)."""
+    return {entry_id: c.record(cipher) for entry_id, c in candidates(session, cipher, entry_ids).items()}
 
 
 def bulk_insert(session: Session, table, rows: list[dict]) -> None:
@@ -275,6 +376,8 @@ def claim_many(session: Session, campaign_id: str, signer: list[tuple[str, str]]
 
 
 def release_many(session: Session, entry_ids: Iterable[str]) -> None:
-    for part in _chunks(set(entry_ids)):
-        session.execute(delete(SignerKey).where(SignerKey.entry_id.in_(part)))
-        session.execute(delete(BlockKey).where(BlockKey.entry_id.in_(part)))
+    entry_ids = set(entry_ids)
+    for where in _in_parts(session, SignerKey.entry_id, entry_ids):
+        session.execute(delete(SignerKey).where(where))
+    for where in _in_parts(session, BlockKey.entry_id, entry_ids):
+        session.execute(delete(BlockKey).where(where))

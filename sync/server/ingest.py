@@ -48,7 +48,7 @@ from sync.protocol import (
     EntryWire,
     ReasonCode,
 )
-from sync.scoring import score_records
+from sync.scoring import address_conflict, cannot_match, score_records
 from sync.server import dedup, rotation
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity
@@ -223,8 +223,8 @@ class _Chunk:
         self.seq_owner: dict[int, str] = {}
         if items:
             stmt = select(*_ROW_COLUMNS).where(or_(
-                Entry.id.in_(ids),
-                and_(Entry.device_id == self.device.device_id, Entry.device_seq.in_(seqs))))
+                dedup.in_values(s, Entry.id, ids),
+                and_(Entry.device_id == self.device.device_id, dedup.in_values(s, Entry.device_seq, seqs))))
             for r in s.execute(stmt):
                 row = _Row(*r)
                 self.rows[row.id] = row
@@ -235,7 +235,8 @@ class _Chunk:
         if pairs:
             stmt = select(Entry.id, Entry.section, Entry.line).where(
                 Entry.campaign_id == self.campaign_id,
-                Entry.section.in_({p[0] for p in pairs}), Entry.line.in_({p[1] for p in pairs}),
+                dedup.in_values(s, Entry.section, {p[0] for p in pairs}),
+                dedup.in_values(s, Entry.line, {p[1] for p in pairs}),
                 Entry.superseded_by.is_(None), Entry.status != EntryStatus.REJECTED.value)
             for entry_id, section, line in s.execute(stmt):
                 if (section, line) in pairs:
@@ -245,8 +246,8 @@ class _Chunk:
         wanted: set[str] = set()
         for i in checked:
             wanted.update(self._candidates(i, exclude=None))
-        self.records: dict[str, NormalizedRecord] = (
-            dedup.candidate_records(s, self.svc.cipher, wanted) if wanted else {})
+        self.cands: dict[str, dedup.Candidate] = (
+            dedup.candidates(s, self.svc.cipher, wanted) if wanted else {})
 
     def _candidates(self, item: _Item, exclude: str | None) -> list[str]:
         found: set[str] = set()
@@ -255,12 +256,11 @@ class _Chunk:
         found.discard(exclude)
         return sorted(found)[:dedup.MAX_CANDIDATES]
 
-    def _record(self, entry_id: str) -> NormalizedRecord:
-        rec = self.records.get(entry_id)
-        if rec is None:  # beyond the prefetch (a candidate list changed within the chunk)
-            rec = self.records[entry_id] = dedup.candidate_records(
-                self.s, self.svc.cipher, [entry_id])[entry_id]
-        return rec
+    def _candidate(self, entry_id: str) -> dedup.Candidate:
+        cand = self.cands.get(entry_id)
+        if cand is None:  # beyond the prefetch (a candidate list changed within the chunk)
+            cand = self.cands[entry_id] = dedup.candidates(self.s, self.svc.cipher, [entry_id])[entry_id]
+        return cand
 
     # ---- decisions (in memory) ----
     def decide(self) -> list[EntryResult]:
@@ -315,8 +315,17 @@ class _Chunk:
         if owners:
             return _result(entry_id, EntryStatus.DUPLICATE, duplicate_of=min(owners))
         best: tuple[int, float, str] | None = None  # (rank, score, entry_id): duplicate beats possible
+        record, cipher = item.record, self.svc.cipher
         for candidate in self._candidates(item, exclude):
-            score = score_records(item.record, self._record(candidate))
+            cand = self._candidate(candidate)
+            # Cheap pre-filters first (house / ZIP, then suffix): exactly the pairs the scorer
+            # would call distinct for those reasons, most of a large block's candidates.
+            if address_conflict(record.house_number, record.zip5, cand.house, cand.zip5):
+                continue
+            other = cand.record(cipher)
+            if cannot_match(record, other):
+                continue
+            score = score_records(record, other)
             rank = _RANK.get(score.decision, 0)
             if rank and (best is None or (rank, score.score) > best[:2]):
                 best = (rank, score.score, candidate)
@@ -335,7 +344,7 @@ class _Chunk:
         for b in item.blocks:
             self.blocks.setdefault(b, set()).add(entry_id)
             self.pending_blocks[(b, entry_id)] = None
-        self.records[entry_id] = item.record
+        self.cands[entry_id] = dedup.Candidate.of_record(entry_id, item.record)
 
     def _release(self, target: _Row) -> None:
         if target.item is not None:  # written by this chunk: drop its pending claims

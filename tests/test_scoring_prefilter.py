@@ -1,0 +1,98 @@
+"""The intake's cheap pre-filters never change a decision: a pair they skip is one the full
+scorer calls distinct (sync.scoring.cannot_match / address_conflict)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from sync.crypto import FieldCipher, new_key
+from sync.normalize import normalized_record
+from sync.scoring import DISTINCT, address_conflict, cannot_match, score_records
+from sync.server import dedup
+from sync.synthetic import generate_drive
+
+
+def _pairs(n: int = 1500, seed: int = 11):
+    drive = generate_drive(n, seed=seed)
+    records = [normalized_record(e.fields) for e in drive.entries]
+    rng = random.Random(seed)
+    by_zip: dict[str, list] = {}
+    for r in records:
+        by_zip.setdefault(r.zip5, []).append(r)
+    pairs = [(records[e.index], records[i]) for e in drive.entries if e.is_repeat
+             for i in range(e.index) if drive.entries[i].person_id == e.person_id]
+    for group in by_zip.values():  # neighbors, households, common surnames of one ZIP
+        pairs += list(itertools.islice(itertools.combinations(group, 2), 400))
+    pairs += [(rng.choice(records), rng.choice(records)) for _ in range(3000)]
+    return pairs
+
+
+def test_prefilter_skips_only_distinct_pairs():
+    skipped = 0
+    for ra, rb in _pairs():
+        decision = score_records(ra, rb).decision
+        if address_conflict(ra.house_number, ra.zip5, rb.house_number, rb.zip5):
+            assert decision == DISTINCT
+        if cannot_match(ra, rb):
+            assert decision == DISTINCT
+            skipped += 1
+    assert skipped > 1000  # the filter does rule most pairs out
+
+
+def test_prefilter_keeps_one_edit_slips():
+    a = normalized_record({"first_name": "Ana", "last_name": "Diaz", "street": "1234 Main St",
+                           "zip": "90012"})
+    for street, zip_code in (("1243 Main St", "90012"), ("1234 Main St", "90021"),
+                             ("134 Main St", "90012"), ("1234 Main St", "")):
+        b = normalized_record({"first_name": "Ana", "last_name": "Diaz", "street": street,
+                               "zip": zip_code})
+        assert not cannot_match(a, b)
+    far = normalized_record({"first_name": "Ana", "last_name": "Diaz", "street": "4321 Main St",
+                             "zip": "90012"})
+    assert cannot_match(a, far)
+
+
+def test_candidate_cache_is_checked_against_the_stored_ciphertexts(tmp_path):
+    from sqlalchemy import insert
+
+    from sync.domain import utcnow
+    from sync.server.db import Database
+    from sync.server.migrate import upgrade_head
+    from sync.server.models import Campaign, Device, Entry
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    upgrade_head(url)
+    db = Database(url)
+    cipher = FieldCipher(new_key())
+    now = utcnow()
+
+    def store(entry_id: str, last: str, house: str) -> None:
+        fields = {"first_name": "Ana", "last_name": last, "street": f"{house} Main St", "zip": "90012"}
+        with db.write() as s:
+            s.execute(insert(Entry).values(
+                id=entry_id, campaign_id="c", device_id="d", device_seq=1, batch_id="b", section="S1",
+                line=1, captured_at=now, fingerprint="f", received_at=now, status="accepted",
+                counted=True, first_result_json="{}",
+                **{f"enc_{k}": cipher.encrypt(v, record_id=entry_id, field=k) for k, v in fields.items()}))
+
+    try:
+        with db.write() as s:
+            s.add(Campaign(id="c", name="C", goal=1, deadline="2030-01-01", jurisdiction="los_angeles_county",
+                           index_key_wrapped=b"x", created_at=now))
+            s.flush()
+            s.add(Device(id="d", campaign_id="c", circulator="x", name="x", token_hash="t", enrolled_at=now))
+        store("e1", "Diaz", "12")
+        with db.read() as s:
+            first = dedup.candidates(s, cipher, ["e1"])["e1"]
+        assert (first.house, first.zip5, first.record(cipher).last) == ("12", "90012", "diaz")
+        with db.write() as s:  # the same id with other sealed values: never the cached record
+            s.query(Entry).delete()
+        store("e1", "Ruiz", "34")
+        with db.read() as s:
+            again = dedup.candidates(s, cipher, ["e1"])["e1"]
+        assert again is not first
+        assert (again.house, again.record(cipher).last) == ("34", "ruiz")
+    finally:
+        dedup.clear_candidate_cache()
+        db.dispose()
