@@ -12,6 +12,7 @@ review panel the keys D / N / S decide duplicate / not a duplicate / skip."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from urllib.parse import urlsplit
 
@@ -28,6 +29,14 @@ from canvass.staff.text import tr
 REFRESH_SECONDS = float(os.environ.get("CANVASS_DASHBOARD_REFRESH", "30"))
 ENV_SERVER_URL = "CANVASS_STAFF_SERVER_URL"
 REVIEW_KEYS = {"D": "duplicate", "N": "not_duplicate", "S": "skip"}
+
+# Flet logs every message between the browser and Python at DEBUG (flet_transport) and every
+# control patch (flet_object_patch): the intake screens carry signers' names and addresses, so
+# those two loggers never go below INFO, even when an operator turns DEBUG on.
+for _name in ("flet_transport", "flet_object_patch"):
+    _logger = logging.getLogger(_name)
+    if _logger.getEffectiveLevel() < logging.INFO or _logger.level == logging.NOTSET:
+        _logger.setLevel(logging.INFO)
 
 
 def _origin(page: ft.Page) -> str:
