@@ -10,7 +10,10 @@
    replay instead of storing twice. Only a server answer takes an entry out of the outbox:
    ``store.apply_batch_results`` applies one batch's results in one local transaction.
 2. Pull outcome changes (``GET /v1/outcomes?since=cursor``, all pages).
-3. Pull dedup-index deltas (``GET /v1/dedup-index?since=version``, all pages).
+3. Pull dedup-index deltas (``GET /v1/dedup-index?since=version``, all pages), then the
+   voter-file registration index (``GET /v1/registration-index?since=version``, a delta or a
+   snapshot into the file beside the store; canvass.state.registration_check). No voter file
+   or a server without that endpoint (404) never fails the round.
 4. Heartbeat (pending count, last device seq, app version).
 
 A refused *entry* (rejected / conflict) is a final per-entry status and never blocks the rest.
@@ -67,6 +70,7 @@ log = logging.getLogger("canvass.sync")
 PATH_BATCHES = "/v1/entries/batch"
 PATH_OUTCOMES = "/v1/outcomes"
 PATH_DEDUP_INDEX = "/v1/dedup-index"
+PATH_REGISTRATION_INDEX = "/v1/registration-index"
 PATH_HEARTBEAT = "/v1/devices/heartbeat"
 PATH_HEALTH = "/healthz"
 
@@ -200,6 +204,7 @@ class SyncReport:
     results: Counter[str] = field(default_factory=Counter)  # EntryStatus value -> count
     outcomes_applied: int = 0
     index_keys_applied: int = 0
+    registration_version: int = 0  # registration index held after the round (0: none)
     pending: int = 0
     attempts: int = 0  # HTTP requests made, retries included
     error: str | None = None  # plain words for the circulator (== status.last_error)
@@ -232,6 +237,7 @@ class SyncClient:
         self.status = status
         self.app_version = (app_version or _app_version())[:40]
         self._run_lock = threading.Lock()
+        self._registration: tuple[str | None, Any] | None = None  # (index key, RegistrationCheck)
 
     # ---------------------------------------------------------------- configuration from store
 
@@ -373,6 +379,7 @@ class SyncClient:
                 self._pull_outcomes(token, report)
                 _crash_point("after_outcomes")
                 self._pull_index(token, report)
+                self._pull_registration(token, report)
                 self._heartbeat(token, report)
             except SyncError as exc:
                 failure = failure or exc
@@ -448,6 +455,34 @@ class SyncClient:
             report.index_keys_applied += len(page.keys)
             if not page.more or (page.version == version and not page.reset):
                 return
+
+    def _pull_registration(self, token: str, report: SyncReport) -> None:
+        """The registration index: retried like every request; a 404 (no such endpoint), an
+        answer that is not an index or a file that cannot be written is logged, not a failure."""
+        if getattr(self.store, "path", None) is None:
+            return
+        try:
+            from canvass.state.registration_check import RegistrationCheck, update_registration_index
+            from sync.voters.regindex import RegistrationIndexResponse
+        except ImportError:  # pragma: no cover - a server-only install has no device side
+            return
+        key = self.store.get_secret("index_key")
+        if self._registration is None or self._registration[0] != key:  # a rotated key: reload
+            self._registration = (key, RegistrationCheck.for_store(self.store))
+        check = self._registration[1]
+        check.refresh()
+
+        def fetch(since: int) -> dict[str, Any]:
+            return self._request("GET", PATH_REGISTRATION_INDEX, report, parse=RegistrationIndexResponse,
+                                 token=token, params={"since": since}).model_dump()
+
+        try:
+            report.registration_version = update_registration_index(check, fetch)
+        except ProtocolError as exc:
+            if exc.status != 404:
+                log.warning("registration index not updated (%s)", _safe_detail(exc))
+        except (ValueError, OSError) as exc:  # IndexFormatError is a ValueError
+            log.warning("registration index not updated (%s)", type(exc).__name__)
 
     def _heartbeat(self, token: str, report: SyncReport) -> None:
         body = HeartbeatRequest(pending_count=self.pending(),

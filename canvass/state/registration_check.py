@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +75,34 @@ class RegistrationCheck:
         self._reg_key = registration_subkey(index_key) if index_key else None
         self._lock = threading.Lock()
         self._index: RegistrationIndex | None = None
-        if self.path.exists():
-            try:
-                self._index = RegistrationIndex.read(self.path)
-            except (OSError, IndexFormatError):
-                log.warning("registration index unreadable; it will be fetched again")
-                self._index = None
+        self._loaded: tuple | None = None  # (inode, mtime, size) of the file _index came from
+        self._load()
+
+    def _signature(self) -> tuple | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _load(self) -> None:
+        signature = self._signature()
+        self._index, self._loaded = None, signature
+        if signature is None:
+            return
+        try:
+            self._index = RegistrationIndex.read(self.path)
+        except (OSError, IndexFormatError):
+            log.warning("registration index unreadable; it will be fetched again")
+            self._index = None
+
+    def refresh(self) -> None:
+        """Reload the file if another instance replaced it since (the sync client updates the
+        index through an instance of its own while the capture form keeps this one): one stat."""
+        if self._signature() != self._loaded:
+            with self._lock:
+                if self._signature() != self._loaded:
+                    self._load()
 
     @classmethod
     def for_store(cls, store: Any, store_path: str | Path | None = None) -> RegistrationCheck:
@@ -114,8 +136,11 @@ class RegistrationCheck:
     # ------------------------------------------------------------------ the check
     def check(self, fields: Mapping[str, str]) -> str:
         """One of ANSWERS for the fields typed so far (wire field names)."""
+        if self._reg_key is None:
+            return UNKNOWN
+        self.refresh()
         index, reg_key = self._index, self._reg_key
-        if index is None or reg_key is None:
+        if index is None:
             return UNKNOWN
         record = normalized_record(fields)
         if not (record.first and record.last and record.house_number and record.zip5):
@@ -161,7 +186,7 @@ class RegistrationCheck:
                 if int(answer.get("key_count", len(new))) != len(new):
                     raise IndexFormatError("delta applied to a different index; fetch a snapshot")
             new.write(self.path)
-            self._index = new
+            self._index, self._loaded = new, self._signature()
             return new.version
 
     def _drop(self) -> None:
@@ -170,19 +195,33 @@ class RegistrationCheck:
             self.path.unlink()
         except FileNotFoundError:
             pass
+        self._loaded = None
 
 
-def pull_registration_index(check: RegistrationCheck, session: Any, server_url: str, token: str, *,
-                            timeout: float = 60.0) -> int:
-    """Fetch and apply the server's registration index (requests-like ``session``). On a
-    version mismatch after a delta it asks again for a full snapshot. Returns the version."""
-    url = server_url.rstrip("/") + "/v1/registration-index"
-    headers = {"Authorization": f"Bearer {token}"}
+def update_registration_index(check: RegistrationCheck, fetch: Callable[[int], Mapping[str, Any]]) -> int:
+    """Bring ``check`` up to date with ``fetch(since)`` -> one GET /v1/registration-index answer
+    (as a dict). On a delta that does not apply it asks again for a full snapshot (since=0).
+    Returns the version now held (0: the campaign has no voter file)."""
     for since in (check.version, 0):
-        response = session.get(url, params={"since": since}, headers=headers, timeout=timeout)
-        response.raise_for_status()
+        answer = fetch(since)
         try:
-            return check.apply_response(response.json())
+            return check.apply_response(answer)
         except IndexFormatError:
             log.warning("registration index delta did not apply; fetching a snapshot")
     raise IndexFormatError("registration index could not be updated")
+
+
+def pull_registration_index(check: RegistrationCheck, session: Any, server_url: str, token: str, *,
+                            timeout: float = 60.0, verify: bool | str = True) -> int:
+    """``update_registration_index`` over a requests-like ``session`` (one attempt per request;
+    sync.client.SyncClient goes through its own retrying requests instead)."""
+    url = server_url.rstrip("/") + "/v1/registration-index"
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def fetch(since: int) -> Mapping[str, Any]:
+        response = session.get(url, params={"since": since}, headers=headers, timeout=timeout,
+                               verify=verify)
+        response.raise_for_status()
+        return response.json()
+
+    return update_registration_index(check, fetch)

@@ -16,7 +16,9 @@ chunk, in entry order -- with the results a serial, entry-by-entry intake would 
 4. The entries are decided in memory, in order; entries of one chunk dedup against each
    other (an accepted entry claims its keys in the in-memory maps at once).
 5. The writes are bulk: released keys, corrected entries, then entries, keys and the feed
-   (one counter reservation per chunk), and with the last chunk the batch's response.
+   (one counter reservation per chunk), the entries' voter-file matches (voters_store; a
+   primary-key read when the campaign has no voter file), and with the last chunk the
+   batch's response.
 
 A unique violation (a race the locks did not cover), deadlock or serialization failure rolls
 the chunk back and decides it again from fresh reads (bounded). If the server dies between
@@ -49,7 +51,7 @@ from sync.protocol import (
     ReasonCode,
 )
 from sync.scoring import address_conflict, cannot_match, score_records
-from sync.server import dedup, rotation
+from sync.server import dedup, rotation, voters_store
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity
 from sync.server.models import BatchRecord, Campaign, Entry
@@ -423,7 +425,13 @@ def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: Devic
     chunk = _Chunk(s, svc, ctx, device, batch_id, items)
     chunk.load()
     results = chunk.decide()
+    # The voter-file match of the chunk's stored entries (one PK read when the campaign has
+    # none), computed before the writes so the feed counters stay locked only until commit.
+    registrations = voters_store.match_new_entries(s, svc.cipher, ctx.index_key, ctx.campaign_id, [
+        voters_store.NewEntry(r.id, r.device_id, r.item.record, r.result) for r in chunk.new_rows
+        if r.status != EntryStatus.REJECTED.value and r.item.record is not None])
     chunk.write()
+    registrations.write(s)
     return results
 
 

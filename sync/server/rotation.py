@@ -6,12 +6,12 @@ Data key (``canvass-server keys rotate-data``)
     open it). Serving processes hold a ``ServerCipher``: it decrypts with every known key and
     encrypts with the newest, re-reading the key table at most every ``ttl`` seconds and at
     once when a blob names a key it does not hold. ``rotate_data`` adds a key, waits a grace
-    period so every process encrypts with it, re-encrypts the personal fields of ``entries``
-    (and import rejection files) in small batches -- one short transaction each, so batches
-    keep flowing -- then checks again until no blob under an older key is left, and finally
-    deletes the older random keys' rows. Key 1 cannot be deleted (it is derived from the
-    server key); after rotation nothing is sealed under it. Voter records keep their own
-    cipher (sync.server.voters_store) and are not touched here.
+    period so every process encrypts with it, re-encrypts the personal fields of ``entries``,
+    import rejection files and voter-file records (sync.server.voters_store seals them with
+    these same keys) in small batches -- one short transaction each, so batches keep flowing --
+    then checks again until no blob under an older key is left, and finally deletes the older
+    random keys' rows. Key 1 cannot be deleted (it is derived from the server key); after
+    rotation nothing is sealed under it.
 
 Index key (``canvass-server keys rotate-index --campaign ID``)
     One write transaction: a new random index key (id + 1), every counted entry's matching and
@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine, delete, func, select, text, update
+from sqlalchemy import and_, bindparam, create_engine, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -210,6 +210,33 @@ def _reencrypt_import_jobs(db: Database, cipher: FieldCipher, batch_size: int) -
         after = rows[-1][0]
 
 
+def _reencrypt_voter_records(db: Database, cipher: FieldCipher, batch_size: int) -> int:
+    try:
+        from sync.server.voters_store import VoterRecord, voter_record_id
+    except ImportError:  # pragma: no cover - voters not installed
+        return 0
+    table = VoterRecord.__table__
+    reseal = (update(table).where(table.c.file_id == bindparam("b_file"), table.c.row == bindparam("b_row"))
+              .values(enc_fields=bindparam("b_blob")))
+    changed, after = 0, (0, 0)
+    while True:
+        with db.write() as s:
+            rows = s.execute(select(table.c.file_id, table.c.row, table.c.enc_fields).where(or_(
+                table.c.file_id > after[0], and_(table.c.file_id == after[0], table.c.row > after[1])))
+                .order_by(table.c.file_id, table.c.row).limit(batch_size)).all()
+            values = []
+            for file_id, row, blob in rows:
+                sealed = _reseal(cipher, blob, *voter_record_id(file_id, row))
+                if sealed is not None:
+                    values.append({"b_file": file_id, "b_row": row, "b_blob": sealed})
+            if values:
+                s.execute(reseal, values)
+                changed += len(values)
+        if len(rows) < batch_size:
+            return changed
+        after = (rows[-1][0], rows[-1][1])
+
+
 def rotate_data(db: Database, keys: ServerKeys, *, batch_size: int = 200, grace_seconds: float = 3.0,
                 max_passes: int = 5, sleep: Callable[[float], None] = time.sleep,
                 actor: str = "cli") -> DataRotationReport:
@@ -224,6 +251,8 @@ def rotate_data(db: Database, keys: ServerKeys, *, batch_size: int = 200, grace_
     total, passes = 0, 0
     for passes in range(1, max_passes + 1):  # noqa: B007 - passes is reported
         changed = _reencrypt_entries(db, cipher, batch_size) + _reencrypt_import_jobs(db, cipher, batch_size)
+        # Voter files are large and one seal per voter: bigger slices, still short transactions.
+        changed += _reencrypt_voter_records(db, cipher, batch_size * 10)
         total += changed
         if changed == 0:
             break

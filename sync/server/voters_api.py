@@ -18,27 +18,18 @@ import threading
 from collections import OrderedDict
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
 
 from sync.server.auth import DeviceIdentity, current_device, services
 from sync.server.services import Services
 from sync.server.voters_store import index_row
-from sync.voters.regindex import RegistrationIndex, diff, pack_fingerprints
+from sync.voters.regindex import (  # the answer's model is shared with the device's client
+    RegistrationIndex,
+    RegistrationIndexResponse,
+    diff,
+    pack_fingerprints,
+)
 
 router = APIRouter(prefix="/v1", tags=["registration"])
-
-
-class RegistrationIndexResponse(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    version: int
-    reset: bool = False
-    bucket_bits: int = 0
-    key_count: int = 0
-    false_positive_rate: float = 0.0
-    snapshot: str | None = None  # base64 of the full index file
-    added: str = ""  # base64 of packed uint64 fingerprints
-    removed: str = ""
 
 
 _CACHE: OrderedDict[tuple, RegistrationIndexResponse] = OrderedDict()
