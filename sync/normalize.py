@@ -182,6 +182,20 @@ def normalize_street(text: str) -> NormalizedStreet:
     return NormalizedStreet(house, _street_name(street_part[match.end():].split()))
 
 
+# "1234 Main St": ASCII digits, one space, a letter. For such a line normalize_street's first
+# token is the digit run and its house number is that run without leading zeros (no glued
+# letter, hyphen or fraction can follow, and a unit never starts before the third token).
+_PLAIN_HOUSE = re.compile(r"([0-9]+) [A-Za-z]")
+
+
+def house_number(street: str) -> str:
+    """``normalize_street(street).house_number``, without tokenizing the common plain line."""
+    match = _PLAIN_HOUSE.match(street)
+    if match:
+        return match.group(1).lstrip("0") or "0"
+    return normalize_street(street).house_number
+
+
 @lru_cache(maxsize=_CACHE)
 def normalize_unit(text: str) -> str:
     """'Apt. 4B', '#4b', 'Unit 4-B', 'apartment 4b' -> '4b'; 'Ste 100' -> '100'."""

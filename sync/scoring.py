@@ -250,15 +250,43 @@ def _names(ra: NormalizedRecord, rb: NormalizedRecord, *, swapped: bool) -> tupl
 
 def score_records(ra: NormalizedRecord, rb: NormalizedRecord) -> MatchScore:
     """Score two normalized records (see module docstring for the rules)."""
-    reasons: list[str] = []
+    return _score(ra, rb, quick=False)
+
+
+def match_records(ra: NormalizedRecord, rb: NormalizedRecord) -> MatchScore | None:
+    """``score_records(ra, rb)``, or None when its decision is DISTINCT -- cheaper: it stops as
+    soon as the pair is certainly distinct (the names, a suffix, the house or the ZIP)."""
+    return _score(ra, rb, quick=True)
+
+
+def _name_parts(ra: NormalizedRecord, rb: NormalizedRecord) -> tuple[_Part, _Part, bool]:
+    """The first/last parts, and whether the swapped orientation was taken: only when the
+    straight one is not strong on both names and the swapped one is."""
     first, last = _names(ra, rb, swapped=False)
-    s_first, s_last = _names(ra, rb, swapped=True)
-    if (first.relation not in _STRONG or last.relation not in _STRONG) and (
-            s_first.relation in _STRONG and s_last.relation in _STRONG):
-        first, last = s_first, s_last
+    if first.relation in _STRONG and last.relation in _STRONG:
+        return first, last, False
+    s_last = _compare_last(ra.last, rb.first)
+    if s_last.relation not in _STRONG:
+        return first, last, False
+    s_first = _compare_first(ra.first, rb.last, ra.middle_initial, rb.middle_initial)
+    if s_first.relation not in _STRONG:
+        return first, last, False
+    return s_first, s_last, True
+
+
+def _score(ra: NormalizedRecord, rb: NormalizedRecord, *, quick: bool) -> MatchScore | None:
+    reasons: list[str] = []
+    first, last, swapped = _name_parts(ra, rb)
+    names_distinct = (first.relation in {"different_name", "different", "missing"}
+                      or last.relation in {"different", "missing"})
+    if quick and (names_distinct or (ra.suffix and rb.suffix and ra.suffix != rb.suffix)):
+        return None
+    if swapped:
         reasons.append("swapped_names")
     house = _compare_code(ra.house_number, rb.house_number)
     zip_part = _compare_code(ra.zip5, rb.zip5)
+    if quick and (house.relation == "different" or zip_part.relation == "different"):
+        return None
     street = _compare_street(ra.street, rb.street)
     reasons += [f"first_{first.relation}", f"last_{last.relation}", f"house_{house.relation}",
                 f"street_{street.relation}", f"zip_{zip_part.relation}"]
@@ -283,9 +311,7 @@ def score_records(ra: NormalizedRecord, rb: NormalizedRecord) -> MatchScore:
             reasons.append("unit_one_side")
     extra = 0.0 if distinct else (0.5 if capped else 1.0)
 
-    if first.relation in {"different_name", "different", "missing"}:
-        distinct = True
-    if last.relation in {"different", "missing"}:
+    if names_distinct:
         distinct = True
     if house.relation == "different" or zip_part.relation == "different":
         distinct = True
@@ -308,6 +334,8 @@ def score_records(ra: NormalizedRecord, rb: NormalizedRecord) -> MatchScore:
         decision = POSSIBLE_DUPLICATE if score >= POSSIBLE_THRESHOLD else DISTINCT
     else:
         decision = DUPLICATE
+    if quick and decision == DISTINCT:
+        return None
     # The reported score is kept consistent with the decision, so that sorting candidates by
     # score never ranks a "distinct" pair above a "possible_duplicate" one.
     low, high = _SCORE_BANDS[decision]

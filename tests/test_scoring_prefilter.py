@@ -7,8 +7,8 @@ import itertools
 import random
 
 from sync.crypto import FieldCipher, new_key
-from sync.normalize import normalized_record
-from sync.scoring import DISTINCT, address_conflict, cannot_match, score_records
+from sync.normalize import house_number, normalize_street, normalized_record
+from sync.scoring import DISTINCT, address_conflict, cannot_match, match_records, score_records
 from sync.server import dedup
 from sync.synthetic import generate_drive
 
@@ -38,6 +38,16 @@ def test_prefilter_skips_only_distinct_pairs():
             assert decision == DISTINCT
             skipped += 1
     assert skipped > 1000  # the filter does rule most pairs out
+
+
+def test_match_records_is_score_records_without_the_distinct_pairs():
+    seen = set()
+    for ra, rb in _pairs():
+        for a, b in ((ra, rb), (rb, ra)):
+            full, quick = score_records(a, b), match_records(a, b)
+            assert quick == (None if full.decision == DISTINCT else full)
+            seen.add(full.decision)
+    assert seen == {"duplicate", "possible_duplicate", "distinct"}
 
 
 def test_prefilter_keeps_one_edit_slips():
@@ -96,3 +106,13 @@ def test_candidate_cache_is_checked_against_the_stored_ciphertexts(tmp_path):
     finally:
         dedup.clear_candidate_cache()
         db.dispose()
+
+
+def test_house_number_fast_path_equals_normalize_street():
+    streets = [e.fields["street"] for e in generate_drive(3000, seed=5).entries]
+    streets += ["0012 Main St", "12 1/2 Main St", "12A Main St", "12-B Main St", "12 B St",
+                "12 N Main St", " 12 Main", "12  Main St", "0 Main St", "00 Main", "12 Main St #4",
+                "12 Apt 4", "١٢ Main St", "12½ Main St", "12 ½ Main", "12. Main", "12 Main-St",
+                "12 St. James Pl", "12 W 3 St", "12 #4 Main", "1600 W. Sunset Blvd., Apt #3"]
+    for street in streets:
+        assert house_number(street) == normalize_street(street).house_number, street

@@ -299,7 +299,7 @@ def _digest(entry_id: str, blobs: tuple) -> bytes:
 
 def candidates(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) -> dict[str, Candidate]:
     """entry id -> Candidate (see the class), for the stored entries among ``entry_ids``."""
-    from sync.normalize import normalize_street, zip5
+    from sync.normalize import house_number, zip5
 
     columns = [getattr(Entry, f"enc_{name}") for name in SCORED_FIELDS]
     out: dict[str, Candidate] = {}
@@ -316,7 +316,7 @@ def candidates(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) 
             plain = {name: cipher.decrypt(sealed[name], record_id=entry_id, field=name)
                      for name in _ADDRESS_FIELDS if name in sealed}
             candidate = Candidate(entry_id, digest,
-                                  normalize_street(plain.get("street", "")).house_number,
+                                  house_number(plain.get("street", "")),
                                   zip5(plain.get("zip", "")), sealed)
             out[entry_id] = candidate
             fresh.append(candidate)

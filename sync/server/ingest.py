@@ -50,7 +50,7 @@ from sync.protocol import (
     EntryWire,
     ReasonCode,
 )
-from sync.scoring import address_conflict, cannot_match, score_records
+from sync.scoring import address_conflict, match_records
 from sync.server import dedup, rotation, voters_store
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity
@@ -320,15 +320,14 @@ class _Chunk:
         record, cipher = item.record, self.svc.cipher
         for candidate in self._candidates(item, exclude):
             cand = self._candidate(candidate)
-            # Cheap pre-filters first (house / ZIP, then suffix): exactly the pairs the scorer
-            # would call distinct for those reasons, most of a large block's candidates.
+            # A house / ZIP conflict first, from the candidate's address alone: exactly the
+            # pairs the scorer calls distinct for it, most of a large block's candidates.
             if address_conflict(record.house_number, record.zip5, cand.house, cand.zip5):
                 continue
-            other = cand.record(cipher)
-            if cannot_match(record, other):
+            score = match_records(record, cand.record(cipher))  # None: distinct
+            if score is None:
                 continue
-            score = score_records(record, other)
-            rank = _RANK.get(score.decision, 0)
+            rank = _RANK[score.decision]
             if rank and (best is None or (rank, score.score) > best[:2]):
                 best = (rank, score.score, candidate)
         if best is None:

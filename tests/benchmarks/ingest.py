@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,6 +61,12 @@ class IngestResult:
     ms_per_entry: float
     prefill_seconds: float
     statuses: dict
+    # The server side alone: entries / the sum of the batch round trips (the device's own work
+    # between batches, on the same cores, left out), and CPU per entry of each side.
+    server_entries_per_s: float = 0.0
+    server_cpu_ms_per_entry: float = 0.0
+    device_cpu_ms_per_entry: float = 0.0
+    index_pull_seconds: float = 0.0  # the device's first download of the stored index (untimed)
 
     def row(self) -> dict:
         return asdict(self)
@@ -197,9 +204,9 @@ def prefill(db, keys, campaign_id: str, drive: Drive, count: int) -> tuple[int, 
     with db.write() as s:
         if version:
             next_counter(s, index_counter_name(campaign_id), version)
-    if pg:
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    if pg:  # a store in steady state has been vacuumed (visibility map set) and analyzed
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     return written, time.perf_counter() - t0
 
 
@@ -255,6 +262,15 @@ class PeakRss:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the server processes have used so far."""
+        total = 0.0
+        for p in self.procs:
+            with contextlib.suppress(Exception):
+                times = p.cpu_times()
+                total += times.user + times.system
+        return total
+
     def _sample(self) -> None:
         total = 0
         for p in self.procs:
@@ -277,7 +293,8 @@ class PeakRss:
         self._sample()
 
 
-def push_over_http(server, campaign_id: str, entries: list, workdir: Path) -> tuple[float, list[float], dict]:
+def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
+                   server_cpu: Callable[[], float] = lambda: 0.0) -> PushTimes:
     import requests
 
     from canvass.store import DeviceStore, KdfParams
@@ -294,6 +311,16 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path) -> tu
                session=session)
         import base64
 
+        # A device in the field keeps its dedup index up to date from round to round, so the
+        # first download of the whole index (3 keys per stored signer: ~3,000,000 keys with
+        # 1,000,000 stored) is done, and timed apart, before the device's entries are saved;
+        # the timed push then pulls only the keys its own batches claimed.
+        client = SyncClient(store, session=session)
+        t0 = time.perf_counter()
+        for _round in range(1000):  # bounded; each round pulls up to MAX_FEED_PAGES pages
+            if client.sync_once().index_keys_applied == 0:
+                break
+        index_pull_seconds = time.perf_counter() - t0
         index_key = base64.b64decode(store.get_secret("index_key"))
         for i, entry in enumerate(entries):
             serial = f"B{i // 10:06d}"
@@ -308,20 +335,31 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path) -> tu
                 latencies.append(response.elapsed.total_seconds())
 
         session.hooks["response"].append(timed)
-        client = SyncClient(store, session=session)
         t0 = time.perf_counter()
+        cpu0, server_cpu0 = time.process_time(), server_cpu()
         for _round in range(len(entries) // BATCH + 5):  # bounded
             report = client.sync_once()
             if store.pending_count() == 0 or getattr(report, "error_kind", None):
                 break
         seconds = time.perf_counter() - t0
+        device_cpu, server_cpu_s = time.process_time() - cpu0, server_cpu() - server_cpu0
         statuses: dict[str, int] = {}
         for stored in store.entries():
             status = getattr(stored, "status", "?")
             statuses[str(status)] = statuses.get(str(status), 0) + 1
-        return seconds, latencies, statuses
+        return PushTimes(seconds, latencies, statuses, index_pull_seconds, device_cpu, server_cpu_s)
     finally:
         store.close()
+
+
+@dataclass
+class PushTimes:
+    seconds: float  # the timed sync rounds that push the entries (and pull what they claimed)
+    latencies: list[float]  # per POST /v1/entries/batch: the HTTP round trip
+    statuses: dict
+    index_pull_seconds: float  # the device's first download of the stored index, untimed above
+    device_cpu_seconds: float  # this process (device store + sync client) during the push
+    server_cpu_seconds: float  # the server processes (not PostgreSQL) during the push
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -352,7 +390,8 @@ def measure(backend: str, stored: int, measured: int, *, seed: int = 7, workdir:
                 break
         batch_entries = [e for e in drive.entries[cut:]][:measured]
         with PeakRss(f"--port {server.url.rsplit(':', 1)[1]}") as rss:
-            seconds, latencies, statuses = push_over_http(server, campaign_id, batch_entries, tmp)
+            push = push_over_http(server, campaign_id, batch_entries, tmp, server_cpu=rss.cpu)
+        seconds, latencies = push.seconds, push.latencies
         plain = plain_insert_rate(server.db, server.keys, campaign_id, batch_entries)
     rate = len(batch_entries) / seconds if seconds else 0.0
     return IngestResult(
@@ -362,4 +401,10 @@ def measure(backend: str, stored: int, measured: int, *, seed: int = 7, workdir:
         server_peak_rss_mb=round(rss.peak, 1), plain_entries_per_s=round(plain, 1),
         cost_ratio=round(plain / rate, 2) if rate else 0.0,
         ms_per_entry=round(1000 / rate, 3) if rate else 0.0, prefill_seconds=round(prefill_s, 1),
-        statuses=statuses)
+        statuses=push.statuses,
+        server_entries_per_s=round(len(batch_entries) / sum(latencies), 1) if latencies else 0.0,
+        server_cpu_ms_per_entry=round(1000 * push.server_cpu_seconds / len(batch_entries), 3)
+        if batch_entries else 0.0,
+        device_cpu_ms_per_entry=round(1000 * push.device_cpu_seconds / len(batch_entries), 3)
+        if batch_entries else 0.0,
+        index_pull_seconds=round(push.index_pull_seconds, 1))

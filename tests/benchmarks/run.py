@@ -1,6 +1,7 @@
 """One command for the benchmarks and the quality harness.
 
     python -m tests.benchmarks.run [all|quality|ingest|device] [--size tiny|small|full] [--out DIR]
+    python -m tests.benchmarks.run ingest --backend postgresql --stored 1000000 --entries 5000
 
 Prints tables, writes ``bench-<part>-<size>.json`` with every figure and ``ingest-cost.png``
 (cost per entry against store size) into --out (default: bench-results/).
@@ -74,8 +75,10 @@ def run_ingest(stored_sizes: list[int], measured: int, backends: list[str] | Non
             print(f"ingest {backend} stored={result.stored}: {result.entries_per_s} entries/s, "
                   f"p95 batch {result.p95_batch_ms} ms", flush=True)
     print("\nIngest over HTTP (batches of 500, real SyncClient), dedup on:")
-    print(_table(rows, ["backend", "stored", "entries", "entries_per_s", "p50_batch_ms", "p95_batch_ms",
-                        "server_peak_rss_mb", "plain_entries_per_s", "cost_ratio", "ms_per_entry"]))
+    print(_table(rows, ["backend", "stored", "entries", "entries_per_s", "server_entries_per_s",
+                        "p50_batch_ms", "p95_batch_ms", "server_peak_rss_mb", "plain_entries_per_s",
+                        "cost_ratio", "ms_per_entry", "server_cpu_ms_per_entry",
+                        "device_cpu_ms_per_entry", "index_pull_seconds"]))
     return rows
 
 
@@ -95,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="bench-results")
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--stored", type=int, action="append",
+                        help="ingest: entries stored before the push (repeatable; replaces the size's)")
+    parser.add_argument("--entries", type=int, help="ingest: entries pushed (replaces the size's)")
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     out = Path(args.out)
@@ -104,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.part in ("all", "quality"):
         figures["quality"] = run_quality(size["quality"], peers=size["peers"] and not args.no_peers)
     if args.part in ("all", "ingest"):
-        figures["ingest"] = run_ingest(size["ingest_stored"], size["ingest_measured"], args.backend)
+        figures["ingest"] = run_ingest(args.stored or size["ingest_stored"],
+                                       args.entries or size["ingest_measured"], args.backend)
         from .chart import cost_chart
 
         png = cost_chart(figures["ingest"], out / "ingest-cost.png")
