@@ -28,6 +28,9 @@ MAX_BATCH_BYTES = 1_000_000
 MAX_WIRE_FIELD_CHARS = 2_000
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Counters fit a signed 64-bit database column (BIGINT); a larger number is refused on the wire
+# instead of overflowing the database.
+MAX_COUNTER = 2**62
 
 WireText = Annotated[str, StringConstraints(max_length=MAX_WIRE_FIELD_CHARS)]
 EntryId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -122,9 +125,9 @@ class EntryWire(_Strict):
     """One signer line as it travels from device to server. Field names are the API's."""
 
     entry_id: EntryId
-    device_seq: int = Field(ge=1)
+    device_seq: int = Field(ge=1, le=MAX_COUNTER)
     section: WireText
-    line: int
+    line: int = Field(ge=-MAX_COUNTER, le=MAX_COUNTER)  # range checked per entry by validation
     first_name: WireText = ""
     middle_name: WireText = ""
     last_name: WireText = ""
@@ -230,8 +233,8 @@ class EnrollResponse(_Strict):
 
 
 class HeartbeatRequest(_Strict):
-    pending_count: int = Field(ge=0)
-    last_device_seq: int = Field(ge=0)
+    pending_count: int = Field(ge=0, le=MAX_COUNTER)
+    last_device_seq: int = Field(ge=0, le=MAX_COUNTER)
     app_version: Annotated[str, StringConstraints(max_length=40)]
 
 

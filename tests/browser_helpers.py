@@ -143,3 +143,24 @@ def shots_on_failure(browser, prefix: str = "failure"):
                 except Exception:
                     pass
         raise
+
+
+def settled_focus(page, role: str, name: str) -> None:
+    """Wait until ``role``/``name`` holds the focus and keeps it for a few frames.
+
+    With Flutter's semantics on, a Tab out of a text field moves the DOM focus twice: the
+    browser's own Tab moves it to the next element at once, the engine then puts it back on the
+    text field still being edited, and the framework's focus traversal moves it on a frame or
+    more later. Pressing the next key in that window lands in the old field and a Tab is lost
+    (a bare Flet page of text fields loses Tabs sent with no gap the same way). So the focus the
+    next key may rely on is the one that survives a few animation frames, not the first one."""
+    from playwright.sync_api import expect
+
+    target = page.get_by_role(role, name=name, exact=True)
+    for _ in range(20):
+        expect(target).to_be_focused(timeout=WAIT_MS)
+        page.evaluate("() => new Promise(done => { let n = 0; const step = () => "
+                      "(++n >= 4 ? done() : requestAnimationFrame(step)); requestAnimationFrame(step); })")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"the focus never settled on {name}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser_helpers import settled_focus
 from sqlalchemy import select
 from test_intake_api import PASSWORD, Office, intake_server, signer
 
@@ -73,27 +74,6 @@ def nav_buttons(page) -> set[str]:
     """The names of the navigation buttons on screen."""
     names = {"Dashboard", *PANELS}
     return {n for n in names if page.get_by_role("button", name=n, exact=True).count()}
-
-
-def settled_focus(page, role: str, name: str) -> None:
-    """Wait until ``role``/``name`` holds the focus and keeps it for a few frames.
-
-    With Flutter's semantics on, a Tab out of a text field moves the DOM focus twice: the
-    browser's own Tab moves it to the next element at once, the engine then puts it back on the
-    text field still being edited, and the framework's focus traversal moves it on a frame or
-    more later. Pressing the next key in that window lands in the old field and a Tab is lost
-    (a bare Flet page of text fields loses Tabs sent with no gap the same way). So the focus the
-    next key may rely on is the one that survives a few animation frames, not the first one."""
-    from playwright.sync_api import expect
-
-    target = page.get_by_role(role, name=name, exact=True)
-    for _ in range(20):
-        expect(target).to_be_focused(timeout=WAIT)
-        page.evaluate("() => new Promise(done => { let n = 0; const step = () => "
-                      "(++n >= 4 ? done() : requestAnimationFrame(step)); requestAnimationFrame(step); })")
-        if target.evaluate("el => el === document.activeElement"):
-            return
-    raise AssertionError(f"the focus never settled on {name}")
 
 
 def shot(page, name: str) -> None:

@@ -130,6 +130,9 @@ def test_bad_enroll_bodies(env, payload):
     ("/v1/auth/login", {"username": "x" * 10_000, "password": "p"}),
     ("/v1/devices/heartbeat", {"pending_count": -1, "last_device_seq": 0, "app_version": SECRET_NAME}),
     ("/v1/devices/heartbeat", {"pending_count": "many", "last_device_seq": 0, "app_version": "1"}),
+    # Past a 64-bit column: refused on the wire, not overflowing the database (found by fuzzing).
+    ("/v1/devices/heartbeat", {"pending_count": 2**70, "last_device_seq": 0, "app_version": "1"}),
+    ("/v1/devices/heartbeat", {"pending_count": 0, "last_device_seq": 10**30, "app_version": "1"}),
 ])
 def test_other_bad_bodies(env, path, payload):
     server, token = env
