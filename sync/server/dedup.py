@@ -25,6 +25,7 @@ Correctness under concurrency is the database's job, never an in-process lock:
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -285,7 +286,8 @@ class Candidate:
         return record
 
 
-CANDIDATE_CACHE = 100_000  # entries; each a few hundred bytes
+# Entries (each a few hundred bytes); CANVASS_CANDIDATE_CACHE=0 keeps no plaintext between requests.
+CANDIDATE_CACHE = int(os.environ.get("CANVASS_CANDIDATE_CACHE", "100000"))
 _cache: dict[str, Candidate] = {}
 _cache_lock = threading.Lock()
 
