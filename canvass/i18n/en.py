@@ -316,6 +316,7 @@ STRINGS: dict[str, str] = {
     "staff.intake.recon.refresh": "Refresh",
     "staff.intake.recon.no_sections": "No sections yet.",
     "staff.intake.recon.ready": "Every section is ready to file.",
+    "staff.intake.recon.blocked_one": "Not ready to file: 1 thing still blocks filing.",
     "staff.intake.recon.blocked": "Not ready to file: {count} things still block filing.",
     "staff.intake.recon.totals": "{sections} sections. {statuses}",
     "staff.intake.recon.section": "Section {serial}: {status} ({paper} lines on paper, {entries} keyed or synced)",

@@ -316,6 +316,7 @@ STRINGS: dict[str, str] = {
     "staff.intake.recon.refresh": "Actualizar",
     "staff.intake.recon.no_sections": "Todavía no hay secciones.",
     "staff.intake.recon.ready": "Todas las secciones están listas para presentar.",
+    "staff.intake.recon.blocked_one": "No está listo para presentar: 1 cosa lo impide todavía.",
     "staff.intake.recon.blocked": "No está listo para presentar: {count} cosas lo impiden todavía.",
     "staff.intake.recon.totals": "{sections} secciones. {statuses}",
     "staff.intake.recon.section": "Sección {serial}: {status} ({paper} líneas en papel, {entries} transcritas o sincronizadas)",

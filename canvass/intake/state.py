@@ -512,8 +512,10 @@ class CheckInState:
             return ""
         if not self.readiness.get("sections"):
             return tr("intake.recon.no_sections")
-        return tr("intake.recon.ready") if self.ready else tr(
-            "intake.recon.blocked", count=len(self.readiness.get("blockers") or []))
+        if self.ready:
+            return tr("intake.recon.ready")
+        count = len(self.readiness.get("blockers") or [])
+        return tr("intake.recon.blocked_one") if count == 1 else tr("intake.recon.blocked", count=count)
 
     def rows(self) -> list[SectionRow]:
         out = []
