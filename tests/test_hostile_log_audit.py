@@ -20,10 +20,14 @@ def test_scan_reports_line_and_logger_of_a_leak(tmp_path):
     log = logging.getLogger("canvass.audit-probe")
     log.addHandler(handler)
     log.setLevel(logging.DEBUG)
+    # Keep the planted leak out of the session's own audit log (the root handler), which would
+    # otherwise rightly fail the whole session.
+    log.propagate = False
     try:
         log.debug("nothing personal here")
         log.debug("saved entry for %s", "Xylophonia")
     finally:
+        log.propagate = True
         log.removeHandler(handler)
         handler.close()
     assert log_audit_plugin.scan(path, ["Xylophonia", "Wanderlust"]) == {
