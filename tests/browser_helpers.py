@@ -145,7 +145,7 @@ def shots_on_failure(browser, prefix: str = "failure"):
         raise
 
 
-def settled_focus(page, role: str, name: str) -> None:
+def settled_focus(page, role: str, name: str, *, timeout: int = WAIT_MS) -> None:
     """Wait until ``role``/``name`` holds the focus and keeps it for a few frames.
 
     With Flutter's semantics on, a Tab out of a text field moves the DOM focus twice: the
@@ -158,9 +158,27 @@ def settled_focus(page, role: str, name: str) -> None:
 
     target = page.get_by_role(role, name=name, exact=True)
     for _ in range(20):
-        expect(target).to_be_focused(timeout=WAIT_MS)
+        expect(target).to_be_focused(timeout=timeout)
         page.evaluate("() => new Promise(done => { let n = 0; const step = () => "
                       "(++n >= 4 ? done() : requestAnimationFrame(step)); requestAnimationFrame(step); })")
         if target.evaluate("el => el === document.activeElement"):
             return
     raise AssertionError(f"the focus never settled on {name}")
+
+
+def click_into(page, role: str, name: str, *, tries: int = 5) -> None:
+    """Click a field and wait until the focus has settled on it. A click that lands while the
+    page is still building (the login form just drawn) may leave the focus elsewhere: click
+    again, as a person would."""
+    from playwright.sync_api import expect
+
+    target = page.get_by_role(role, name=name, exact=True)
+    expect(target).to_be_attached(timeout=WAIT_MS)
+    for attempt in range(tries):
+        target.click()
+        try:
+            settled_focus(page, role, name, timeout=3_000)
+            return
+        except AssertionError:
+            if attempt == tries - 1:
+                raise

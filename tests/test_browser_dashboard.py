@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from browser_helpers import settled_focus
+from browser_helpers import click_into
 from dashboard_helpers import dashboard_server, seed_drive
 
 pytestmark = pytest.mark.browser
@@ -41,10 +41,9 @@ def log_in(page, username: str, password: str) -> None:
 
     for name, text in (("Username", username), ("Password", password)):
         box = page.get_by_role("textbox", name=name)
-        box.click()
         # Type only once the focus has settled on the box (see settled_focus): a key sent
         # while Flutter is still moving the focus is lost.
-        settled_focus(page, "textbox", name)
+        click_into(page, "textbox", name)
         page.keyboard.type(text, delay=25)
         expect(box).to_have_value(text)
     page.get_by_role("button", name="Log in").click()

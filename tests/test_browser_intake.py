@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_helpers import settled_focus
+from browser_helpers import click_into, settled_focus
 from sqlalchemy import select
 from test_intake_api import PASSWORD, Office, intake_server, signer
 
@@ -51,9 +51,7 @@ def log_in(page, username: str) -> None:
     from playwright.sync_api import expect
 
     box = page.get_by_role("textbox", name="Username")
-    expect(box).to_be_attached(timeout=WAIT)
-    box.click()
-    settled_focus(page, "textbox", "Username")
+    click_into(page, "textbox", "Username")
     page.keyboard.type(username, delay=25)
     expect(box).to_have_value(username, timeout=WAIT)
     page.keyboard.press("Tab")
