@@ -14,6 +14,7 @@ import pytest
 from browser_helpers import (
     CHROMIUM_ARGS,
     box,
+    click_into,
     fill,
     open_app,
     require_chromium,
@@ -51,10 +52,15 @@ def readable(page, pattern):
 
 
 def unlock_with(page, pin: str) -> None:
+    """Type the PIN as a person does: into the settled focus, key by key, then Enter once the
+    field shows it (a key or an Enter sent while Flutter still moves the focus is lost)."""
+    from playwright.sync_api import expect
+
     field = box(page, "PIN")
-    field.wait_for(timeout=20_000)
-    field.click()
-    field.fill(pin)
+    click_into(page, "textbox", "PIN")
+    field.fill("")
+    page.keyboard.type(pin, delay=25)
+    expect(field).to_have_value(pin, timeout=20_000)
     page.keyboard.press("Enter")
 
 
