@@ -100,11 +100,17 @@ def wait_focus(page, label: str, timeout: int = WAIT_MS) -> None:
         arg=label, timeout=timeout)
 
 
-def fill(page, label: str, value: str) -> None:
+def fill(page, label: str, value: str, *, check: bool = True) -> None:
+    """Fill a text field once the focus has settled on it, and wait until it shows the value:
+    text set while Flutter still moves the focus can be lost (see settled_focus)."""
+    from playwright.sync_api import expect
+
     field = box(page, label)
     field.wait_for(timeout=WAIT_MS)
-    field.click()
+    click_into(page, "textbox", label)
     field.fill(value)
+    if check:  # off where the app rewrites what was typed (an enrollment link becomes its code)
+        expect(field).to_have_value(value, timeout=WAIT_MS)
 
 
 def scroll_to(page, locator, *, steps: int = 25):

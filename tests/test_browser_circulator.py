@@ -57,7 +57,7 @@ def type_signer(page, signer: dict[str, str]) -> None:
 
 def enroll(page, code: str) -> None:
     box(page, "Enrollment code or link").wait_for(timeout=60_000)
-    fill(page, "Enrollment code or link", code)
+    fill(page, "Enrollment code or link", code, check=False)
     fill(page, "Choose a PIN (at least 6 digits)", PIN)
     fill(page, "Repeat the PIN", PIN)
     page.keyboard.press("Enter")  # Enter on the second PIN enrolls
