@@ -324,4 +324,5 @@ def test_retention_purge_drops_signer_data(office):
     with office.server.db.read() as s:
         entry = s.scalars(select(Entry).where(Entry.campaign_id == office.cid)).one()
         assert entry.enc_first_name is None and entry.enc_street is None
+        assert entry.enc_match is None  # the sealed normalized record is personal data too
         assert entry.status == "accepted"  # counts survive the purge

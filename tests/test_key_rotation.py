@@ -20,13 +20,12 @@ from sqlalchemy import func, select
 from canvass.store import DeviceStore, KdfParams
 from sync.client import SyncClient
 from sync.crypto import FieldCipher
-from sync.domain import PERSONAL_FIELDS
 from sync.enroll import enroll
 from sync.matching import matching_keys
 from sync.server import rotation
 from sync.server.admin import campaign_index_key
 from sync.server.dedup import decrypt_fields
-from sync.server.models import Campaign, DataKey, Entry, IndexKey, SignerKey
+from sync.server.models import SEALED_ENTRY_FIELDS, Campaign, DataKey, Entry, IndexKey, SignerKey
 
 CHEAP = KdfParams(memory_kib=64, time_cost=1, parallelism=1)
 
@@ -48,8 +47,8 @@ def _key_ids(server, cid: str) -> set[int]:
     ids = set()
     with server.db.read() as s:
         for entry in s.scalars(select(Entry).where(Entry.campaign_id == cid)):
-            for name in PERSONAL_FIELDS:
-                blob = getattr(entry, f"enc_{name}")
+            for column, _field in SEALED_ENTRY_FIELDS:  # the fields and the match blob
+                blob = getattr(entry, column)
                 if blob:
                     ids.add(FieldCipher.key_id_of(blob))
     return ids
@@ -124,7 +123,8 @@ def test_rotate_data_cli(tmp_path):
         out = subprocess.run([sys.executable, "-m", "sync.server.cli", "keys", "rotate-data", "--db", db_url,
                               "--grace-seconds", "1.1", "--json"], cwd=REPO, capture_output=True,
                              text=True, timeout=120, check=True)
-        assert json.loads(out.stdout) == {"key_id": 2, "reencrypted": 5, "passes": 2, "retired": []}
+        # 5 sealed fields and the match blob
+        assert json.loads(out.stdout) == {"key_id": 2, "reencrypted": 6, "passes": 2, "retired": []}
         assert _key_ids(server, cid) == {2}
         assert list(_plain_names(server, cid).values()) == ["Clirotation"]
 

@@ -40,6 +40,7 @@ from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS
 from sync.protocol import EntryStatus
 from sync.scoring import score_pair
+from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
 
 # A block (one address, one phonetic surname in a ZIP) holds few people; the cap only bounds
@@ -251,9 +252,10 @@ def claims_of(session: Session,
 
 
 class Candidate:
-    """A stored entry as the fuzzy matcher reads it, decrypted in two steps: its house number
-    and ZIP5 first (street + zip), which rule most candidates of a large block out
-    (``sync.scoring.address_conflict``); the whole NormalizedRecord only when asked.
+    """A stored entry as the fuzzy matcher reads it: from its match blob, the whole record at
+    once; from its fields (no usable blob), in two steps: its house number and ZIP5 first
+    (street + zip), which rule most candidates of a large block out
+    (``sync.scoring.address_conflict``), the whole NormalizedRecord only when asked.
 
     Candidates are kept in a bounded process-wide cache keyed by entry id and checked against
     a digest of the stored ciphertexts, so a hit is always the same sealed values (a
@@ -300,13 +302,49 @@ def _digest(entry_id: str, blobs: tuple) -> bytes:
 
 
 def candidates(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) -> dict[str, Candidate]:
-    """entry id -> Candidate (see the class), for the stored entries among ``entry_ids``."""
+    """entry id -> Candidate (see the class), for the stored entries among ``entry_ids``.
+
+    An entry's match blob (sync.server.match_blob) is one decryption; entries without a
+    usable blob (stored before it existed, or by another normalizer) are read from their
+    fields, the address first."""
+    out: dict[str, Candidate] = {}
+    fresh: list[Candidate] = []
+    from_fields: list[str] = []
+    for where in _in_parts(session, Entry.id, set(entry_ids)):
+        for entry_id, blob in session.execute(select(Entry.id, Entry.enc_match).where(where)):
+            if blob is None:
+                from_fields.append(entry_id)
+                continue
+            digest = _digest(entry_id, (blob,))
+            cached = _cache.get(entry_id)
+            if cached is not None and cached.digest == digest:
+                out[entry_id] = cached
+                continue
+            record = open_match(cipher, entry_id, blob)
+            if record is None:
+                from_fields.append(entry_id)
+                continue
+            candidate = Candidate(entry_id, digest, record.house_number, record.zip5, None, record)
+            out[entry_id] = candidate
+            fresh.append(candidate)
+    if from_fields:
+        _from_fields(session, cipher, from_fields, out, fresh)
+    if fresh and CANDIDATE_CACHE:
+        with _cache_lock:
+            for candidate in fresh:
+                _cache.pop(candidate.entry_id, None)
+                _cache[candidate.entry_id] = candidate
+            while len(_cache) > CANDIDATE_CACHE:  # oldest first (dicts keep insertion order)
+                del _cache[next(iter(_cache))]
+    return out
+
+
+def _from_fields(session: Session, cipher: FieldCipher, entry_ids: list[str],
+                 out: dict[str, Candidate], fresh: list[Candidate]) -> None:
     from sync.normalize import house_number, zip5
 
     columns = [getattr(Entry, f"enc_{name}") for name in SCORED_FIELDS]
-    out: dict[str, Candidate] = {}
-    fresh: list[Candidate] = []
-    for where in _in_parts(session, Entry.id, set(entry_ids)):
+    for where in _in_parts(session, Entry.id, entry_ids):
         for row in session.execute(select(Entry.id, *columns).where(where)):
             entry_id, blobs = row[0], row[1:]
             digest = _digest(entry_id, blobs)
@@ -322,14 +360,6 @@ def candidates(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) 
                                   zip5(plain.get("zip", "")), sealed)
             out[entry_id] = candidate
             fresh.append(candidate)
-    if fresh and CANDIDATE_CACHE:
-        with _cache_lock:
-            for candidate in fresh:
-                _cache.pop(candidate.entry_id, None)
-                _cache[candidate.entry_id] = candidate
-            while len(_cache) > CANDIDATE_CACHE:  # oldest first (dicts keep insertion order)
-                del _cache[next(iter(_cache))]
-    return out
 
 
 def clear_candidate_cache() -> None:

@@ -54,6 +54,7 @@ from sync.scoring import address_conflict, match_records
 from sync.server import dedup, rotation, voters_store
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity
+from sync.server.match_blob import seal_match
 from sync.server.models import BatchRecord, Campaign, Entry
 from sync.server.problems import ProblemError
 from sync.server.services import Services
@@ -407,6 +408,9 @@ class _Chunk:
         for name, column in zip(PERSONAL_FIELDS, _ENC_COLUMNS, strict=True):
             value = item.fields.get(name)
             values[column] = encrypt(value, record_id=row.id, field=name) if value else None
+        # Rejected-for-content entries have no record and are never candidates.
+        values["enc_match"] = (seal_match(self.svc.cipher, row.id, item.record)
+                               if item.record is not None else None)
         return values
 
 

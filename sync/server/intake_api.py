@@ -63,7 +63,7 @@ from sync.server.audit import audit
 from sync.server.auth import DeviceIdentity, StaffIdentity, require_roles, services
 from sync.server.ingest import campaign_context, handle_batch
 from sync.server.intake_models import ImportJob, IntakeSettings, PaperSection, SectionCheckIn
-from sync.server.models import BlockKey, Campaign, Device, Entry, SignerKey
+from sync.server.models import SEALED_ENTRY_FIELDS, BlockKey, Campaign, Device, Entry, SignerKey
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 from sync.validation import validate_section_serial
@@ -632,7 +632,7 @@ def set_retention(body: RetentionRequest, campaign_id: str | None = Query(None),
 
 def purge_signer_data(s, campaign_id: str) -> int:
     """Drop every personal field and blind key of the campaign; counts and statuses stay."""
-    cleared = {f"enc_{name}": None for name in PERSONAL_FIELDS}
+    cleared = {column: None for column, _field in SEALED_ENTRY_FIELDS}
     count = s.scalar(select(func.count()).select_from(Entry).where(Entry.campaign_id == campaign_id))
     s.execute(update(Entry).where(Entry.campaign_id == campaign_id).values(**cleared))
     s.execute(delete(SignerKey).where(SignerKey.campaign_id == campaign_id))

@@ -141,6 +141,12 @@ class Entry(Base):
 for _name in PERSONAL_FIELDS:
     # Declared in a loop so the encrypted columns can never drift from domain.PERSONAL_FIELDS.
     setattr(Entry, f"enc_{_name}", mapped_column(f"enc_{_name}", LargeBinary, nullable=True))
+# The sealed normalized record for the fuzzy matcher (sync.server.match_blob); personal data
+# like the fields above, so it is re-sealed by data-key rotation and dropped by a purge.
+Entry.enc_match = mapped_column("enc_match", LargeBinary, nullable=True)
+# Every sealed column of an entry with its FieldCipher field name.
+SEALED_ENTRY_FIELDS: tuple[tuple[str, str], ...] = (
+    *((f"enc_{name}", name) for name in PERSONAL_FIELDS), ("enc_match", "match"))
 
 
 class SignerKey(Base):

@@ -40,14 +40,23 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from sync.crypto import FieldCipher, UnknownKey, new_key, unwrap_key, wrap_key
-from sync.domain import PERSONAL_FIELDS, utcnow
+from sync.domain import utcnow
 from sync.matching import blocking_keys, matching_keys
 from sync.server import dedup
 from sync.server.admin import AdminError, index_key_label, wrapping_key
 from sync.server.audit import audit
 from sync.server.db import Database
 from sync.server.keys import ServerKeys
-from sync.server.models import BlockKey, Campaign, Counter, DataKey, Entry, IndexKey, SignerKey
+from sync.server.models import (
+    SEALED_ENTRY_FIELDS,
+    BlockKey,
+    Campaign,
+    Counter,
+    DataKey,
+    Entry,
+    IndexKey,
+    SignerKey,
+)
 
 log = logging.getLogger("canvass.server")
 
@@ -170,17 +179,17 @@ def _reseal(cipher: FieldCipher, blob: bytes | None, record_id: str, field: str)
 
 def _reencrypt_entries(db: Database, cipher: FieldCipher, batch_size: int) -> int:
     changed, after = 0, ""
-    columns = [getattr(Entry, f"enc_{name}") for name in PERSONAL_FIELDS]
+    columns = [getattr(Entry, column) for column, _field in SEALED_ENTRY_FIELDS]
     while True:
         with db.write() as s:
             rows = s.execute(select(Entry.id, *columns).where(Entry.id > after)
                              .order_by(Entry.id).limit(batch_size)).all()
             for row in rows:
                 values = {}
-                for name, blob in zip(PERSONAL_FIELDS, row[1:], strict=True):
-                    sealed = _reseal(cipher, blob, row[0], name)
+                for (column, field), blob in zip(SEALED_ENTRY_FIELDS, row[1:], strict=True):
+                    sealed = _reseal(cipher, blob, row[0], field)
                     if sealed is not None:
-                        values[f"enc_{name}"] = sealed
+                        values[column] = sealed
                 if values:
                     # Only the sealed columns: a concurrent status change is never overwritten.
                     s.execute(update(Entry).where(Entry.id == row[0]).values(**values))

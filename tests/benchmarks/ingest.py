@@ -126,7 +126,9 @@ class RowBuilder:
                   status: str = "accepted") -> dict:
         from sync.domain import PERSONAL_FIELDS, content_fingerprint
         from sync.ids import new_uuid7
+        from sync.normalize import normalized_record
         from sync.protocol import EntryResult, EntryWire
+        from sync.server.match_blob import seal_match
 
         entry_id = new_uuid7()
         wire = EntryWire(entry_id=entry_id, device_seq=i + 1, section=f"P{i // 10:07d}",
@@ -144,6 +146,7 @@ class RowBuilder:
             value = fields.get(name, "")
             row[f"enc_{name}"] = (self.cipher.encrypt(value, record_id=entry_id, field=name)
                                   if value else None)
+        row["enc_match"] = seal_match(self.cipher, entry_id, normalized_record(fields))
         return row
 
 
@@ -256,8 +259,10 @@ class PeakRss:
     def __init__(self, marker: str) -> None:
         import psutil
 
-        self.procs = [p for p in psutil.Process().children(recursive=True)
-                      if marker in " ".join(p.cmdline())]
+        servers = [p for p in psutil.Process().children(recursive=True)
+                   if marker in " ".join(p.cmdline())]
+        # With several uvicorn workers, the workers are the server's children (spawned).
+        self.procs = servers + [c for p in servers for c in p.children(recursive=True)]
         self.peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -294,7 +299,11 @@ class PeakRss:
 
 
 def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
-                   server_cpu: Callable[[], float] = lambda: 0.0) -> PushTimes:
+                   server_cpu: Callable[[], float] = lambda: 0.0,
+                   ready: threading.Barrier | None = None, sections: str = "B") -> PushTimes:
+    """One device pushes ``entries``. With ``ready``, several devices (threads) wait for each
+    other once their entries are saved, so their timed pushes start together; each then needs
+    its own ``sections`` prefix (circulators never share a petition section)."""
     import requests
 
     from canvass.store import DeviceStore, KdfParams
@@ -323,7 +332,7 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
         index_pull_seconds = time.perf_counter() - t0
         index_key = base64.b64decode(store.get_secret("index_key"))
         for i, entry in enumerate(entries):
-            serial = f"B{i // 10:06d}"
+            serial = f"{sections}{i // 10:06d}"
             if i % 10 == 0:
                 store.open_section(serial, "Bench Circulator")
             signer = SignerEntry(section=serial, line=i % 10 + 1, **entry.fields)
@@ -335,19 +344,23 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
                 latencies.append(response.elapsed.total_seconds())
 
         session.hooks["response"].append(timed)
+        if ready is not None:
+            ready.wait()
         t0 = time.perf_counter()
         cpu0, server_cpu0 = time.process_time(), server_cpu()
         for _round in range(len(entries) // BATCH + 5):  # bounded
             report = client.sync_once()
             if store.pending_count() == 0 or getattr(report, "error_kind", None):
                 break
-        seconds = time.perf_counter() - t0
+        t_end = time.perf_counter()
+        seconds = t_end - t0
         device_cpu, server_cpu_s = time.process_time() - cpu0, server_cpu() - server_cpu0
         statuses: dict[str, int] = {}
         for stored in store.entries():
             status = getattr(stored, "status", "?")
             statuses[str(status)] = statuses.get(str(status), 0) + 1
-        return PushTimes(seconds, latencies, statuses, index_pull_seconds, device_cpu, server_cpu_s)
+        return PushTimes(seconds, latencies, statuses, index_pull_seconds, device_cpu, server_cpu_s,
+                         t0, t_end)
     finally:
         store.close()
 
@@ -360,6 +373,8 @@ class PushTimes:
     index_pull_seconds: float  # the device's first download of the stored index, untimed above
     device_cpu_seconds: float  # this process (device store + sync client) during the push
     server_cpu_seconds: float  # the server processes (not PostgreSQL) during the push
+    started: float = 0.0  # perf_counter at the start and the end of the timed push
+    ended: float = 0.0
 
 
 def _pct(values: list[float], q: float) -> float:
