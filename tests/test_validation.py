@@ -311,3 +311,28 @@ def test_validate_wire_catches_naive_time_hidden_by_from_wire():
     bad_zip = wire.model_copy(update={"zip": "92101"})
     assert [(e.field, e.code) for e in validate_wire(bad_zip, jurisdiction=LA)] == [
         ("zip", R.ZIP_OUTSIDE_JURISDICTION)]
+
+
+def test_control_character_regexes_equal_the_unicode_categories_over_every_code_point():
+    """validation._has_control_chars is a regex for speed; the rule is the categories."""
+    import unicodedata
+
+    from sync import validation
+
+    single = validation._CONTROL_RE
+    multi = validation._CONTROL_MULTILINE_RE
+    for code in range(0x110000):
+        char = chr(code)
+        refused = (unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+                   or char in validation._BIDI_CONTROLS)
+        assert (single.search(char) is not None) == refused, hex(code)
+        in_notes = refused and char not in "\n\r\t"
+        assert (multi.search(char) is not None) == in_notes, hex(code)
+
+
+def test_the_all_letters_fast_path_is_the_letter_categories():
+    import unicodedata
+
+    for code in range(0x110000):
+        char = chr(code)
+        assert char.isalpha() == unicodedata.category(char).startswith("L"), hex(code)

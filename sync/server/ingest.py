@@ -176,9 +176,10 @@ class _Row:
 
 
 class _Answered(Exception):  # noqa: N818 - a control-flow signal, not an error
-    def __init__(self, response: BatchResponse) -> None:
+    def __init__(self, response: BatchResponse, response_json: str) -> None:
         super().__init__("batch already answered")
         self.response = response
+        self.response_json = response_json
 
 
 _ROW_COLUMNS = (Entry.id, Entry.device_id, Entry.device_seq, Entry.fingerprint, Entry.batch_id,
@@ -422,7 +423,7 @@ def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: Devic
     dedup.lock_keys(s, "", [batch_lock_key(batch_id)])  # a concurrent replay waits here
     record = s.get(BatchRecord, batch_id)
     if record is not None:
-        raise _Answered(_replay(record, device, fingerprint))
+        raise _Answered(_replay(record, device, fingerprint), record.response_json)
     if any(i.record is not None for i in items):
         rotation.guard_index_key(s, ctx.campaign_id, ctx.index_key_id)
     chunk = _Chunk(s, svc, ctx, device, batch_id, items)
@@ -459,10 +460,16 @@ def _busy() -> ProblemError:
 
 
 def handle_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> BatchResponse:
+    return decide_batch(svc, device, req)[0]
+
+
+def decide_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> tuple[BatchResponse, str]:
+    """The batch's response and its JSON: the JSON stored for replays, which the HTTP route
+    sends as it is (serializing 500 results again cost as much as deciding a few entries)."""
     fingerprint = body_fingerprint(req)
     record = _stored_batch(svc, req.batch_id)
     if record is not None:
-        return _replay(record, device, fingerprint)
+        return _replay(record, device, fingerprint), record.response_json
     ctx = campaign_context(svc, device.campaign_id)
     items = _prepare(ctx, device, req.entries)
     chunks = [items[i:i + CHUNK_ENTRIES] for i in range(0, len(items), CHUNK_ENTRIES)] or [[]]
@@ -476,14 +483,15 @@ def handle_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> Ba
                     if last:
                         response = BatchResponse(batch_id=req.batch_id, results=results + decided,
                                                  server_time=utcnow())
+                        response_json = response.model_dump_json()
                         s.execute(insert(BatchRecord).values(
                             batch_id=req.batch_id, device_id=device.device_id,
-                            body_fingerprint=fingerprint, response_json=response.model_dump_json(),
+                            body_fingerprint=fingerprint, response_json=response_json,
                             received_at=utcnow()))
                 results += decided
                 break
             except _Answered as answered:  # a concurrent attempt of this batch finished first
-                return answered.response
+                return answered.response, answered.response_json
             except rotation.StaleIndexKey:  # the index key was rotated meanwhile: reload it
                 ctx = campaign_context(svc, device.campaign_id)
                 _derive_keys(ctx, items)
@@ -493,4 +501,4 @@ def handle_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> Ba
                 log.info("retrying a batch chunk after %s", type(exc).__name__)
         else:
             raise _busy()
-    return response
+    return response, response_json

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +19,7 @@ from sync.protocol import (
     BatchResponse,
 )
 from sync.server.auth import DeviceIdentity, current_device, services
-from sync.server.ingest import handle_batch
+from sync.server.ingest import decide_batch
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 
@@ -73,4 +73,5 @@ async def post_batch(request: Request, device: DeviceIdentity = Depends(current_
         raise ProblemError(400, "idempotency_key_mismatch",
                            f"The {IDEMPOTENCY_HEADER} header must equal batch_id.")
     # The database work is blocking: run it in the thread pool, not on the event loop.
-    return await run_in_threadpool(handle_batch, svc, device, req)
+    _response, body = await run_in_threadpool(decide_batch, svc, device, req)
+    return Response(body, media_type="application/json")
