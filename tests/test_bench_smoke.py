@@ -56,6 +56,17 @@ def test_ingest_tiny_sqlite_over_http(tmp_path):
     assert png.exists() and png.stat().st_size > 1000
 
 
+def test_ingest_tiny_fleet_on_postgresql_with_two_workers(tmp_path, pg_url):
+    """Three devices at once, two server workers: every entry answered, none lost to
+    another device's section (each device has its own sections), CPU of each side counted."""
+    result = ingest.measure("postgresql", 100, 90, workdir=tmp_path, devices=3, workers=2)
+    assert (result.devices, result.workers, result.entries) == (3, 2, 90)
+    assert sum(result.statuses.values()) == 90 and "pending" not in result.statuses
+    assert result.statuses.get("rejected", 0) == 0
+    assert result.server_cpu_ms_per_entry > 0 and result.postgres_cpu_ms_per_entry > 0
+    assert result.device_cpu_ms_per_entry > 0 and result.server_entries_per_s == 0.0
+
+
 def test_device_tiny():
     figures = device.measure(20, 2_000, samples=10)
     assert figures["save_median_ms"] > 0 and figures["check_median_ms"] > 0

@@ -14,10 +14,18 @@ def cost_chart(ingest_rows: list[dict], path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
+    def fleet(r: dict) -> tuple[int, int]:
+        return r.get("devices", 1), r.get("workers", 1)
+
     for backend in sorted({r["backend"] for r in ingest_rows}):
-        rows = sorted((r for r in ingest_rows if r["backend"] == backend), key=lambda r: r["stored"])
+        mine = [r for r in ingest_rows if r["backend"] == backend]
+        for devices, workers in sorted({fleet(r) for r in mine}):
+            rows = sorted((r for r in mine if fleet(r) == (devices, workers)), key=lambda r: r["stored"])
+            xs = [max(r["stored"], 1) for r in rows]
+            ax.plot(xs, [r["ms_per_entry"] for r in rows], marker="o",
+                    label=f"{backend}: HTTP + dedup, {devices} device(s), {workers} worker(s)")
+        rows = sorted(mine, key=lambda r: r["stored"])
         xs = [max(r["stored"], 1) for r in rows]
-        ax.plot(xs, [r["ms_per_entry"] for r in rows], marker="o", label=f"{backend}: HTTP + dedup")
         ax.plot(xs, [1000 / r["plain_entries_per_s"] if r["plain_entries_per_s"] else 0 for r in rows],
                 marker="x", linestyle="--", label=f"{backend}: plain INSERT")
     ax.set_xscale("log")

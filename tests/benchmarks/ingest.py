@@ -67,6 +67,9 @@ class IngestResult:
     server_cpu_ms_per_entry: float = 0.0
     device_cpu_ms_per_entry: float = 0.0
     index_pull_seconds: float = 0.0  # the device's first download of the stored index (untimed)
+    devices: int = 1  # devices pushing at once (each its own DeviceStore + SyncClient)
+    workers: int = 1  # uvicorn worker processes of the server
+    postgres_cpu_ms_per_entry: float = 0.0  # all PostgreSQL processes, during the push
 
     def row(self) -> dict:
         return asdict(self)
@@ -300,10 +303,12 @@ class PeakRss:
 
 def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
                    server_cpu: Callable[[], float] = lambda: 0.0,
-                   ready: threading.Barrier | None = None, sections: str = "B") -> PushTimes:
+                   ready: threading.Barrier | None = None, sections: str = "B",
+                   done: threading.Barrier | None = None) -> PushTimes:
     """One device pushes ``entries``. With ``ready``, several devices (threads) wait for each
     other once their entries are saved, so their timed pushes start together; each then needs
-    its own ``sections`` prefix (circulators never share a petition section)."""
+    its own ``sections`` prefix (circulators never share a petition section). With ``done``
+    they wait again after their pushes, so no device's bookkeeping runs during another's."""
     import requests
 
     from canvass.store import DeviceStore, KdfParams
@@ -355,6 +360,8 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
         t_end = time.perf_counter()
         seconds = t_end - t0
         device_cpu, server_cpu_s = time.process_time() - cpu0, server_cpu() - server_cpu0
+        if done is not None:
+            done.wait()
         statuses: dict[str, int] = {}
         for stored in store.entries():
             status = getattr(stored, "status", "?")
@@ -377,6 +384,81 @@ class PushTimes:
     ended: float = 0.0
 
 
+@dataclass
+class FleetPush:
+    """Several devices pushing at once (``push_fleet``)."""
+
+    seconds: float  # from the common start to the last device's end
+    latencies: list[float]
+    statuses: dict
+    index_pull_seconds: float  # the slowest device's first download of the index (untimed)
+    device_cpu_seconds: float  # this process (every device and sync client) during the push
+    server_cpu_seconds: float  # the server processes during the push
+    postgres_cpu_seconds: float  # every PostgreSQL process during the push (0 on SQLite)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by all PostgreSQL processes of this machine."""
+    import psutil
+
+    total = 0.0
+    for p in psutil.process_iter(["name"]):
+        if p.info["name"] and p.info["name"].startswith("postgres"):
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                total += t.user + t.system
+    return total
+
+
+def push_fleet(server, campaign_id: str, parts: list[list], workdir: Path, rss: PeakRss,
+               on_start: Callable[[], None] = lambda: None) -> FleetPush:
+    """Each part pushed by its own device (a thread: DeviceStore + SyncClient), all starting
+    together once every device has saved its entries -- the peak-day shape: many tablets
+    syncing at once. One part is one device, as before."""
+    marks: dict = {}
+    results: list = [None] * len(parts)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        marks.update(t0=time.perf_counter(), me=time.process_time(), server=rss.cpu(),
+                     pg=postgres_cpu())
+        on_start()
+
+    def finish() -> None:
+        marks.update(me_end=time.process_time(), server_end=rss.cpu(), pg_end=postgres_cpu())
+
+    ready = threading.Barrier(len(parts), action=start)
+    done = threading.Barrier(len(parts), action=finish)
+
+    def run(d: int) -> None:
+        try:
+            results[d] = push_over_http(server, campaign_id, parts[d], workdir, ready=ready,
+                                        sections=f"B{d}-", done=done)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+            ready.abort()
+            done.abort()
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in range(len(parts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    statuses: dict[str, int] = {}
+    for r in results:
+        for k, v in r.statuses.items():
+            statuses[k] = statuses.get(k, 0) + v
+    return FleetPush(
+        seconds=max(r.ended for r in results) - marks["t0"],
+        latencies=[lat for r in results for lat in r.latencies], statuses=statuses,
+        index_pull_seconds=max(r.index_pull_seconds for r in results),
+        device_cpu_seconds=marks["me_end"] - marks["me"],
+        server_cpu_seconds=marks["server_end"] - marks["server"],
+        postgres_cpu_seconds=marks["pg_end"] - marks["pg"])
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -385,41 +467,46 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def measure(backend: str, stored: int, measured: int, *, seed: int = 7, workdir: Path | None = None,
-            drive: Drive | None = None) -> IngestResult:
+            drive: Drive | None = None, devices: int = 1, workers: int = 1) -> IngestResult:
     helpers = _server_helpers()
     with contextlib.ExitStack() as stack:
         tmp = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="canvass-ingest-")))
         db_url = stack.enter_context(fresh_database(backend, tmp))
         drive = drive or generate_drive(int((stored + measured) / 0.94) + 10, seed=seed)
-        server = stack.enter_context(helpers.serve_subprocess(db_url))
+        server = stack.enter_context(helpers.serve_subprocess(db_url, workers=workers))
         campaign_id = server.create_campaign(name="Bench", goal=2_000_000, deadline="2030-01-01")
         written, prefill_s = prefill(server.db, server.keys, campaign_id, drive, stored)
-        # The measured entries: the stream after the stored part, repeats of earlier signers included.
-        originals_seen = 0
-        cut = len(drive.entries)
-        for entry in drive.entries:
-            if not entry.is_repeat:
-                originals_seen += 1
-            if originals_seen > written:
-                cut = entry.index
-                break
-        batch_entries = [e for e in drive.entries[cut:]][:measured]
+        batch_entries = entries_after(drive, written)[:measured]
+        parts = [batch_entries[d::devices] for d in range(devices)]
         with PeakRss(f"--port {server.url.rsplit(':', 1)[1]}") as rss:
-            push = push_over_http(server, campaign_id, batch_entries, tmp, server_cpu=rss.cpu)
+            push = push_fleet(server, campaign_id, parts, tmp, rss)
         seconds, latencies = push.seconds, push.latencies
         plain = plain_insert_rate(server.db, server.keys, campaign_id, batch_entries)
-    rate = len(batch_entries) / seconds if seconds else 0.0
+    n = len(batch_entries)
+    rate = n / seconds if seconds else 0.0
     return IngestResult(
-        backend=backend, stored=written, entries=len(batch_entries), seconds=round(seconds, 3),
+        backend=backend, stored=written, entries=n, seconds=round(seconds, 3),
         entries_per_s=round(rate, 1), p50_batch_ms=round(1000 * statistics.median(latencies), 1)
         if latencies else 0.0, p95_batch_ms=round(1000 * _pct(latencies, 0.95), 1),
         server_peak_rss_mb=round(rss.peak, 1), plain_entries_per_s=round(plain, 1),
         cost_ratio=round(plain / rate, 2) if rate else 0.0,
         ms_per_entry=round(1000 / rate, 3) if rate else 0.0, prefill_seconds=round(prefill_s, 1),
         statuses=push.statuses,
-        server_entries_per_s=round(len(batch_entries) / sum(latencies), 1) if latencies else 0.0,
-        server_cpu_ms_per_entry=round(1000 * push.server_cpu_seconds / len(batch_entries), 3)
-        if batch_entries else 0.0,
-        device_cpu_ms_per_entry=round(1000 * push.device_cpu_seconds / len(batch_entries), 3)
-        if batch_entries else 0.0,
-        index_pull_seconds=round(push.index_pull_seconds, 1))
+        # One device: entries over the sum of its batch round trips (its own work left out).
+        server_entries_per_s=round(n / sum(latencies), 1) if latencies and devices == 1 else 0.0,
+        server_cpu_ms_per_entry=round(1000 * push.server_cpu_seconds / n, 3) if n else 0.0,
+        device_cpu_ms_per_entry=round(1000 * push.device_cpu_seconds / n, 3) if n else 0.0,
+        index_pull_seconds=round(push.index_pull_seconds, 1), devices=devices, workers=workers,
+        postgres_cpu_ms_per_entry=round(1000 * push.postgres_cpu_seconds / n, 3)
+        if n and backend == "postgresql" else 0.0)
+
+
+def entries_after(drive: Drive, stored: int) -> list:
+    """The drive's stream after its first ``stored`` originals (the pre-filled part), repeats
+    of earlier signers included: what devices send next."""
+    originals_seen = 0
+    for entry in drive.entries:
+        originals_seen += not entry.is_repeat
+        if originals_seen > stored:
+            return drive.entries[entry.index:]
+    return []

@@ -65,14 +65,7 @@ def _pushed_entries(state: dict, count: int, devices: int) -> list[list]:
     from sync.synthetic import generate_drive
 
     drive = generate_drive(int((state["stored"] + 100_000) / 0.94) + 10, seed=state["seed"])
-    originals = 0
-    cut = len(drive.entries)
-    for entry in drive.entries:
-        originals += not entry.is_repeat
-        if originals > state["stored"]:
-            cut = entry.index
-            break
-    rest = drive.entries[cut:cut + count]
+    rest = ingest.entries_after(drive, state["stored"])[:count]
     return [rest[d::devices] for d in range(devices)]
 
 
@@ -103,7 +96,6 @@ def push(entries: int, devices: int, workers: int) -> dict:
     import signal
     import statistics
     import subprocess
-    import threading
     from datetime import UTC, datetime
 
     import psutil
@@ -122,91 +114,42 @@ def push(entries: int, devices: int, workers: int) -> dict:
             version = conn.execute(text("SELECT value FROM counters WHERE name = :n"),
                                    {"n": f"index:{state['campaign_id']}"}).scalar()
         baseline = {"t": datetime.now(UTC), "version": version}
-        results: list = [None] * devices
-        errors: list = []
-        marks: dict = {}
+        spies: list = []
         try:
             with tempfile.TemporaryDirectory(prefix="canvass-kept-") as tmp, \
                     ingest.PeakRss(f"--port {server.url.rsplit(':', 1)[1]}") as rss:
 
-                def start() -> None:  # once every device has saved its entries
-                    marks.update(t0=time.perf_counter(), server=rss.cpu(), pg=_pg_backend_cpu(),
-                                 me=time.process_time())
-                    if os.environ.get("CANVASS_PYSPY"):  # a profile of the timed push only
-                        marks["spy"] = [subprocess.Popen(
+                def profile() -> None:  # CANVASS_PYSPY=prefix: py-spy of the timed push only
+                    if os.environ.get("CANVASS_PYSPY"):
+                        spies.extend(subprocess.Popen(
                             ["py-spy", "record", "-p", str(p.pid), "-r", "200", "-f", "raw",
                              "-o", f"{os.environ['CANVASS_PYSPY']}-{p.pid}.raw", "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                            for p in [*rss.procs, psutil.Process()]]
+                            for p in [*rss.procs, psutil.Process()])
 
-                ready = threading.Barrier(devices, action=start)
-
-                def run(d: int) -> None:
-                    try:
-                        results[d] = ingest.push_over_http(server, state["campaign_id"], parts[d],
-                                                           Path(tmp), ready=ready,
-                                                           sections=f"B{d}-")
-                    except Exception as exc:  # noqa: BLE001 - reported below
-                        errors.append(exc)
-                        ready.abort()
-
-                threads = [threading.Thread(target=run, args=(d,)) for d in range(devices)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-                server_cpu = rss.cpu() - marks.get("server", 0)
-                pg_cpu = _pg_backend_cpu() - marks.get("pg", 0)
-                device_cpu = time.process_time() - marks.get("me", 0)
-                for spy in marks.get("spy", []):
+                fleet = ingest.push_fleet(server, state["campaign_id"], parts, Path(tmp), rss,
+                                          on_start=profile)
+                for spy in spies:
                     spy.send_signal(signal.SIGINT)
                     spy.wait(timeout=30)
-            if errors:
-                raise errors[0]
             pushed = sum(len(p) for p in parts)
-            latencies = [lat for r in results for lat in r.latencies]
-            # Devices push at once (from the barrier): the aggregate rate is the entries over
-            # the time from the common start to the last device's end.
-            span = max(r.ended for r in results) - marks["t0"]
+            lat = fleet.latencies
             figures = {
                 "stored": state["stored"], "entries": pushed, "devices": devices, "workers": workers,
-                "entries_per_s": round(pushed / span, 1),
-                "server_entries_per_s": round(pushed / sum(latencies), 1) if devices == 1 else None,
-                "p50_batch_ms": round(1000 * statistics.median(latencies), 1),
-                "p95_batch_ms": round(1000 * ingest._pct(latencies, 0.95), 1),
-                "server_cpu_ms_per_entry": round(1000 * server_cpu / pushed, 3),
-                "postgres_cpu_ms_per_entry": round(1000 * pg_cpu / pushed, 3) if pg_cpu else None,
-                "device_cpu_ms_per_entry": round(1000 * device_cpu / pushed, 3),
-                "server_peak_rss_mb": round(rss.peak, 1), "push_s": round(span, 2),
-                "statuses": _merge([r.statuses for r in results]), "load": os.getloadavg()[0],
+                "entries_per_s": round(pushed / fleet.seconds, 1),
+                "server_entries_per_s": round(pushed / sum(lat), 1) if devices == 1 else None,
+                "p50_batch_ms": round(1000 * statistics.median(lat), 1),
+                "p95_batch_ms": round(1000 * ingest._pct(lat, 0.95), 1),
+                "server_cpu_ms_per_entry": round(1000 * fleet.server_cpu_seconds / pushed, 3),
+                "postgres_cpu_ms_per_entry": round(1000 * fleet.postgres_cpu_seconds / pushed, 3),
+                "device_cpu_ms_per_entry": round(1000 * fleet.device_cpu_seconds / pushed, 3),
+                "server_peak_rss_mb": round(rss.peak, 1), "push_s": round(fleet.seconds, 2),
+                "statuses": fleet.statuses, "load": round(os.getloadavg()[0], 2),
             }
             print(json.dumps(figures, indent=1))
             return figures
         finally:
             _cleanup(server.db, state["campaign_id"], baseline)
-
-
-def _pg_backend_cpu() -> float:
-    """CPU seconds of all PostgreSQL processes (the machine's local server), or 0."""
-    import psutil
-
-    total = 0.0
-    for p in psutil.process_iter(["name"]):
-        if p.info["name"] and p.info["name"].startswith("postgres"):
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                pass
-    return total
-
-
-def _merge(dicts: list[dict]) -> dict:
-    out: dict = {}
-    for d in dicts:
-        for k, v in d.items():
-            out[k] = out.get(k, 0) + v
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

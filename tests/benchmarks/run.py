@@ -63,22 +63,26 @@ def run_quality(sizes: list[int], peers: bool = True, seed: int = 20240601) -> l
     return rows
 
 
-def run_ingest(stored_sizes: list[int], measured: int, backends: list[str] | None = None) -> list[dict]:
+def run_ingest(stored_sizes: list[int], measured: int, backends: list[str] | None = None,
+               fleets: list[tuple[int, int]] | None = None) -> list[dict]:
+    """Each (devices, workers) of ``fleets``: that many devices pushing at once to a server
+    with that many uvicorn workers (default: one device, one worker)."""
     from . import ingest
 
     backends = backends or ["sqlite"] + (["postgresql"] if ingest.pg_available() else [])
     rows = []
     for backend in backends:
         for stored in stored_sizes:
-            result = ingest.measure(backend, stored, measured)
-            rows.append(result.row())
-            print(f"ingest {backend} stored={result.stored}: {result.entries_per_s} entries/s, "
-                  f"p95 batch {result.p95_batch_ms} ms", flush=True)
-    print("\nIngest over HTTP (batches of 500, real SyncClient), dedup on:")
-    print(_table(rows, ["backend", "stored", "entries", "entries_per_s", "server_entries_per_s",
-                        "p50_batch_ms", "p95_batch_ms", "server_peak_rss_mb", "plain_entries_per_s",
-                        "cost_ratio", "ms_per_entry", "server_cpu_ms_per_entry",
-                        "device_cpu_ms_per_entry", "index_pull_seconds"]))
+            for devices, workers in fleets or [(1, 1)]:
+                result = ingest.measure(backend, stored, measured, devices=devices, workers=workers)
+                rows.append(result.row())
+                print(f"ingest {backend} stored={result.stored} devices={devices} workers={workers}: "
+                      f"{result.entries_per_s} entries/s, p95 batch {result.p95_batch_ms} ms", flush=True)
+    print("\nIngest over HTTP (batches of 500, real DeviceStore + SyncClient per device), dedup on:")
+    print(_table(rows, ["backend", "stored", "entries", "devices", "workers", "entries_per_s",
+                        "server_entries_per_s", "p50_batch_ms", "p95_batch_ms", "server_peak_rss_mb",
+                        "plain_entries_per_s", "cost_ratio", "ms_per_entry", "server_cpu_ms_per_entry",
+                        "postgres_cpu_ms_per_entry", "device_cpu_ms_per_entry", "index_pull_seconds"]))
     return rows
 
 
@@ -101,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stored", type=int, action="append",
                         help="ingest: entries stored before the push (repeatable; replaces the size's)")
     parser.add_argument("--entries", type=int, help="ingest: entries pushed (replaces the size's)")
+    parser.add_argument("--fleet", action="append", metavar="DEVICES:WORKERS",
+                        help="ingest: devices pushing at once and server workers (repeatable; "
+                             "default 1:1)")
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     out = Path(args.out)
@@ -110,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.part in ("all", "quality"):
         figures["quality"] = run_quality(size["quality"], peers=size["peers"] and not args.no_peers)
     if args.part in ("all", "ingest"):
+        fleets = [tuple(int(x) for x in f.split(":")) for f in args.fleet] if args.fleet else None
         figures["ingest"] = run_ingest(args.stored or size["ingest_stored"],
-                                       args.entries or size["ingest_measured"], args.backend)
+                                       args.entries or size["ingest_measured"], args.backend, fleets)
         from .chart import cost_chart
 
         png = cost_chart(figures["ingest"], out / "ingest-cost.png")
