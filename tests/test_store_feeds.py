@@ -63,7 +63,13 @@ def test_malformed_keys_are_refused(tmp_path):
         store.apply_index_delta(["not-hex"], 1)
     with pytest.raises(ValueError):
         store.save_entry(make_entry(1), ["abc"])
-    assert store.index_version() == 0 and store.pending_count() == 0
+    good = [key_for(f"k{i}") for i in range(50)]
+    for bad in ("g" * 32, f"{good[0][:30]} 1", "\uff10" * 32, None, "a" * 130):
+        with pytest.raises(ValueError):  # one bad key refuses the whole page
+            store.apply_index_delta([*good, bad], 1)
+    assert store.index_version() == 0 and store.pending_count() == 0 and store.index_size() == 0
+    store.apply_index_delta([*good, "ab", "C" * 128, good[0].upper()], 2)  # lengths may differ
+    assert store.index_size() == 52
 
 
 def test_find_local_match(tmp_path):

@@ -70,6 +70,11 @@ def test_unanswered_batch_is_returned_unchanged(tmp_path):
     assert again.batch_id == first.batch_id
     assert again.entries == first.entries
     assert again.to_request().model_dump_json() == first.to_request().model_dump_json()
+    # The wires the store keeps on a batch are exactly what the entries give on their own.
+    by_hand = OutboxBatch(first.batch_id, first.entries)
+    assert first.to_request() == again.to_request() == by_hand.to_request()
+    with pytest.raises(ValueError):
+        OutboxBatch(first.batch_id, first.entries[1:], first.wires[:-1])
     store.close()
     reopened = DeviceStore.open(store.path)
     reopened.unlock(PIN)
@@ -130,6 +135,25 @@ def test_retry_answer_keeps_an_outcome_verdict(tmp_path):
     stored = store.get_entry(entry.entry_id)
     assert stored.status == "duplicate" and stored.acknowledged_at is not None
     assert store.pending_count() == 0
+
+
+def test_one_answer_mixing_retries_verdicts_and_repeats(tmp_path):
+    store = new_store(tmp_path)
+    judged, fresh, twice = save_lines(store, 3)
+    batch = store.next_batch()
+    store.apply_outcomes([Outcome(entry_id=judged.entry_id, status=EntryStatus.REJECTED,
+                                  reason_code=102)], cursor=1)
+    store.apply_batch_results(batch.batch_id, [
+        EntryResult(entry_id=judged.entry_id, status=EntryStatus.ALREADY_RECEIVED),
+        EntryResult(entry_id=fresh.entry_id, status=EntryStatus.ALREADY_RECEIVED),
+        EntryResult(entry_id=twice.entry_id, status=EntryStatus.DUPLICATE, duplicate_of="first"),
+        EntryResult(entry_id=twice.entry_id, status=EntryStatus.ACCEPTED),  # a repeat: ignored
+    ])
+    kept, retried, dup = (store.get_entry(e.entry_id) for e in (judged, fresh, twice))
+    assert (kept.status, kept.reason_code) == ("rejected", 102) and kept.acknowledged_at
+    assert retried.status == "already_received" and retried.acknowledged_at
+    assert (dup.status, dup.duplicate_of) == ("duplicate", "first")
+    assert store.pending_count() == 0 and store.next_batch() is None  # the batch closed
 
 
 def test_purge_keeps_pending_and_recent(tmp_path):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sync.domain import SignerEntry
-from sync.protocol import PROTOCOL_VERSION, BatchRequest
+from sync.protocol import PROTOCOL_VERSION, BatchRequest, EntryWire
 
 PENDING = "pending"
 
@@ -36,7 +36,19 @@ class OutboxBatch:
 
     batch_id: str
     entries: list[SignerEntry] = field(default_factory=list)
+    # The entries' wire forms, in order. The store builds each once (forming a batch measures
+    # them anyway), so a push does not validate every entry again; a batch made by hand leaves
+    # this None and to_request builds them. Being derived from entries, it is not compared.
+    wires: list[EntryWire] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.wires is not None and (
+                [w.entry_id for w in self.wires] != [e.entry_id for e in self.entries]):
+            raise ValueError("a batch's wires must be its entries', in the same order")
 
     def to_request(self) -> BatchRequest:
+        """The request body. It shares the batch's wires (pydantic keeps model instances as
+        given), so treat it as read-only."""
+        wires = self.wires if self.wires is not None else [e.to_wire() for e in self.entries]
         return BatchRequest(protocol_version=PROTOCOL_VERSION, batch_id=self.batch_id,
-                            entries=[e.to_wire() for e in self.entries])
+                            entries=wires)

@@ -9,18 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Boolean, Connection, and_, bindparam, case, func, select, update
 
 from sync.crypto import FieldCipher
 from sync.domain import SignerEntry
 from sync.ids import new_uuid7
-from sync.protocol import PROTOCOL_VERSION, BatchRequest, EntryResult, EntryStatus
+from sync.protocol import PROTOCOL_VERSION, BatchRequest, EntryResult, EntryStatus, EntryWire
 
 from . import codec, schema
 from .errors import NotFound
 from .models import PENDING, OutboxBatch
 
 E, OX, B, M = schema.entries, schema.outbox, schema.batches, schema.batch_members
+
+# Answering a batch is one UPDATE and one DELETE, each run once over all answered entries
+# (executemany) instead of a statement pair per entry. A retry answer (already_received) says
+# nothing about standing: where an outcome already gave a verdict (status no longer pending),
+# only acknowledged_at changes. SQLite computes every SET expression from the row as it was
+# before the update, so each CASE sees the old status.
+_KEEP_VERDICT = and_(bindparam("a_retry", type_=Boolean), E.c.status != PENDING)
+_ANSWER = update(E).where(E.c.entry_id == bindparam("a_entry_id")).values(
+    {column: case((_KEEP_VERDICT, E.c[column]), else_=bindparam(f"a_{column}"))
+     for column in ("status", "duplicate_of", "candidate_of", "reason_code")}
+    | {"acknowledged_at": bindparam("a_acknowledged_at")})
+_LEAVE_OUTBOX = OX.delete().where(OX.c.entry_id == bindparam("a_entry_id"))
 
 
 def open_batch(conn: Connection, cipher: FieldCipher) -> OutboxBatch | None:
@@ -34,7 +46,8 @@ def open_batch(conn: Connection, cipher: FieldCipher) -> OutboxBatch | None:
         select(E).join(M, M.c.entry_id == E.c.entry_id)
         .where(M.c.batch_id == batch_id).order_by(M.c.position)
     ).mappings().all()
-    return OutboxBatch(batch_id, [codec.open_entry(cipher, r) for r in rows])
+    entries = [codec.open_entry(cipher, r) for r in rows]
+    return OutboxBatch(batch_id, entries, [e.to_wire() for e in entries])
 
 
 def form_batch(conn: Connection, cipher: FieldCipher, *, max_entries: int, max_bytes: int,
@@ -52,21 +65,24 @@ def form_batch(conn: Connection, cipher: FieldCipher, *, max_entries: int, max_b
     size = len(BatchRequest(protocol_version=PROTOCOL_VERSION, batch_id=batch_id,
                             entries=[]).model_dump_json().encode())
     chosen: list[SignerEntry] = []
+    wires: list[EntryWire] = []  # kept on the batch, so to_request does not build them again
     for row in rows:
         entry = codec.open_entry(cipher, row)
-        grown = size + len(entry.to_wire().model_dump_json().encode()) + (1 if chosen else 0)
+        wire = entry.to_wire()
+        grown = size + len(wire.model_dump_json().encode()) + (1 if chosen else 0)
         # One entry always goes even if alone it exceeds max_bytes: the wire caps keep any
         # single entry far below the server's limit, and an outbox must never stall.
         if chosen and grown > max_bytes:
             break
         chosen.append(entry)
+        wires.append(wire)
         size = grown
     conn.execute(B.insert().values(batch_id=batch_id, created_at=now_iso, closed_at=None))
     conn.execute(M.insert(), [{"batch_id": batch_id, "position": i, "entry_id": e.entry_id}
                               for i, e in enumerate(chosen)])
     conn.execute(update(OX).where(OX.c.entry_id.in_([e.entry_id for e in chosen]))
                  .values(batch_id=batch_id))
-    return OutboxBatch(batch_id, chosen)
+    return OutboxBatch(batch_id, chosen, wires)
 
 
 def apply_results(conn: Connection, batch_id: str, results: Sequence[EntryResult],
@@ -74,21 +90,20 @@ def apply_results(conn: Connection, batch_id: str, results: Sequence[EntryResult
     if conn.execute(select(B.c.batch_id).where(B.c.batch_id == batch_id)).first() is None:
         raise NotFound("unknown batch")
     waiting = set(conn.execute(select(OX.c.entry_id).where(OX.c.batch_id == batch_id)).scalars())
+    answers = []
     for result in results:
         if result.entry_id not in waiting:
-            continue  # not in this batch, or already answered: ignore
+            continue  # not in this batch, already answered, or answered twice here: ignore
         status = EntryStatus(result.status)
-        values = {"duplicate_of": result.duplicate_of, "candidate_of": result.candidate_of,
-                  "reason_code": result.reason_code, "acknowledged_at": now_iso,
-                  "status": status.value}
-        if status is EntryStatus.ALREADY_RECEIVED:
-            # A retry answer says nothing about standing: keep a verdict an outcome already gave.
-            current = conn.execute(select(E.c.status).where(E.c.entry_id == result.entry_id)).scalar()
-            if current != PENDING:
-                values = {"acknowledged_at": now_iso}
-        conn.execute(update(E).where(E.c.entry_id == result.entry_id).values(**values))
-        conn.execute(OX.delete().where(OX.c.entry_id == result.entry_id))
+        answers.append({"a_entry_id": result.entry_id,
+                        "a_retry": status is EntryStatus.ALREADY_RECEIVED,
+                        "a_status": status.value, "a_duplicate_of": result.duplicate_of,
+                        "a_candidate_of": result.candidate_of, "a_reason_code": result.reason_code,
+                        "a_acknowledged_at": now_iso})
         waiting.discard(result.entry_id)
+    if answers:  # an empty executemany list would be taken as one unbound statement
+        conn.execute(_ANSWER, answers)
+        conn.execute(_LEAVE_OUTBOX, answers)
     if not waiting:
         conn.execute(update(B).where(B.c.batch_id == batch_id, B.c.closed_at.is_(None))
                      .values(closed_at=now_iso))
