@@ -88,4 +88,9 @@ def _document_problems(spec: dict) -> None:
 
 
 def app_from_env() -> FastAPI:
-    return create_app(Settings.from_env())
+    """The app of one uvicorn worker process of ``canvass-server serve --workers N``."""
+    from sync.server.runtime import tune_gc
+
+    app = create_app(Settings.from_env())
+    tune_gc()
+    return app

@@ -123,6 +123,8 @@ def cmd_keys_rotate_index(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn
 
+    from sync.server.runtime import tune_gc
+
     upgrade_head(args.db)
     settings = Settings.load(args.db, args.key_file)
     if args.workers > 1:
@@ -134,7 +136,9 @@ def cmd_serve(args) -> int:
     else:
         from sync.server.app import create_app
 
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+        app = create_app(settings)
+        tune_gc()
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
