@@ -302,13 +302,14 @@ class PeakRss:
 
 
 def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
-                   server_cpu: Callable[[], float] = lambda: 0.0,
                    ready: threading.Barrier | None = None, sections: str = "B",
                    done: threading.Barrier | None = None) -> PushTimes:
-    """One device pushes ``entries``. With ``ready``, several devices (threads) wait for each
-    other once their entries are saved, so their timed pushes start together; each then needs
-    its own ``sections`` prefix (circulators never share a petition section). With ``done``
-    they wait again after their pushes, so no device's bookkeeping runs during another's."""
+    """One device pushes ``entries`` (push_fleet counts CPU, for all devices at once).
+
+    With ``ready``, several devices (threads) wait for each other once their entries are
+    saved, so their timed pushes start together; each then needs its own ``sections`` prefix
+    (circulators never share a petition section). With ``done`` they wait again after their
+    pushes, so no device's bookkeeping runs during another's."""
     import requests
 
     from canvass.store import DeviceStore, KdfParams
@@ -352,36 +353,29 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
         if ready is not None:
             ready.wait()
         t0 = time.perf_counter()
-        cpu0, server_cpu0 = time.process_time(), server_cpu()
         for _round in range(len(entries) // BATCH + 5):  # bounded
             report = client.sync_once()
             if store.pending_count() == 0 or getattr(report, "error_kind", None):
                 break
         t_end = time.perf_counter()
-        seconds = t_end - t0
-        device_cpu, server_cpu_s = time.process_time() - cpu0, server_cpu() - server_cpu0
         if done is not None:
             done.wait()
         statuses: dict[str, int] = {}
         for stored in store.entries():
             status = getattr(stored, "status", "?")
             statuses[str(status)] = statuses.get(str(status), 0) + 1
-        return PushTimes(seconds, latencies, statuses, index_pull_seconds, device_cpu, server_cpu_s,
-                         t0, t_end)
+        return PushTimes(latencies, statuses, index_pull_seconds, t0, t_end)
     finally:
         store.close()
 
 
 @dataclass
 class PushTimes:
-    seconds: float  # the timed sync rounds that push the entries (and pull what they claimed)
     latencies: list[float]  # per POST /v1/entries/batch: the HTTP round trip
     statuses: dict
     index_pull_seconds: float  # the device's first download of the stored index, untimed above
-    device_cpu_seconds: float  # this process (device store + sync client) during the push
-    server_cpu_seconds: float  # the server processes (not PostgreSQL) during the push
-    started: float = 0.0  # perf_counter at the start and the end of the timed push
-    ended: float = 0.0
+    started: float  # perf_counter at the start and the end of the timed sync rounds (the push
+    ended: float  # and the pulls of what its batches claimed)
 
 
 @dataclass
