@@ -4,21 +4,18 @@ seeded drive with exact figures for the dashboard tests."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import uvicorn
-from server_helpers import ServerHandle, _free_socket, _wait_healthy, server_keys_for
+from server_helpers import ServerHandle, serve_app, server_keys_for
 
 from sync.domain import utcnow
 from sync.ids import new_uuid7
 from sync.server import dashboard_api
 from sync.server.app import create_app
 from sync.server.config import Settings
-from sync.server.db import Database
 from sync.server.intake_models import SectionCheckIn
 from sync.server.migrate import upgrade_head
 from sync.server.models import Campaign, Device, Entry
@@ -39,21 +36,10 @@ def dashboard_server(db_url: str, *, staff_web: bool = False) -> Iterator[Server
     upgrade_head(db_url)
     keys = server_keys_for(db_url)
     app = build_app(Settings(db_url=db_url, keys=keys), staff_web=staff_web)
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    db = Database(db_url)
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url)
-        yield ServerHandle(url=url, db_url=db_url, keys=keys, db=db)
+        with serve_app(app, db_url, keys) as server:
+            yield server
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-        db.dispose()
         app.state.services.db.dispose()
 
 

@@ -142,13 +142,23 @@ def running_server(db_url: str, *, staff_web: bool = False, **settings_kw) -> It
     keys = server_keys_for(db_url)
     settings = Settings(db_url=db_url, keys=keys, **settings_kw)
     app = create_app(settings, staff_web=staff_web)
+    try:
+        with serve_app(app, db_url, keys) as server:
+            yield server
+    finally:
+        app.state.services.db.dispose()
+
+
+@contextmanager
+def serve_app(app, db_url: str, keys: ServerKeys) -> Iterator[ServerHandle]:
+    """Serve an app already built on ``db_url`` (or an ASGI wrapper around one) with uvicorn
+    in a background thread; the caller disposes the app's own database engine."""
     db = Database(db_url)
     try:
         with ServerThread(app) as server:
             yield ServerHandle(url=server.url, db_url=db_url, keys=keys, db=db)
     finally:
         db.dispose()
-        app.state.services.db.dispose()
 
 
 def server_command() -> list[str]:

@@ -10,11 +10,9 @@
 from __future__ import annotations
 
 import base64
-import threading
 
 import pytest
 import server_helpers
-import uvicorn
 from server_helpers import batch_body, device_headers, running_server, signer
 from sqlalchemy import func, select
 
@@ -35,7 +33,6 @@ from sync.matching import matching_keys
 from sync.server import rotation
 from sync.server.app import create_app
 from sync.server.config import Settings
-from sync.server.db import Database
 from sync.server.migrate import upgrade_head
 from sync.server.models import OutcomeRow
 from sync.server.voters_store import (
@@ -252,20 +249,10 @@ def server_without_voters(tmp_path):
             return
         await app(scope, receive, send)
 
-    sock = server_helpers._free_socket()
-    server = uvicorn.Server(uvicorn.Config(older_server, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    db = Database(db_url)
     try:
-        server_helpers._wait_healthy(url)
-        yield server_helpers.ServerHandle(url=url, db_url=db_url, keys=keys, db=db)
+        with server_helpers.serve_app(older_server, db_url, keys) as server:
+            yield server
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-        db.dispose()
         app.state.services.db.dispose()
 
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import threading
 
 import httpx
 import pytest
 import requests
 import server_helpers
-import uvicorn
 from sqlalchemy import func, select
 
 from canvass.state.registration_check import (
@@ -138,20 +136,10 @@ def voters_server(db_url):
     app = create_app(Settings(db_url=db_url, keys=keys))
     if not any(getattr(r, "path", "") == "/v1/registration-index" for r in app.routes):
         app.include_router(voters_api.router)
-    sock = server_helpers._free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    db = Database(db_url)
     try:
-        server_helpers._wait_healthy(url)
-        yield server_helpers.ServerHandle(url=url, db_url=db_url, keys=keys, db=db)
+        with server_helpers.serve_app(app, db_url, keys) as server:
+            yield server
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
-        db.dispose()
         app.state.services.db.dispose()
 
 
