@@ -146,9 +146,25 @@ def shots_on_failure(browser, prefix: str = "failure"):
             for n, page in enumerate(context.pages):
                 try:
                     shot(page, f"{prefix}-{c}-{n}")
+                    # CI keeps the test's output, not the screenshot: say what was on screen.
+                    print(f"on screen in {prefix}-{c}-{n}:", screen_text(page))
                 except Exception:
                     pass
         raise
+
+
+def screen_text(page) -> list[str]:
+    """The texts and labels the page's semantics tree exposes, in document order."""
+    return page.evaluate("""() => {
+        const seen = [];
+        for (const el of document.querySelectorAll('flt-semantics, input, textarea')) {
+            const label = el.getAttribute('aria-label');
+            const own = [...el.childNodes].filter(n => n.nodeType === 3)
+                .map(n => n.textContent.trim()).join(' ');
+            for (const t of [label, own]) if (t && !seen.includes(t)) seen.push(t);
+        }
+        return seen;
+    }""")
 
 
 def settled_focus(page, role: str, name: str, *, timeout: int = WAIT_MS) -> None:

@@ -69,3 +69,12 @@ def use_text(initial: str = ""):
         set_value("")
 
     return value, on_change, current, clear
+
+
+def submitted_text(event, fallback) -> str:
+    """For a field's ``on_submit``: the text the field held when Enter was pressed. The submit
+    event carries it, while the change event of the last keystroke may still be queued behind
+    it (a PIN typed and submitted at once read as empty: "Enter your PIN."). ``fallback()``
+    answers if a Flet version sends no text with the event."""
+    data = getattr(event, "data", None)
+    return data if isinstance(data, str) else (fallback() or "")

@@ -9,7 +9,7 @@ import flet as ft
 from canvass.i18n import t
 from canvass.state.enrollment import Enrollment
 from canvass.state.language import Language
-from canvass.views.common import PRIMARY, button, field, message
+from canvass.views.common import PRIMARY, button, field, message, submitted_text
 
 
 @ft.component
@@ -35,6 +35,10 @@ def EnrollView(enrollment: Enrollment, language: Language) -> ft.Control:
         outcome = await asyncio.to_thread(e.perform)
         e.apply(outcome)
 
+    async def submit_pin2(ev):
+        e.pin2 = submitted_text(ev, lambda: e.pin2)
+        await submit()
+
     return ft.Column([
         ft.Text(t("enroll.title", lang), size=24, weight=ft.FontWeight.BOLD, color=PRIMARY),
         ft.Text(t("enroll.intro", lang), size=16),
@@ -46,7 +50,7 @@ def EnrollView(enrollment: Enrollment, language: Language) -> ft.Control:
         field(t("enroll.pin", lang), e.pin, on_change=setter("pin"), password=True,
               error=err("pin"), keyboard=ft.KeyboardType.NUMBER),
         field(t("enroll.pin2", lang), e.pin2, on_change=setter("pin2"), password=True,
-              error=err("pin2"), keyboard=ft.KeyboardType.NUMBER, on_submit=submit),
+              error=err("pin2"), keyboard=ft.KeyboardType.NUMBER, on_submit=submit_pin2),
         message(e.message.render(lang) if e.message else None),
         ft.ProgressRing(visible=e.busy, width=32, height=32),
         button(t("enroll.busy", lang) if e.busy else t("enroll.submit", lang), submit,

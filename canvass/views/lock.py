@@ -12,7 +12,7 @@ import flet as ft
 from canvass.i18n import t
 from canvass.state.language import Language
 from canvass.state.session import Session
-from canvass.views.common import DANGER, PRIMARY, button, field, message, use_text
+from canvass.views.common import DANGER, PRIMARY, button, field, message, submitted_text, use_text
 
 
 @ft.component
@@ -20,13 +20,18 @@ def LockView(session: Session, language: Language) -> ft.Control:
     lang = language.lang
     pin, on_pin, current_pin, clear_pin = use_text()
 
-    async def unlock(_=None):
-        value = current_pin()
+    async def unlock(value: str):
         clear_pin()
         if not session.begin_unlock(value):
             return
         outcome = await asyncio.to_thread(session.perform_unlock, value)
         session.finish_unlock(outcome)
+
+    async def unlock_typed(event):
+        await unlock(submitted_text(event, current_pin))
+
+    async def unlock_clicked(_):
+        await unlock(current_pin())
 
     if session.phase == "wiped":
         return ft.Column([
@@ -38,9 +43,10 @@ def LockView(session: Session, language: Language) -> ft.Control:
         ft.Icon(ft.Icons.LOCK, size=48, color=PRIMARY),
         ft.Text(t("lock.title", lang), size=24, weight=ft.FontWeight.BOLD, color=PRIMARY),
         field(t("lock.pin", lang), pin, on_change=on_pin, password=True,
-              on_submit=unlock, autofocus=True, keyboard=ft.KeyboardType.NUMBER),
+              on_submit=unlock_typed, autofocus=True, keyboard=ft.KeyboardType.NUMBER),
         message(note, color=PRIMARY if session.busy else DANGER),
         ft.ProgressRing(visible=session.busy, width=32, height=32),
-        button(t("lock.unlocking", lang) if session.busy else t("lock.unlock", lang), unlock,
+        button(t("lock.unlocking", lang) if session.busy else t("lock.unlock", lang),
+               unlock_clicked,
                disabled=session.busy),
     ], spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

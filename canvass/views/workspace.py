@@ -22,6 +22,7 @@ from canvass.views.common import (
     button,
     field,
     message,
+    submitted_text,
     use_text,
 )
 
@@ -57,9 +58,12 @@ def SectionPicker(app: CirculatorApp, sections: Sections, language: Language) ->
     lang = language.lang
     serial, on_serial, current_serial, clear_serial = use_text()
 
-    def start(_=None):
-        if app.start_section(current_serial()):
+    def start(serial_text: str):
+        if app.start_section(serial_text):
             clear_serial()
+
+    def start_typed(event):
+        start(submitted_text(event, current_serial))
 
     resume = [button(t("section.resume", lang, serial=s), lambda _, s=s: app.select_section(s),
                      primary=False) for s in sections.open_serials]
@@ -67,9 +71,9 @@ def SectionPicker(app: CirculatorApp, sections: Sections, language: Language) ->
         message(sections.notice.render(lang) if sections.notice else None, color=OK_FG),
         ft.Text(t("section.none", lang), size=16),
         field(t("section.serial", lang), serial, on_change=on_serial,
-              on_submit=start, error=sections.error.render(lang) if sections.error else None,
+              on_submit=start_typed, error=sections.error.render(lang) if sections.error else None,
               autofocus=True, capitalization=ft.TextCapitalization.CHARACTERS),
-        button(t("section.start", lang), start),
+        button(t("section.start", lang), lambda _: start(current_serial())),
         *([ft.Text(t("section.open_list", lang), size=16, weight=ft.FontWeight.BOLD)] if resume else []),
         *resume,
     ], spacing=12)
@@ -131,8 +135,9 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
         return handler
 
     def on_submit(name: str):
-        def handler(_):
+        def handler(e):
             app.touch()
+            capture.set(name, submitted_text(e, lambda: capture.values[name]))
             capture.submit_field(name)
         return handler
 
