@@ -33,6 +33,21 @@ def pg_available() -> bool:
         return False
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests get one retry, as Playwright's own runner advises on CI (``retries``).
+
+    They drive Flutter's web engine in headless Chromium on two shared cores, where a key can
+    still land in a frame before the focus settles (browser_helpers.settled_focus). A retry
+    starts the test from nothing (fresh server, app and browser context) and shows as
+    "rerun" in the summary, so a test that fails twice fails the run, and one that needed a
+    retry is seen. Every other test gets none."""
+    if not config.pluginmanager.hasplugin("rerunfailures"):
+        return
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("flaky"):
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+
+
 @pytest.fixture(scope="module")
 def pg_url():
     """A SQLAlchemy URL of a fresh, empty PostgreSQL database (psycopg 3 driver)."""

@@ -62,8 +62,9 @@ class IngestResult:
     prefill_seconds: float
     statuses: dict
     # The server side alone: entries / the sum of the batch round trips (the device's own work
-    # between batches, on the same cores, left out), and CPU per entry of each side.
-    server_entries_per_s: float = 0.0
+    # between batches, on the same cores, left out), and CPU per entry of each side. None for
+    # several devices: their batches overlap, so the sum of round trips is no measure.
+    server_entries_per_s: float | None = None
     server_cpu_ms_per_entry: float = 0.0
     device_cpu_ms_per_entry: float = 0.0
     index_pull_seconds: float = 0.0  # the device's first download of the stored index (untimed)
@@ -487,7 +488,7 @@ def measure(backend: str, stored: int, measured: int, *, seed: int = 7, workdir:
         ms_per_entry=round(1000 / rate, 3) if rate else 0.0, prefill_seconds=round(prefill_s, 1),
         statuses=push.statuses,
         # One device: entries over the sum of its batch round trips (its own work left out).
-        server_entries_per_s=round(n / sum(latencies), 1) if latencies and devices == 1 else 0.0,
+        server_entries_per_s=round(n / sum(latencies), 1) if latencies and devices == 1 else None,
         server_cpu_ms_per_entry=round(1000 * push.server_cpu_seconds / n, 3) if n else 0.0,
         device_cpu_ms_per_entry=round(1000 * push.device_cpu_seconds / n, 3) if n else 0.0,
         index_pull_seconds=round(push.index_pull_seconds, 1), devices=devices, workers=workers,

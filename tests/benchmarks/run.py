@@ -32,12 +32,16 @@ SIZES = {
 }
 
 
+def _cell(value) -> str:
+    return "—" if value is None else str(value)  # None: not measured for this row
+
+
 def _table(rows: list[dict], cols: list[str]) -> str:
-    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
+    widths = [max(len(c), *(len(_cell(r.get(c, ""))) for r in rows)) for c in cols]
     lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     for r in rows:
-        lines.append("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)))
+        lines.append("  ".join(_cell(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True)))
     return "\n".join(lines)
 
 
