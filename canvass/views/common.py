@@ -36,7 +36,7 @@ def field(label: str, value: str, *, on_change=None, on_submit=None, error: str 
         error=error or None, password=password, can_reveal_password=password, ref=ref,
         autofocus=autofocus, keyboard_type=keyboard, expand=expand, key=key, width=width,
         text_size=18, border_color=ft.Colors.BLACK_54, focused_border_color=PRIMARY,
-        focused_border_width=3, capitalization=capitalization, error_max_lines=3,
+        focused_border_width=3, capitalization=capitalization, error_max_lines=4,
     )
 
 

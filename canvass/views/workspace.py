@@ -188,8 +188,10 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
         ft.ResponsiveRow([ft.Container(make(n), col={"xs": 12, "sm": 6, "md": 3})
                           for n in PAPER_FIELDS[:4]]),
         ft.ResponsiveRow([ft.Container(make(n), col=c) for n, c in (
-            ("street", {"xs": 12, "sm": 8, "md": 5}), ("unit", {"xs": 12, "sm": 4, "md": 2}),
-            ("city", {"xs": 12, "sm": 8, "md": 3}), ("zip", {"xs": 12, "sm": 4, "md": 2}))]),
+            # ZIP gets 3 of 12 columns on a tablet: at 2 its error ("Enter a 5-digit ZIP code,
+            # for example 90012.") was cut off after three lines.
+            ("street", {"xs": 12, "sm": 8, "md": 4}), ("unit", {"xs": 12, "sm": 4, "md": 2}),
+            ("city", {"xs": 12, "sm": 8, "md": 3}), ("zip", {"xs": 12, "sm": 4, "md": 3}))]),
     ]
     if capture.show_more:
         rows.append(ft.ResponsiveRow([ft.Container(make(n), col={"xs": 12, "md": 4})
