@@ -70,7 +70,7 @@ class IngestResult:
     index_pull_seconds: float = 0.0  # the device's first download of the stored index (untimed)
     devices: int = 1  # devices pushing at once (each its own DeviceStore + SyncClient)
     workers: int = 1  # uvicorn worker processes of the server
-    postgres_cpu_ms_per_entry: float = 0.0  # all PostgreSQL processes, during the push
+    postgres_cpu_ms_per_entry: float | None = None  # all PostgreSQL processes, during the push
 
     def row(self) -> dict:
         return asdict(self)
@@ -493,7 +493,7 @@ def measure(backend: str, stored: int, measured: int, *, seed: int = 7, workdir:
         device_cpu_ms_per_entry=round(1000 * push.device_cpu_seconds / n, 3) if n else 0.0,
         index_pull_seconds=round(push.index_pull_seconds, 1), devices=devices, workers=workers,
         postgres_cpu_ms_per_entry=round(1000 * push.postgres_cpu_seconds / n, 3)
-        if n and backend == "postgresql" else 0.0)
+        if n and backend == "postgresql" else None)  # SQLite runs inside the server process
 
 
 def entries_after(drive: Drive, stored: int) -> list:
