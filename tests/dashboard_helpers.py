@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from server_helpers import ServerHandle, serve_app, server_keys_for
+from server_helpers import ServerHandle, running_server
 
 from sync.domain import utcnow
 from sync.ids import new_uuid7
@@ -17,7 +17,6 @@ from sync.server import dashboard_api
 from sync.server.app import create_app
 from sync.server.config import Settings
 from sync.server.intake_models import SectionCheckIn
-from sync.server.migrate import upgrade_head
 from sync.server.models import Campaign, Device, Entry
 
 
@@ -33,14 +32,8 @@ def build_app(settings: Settings, *, staff_web: bool = False):
 
 @contextmanager
 def dashboard_server(db_url: str, *, staff_web: bool = False) -> Iterator[ServerHandle]:
-    upgrade_head(db_url)
-    keys = server_keys_for(db_url)
-    app = build_app(Settings(db_url=db_url, keys=keys), staff_web=staff_web)
-    try:
-        with serve_app(app, db_url, keys) as server:
-            yield server
-    finally:
-        app.state.services.db.dispose()
+    with running_server(db_url, staff_web=staff_web, build_app=build_app) as server:
+        yield server
 
 
 @dataclass

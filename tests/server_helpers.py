@@ -136,12 +136,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen | None = None, attempts: int 
 
 
 @contextmanager
-def running_server(db_url: str, *, staff_web: bool = False, **settings_kw) -> Iterator[ServerHandle]:
-    """Migrate ``db_url`` and serve it with uvicorn in a background thread of this process."""
+def running_server(db_url: str, *, staff_web: bool = False, build_app=create_app,
+                   **settings_kw) -> Iterator[ServerHandle]:
+    """Migrate ``db_url`` and serve it with uvicorn in a background thread of this process;
+    ``build_app(settings, staff_web=...)`` makes the app (create_app unless told)."""
     upgrade_head(db_url)
     keys = server_keys_for(db_url)
     settings = Settings(db_url=db_url, keys=keys, **settings_kw)
-    app = create_app(settings, staff_web=staff_web)
+    app = build_app(settings, staff_web=staff_web)
     try:
         with serve_app(app, db_url, keys) as server:
             yield server

@@ -137,7 +137,9 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
     def on_submit(name: str):
         def handler(e):
             app.touch()
-            capture.set(name, submitted_text(e, lambda: capture.values[name]))
+            typed = submitted_text(e, lambda: capture.values[name])
+            if typed != capture.values[name]:  # the last keystroke's change not seen yet
+                capture.set(name, typed)
             capture.submit_field(name)
         return handler
 
