@@ -52,6 +52,7 @@ def test_ingest_tiny_sqlite_over_http(tmp_path):
     assert result.stored == 100 and result.entries == 60
     assert sum(result.statuses.values()) == 60 and "pending" not in result.statuses
     assert result.entries_per_s > 0 and result.plain_entries_per_s > 0
+    assert result.postgres_cpu_ms_per_entry is None  # no PostgreSQL in a SQLite run
     png = chart.cost_chart([result.row()], tmp_path / "c.png")
     assert png.exists() and png.stat().st_size > 1000
 
@@ -63,7 +64,10 @@ def test_ingest_tiny_fleet_on_postgresql_with_two_workers(tmp_path, pg_url):
     assert (result.devices, result.workers, result.entries) == (3, 2, 90)
     assert sum(result.statuses.values()) == 90 and "pending" not in result.statuses
     assert result.statuses.get("rejected", 0) == 0
-    assert result.server_cpu_ms_per_entry > 0 and result.postgres_cpu_ms_per_entry > 0
+    # PostgreSQL's CPU is read in 10 ms clock ticks per process: a 90-entry push may take
+    # less than one tick in each backend, so the figure is only required to be measured.
+    assert result.server_cpu_ms_per_entry > 0 and result.postgres_cpu_ms_per_entry is not None
+    assert result.postgres_cpu_ms_per_entry >= 0
     assert result.device_cpu_ms_per_entry > 0 and result.server_entries_per_s is None
 
 
