@@ -213,7 +213,7 @@ class CirculatorApp:
 
 
 def default_sync_factory(store: Any, *, interval: float = 30.0) -> Any:
+    from canvass.state.device_sync import device_sync_client
     from sync.background import BackgroundSync
-    from sync.client import SyncClient
 
-    return BackgroundSync(SyncClient(store, max_attempts=2), interval=interval)
+    return BackgroundSync(device_sync_client(store, max_attempts=2), interval=interval)

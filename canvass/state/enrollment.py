@@ -141,9 +141,9 @@ class Enrollment:
 
 
 def _default_first_sync(store: Any) -> bool:
-    from sync.client import SyncClient
+    from canvass.state.device_sync import device_sync_client
 
-    return bool(SyncClient(store, max_attempts=2).sync_once().ok)
+    return bool(device_sync_client(store, max_attempts=2).sync_once().ok)
 
 
 def _remove_store_files(path: Path) -> None:
