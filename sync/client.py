@@ -52,7 +52,6 @@ from sync.errors import (
     ServerUnavailable,
     SyncError,
 )
-from sync.voters.regindex import RegistrationIndexResponse
 from sync.protocol import (
     IDEMPOTENCY_HEADER,
     MAX_BATCH_BYTES,
@@ -65,6 +64,7 @@ from sync.protocol import (
     OutcomesResponse,
     Problem,
 )
+from sync.voters.regindex import RegistrationIndexResponse
 
 log = logging.getLogger("canvass.sync")
 

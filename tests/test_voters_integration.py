@@ -16,6 +16,7 @@ import server_helpers
 from server_helpers import batch_body, device_headers, running_server, signer
 from sqlalchemy import func, select
 
+from canvass.state.device_sync import device_sync_client
 from canvass.state.registration_check import (
     NOT_FOUND,
     REGISTERED_ELSEWHERE,
@@ -25,7 +26,6 @@ from canvass.state.registration_check import (
     index_path_for,
 )
 from canvass.store import DeviceStore, KdfParams
-from canvass.state.device_sync import device_sync_client
 from sync.crypto import FieldCipher, UnknownKey
 from sync.domain import SignerEntry
 from sync.enroll import enroll

@@ -47,7 +47,8 @@ def installed_mounts() -> list[Mount]:
     return [point.load() for point in sorted(entry_points(group=MOUNTS_GROUP), key=lambda p: p.name)]
 
 
-def create_app(settings: Settings, *, staff_web: bool = True, mounts: Iterable[Mount] | None = None) -> FastAPI:
+def create_app(settings: Settings, *, staff_web: bool = True,
+               mounts: Iterable[Mount] | None = None) -> FastAPI:
     """The central server. ``staff_web`` also mounts the installed web apps (the staff views,
     dashboard and intake, at /app); ``mounts`` replaces that list."""
     app = FastAPI(title="Canvass central server", version="1", openapi_url="/openapi.json",
