@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import certifi
 import requests
 from pydantic import ValidationError
 
@@ -93,6 +94,13 @@ MAX_FEED_PAGES = 10_000  # a server that says "more" forever cannot keep a devic
 # (canvass.state.device_sync), which owns the index file. ``fetch(since)`` is one retried GET of
 # the feed. sync/ imports nothing of the app: the app passes this in.
 RegistrationPull = Callable[[Any, Callable[[int], dict[str, Any]]], int]
+
+
+def trusted_cas(pinned: Any = None) -> str:
+    """The CA file TLS trusts: the enrollment's pinned CA, else certifi's bundle. Named
+    explicitly because a phone has no system CA file that Python's OpenSSL would find; certifi
+    ships its bundle inside the app's packages (it is in the device's dependency list)."""
+    return str(pinned) if pinned else certifi.where()
 
 
 def _crash_point(name: str) -> None:
@@ -254,9 +262,8 @@ class SyncClient:
             raise NotEnrolled("device not enrolled: no device token")
         return token
 
-    def _verify(self) -> bool | str:
-        ca = self.store.get_setting("ca_bundle")
-        return str(ca) if ca else True
+    def _verify(self) -> str:
+        return trusted_cas(self.store.get_setting("ca_bundle"))
 
     # ---------------------------------------------------------------- HTTP with retries
 
