@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from import_closure import closure
-
 from mobile_package import app_files
 
 # Never on the phone: the server, its web stack and database drivers, the server's scorer,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import flet as ft
 
@@ -21,6 +21,11 @@ from canvass.state.session import Session, _store_module, store_path
 from canvass.state.text import Text, txt
 
 _CODE_RE = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+def enroll_link(server_url: str, code: str) -> str:
+    """The enrollment link a campaign hands a circulator (parse_enroll_text reads it back)."""
+    return f"canvass://enroll?server={quote(server_url, safe='')}&code={quote(code)}"
 
 
 def parse_enroll_text(text: str) -> tuple[str | None, str]:
