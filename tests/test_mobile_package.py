@@ -23,13 +23,24 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
-from browser_helpers import CHROMIUM_ARGS, _wait_http, open_app, require_chromium, shot, shots_on_failure
-from browser_helpers import wait_text as wait_for_text
+from browser_helpers import (
+    CHROMIUM_ARGS,
+    _wait_http,
+    open_app,
+    require_chromium,
+    shot,
+    shots_on_failure,
+    wait_text,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mobile_package import canonical, copy_app, flet_project, mobile_index
 from server_helpers import free_port, running_server
 from test_browser_circulator import enroll, open_section, type_signer
+from test_metaphone import ALL_NAMES
 
 from canvass.state.enrollment import enroll_link
+from sync.matching import blocking_keys, matching_keys
 
 pytestmark = pytest.mark.browser
 
@@ -91,6 +102,11 @@ def phone_venv(tmp_path_factory):
     result = _pip(python, "install", *project.requirements)
     assert result.returncode == 0, result.stderr[-3000:]
     return venv
+
+
+@pytest.fixture(scope="module")
+def phone_app(tmp_path_factory):
+    return copy_app(tmp_path_factory.mktemp("package") / "app")
 
 
 def test_android_and_ios_get_the_same_versions():
@@ -158,13 +174,13 @@ def test_the_packaged_app_starts_like_on_a_phone_and_syncs(phone_venv, tmp_path)
                         open_section(phone, "P-0001")
                         for n, signer in enumerate(SIGNERS, start=1):
                             type_signer(phone, signer)
-                            wait_for_text(phone, f"Saved line {n}")
+                            wait_text(phone, f"Saved line {n}")
                         phone.get_by_role("button", name="Sync now").click()
-                        wait_for_text(phone, "Pending upload: 0", timeout=60_000)
+                        wait_text(phone, "Pending upload: 0", timeout=60_000)
                         shot(phone, "mobile-package-synced")
                         # The phone's home button: the page leaves the screen, the app locks.
                         phone.evaluate(HIDE_PAGE)
-                        wait_for_text(phone, "Canvass is locked")
+                        wait_text(phone, "Canvass is locked")
                         shot(phone, "mobile-package-locked-in-background")
                         context.close()
                     browser.close()
@@ -185,3 +201,40 @@ def test_the_packaged_app_starts_like_on_a_phone_and_syncs(phone_venv, tmp_path)
         with server.db.engine.connect() as connection:
             stored = connection.execute(text("SELECT count(*) FROM entries")).scalar_one()
         assert stored == 2
+
+
+# ----------------------------------------------------------------- the same keys on both sides
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ áéíñóúü'-.", max_size=16)
+_NAME = st.sampled_from(ALL_NAMES) | _WORD
+ENTRY = st.fixed_dictionaries({
+    "first_name": _NAME, "middle_name": st.sampled_from(["", "Q", "Ann"]) | _NAME, "last_name": _NAME,
+    "suffix": st.sampled_from(["", "Jr.", "SR", "III", "2nd"]),
+    "street": st.builds("{} {} {}".format, st.integers(0, 99999), _NAME,
+                        st.sampled_from(["St", "Avenue", "Blvd.", "Apt 4B", "#12", ""])),
+    "unit": st.sampled_from(["", "4B", "Unit 2", "#7"]), "city": _NAME,
+    "zip": st.from_regex(r"9[0-3][0-9]{3}(-[0-9]{4})?", fullmatch=True)})
+
+DEVICE_KEYS = """
+import base64, json, sys
+from sync.matching import blocking_keys, matching_keys
+key = base64.b64decode(sys.argv[1])
+print(json.dumps([[matching_keys(key, e), blocking_keys(key, e)] for e in json.load(sys.stdin)]))
+"""
+
+
+@settings(max_examples=6, deadline=None)
+@given(entries=st.lists(ENTRY, min_size=20, max_size=40), index_key=st.binary(min_size=32, max_size=32))
+def test_device_and_server_compute_the_same_keys(phone_venv, phone_app, entries, index_key):
+    """The packaged app on the phone's packages (pure-Python Metaphone, the mobile index's
+    pydantic/cryptography) and the server here compute the same matching and blocking keys."""
+    import base64
+    import json
+
+    answer = subprocess.run([str(phone_venv / "bin" / "python"), "-c", DEVICE_KEYS,
+                             base64.b64encode(index_key).decode()], cwd=phone_app,
+                            input=json.dumps(entries), capture_output=True, text=True, timeout=120,
+                            env={"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"})
+    assert answer.returncode == 0, answer.stderr[-2000:]
+    server = [[matching_keys(index_key, e), blocking_keys(index_key, e)] for e in entries]
+    assert json.loads(answer.stdout) == server
+    assert sum(len(keys) for keys, _blocks in server) > 0  # not a comparison of empty lists
