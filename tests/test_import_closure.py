@@ -52,3 +52,19 @@ def test_the_package_holds_every_module_the_app_imports():
     assert "assets/jurisdictions/los_angeles_county.csv" in packaged
     assert not any(path.startswith(("tests/", "sync/server/", "canvass/staff/", "docs/"))
                    for path in packaged)
+
+
+def test_the_server_mounts_the_staff_views_through_the_entry_point(tmp_path):
+    """The inverted direction still serves /app: create_app finds canvass's mount in the
+    canvass.server_mounts entry point group (pyproject.toml), not by importing canvass."""
+    import httpx
+    from server_helpers import running_server
+
+    from sync.server.app import installed_mounts
+
+    assert [m.__module__ for m in installed_mounts()] == ["canvass.staff.web_mount"]
+    with running_server(f"sqlite:///{tmp_path / 'with.db'}", staff_web=True) as server:
+        page = httpx.get(f"{server.url}/app/", timeout=30)
+        assert page.status_code == 200 and "flutter" in page.text.lower()
+    with running_server(f"sqlite:///{tmp_path / 'without.db'}", staff_web=False) as server:
+        assert httpx.get(f"{server.url}/app/", timeout=30).status_code == 404
