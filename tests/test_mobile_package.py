@@ -30,6 +30,7 @@ from browser_helpers import (
     require_chromium,
     shot,
     shots_on_failure,
+    stop_process,
     wait_text,
 )
 from hypothesis import given, settings
@@ -185,12 +186,7 @@ def test_the_packaged_app_starts_like_on_a_phone_and_syncs(phone_venv, tmp_path)
                         context.close()
                     browser.close()
             finally:
-                app.terminate()
-                try:
-                    app.wait(20)
-                except subprocess.TimeoutExpired:
-                    app.kill()
-                    app.wait(20)
+                stop_process(app)
         log_text = (tmp_path / "app.log").read_text(errors="replace")
         assert "Traceback" not in log_text, log_text[-3000:]
         # The profile is in the app's private storage, not in the app folder or the home.
