@@ -74,7 +74,11 @@ def build_main(profile_dir: Path, server_url: str = "", **kwargs: Any) -> Callab
             except Exception:  # the session is between connections: apply it anyway
                 loop.call_soon_threadsafe(fn)
 
+        def lifecycle(event: ft.AppLifecycleStateChangeEvent) -> None:
+            app.lifecycle_changed(event.state.value)
+
         app.set_post(post)
+        page.on_app_lifecycle_state_change = lifecycle
         page.render(AppRoot, app, app.session, app.language)
 
     return main

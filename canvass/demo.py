@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from canvass import demo_seed
 
@@ -78,7 +77,9 @@ class DemoServer:
                                   circulator=circulator, actor="demo").code
 
     def enroll_link(self, code: str) -> str:
-        return f"canvass://enroll?server={quote(self.url, safe='')}&code={quote(code)}"
+        from canvass.state.enrollment import enroll_link
+
+        return enroll_link(self.url, code)
 
     def start(self) -> DemoServer:
         from sync.server.app import create_app

@@ -146,13 +146,13 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from sync.client import SyncClient
+    from canvass.state.device_sync import device_sync_client
 
     store, code = open_store(args.profile)
     if store is None:
         return code
     try:
-        client = SyncClient(store)
+        client = device_sync_client(store)
         data = {
             **client.status.snapshot(),
             "enrolled": bool(store.get_setting("server_url") and store.get_setting("device_id")),
@@ -180,13 +180,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from sync.client import SyncClient
+    from canvass.state.device_sync import device_sync_client
 
     store, code = open_store(args.profile)
     if store is None:
         return code
     try:
-        client = SyncClient(store, max_attempts=max(1, args.attempts))
+        client = device_sync_client(store, max_attempts=max(1, args.attempts))
 
         def progress(sent: int, total: int) -> None:
             print(f"Sent {sent} of {total}", file=sys.stderr)

@@ -12,7 +12,8 @@
 2. Pull outcome changes (``GET /v1/outcomes?since=cursor``, all pages).
 3. Pull dedup-index deltas (``GET /v1/dedup-index?since=version``, all pages), then the
    voter-file registration index (``GET /v1/registration-index?since=version``, a delta or a
-   snapshot into the file beside the store; canvass.state.registration_check). No voter file
+   snapshot into the file beside the store, through the ``registration`` pull the app passes in:
+   canvass.state.device_sync). No voter file
    or a server without that endpoint (404) never fails the round.
 4. Heartbeat (pending count, last device seq, app version).
 
@@ -38,6 +39,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import certifi
 import requests
 from pydantic import ValidationError
 
@@ -63,6 +65,7 @@ from sync.protocol import (
     OutcomesResponse,
     Problem,
 )
+from sync.voters.regindex import RegistrationIndexResponse
 
 log = logging.getLogger("canvass.sync")
 
@@ -87,12 +90,17 @@ _crash_counts: Counter[str] = Counter()
 MAX_FEED_PAGES = 10_000  # a server that says "more" forever cannot keep a device busy forever
 
 
-def _app_version() -> str:
-    try:
-        from canvass import __version__
-    except Exception:  # pragma: no cover - canvass package absent on a server-only install
-        return "unknown"
-    return str(__version__)[:40]
+# The device-side registration index: ``pull(store, fetch) -> version held``, given by the app
+# (canvass.state.device_sync), which owns the index file. ``fetch(since)`` is one retried GET of
+# the feed. sync/ imports nothing of the app: the app passes this in.
+RegistrationPull = Callable[[Any, Callable[[int], dict[str, Any]]], int]
+
+
+def trusted_cas(pinned: Any = None) -> str:
+    """The CA file TLS trusts: the enrollment's pinned CA, else certifi's bundle. Named
+    explicitly because a phone has no system CA file that Python's OpenSSL would find; certifi
+    ships its bundle inside the app's packages (it is in the device's dependency list)."""
+    return str(pinned) if pinned else certifi.where()
 
 
 def _crash_point(name: str) -> None:
@@ -219,7 +227,8 @@ class SyncClient:
                  sleep: Callable[[float], None] = time.sleep, max_attempts: int = 5,
                  backoff: Backoff | None = None, timeout: tuple[float, float] = (5.0, 30.0),
                  max_entries: int = MAX_BATCH_ENTRIES, max_bytes: int = MAX_BATCH_BYTES,
-                 status: SyncStatus | None = None, app_version: str | None = None) -> None:
+                 status: SyncStatus | None = None, app_version: str = "unknown",
+                 registration: RegistrationPull | None = None) -> None:
         self.store = store
         self.session = session or requests.Session()
         self.sleep = sleep
@@ -235,9 +244,9 @@ class SyncClient:
             except Exception:
                 log.info("no saved sync status could be read")
         self.status = status
-        self.app_version = (app_version or _app_version())[:40]
+        self.app_version = (app_version or "unknown")[:40]
         self._run_lock = threading.Lock()
-        self._registration: tuple[str | None, Any] | None = None  # (index key, RegistrationCheck)
+        self._registration = registration  # None: this client pulls no registration index
 
     # ---------------------------------------------------------------- configuration from store
 
@@ -253,9 +262,8 @@ class SyncClient:
             raise NotEnrolled("device not enrolled: no device token")
         return token
 
-    def _verify(self) -> bool | str:
-        ca = self.store.get_setting("ca_bundle")
-        return str(ca) if ca else True
+    def _verify(self) -> str:
+        return trusted_cas(self.store.get_setting("ca_bundle"))
 
     # ---------------------------------------------------------------- HTTP with retries
 
@@ -459,25 +467,15 @@ class SyncClient:
     def _pull_registration(self, token: str, report: SyncReport) -> None:
         """The registration index: retried like every request; a 404 (no such endpoint), an
         answer that is not an index or a file that cannot be written is logged, not a failure."""
-        if getattr(self.store, "path", None) is None:
+        if self._registration is None or getattr(self.store, "path", None) is None:
             return
-        try:
-            from canvass.state.registration_check import RegistrationCheck, update_registration_index
-            from sync.voters.regindex import RegistrationIndexResponse
-        except ImportError:  # pragma: no cover - a server-only install has no device side
-            return
-        key = self.store.get_secret("index_key")
-        if self._registration is None or self._registration[0] != key:  # a rotated key: reload
-            self._registration = (key, RegistrationCheck.for_store(self.store))
-        check = self._registration[1]
-        check.refresh()
 
         def fetch(since: int) -> dict[str, Any]:
             return self._request("GET", PATH_REGISTRATION_INDEX, report, parse=RegistrationIndexResponse,
                                  token=token, params={"since": since}).model_dump()
 
         try:
-            report.registration_version = update_registration_index(check, fetch)
+            report.registration_version = self._registration(self.store, fetch)
         except ProtocolError as exc:
             if exc.status != 404:
                 log.warning("registration index not updated (%s)", _safe_detail(exc))

@@ -20,7 +20,7 @@ from typing import Any
 import requests
 from pydantic import ValidationError
 
-from sync.client import SETTING_NEEDS_REENROLL
+from sync.client import SETTING_NEEDS_REENROLL, trusted_cas
 from sync.errors import EnrollmentFailed, Offline, ProtocolError, RateLimited, ServerUnavailable
 from sync.protocol import EnrollRequest, EnrollResponse, Problem
 
@@ -37,7 +37,7 @@ def enroll(server_url: str, code: str, device_name: str, store: Any, *,
         raise ProtocolError("server URL must start with https:// (or http:// for a local server)")
     session = session or requests.Session()
     body = EnrollRequest(code=code.strip(), device_name=device_name.strip() or "device")
-    verify: bool | str = ca_bundle or store.get_setting("ca_bundle") or True
+    verify = trusted_cas(ca_bundle or store.get_setting("ca_bundle"))
     try:
         response = session.post(server_url + PATH_ENROLL, data=body.model_dump_json(),
                                 headers={"Content-Type": "application/json",

@@ -13,9 +13,10 @@ Choices (documented because the blind-index keys depend on them and must never d
   spelled ordinals), not only the last one. For matching this is deterministic on both
   sides ("Mountain View Ave" and "Mtn View Avenue" both become "mtn vw ave").
 - Units: the designator is dropped ("Apt 4B", "Unit 4-B", "#4b" -> "4b"); leading zeros too.
-- Phonetic code: jellyfish Metaphone per token, after a small Spanish-aware rewrite (v -> b,
-  ll -> y, silent initial h, initial y before a consonant -> i), since b/v, ll/y and a
-  dropped h are the usual misspellings of Spanish surnames (Valdez/Baldez, Hernández/Ernandez).
+- Phonetic code: Metaphone per token (sync.metaphone: jellyfish's codes, in pure Python), after
+  a small Spanish-aware rewrite (v -> b, ll -> y, silent initial h, initial y before a
+  consonant -> i), since b/v, ll/y and a dropped h are the usual misspellings of Spanish
+  surnames (Valdez/Baldez, Hernández/Ernandez).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-import jellyfish
-
+from sync.metaphone import metaphone
 from sync.nicknames import NICKNAMES
 from sync.usps import DIRECTIONALS, ORDINALS, STREET_SUFFIXES, UNIT_DESIGNATORS
 
@@ -230,7 +230,7 @@ def _spanish_rewrite(token: str) -> str:
 @lru_cache(maxsize=_CACHE)
 def phonetic(text: str) -> str:
     """Metaphone code per token after the Spanish-aware rewrite: 'Valdéz' == 'Baldez'."""
-    codes = [jellyfish.metaphone(_spanish_rewrite(t)) for t in normalize_name(text).split()]
+    codes = [metaphone(_spanish_rewrite(t)) for t in normalize_name(text).split()]
     return " ".join(c for c in codes if c)
 
 

@@ -25,7 +25,7 @@ def build_app(settings: Settings, *, staff_web: bool = False):
     if not any(getattr(r, "path", "").startswith("/v1/dashboard") for r in app.routes):
         app.include_router(dashboard_api.router)
     if staff_web and not any(getattr(r, "path", "") == "/app" for r in app.routes):
-        from sync.server.staff_web import mount_staff_app
+        from canvass.staff.web_mount import mount_staff_app
         mount_staff_app(app)
     return app
 

@@ -16,6 +16,7 @@ import server_helpers
 from server_helpers import batch_body, device_headers, running_server, signer
 from sqlalchemy import func, select
 
+from canvass.state.device_sync import device_sync_client
 from canvass.state.registration_check import (
     NOT_FOUND,
     REGISTERED_ELSEWHERE,
@@ -25,7 +26,6 @@ from canvass.state.registration_check import (
     index_path_for,
 )
 from canvass.store import DeviceStore, KdfParams
-from sync.client import SyncClient
 from sync.crypto import FieldCipher, UnknownKey
 from sync.domain import SignerEntry
 from sync.enroll import enroll
@@ -171,7 +171,7 @@ def test_intake_matches_every_entry_and_the_device_learns_it(db_url, tmp_path):
         try:
             # No voter file yet: intake stores no match and adds no outcome row.
             early = _save(store, "R-intake", rows[5].fields)
-            assert SyncClient(store, sleep=lambda _s: None).sync_once().ok
+            assert device_sync_client(store, sleep=lambda _s: None).sync_once().ok
             with server.db.read() as s:
                 assert s.scalar(select(func.count()).select_from(EntryRegistration)
                                 .where(EntryRegistration.campaign_id == cid)) == 0
@@ -182,7 +182,7 @@ def test_intake_matches_every_entry_and_the_device_learns_it(db_url, tmp_path):
             here, other, absent = (e.personal() for e in _three(rows))
             saved = [_save(store, "R-intake", f) for f in (here, other, absent)]
             ids = [e.entry_id for e in saved]
-            report = SyncClient(store, sleep=lambda _s: None).sync_once()
+            report = device_sync_client(store, sleep=lambda _s: None).sync_once()
             assert report.ok and dict(report.results) == {"accepted": 3}
             # Matched inside the batch's transaction, one outcome row per new entry.
             assert _matches(server.db, ids) == EXPECTED
@@ -206,7 +206,7 @@ def test_device_pulls_the_registration_index_during_sync(db_url, tmp_path):
         cid = server.create_campaign()
         store = _device(tmp_path, server, cid, "regindex")
         try:
-            client = SyncClient(store, sleep=lambda _s: None)
+            client = device_sync_client(store, sleep=lambda _s: None)
             report = client.sync_once()  # no voter file: nothing to pull, and no failure
             assert report.ok and report.registration_version == 0
             assert not index_path_for(store.path).exists()
@@ -226,7 +226,7 @@ def test_device_pulls_the_registration_index_during_sync(db_url, tmp_path):
             vf2, rows2 = _voters(tmp_path, "county2", 450, seed=13)
             newcomer = dict(rows2[-1].fields)  # not in the first file (same seed, 50 rows more)
             second = import_voter_file(server.db, server.keys, cid, vf2.path)
-            report = SyncClient(store, sleep=lambda _s: None).sync_once()
+            report = device_sync_client(store, sleep=lambda _s: None).sync_once()
             assert report.ok and report.registration_version == second.index_version
             assert check.check(newcomer) == REGISTERED_HERE and check.version == second.index_version
         finally:
@@ -269,7 +269,7 @@ def test_a_server_without_the_endpoint_does_not_fail_the_sync(server_without_vot
         assert answer.status_code == 404
         _save(store, "R-old", {"first_name": "Ana", "last_name": "Reyes", "street": "5 Oak St",
                                "city": "Los Angeles", "zip": "90012"})
-        report = SyncClient(store, sleep=lambda _s: None).sync_once()
+        report = device_sync_client(store, sleep=lambda _s: None).sync_once()
         assert report.ok and dict(report.results) == {"accepted": 1}
         assert report.registration_version == 0 and not index_path_for(store.path).exists()
         assert report.attempts == 5  # batch, outcomes, dedup index, one 404 (not retried), heartbeat

@@ -1,5 +1,5 @@
 """The one staff web app: ``staff_main(page)`` (served by the central server at /app, see
-sync/server/staff_web.py) or ``build_staff_main(server_url)`` for another server.
+canvass/staff/web_mount.py) or ``build_staff_main(server_url)`` for another server.
 
 One login (canvass.staff.login_state.StaffLogin), then a navigation by role
 (``login_state.PANELS_BY_ROLE``): an admin has the dashboard and every office intake panel,

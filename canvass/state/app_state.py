@@ -28,6 +28,8 @@ from canvass.state.status import StatusBar
 
 log = logging.getLogger("canvass.app")
 
+# Lifecycle states in which the app is no longer on screen (flet AppLifecycleState values).
+BACKGROUND_STATES = frozenset({"hide", "pause", "detach"})
 UI_PREFS = "ui.json"  # clear, no personal data: only the UI language
 
 
@@ -166,6 +168,15 @@ class CirculatorApp:
     def idle_check(self) -> bool:
         return self.session.check_idle()
 
+    def lifecycle_changed(self, state: str) -> bool:
+        """Flet's app lifecycle state (``ft.AppLifecycleState`` value). Leaving the screen (the
+        home button, another app, the screen turned off) locks at once, as the idle time does:
+        a phone left on a table must not show signers. True if it locked."""
+        if state not in BACKGROUND_STATES or self.session.phase != "ready":
+            return False
+        self.session.lock()
+        return True
+
     # ------------------------------------------------------------------ sync
     def _start_sync(self, store: Any) -> None:
         runner = self._sync_factory(store)
@@ -213,7 +224,7 @@ class CirculatorApp:
 
 
 def default_sync_factory(store: Any, *, interval: float = 30.0) -> Any:
+    from canvass.state.device_sync import device_sync_client
     from sync.background import BackgroundSync
-    from sync.client import SyncClient
 
-    return BackgroundSync(SyncClient(store, max_attempts=2), interval=interval)
+    return BackgroundSync(device_sync_client(store, max_attempts=2), interval=interval)

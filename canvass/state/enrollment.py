@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import flet as ft
 
@@ -21,6 +21,11 @@ from canvass.state.session import Session, _store_module, store_path
 from canvass.state.text import Text, txt
 
 _CODE_RE = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+def enroll_link(server_url: str, code: str) -> str:
+    """The enrollment link a campaign hands a circulator (parse_enroll_text reads it back)."""
+    return f"canvass://enroll?server={quote(server_url, safe='')}&code={quote(code)}"
 
 
 def parse_enroll_text(text: str) -> tuple[str | None, str]:
@@ -141,9 +146,9 @@ class Enrollment:
 
 
 def _default_first_sync(store: Any) -> bool:
-    from sync.client import SyncClient
+    from canvass.state.device_sync import device_sync_client
 
-    return bool(SyncClient(store, max_attempts=2).sync_once().ok)
+    return bool(device_sync_client(store, max_attempts=2).sync_once().ok)
 
 
 def _remove_store_files(path: Path) -> None:

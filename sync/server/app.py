@@ -3,6 +3,9 @@ uvicorn imports in each worker process when serving with several workers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
+
 from fastapi import FastAPI
 
 from sync.protocol import MAX_BATCH_BYTES, BatchRequest, Problem
@@ -12,11 +15,17 @@ from sync.server.config import Settings
 from sync.server.problems import PROBLEM_MEDIA_TYPE
 from sync.server.routes import devices, entries, feeds, health, people, review
 from sync.server.services import Services
-from sync.server.staff_web import mount_staff_app
 
 # Feature routers beyond the core sync API, each owned by its module.
 _FEATURE_ROUTERS = ("sync.server.dashboard_api", "sync.server.intake_api", "sync.server.voters_api")
 
+
+# Web apps that other installed packages mount on the server, each ``mount(app)``: the staff
+# views (canvass.staff.web_mount, declared in pyproject.toml). Found through this entry point
+# group so that the server imports nothing of the app (dependencies point one way).
+MOUNTS_GROUP = "canvass.server_mounts"
+
+Mount = Callable[[FastAPI], None]
 
 # File uploads of office intake (CSV/XLSX of up to ~100,000+ rows) get their own cap.
 _UPLOAD_LIMITS = {"/v1/intake/imports": 200_000_000, "/v1/intake/imports/preview": 200_000_000}
@@ -33,8 +42,15 @@ def _feature_routers():
                 raise
 
 
-def create_app(settings: Settings, *, staff_web: bool = True) -> FastAPI:
-    """The central server. ``staff_web`` also serves the staff views (dashboard, intake) at /app."""
+def installed_mounts() -> list[Mount]:
+    """The mounts of the ``canvass.server_mounts`` entry point group, in name order."""
+    return [point.load() for point in sorted(entry_points(group=MOUNTS_GROUP), key=lambda p: p.name)]
+
+
+def create_app(settings: Settings, *, staff_web: bool = True,
+               mounts: Iterable[Mount] | None = None) -> FastAPI:
+    """The central server. ``staff_web`` also mounts the installed web apps (the staff views,
+    dashboard and intake, at /app); ``mounts`` replaces that list."""
     app = FastAPI(title="Canvass central server", version="1", openapi_url="/openapi.json",
                   docs_url=None, redoc_url=None)
     app.state.services = Services.build(settings)
@@ -46,9 +62,10 @@ def create_app(settings: Settings, *, staff_web: bool = True) -> FastAPI:
     # Slack over the batch cap for JSON framing of other requests; the batch route is exact.
     app.add_middleware(BodyLimit, limit=MAX_BATCH_BYTES + 64_000, overrides=_UPLOAD_LIMITS)
     _document_batch_body(app)
-    if staff_web:
-        # Mounted last: a mount at /app must not shadow any API route.
-        mount_staff_app(app)
+    if mounts is None:
+        mounts = installed_mounts() if staff_web else ()
+    for mount in mounts:  # mounted last: a mount at /app must not shadow any API route
+        mount(app)
     return app
 
 

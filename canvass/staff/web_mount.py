@@ -1,0 +1,22 @@
+"""Serve the staff views (canvass.staff) from the central server at /app, with every web asset
+local (no_cdn=True: a campaign office needs nothing installed and no CDN).
+
+The server never imports this module by name (nothing of the app is in sync.server's import
+closure): pyproject.toml declares ``mount_staff_app`` in the ``canvass.server_mounts`` entry
+point group, and sync.server.app.create_app mounts what that group lists, last, after the API
+routers. Flet is imported here only, so a server without canvass installed never loads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STAFF_PATH = "/app"
+
+
+def mount_staff_app(app: Any, path: str = STAFF_PATH, server_url: str | None = None) -> None:
+    import flet_web.fastapi as flet_fastapi
+
+    from canvass.staff.app import build_staff_main
+
+    staff = flet_fastapi.app(build_staff_main(server_url), no_cdn=True)
+    app.mount(path, staff)

@@ -1,0 +1,70 @@
+"""Dependencies point one way: the phone's app holds nothing of the server, the server nothing
+of the app. Static import closures (tests/import_closure.py: lazy imports inside functions
+count too), plus the packaged copy: every module the phone's app can import is in it."""
+
+from __future__ import annotations
+
+import pytest
+from import_closure import closure
+from mobile_package import app_files
+
+# Never on the phone: the server, its web stack and database drivers, the server's scorer,
+# spreadsheet import, jellyfish (replaced by sync.metaphone), the staff and office views.
+SERVER_SIDE = ("sync.server", "sync.scoring", "sync.intake", "sync.reports", "fastapi", "starlette",
+               "uvicorn", "psycopg", "alembic", "rapidfuzz", "openpyxl", "jellyfish", "httptools",
+               "uvloop", "watchfiles", "flet_web", "canvass.staff", "canvass.intake")
+
+
+def _holds(modules: set[str], name: str) -> bool:
+    return any(m == name or m.startswith(name + ".") for m in modules)
+
+
+def test_the_phone_app_imports_nothing_of_the_server():
+    modules = closure("main")
+    assert "canvass.app" in modules and "sync.client" in modules and "sync.normalize" in modules
+    assert [name for name in SERVER_SIDE if _holds(modules, name)] == []
+
+
+@pytest.mark.parametrize("entry", ["sync.server.app", "sync.server.cli", "sync.server_bundle_import"])
+def test_the_server_imports_nothing_of_the_app(entry):
+    modules = closure(entry)
+    assert "sync.server.app" in modules or entry != "sync.server.app"
+    assert sorted(m for m in modules if m.split(".")[0] == "canvass") == []
+
+
+def test_the_device_core_imports_nothing_of_the_app():
+    for entry in ("sync.client", "sync.enroll", "sync.bundle", "sync.matching", "sync.normalize"):
+        modules = closure(entry)
+        assert sorted(m for m in modules if m.split(".")[0] == "canvass") == [], entry
+
+
+def test_the_package_holds_every_module_the_app_imports():
+    packaged = app_files()
+    own = sorted(m for m in closure("main") if m.split(".")[0] in ("main", "canvass", "sync"))
+    folders = {path.rpartition("/")[0] for path in packaged}  # namespace packages too
+
+    def packaged_module(module: str) -> bool:
+        path = module.replace(".", "/")
+        return path + ".py" in packaged or path in folders
+
+    missing = [m for m in own if not packaged_module(m)]
+    assert missing == []
+    assert "assets/jurisdictions/los_angeles_county.csv" in packaged
+    assert not any(path.startswith(("tests/", "sync/server/", "canvass/staff/", "docs/"))
+                   for path in packaged)
+
+
+def test_the_server_mounts_the_staff_views_through_the_entry_point(tmp_path):
+    """The inverted direction still serves /app: create_app finds canvass's mount in the
+    canvass.server_mounts entry point group (pyproject.toml), not by importing canvass."""
+    import httpx
+    from server_helpers import running_server
+
+    from sync.server.app import installed_mounts
+
+    assert [m.__module__ for m in installed_mounts()] == ["canvass.staff.web_mount"]
+    with running_server(f"sqlite:///{tmp_path / 'with.db'}", staff_web=True) as server:
+        page = httpx.get(f"{server.url}/app/", timeout=30)
+        assert page.status_code == 200 and "flutter" in page.text.lower()
+    with running_server(f"sqlite:///{tmp_path / 'without.db'}", staff_web=False) as server:
+        assert httpx.get(f"{server.url}/app/", timeout=30).status_code == 404
