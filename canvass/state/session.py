@@ -23,13 +23,9 @@ import flet as ft
 
 from canvass.state.text import Text, txt
 from canvass.store.errors import PinDelay, StoreWiped, WrongPin
+from canvass.store.profile import STORE_FILE, store_path
 
-STORE_FILE = "device.sqlite"
 DEFAULT_IDLE_LOCK_SECONDS = 120
-
-
-def store_path(profile_dir: Path) -> Path:
-    return Path(profile_dir) / STORE_FILE
 
 
 def _store_module():
