@@ -33,6 +33,7 @@ STRINGS: dict[str, str] = {
     "lock.wiped": "Too many wrong PINs: the data on this device was erased. Set it up again.",
     "lock.lock_now": "Lock",
     "lock.empty": "Enter your PIN.",
+    "lock.elsewhere": "Canvass is open in another window. Enter your PIN to use it here.",
     "lock.unlocking": "Unlocking...",
     # sections
     "section.serial": "Section serial number",

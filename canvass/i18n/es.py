@@ -33,6 +33,7 @@ STRINGS: dict[str, str] = {
     "lock.wiped": "Demasiados PIN incorrectos: se borraron los datos de este dispositivo. Configúrelo de nuevo.",
     "lock.lock_now": "Bloquear",
     "lock.empty": "Escriba su PIN.",
+    "lock.elsewhere": "Canvass está abierto en otra ventana. Escriba su PIN para usarlo aquí.",
     "lock.unlocking": "Desbloqueando...",
     # secciones
     "section.serial": "Número de serie de la sección",
