@@ -292,8 +292,11 @@ class CirculatorApp:
         self.touch()
         if self._runner is not None:
             if self.status is not None:
-                self.status.state = "syncing"  # the runner posts the real state when it knows
+                self.status.ask_sync()  # the runner posts the real state when it knows
             self._runner.sync_now()
+        if self.capture is not None:
+            # The button took the focus: give it back to the field the circulator was in.
+            self.capture.request_focus(self.capture.focus)
 
     def shutdown(self) -> None:
         if self._unsubscribe is not None:
