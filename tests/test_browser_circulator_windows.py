@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
     box,
     open_app,
-    require_chromium,
     screen_text,
     served_app,
     shot,
     shots_on_failure,
     wait_text,
 )
-from test_browser_circulator import PIN, enroll, open_section
+from test_browser_circulator import PIN, chromium, enroll, open_section  # noqa: F401, F811 (a fixture)
 
 from canvass.demo import DemoServer, free_port
 
@@ -32,17 +30,6 @@ pytestmark = pytest.mark.browser
 
 IDLE_SECONDS = 6
 ELSEWHERE = "open in another window"
-
-
-@pytest.fixture
-def chromium():
-    path = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def second_tab(context, url):
@@ -60,7 +47,7 @@ def type_pin_and_enter(page, pin: str) -> None:
     page.keyboard.press("Enter")
 
 
-def test_two_tabs_idle_lock_keeps_the_draft_and_wrong_pin_by_enter_answers(tmp_path, chromium,
+def test_two_tabs_idle_lock_keeps_the_draft_and_wrong_pin_by_enter_answers(tmp_path, chromium,  # noqa: F811
                                                                            monkeypatch):
     from playwright.sync_api import expect
 

@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from app_state_helpers import SIGNER
-from fault_layer import TEST_PIN, ServerUnderTest, fast_dir
-from test_sync_cli_bundle import canvass
+from fault_layer import TEST_PIN
+from test_sync_cli_bundle import canvass, server  # noqa: F401, F811 (a fixture)
 
 from canvass.state.app_state import CirculatorApp
 
 
-@pytest.fixture(scope="module")
-def server():
-    with fast_dir("canvass-profile-server-") as workdir:
-        srv = ServerUnderTest(workdir).start()
-        yield srv
-        srv.close()
-
-
-def test_status_and_export_pending_open_the_apps_own_profile(server, tmp_path):
+def test_status_and_export_pending_open_the_apps_own_profile(server, tmp_path):  # noqa: F811
     profile = tmp_path / "profile"
     app = CirculatorApp(profile, server_url=server.url, sync_factory=lambda store: None)
     app.enrollment.set_code(server.enroll_code())
