@@ -5,6 +5,7 @@ store; every browser session of a served app shares it (one device = one circula
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -55,30 +56,42 @@ def build_main(profile_dir: Path, server_url: str = "", **kwargs: Any) -> Callab
         async def _run(fn: Callable[[], None]) -> None:
             fn()
 
+        def is_current() -> bool:
+            """True while code runs on behalf of this page (its event, its task)."""
+            try:
+                return ft.context.page is page
+            except RuntimeError:
+                return False
+
         def post(fn: Callable[[], None]) -> None:
-            """Run ``fn`` on this session's event loop. Called from the sync thread (status
-            changes) and from worker threads: state and controls are only ever changed on
-            the loop, and ``page.run_task`` binds the page so observable changes schedule
-            this session's re-render."""
+            """Run ``fn`` on the event loop, in this page's context. Called from the sync
+            thread (status changes), from worker threads and from another page's events
+            (a lock there must re-render this page): state and controls are only ever changed
+            on the loop, and Flet re-renders on the session of the context that made the
+            change, so it must be this page's."""
             if loop.is_closed():
                 return
             try:
                 running = asyncio.get_running_loop()
             except RuntimeError:
                 running = None
-            if running is loop:
+            if running is loop and is_current():
                 fn()
                 return
+            # page.run_task sets the *calling* context's page: run it in a copy, so the
+            # caller (another page's handler) keeps its own.
             try:
-                page.run_task(_run, fn)
+                contextvars.copy_context().run(page.run_task, _run, fn)
             except Exception:  # the session is between connections: apply it anyway
                 loop.call_soon_threadsafe(fn)
 
         def lifecycle(event: ft.AppLifecycleStateChangeEvent) -> None:
             app.lifecycle_changed(event.state.value)
 
-        app.set_post(post)
+        screen = app.attach_screen(post=post, is_current=is_current)
+        app.set_post(post)  # for sync news while no window holds the workspace
+        page.on_close = lambda _: app.detach_screen(screen)
         page.on_app_lifecycle_state_change = lifecycle
-        page.render(AppRoot, app, app.session, app.language)
+        page.render(AppRoot, screen)
 
     return main

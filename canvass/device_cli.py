@@ -2,7 +2,8 @@
 
 The PIN is read from the environment variable CANVASS_PIN or from standard input (first line;
 a hidden prompt on a terminal) -- never from an argument, which would show in ``ps`` and in
-shell history. A profile directory holds the device store (``store.db``).
+shell history. A profile directory holds the device store, the same file the app itself
+writes (canvass.store.profile.STORE_FILE).
 
 Exit codes: 0 success; 1 sync failed (refused batch, protocol error); 3 offline or server
 unavailable (entries stay queued; try again later); 4 the device must be enrolled again;
@@ -18,6 +19,8 @@ import os
 import sys
 from pathlib import Path
 
+from canvass.store.profile import store_path
+
 EXIT_OK = 0
 EXIT_SYNC_FAILED = 1
 EXIT_OFFLINE = 3
@@ -26,14 +29,13 @@ EXIT_STORE = 5
 EXIT_ENROLL_REFUSED = 6
 
 PIN_ENV = "CANVASS_PIN"
-STORE_FILE = "store.db"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("enroll", help="enroll this device with the campaign's server")
     p.add_argument("--server", required=True, help="server URL, e.g. https://sync.example.org")
     p.add_argument("--code", required=True, help="one-time enrollment code from a team lead")
-    p.add_argument("--profile", required=True, type=Path, help="profile directory (holds store.db)")
+    p.add_argument("--profile", required=True, type=Path, help="profile directory (holds device.sqlite)")
     p.add_argument("--device-name", default=None, help="a name team leads will see")
     p.add_argument("--ca-bundle", default=None, help="PEM file of the campaign's own CA (pinned)")
     p.set_defaults(func=cmd_enroll)
@@ -71,16 +73,12 @@ def read_pin(prompt: str = "PIN: ") -> str:
     return line.rstrip("\r\n")
 
 
-def _store_path(profile: Path) -> Path:
-    return profile / STORE_FILE
-
-
 def open_store(profile: Path, *, create: bool = False):
     """Open and unlock the profile's store (creating it when asked). Returns (store, None) or
     (None, exit code) after printing a plain message."""
     from canvass.store import DeviceStore, StoreError
 
-    path = _store_path(profile)
+    path = store_path(profile)
     if not DeviceStore.exists(path):
         if not create:
             _err(f"no device store in {profile} (run `canvass enroll` first)")

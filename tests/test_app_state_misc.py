@@ -54,8 +54,8 @@ def test_status_bar_texts(tmp_path):
     bar = StatusBar(store, now=lambda: now)
     bar.pending = 14
     bar.state = "offline"
-    assert bar.sync_text("en") == "Offline - 14 waiting"
-    assert bar.sync_text("es") == "Sin conexión - 14 en espera"
+    assert bar.sync_text("en") == "Offline — 14 waiting"
+    assert bar.sync_text("es") == "Sin conexión — 14 en espera"
     bar.state = "idle"
     assert bar.sync_text("en") == "Not synced yet"
     bar.last_success = now - timedelta(minutes=2, seconds=5)
@@ -64,6 +64,30 @@ def test_status_bar_texts(tmp_path):
     assert ago_text(now - timedelta(hours=3), now, "en") == "3 h ago"
     bar.today, bar.section_count = 5, 3
     assert bar.counts_text("en") == ["Today: 5", "This section: 3", "Pending upload: 14"]
+
+
+def test_offline_sync_now_answers_with_what_waits_and_the_last_sync_time(tmp_path):
+    from types import SimpleNamespace
+
+    from canvass.state.status import clock_text
+
+    store = enrolled_store(tmp_path / "p")
+    now = datetime(2030, 5, 1, 18, 0, tzinfo=UTC)
+    synced = now - timedelta(hours=1)
+    bar = StatusBar(store, now=lambda: now)
+    bar.apply_sync(SimpleNamespace(state="offline", pending=2, last_success=synced, last_error="x"))
+    at = clock_text(synced, now)  # the device's local clock
+    assert bar.sync_text("en") == f"Offline — 2 waiting, last synced {at}"
+    bar.ask_sync()
+    assert bar.sync_text("en") == "Syncing..."
+    bar.apply_sync(SimpleNamespace(state="offline", pending=2, last_success=synced, last_error="x"))
+    assert bar.sync_text("en") == (f"Offline — 2 waiting, last synced {at}; "
+                                   "will send when the server answers")
+    assert bar.sync_text("es").endswith("; se enviará cuando el servidor responda")
+    bar.apply_sync(SimpleNamespace(state="idle", pending=0, last_success=now, last_error=None))
+    assert bar.sync_text("en") == "Synced just now"
+    assert clock_text(now - timedelta(days=2), now).count(":") == 1
+    assert len(clock_text(now - timedelta(days=2), now)) == len("2030-04-29 18:00")
 
 
 def test_outcome_texts_for_each_sync_result(tmp_path):

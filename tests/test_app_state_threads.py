@@ -111,7 +111,7 @@ def test_sync_now_returns_at_once_and_status_arrives_only_through_post(tmp_path)
         # The sync thread changed nothing itself: it handed a function to post().
         assert app.status.state == "syncing" and len(posted) == 1
         posted.pop()()  # the UI loop runs it
-        assert app.status.sync_text("en") == "Offline - 1 waiting"
+        assert app.status.sync_text("en") == "Offline — 1 waiting; will send when the server answers"
     finally:
         app.shutdown()
 

@@ -128,7 +128,7 @@ def test_two_devices_capture_dedup_offline_and_catch_up(tmp_path, chromium):
             for n, signer in enumerate(LATER, start=6):
                 type_signer(phone, signer)
                 wait_text(phone, f"Saved line {n}")
-            wait_text(phone, "Offline - 2 waiting", timeout=60_000)
+            wait_text(phone, "Offline — 2 waiting", timeout=60_000)
             wait_text(phone, "Pending upload: 2")
             # "Sync now" while offline: the round (reachability check, retries) runs on the
             # sync thread, so the page stays live: the next signer is saved at once and the
@@ -137,7 +137,7 @@ def test_two_devices_capture_dedup_offline_and_catch_up(tmp_path, chromium):
             box(phone, "First name").click()  # the tap on the button took the focus
             type_signer(phone, AFTER_CLICK)
             wait_text(phone, "Saved line 8")
-            wait_text(phone, "Offline - 3 waiting", timeout=60_000)
+            wait_text(phone, "Offline — 3 waiting", timeout=60_000)
             wait_text(phone, "Pending upload: 3")
             shot(phone, "phone-offline")
 

@@ -42,8 +42,9 @@ def canvass(*args, pin: str | None = TEST_PIN, stdin: str | None = None):
 
 def _open(profile):
     from canvass.store import DeviceStore
+    from canvass.store.profile import store_path
 
-    store = DeviceStore.open(profile / "store.db")
+    store = DeviceStore.open(store_path(profile))
     store.unlock(TEST_PIN)
     return store
 

@@ -33,6 +33,7 @@ STRINGS: dict[str, str] = {
     "lock.wiped": "Too many wrong PINs: the data on this device was erased. Set it up again.",
     "lock.lock_now": "Lock",
     "lock.empty": "Enter your PIN.",
+    "lock.elsewhere": "Canvass is open in another window. Enter your PIN to use it here.",
     "lock.unlocking": "Unlocking...",
     # sections
     "section.serial": "Section serial number",
@@ -105,7 +106,9 @@ STRINGS: dict[str, str] = {
     "status.pending": "Pending upload: {count}",
     "status.synced": "Synced {ago}",
     "status.never": "Not synced yet",
-    "status.offline": "Offline - {count} waiting",
+    "status.offline": "Offline — {count} waiting",
+    "status.offline_since": "Offline — {count} waiting, last synced {time}",
+    "status.will_send": "; will send when the server answers",
     "status.syncing": "Syncing...",
     "status.error": "Sync problem - {count} waiting",
     "status.sync_now": "Sync now",

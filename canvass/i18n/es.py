@@ -33,6 +33,7 @@ STRINGS: dict[str, str] = {
     "lock.wiped": "Demasiados PIN incorrectos: se borraron los datos de este dispositivo. Configúrelo de nuevo.",
     "lock.lock_now": "Bloquear",
     "lock.empty": "Escriba su PIN.",
+    "lock.elsewhere": "Canvass está abierto en otra ventana. Escriba su PIN para usarlo aquí.",
     "lock.unlocking": "Desbloqueando...",
     # secciones
     "section.serial": "Número de serie de la sección",
@@ -105,7 +106,9 @@ STRINGS: dict[str, str] = {
     "status.pending": "Por enviar: {count}",
     "status.synced": "Sincronizado {ago}",
     "status.never": "Aún no sincronizado",
-    "status.offline": "Sin conexión - {count} en espera",
+    "status.offline": "Sin conexión — {count} en espera",
+    "status.offline_since": "Sin conexión — {count} en espera, última sincronización {time}",
+    "status.will_send": "; se enviará cuando el servidor responda",
     "status.syncing": "Sincronizando...",
     "status.error": "Problema de sincronización - {count} en espera",
     "status.sync_now": "Sincronizar ahora",

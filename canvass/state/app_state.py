@@ -18,10 +18,12 @@ from typing import Any
 
 import flet as ft
 
-from canvass.state.capture import CaptureForm
+from canvass.state.capture import ALL_FIELDS, CaptureForm
+from canvass.state.draft import keep_draft, take_draft
 from canvass.state.enrollment import Enrollment
 from canvass.state.language import Language
 from canvass.state.lines import SectionLines
+from canvass.state.screen import Post, Screen
 from canvass.state.sections import Sections
 from canvass.state.session import Session
 from canvass.state.status import StatusBar
@@ -66,11 +68,59 @@ class CirculatorApp:
         self.capture: CaptureForm | None = None
         self.lines: SectionLines | None = None
         self.status: StatusBar | None = None
+        self._screens: list[Screen] = []
+        self._owner: Screen | None = None
+        # Strong references: Observable keeps its listeners in a WeakSet.
+        self._tell_screens = lambda _sender, _field: self._fan_out()
+        self.session.subscribe(self._tell_screens)
+        self.language.subscribe(self._tell_screens)
         self.session.on_unlock(self._open_workspace)
         self.session.on_lock(self._close_workspace)
 
     def set_post(self, post: Callable[[Callable[[], None]], None]) -> None:
         self._post = post
+
+    # ------------------------------------------------------------------ windows
+    def attach_screen(self, *, post: Post | None = None,
+                      is_current: Callable[[], bool] | None = None) -> Screen:
+        """A new window (browser tab). It shows the lock screen while another window holds
+        the unlocked workspace; with no other window it becomes the owner of one already
+        unlocked (a reconnecting phone)."""
+        screen = Screen(self, post=post, is_current=is_current)
+        self._screens.append(screen)
+        return screen
+
+    def detach_screen(self, screen: Screen) -> None:
+        if screen in self._screens:
+            self._screens.remove(screen)
+        if self._owner is screen:
+            self._owner = None
+            self._fan_out()
+
+    @property
+    def owner(self) -> Screen | None:
+        return self._owner
+
+    def _acting_screen(self) -> Screen | None:
+        return next((s for s in self._screens if s.is_current()), None)
+
+    def _set_owner(self, screen: Screen | None) -> None:
+        if screen is self._owner:
+            return
+        self._owner = screen
+        self._fan_out()
+
+    def _fan_out(self) -> None:
+        """Tell every window that what it shows may have changed, each in its own context."""
+        for screen in list(self._screens):
+            screen.post(screen.changed)
+
+    def _post_to_owner(self, fn: Callable[[], None]) -> None:
+        owner = self._owner
+        if owner is not None:
+            owner.post(fn)
+        else:
+            self._post(fn)
 
     # ------------------------------------------------------------------ language
     def _save_language(self, lang: str) -> None:
@@ -88,6 +138,13 @@ class CirculatorApp:
 
     # ------------------------------------------------------------------ workspace
     def _open_workspace(self) -> None:
+        acting = self._acting_screen()
+        if self.capture is not None:
+            # Another window took the unlocked workspace over with the PIN: the form, with
+            # whatever is typed in it, moves to that window as it is.
+            self._set_owner(acting)
+            return
+        self._owner = acting
         store = self.session.store
         self.sections = Sections(store)
         self.capture = CaptureForm.for_store(store, on_saved=self._saved)
@@ -100,13 +157,49 @@ class CirculatorApp:
             self.status.apply_sync(self._runner.status)
             self.status.refresh(self.current_section)
             self._runner.sync_now()
+        self.restore_draft(take_draft(store))
+        self._fan_out()
 
     def _close_workspace(self) -> None:
-        # Drop every object holding typed personal data; the store is about to lock.
+        # Keep what was typed for a signer not yet saved (sealed in the store), then drop
+        # every object holding typed personal data; the store is about to lock.
+        try:
+            keep_draft(self.session.store, self.draft())
+        except Exception:  # never let a failed draft stop the lock
+            log.warning("could not keep the unsaved signer as a draft")
+        self._owner = None
         self.capture = None
         self.lines = None
         self.sections = None
         self.status = None
+
+    # ------------------------------------------------------------------ unsaved draft
+    def draft(self) -> dict | None:
+        """What the capture form holds for a signer not yet saved: ``{"section", "line",
+        "values"}`` with the non-empty fields only, or None when nothing is typed."""
+        capture = self.capture
+        if capture is None or capture.section is None:
+            return None
+        values = {name: value for name, value in capture.values.items() if value}
+        if not values:
+            return None
+        return {"section": capture.section, "line": capture.line_text, "values": values}
+
+    def restore_draft(self, draft: dict | None) -> None:
+        """Put a draft back into the form, in its section, as if it had just been typed."""
+        if not draft or self.capture is None or self.sections is None:
+            return
+        section = draft.get("section")
+        if section and section != self.sections.current:
+            self.sections.select(section)
+            self._show_section()
+        if self.capture.section != section:
+            return
+        if draft.get("line"):
+            self.capture.set_line(str(draft["line"]))
+        for name, value in draft["values"].items():
+            if name in ALL_FIELDS:
+                self.capture.set(name, str(value))
 
     @property
     def current_section(self) -> str | None:
@@ -191,7 +284,7 @@ class CirculatorApp:
     def _sync_changed(self, status: Any) -> None:
         # On the sync thread: copy what is needed, then update state on the UI loop.
         state = str(status.state)
-        self._post(lambda: self._apply_sync(status, state))
+        self._post_to_owner(lambda: self._apply_sync(status, state))
 
     def _apply_sync(self, status: Any, state: str) -> None:
         bar = self.status
@@ -210,8 +303,11 @@ class CirculatorApp:
         self.touch()
         if self._runner is not None:
             if self.status is not None:
-                self.status.state = "syncing"  # the runner posts the real state when it knows
+                self.status.ask_sync()  # the runner posts the real state when it knows
             self._runner.sync_now()
+        if self.capture is not None:
+            # The button took the focus: give it back to the field the circulator was in.
+            self.capture.request_focus(self.capture.focus)
 
     def shutdown(self) -> None:
         if self._unsubscribe is not None:

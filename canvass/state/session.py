@@ -13,6 +13,7 @@ enrollment: ``begin_unlock(pin)`` checks and shows "Unlocking..." (UI loop),
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,13 +24,11 @@ import flet as ft
 
 from canvass.state.text import Text, txt
 from canvass.store.errors import PinDelay, StoreWiped, WrongPin
+from canvass.store.profile import STORE_FILE, store_path
 
-STORE_FILE = "device.sqlite"
 DEFAULT_IDLE_LOCK_SECONDS = 120
-
-
-def store_path(profile_dir: Path) -> Path:
-    return Path(profile_dir) / STORE_FILE
+# A device may lock sooner than its campaign asks (tests, a demo), never later.
+IDLE_LOCK_ENV = "CANVASS_IDLE_LOCK_SECONDS"
 
 
 def _store_module():
@@ -208,8 +207,11 @@ class Session:
                 campaign = self.store.get_setting("campaign", {}) or {}
             except Exception:
                 campaign = {}
-        value = campaign.get("idle_lock_seconds") or DEFAULT_IDLE_LOCK_SECONDS
-        return int(value)
+        value = int(campaign.get("idle_lock_seconds") or DEFAULT_IDLE_LOCK_SECONDS)
+        sooner = os.environ.get(IDLE_LOCK_ENV, "")
+        if sooner.isdigit() and int(sooner) > 0:
+            value = min(value, int(sooner))
+        return value
 
     def touch(self) -> None:
         """Any user activity postpones the idle lock."""

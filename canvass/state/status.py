@@ -22,6 +22,15 @@ def ago_text(then: datetime, now: datetime, lang: str) -> str:
     return t("ago.days", lang, n=int(seconds // 86400))
 
 
+def clock_text(then: datetime, now: datetime) -> str:
+    """When a thing happened, as the device's clock shows it: "14:05" today, else with the
+    date ("2024-05-02 14:05")."""
+    local = then.astimezone()
+    if local.date() == now.astimezone().date():
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def local_midnight(now: datetime) -> datetime:
     """Start of the device's local day, as an aware UTC datetime."""
     local = now.astimezone()
@@ -41,6 +50,7 @@ class StatusBar:
         self.has_error = False
         self.tick = 0  # bumped every minute so "2 min ago" moves on
         self.saved_line: int | None = None  # "Saved line 4" until the next change of section
+        self.asked = False  # "Sync now" pressed and not yet answered by a good round
 
     def refresh(self, section: str | None = None) -> None:
         if not getattr(self._store, "is_unlocked", False):
@@ -56,6 +66,14 @@ class StatusBar:
         self.pending = int(status.pending) if status.pending is not None else self.pending
         self.last_success = status.last_success
         self.has_error = bool(status.last_error)
+        if self.state == "idle" and not self.has_error:
+            self.asked = False
+
+    def ask_sync(self) -> None:
+        """"Sync now" pressed: say "Syncing..." until the sync thread answers, then, if the
+        server cannot be reached, say what waits and that it will be sent."""
+        self.asked = True
+        self.state = "syncing"
 
     def note_saved(self, line: int) -> None:
         self.saved_line = int(line)
@@ -75,7 +93,10 @@ class StatusBar:
         if self.state == "syncing":
             return t("status.syncing", lang)
         if self.state == "offline":
-            return t("status.offline", lang, count=self.pending)
+            text = (t("status.offline_since", lang, count=self.pending,
+                      time=clock_text(self.last_success, self._now()))
+                    if self.last_success is not None else t("status.offline", lang, count=self.pending))
+            return text + t("status.will_send", lang) if self.asked else text
         if self.state in ("error", "needs_reenroll"):
             return t("status.error", lang, count=self.pending)
         if self.last_success is None:

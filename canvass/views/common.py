@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import flet as ft
 
+from canvass.views.palette import DANGER, ERROR_SIZE, OK_FG, PRIMARY, WARN_BG, WARN_FG  # noqa: F401
+
 TOUCH = 48
-PRIMARY = "#0B3D91"  # dark blue on white: contrast ratio > 10:1
-DANGER = "#B00020"
-WARN_BG = "#FFF4CE"
-WARN_FG = "#5C3B00"
-OK_FG = "#0B6B2B"
 
 
 def button(text: str, on_click, *, primary: bool = True, key: str | None = None,
@@ -37,6 +34,7 @@ def field(label: str, value: str, *, on_change=None, on_submit=None, error: str 
         autofocus=autofocus, keyboard_type=keyboard, expand=expand, key=key, width=width,
         text_size=18, border_color=ft.Colors.BLACK_54, focused_border_color=PRIMARY,
         focused_border_width=3, capitalization=capitalization, error_max_lines=4,
+        error_style=ft.TextStyle(size=ERROR_SIZE, color=DANGER, weight=ft.FontWeight.W_600),
     )
 
 

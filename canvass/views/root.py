@@ -1,5 +1,9 @@
-"""The root component: picks the screen from the session phase; runs the one-second timer
-(PIN delay countdown, idle lock, "synced N min ago")."""
+"""The root component of one window: picks the screen from the window's phase; runs the
+one-second timer (PIN delay countdown, idle lock, "synced N min ago").
+
+It binds to this window's ``Screen`` only (see canvass.state.screen for why): the shared
+session and language reach it through the screen, each change re-rendered in this window's
+own context."""
 
 from __future__ import annotations
 
@@ -8,9 +12,7 @@ import asyncio
 import flet as ft
 
 from canvass.i18n import t
-from canvass.state.app_state import CirculatorApp
-from canvass.state.language import Language
-from canvass.state.session import Session
+from canvass.state.screen import Screen
 from canvass.views.common import PRIMARY
 from canvass.views.enroll import EnrollView
 from canvass.views.lock import LockView
@@ -18,7 +20,8 @@ from canvass.views.workspace import Workspace
 
 
 @ft.component
-def LanguageSwitch(language: Language) -> ft.Control:
+def LanguageSwitch(screen: Screen) -> ft.Control:
+    language = screen.app.language
     lang = language.lang
     return ft.TextButton(
         content=t("lang.switch", lang), on_click=lambda _: language.switch(), height=48,
@@ -28,8 +31,12 @@ def LanguageSwitch(language: Language) -> ft.Control:
 
 
 @ft.component
-def AppRoot(app: CirculatorApp, session: Session, language: Language) -> ft.Control:
+def AppRoot(screen: Screen) -> ft.Control:
+    app = screen.app
+    session = app.session
+    language = app.language
     lang = language.lang
+    phase = screen.phase
 
     async def ticker():
         seconds = 0
@@ -37,9 +44,12 @@ def AppRoot(app: CirculatorApp, session: Session, language: Language) -> ft.Cont
             await asyncio.sleep(1)
             seconds += 1
             session.tick()
-            app.idle_check()
-            if seconds % 30 == 0 and app.status is not None:
-                app.status.minute()
+            # Only the window holding the workspace locks it or ages its status: shared
+            # state is changed in the owner's context (canvass.state.screen).
+            if screen.is_owner:
+                app.idle_check()
+                if seconds % 30 == 0 and app.status is not None:
+                    app.status.minute()
 
     ticker_task = ft.use_ref(None)
 
@@ -54,18 +64,18 @@ def AppRoot(app: CirculatorApp, session: Session, language: Language) -> ft.Cont
 
     header = ft.Row(
         [ft.Text(t("app.title", lang), size=22, weight=ft.FontWeight.BOLD, color=PRIMARY),
-         ft.Row([LanguageSwitch(language)] + (
+         ft.Row([LanguageSwitch(screen)] + (
              [ft.TextButton(content=t("lock.lock_now", lang), height=48,
                             on_click=lambda _: session.lock(),
                             style=ft.ButtonStyle(color=PRIMARY, text_style=ft.TextStyle(
                                 size=16, weight=ft.FontWeight.W_600)))]
-             if session.phase == "ready" else []), spacing=4)],
+             if phase == "ready" else []), spacing=4)],
         alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
     )
-    if session.phase == "enroll":
+    if phase == "enroll":
         body = EnrollView(app.enrollment, language)
-    elif session.phase in ("locked", "wiped"):
-        body = LockView(session, language)
+    elif phase in ("locked", "wiped", "elsewhere"):
+        body = LockView(screen)
     else:
         body = Workspace(app, app.sections, app.capture, app.lines, app.status, language)
     return ft.SafeArea(

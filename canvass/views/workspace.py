@@ -25,6 +25,7 @@ from canvass.views.common import (
     submitted_text,
     use_text,
 )
+from canvass.views.palette import STATUS_BG
 
 _KEYBOARDS = {"zip": ft.KeyboardType.NUMBER, "phone": ft.KeyboardType.PHONE,
               "email": ft.KeyboardType.EMAIL}
@@ -49,7 +50,7 @@ def StatusBarView(app: CirculatorApp, status: StatusBar, language: Language) -> 
             ft.Row(chips, wrap=True, spacing=16, run_spacing=4, expand=True),
             button(t("status.sync_now", lang), lambda _: app.sync_now(), primary=False),
         ], vertical_alignment=ft.CrossAxisAlignment.CENTER),
-        bgcolor="#EEF2FA", padding=8, border_radius=8,
+        bgcolor=STATUS_BG, padding=8, border_radius=8,
     )
 
 
