@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from server_helpers import stop_process, wait_healthy
 
 CHROMIUM = os.environ.get("CANVASS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -49,37 +50,11 @@ def served_app(profile_dir: Path, server_url: str, port: int):
         cwd=str(repo), stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONPATH": str(repo)})
     try:
-        _wait_http(f"http://127.0.0.1:{port}/")
+        wait_healthy(f"http://127.0.0.1:{port}", proc, path="/")
         yield f"http://127.0.0.1:{port}"
     finally:
-        stop_process(proc)
+        stop_process(proc, timeout=20)  # SIGTERM: the app closes its store
         log.close()
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM (the app closes its store), SIGKILL after 20 s."""
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(20)
-
-
-def _wait_http(url: str, limit: float = 60.0) -> None:
-    import time
-
-    import requests
-
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.exceptions.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def open_app(browser, url: str, width: int, height: int):

@@ -14,15 +14,15 @@ import time
 import requests
 
 
-def wait_healthy(url: str, *, limit: float = 30.0, alive=lambda: True) -> None:
-    """Return once ``url``/healthz answers 200; raise when ``limit`` seconds pass first or
+def wait_healthy(url: str, *, path: str = "/healthz", limit: float = 30.0, alive=lambda: True) -> None:
+    """Return once ``url`` + ``path`` answers 200; raise when ``limit`` seconds pass first or
     ``alive()`` turns false (the process meant to serve it has exited)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if not alive():
             raise RuntimeError(f"the server at {url} stopped before it answered")
         try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+            if requests.get(url + path, timeout=1).status_code == 200:
                 return
         except requests.exceptions.RequestException:
             pass
