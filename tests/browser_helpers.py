@@ -57,12 +57,28 @@ def served_app(profile_dir: Path, server_url: str, port: int):
         log.close()
 
 
+# Flutter's semantics tree (the DOM the tests read, as a screen reader does) is switched on by
+# clicking its placeholder. This clicks it the moment the engine inserts it, before the app draws
+# anything: a field the app focuses before semantics exist (the staff login's autofocused
+# Username) never gets its semantics element focused or filled, though a person sees the text
+# typed into it. Clicking it later, from the test, lost that race on a busy machine.
+SEMANTICS_ON_LOAD = """new MutationObserver((_, watch) => {
+    const placeholder = document.querySelector('flt-semantics-placeholder');
+    if (placeholder) { watch.disconnect(); placeholder.click(); window.__canvassSemantics = true; }
+}).observe(document, {childList: true, subtree: true});"""
+
+
+def goto_app(page, url: str) -> None:
+    """Open a Flet app's page with the semantics tree on from its first frame."""
+    page.add_init_script(SEMANTICS_ON_LOAD)
+    page.goto(url)
+    page.wait_for_function("() => window.__canvassSemantics === true", timeout=60_000)
+
+
 def open_app(browser, url: str, width: int, height: int):
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
-    page.goto(url)
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+    goto_app(page, url)
     return context, page
 
 
