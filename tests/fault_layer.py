@@ -30,7 +30,6 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
@@ -41,7 +40,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from server_helpers import free_port, wait_healthy
+from server_helpers import free_port, spawn_server, wait_healthy
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
 
@@ -281,12 +280,8 @@ class ServerUnderTest:
         self.start()
 
     def start_process(self) -> ServerUnderTest:
-        env = {**os.environ, **self.settings.to_env(), "PYTHONPATH": str(REPO_ROOT)}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "sync.server.app:app_from_env", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-             "--no-access-log", "--lifespan", "off"],
-            env=env, cwd=str(REPO_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = spawn_server(self.db_url, self.port, self.settings.to_env(),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.wait_ready()
         return self
 

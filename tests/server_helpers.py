@@ -181,6 +181,16 @@ def server_command() -> list[str]:
     return [sys.executable, "-m", "sync.server.cli"]
 
 
+def spawn_server(db_url: str, port: int, env: dict[str, str], *, workers: int = 1,
+                 **popen) -> subprocess.Popen:
+    """`canvass-server serve` on 127.0.0.1:``port`` as a child process; ``env`` carries the keys
+    (never the command line). The one way the tests start a server process."""
+    return subprocess.Popen(
+        [*server_command(), "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)], env={**os.environ, **env, "PYTHONPATH": str(REPO)}, cwd=REPO,
+        **popen)
+
+
 @contextmanager
 def serve_subprocess(db_url: str, workers: int = 1) -> Iterator[ServerHandle]:
     """`canvass-server serve` as a child process (several uvicorn workers when asked)."""
@@ -189,10 +199,7 @@ def serve_subprocess(db_url: str, workers: int = 1) -> Iterator[ServerHandle]:
     port = free_port()
     db = Database(db_url)
     handle = ServerHandle(url=f"http://127.0.0.1:{port}", db_url=db_url, keys=keys, db=db)
-    env = {**os.environ, **handle.env, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [*server_command(), "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)], env=env, cwd=REPO)
+    proc = spawn_server(db_url, port, handle.env, workers=workers)
     try:
         wait_healthy(handle.url, proc)
         yield handle
