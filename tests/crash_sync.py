@@ -15,8 +15,8 @@ import signal
 import sys
 from collections.abc import Callable
 
+from canvass.state.device_sync import device_sync_client
 from canvass.store import DeviceStore
-from sync.client import SyncClient
 
 POINTS = ("before_send", "after_send", "after_apply", "after_outcomes")
 
@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
     store = DeviceStore.open(path)
     store.unlock(pin)
     extra = {"checkpoint": kill_at(crash[0], int(crash[1]))} if crash else {}
-    report = SyncClient(store, max_entries=int(max_entries), sleep=lambda s: None, **extra).sync_once()
+    report = device_sync_client(store, max_entries=int(max_entries), sleep=lambda s: None,
+                                **extra).sync_once()
     store.close()
     return 0 if report.ok else 1
 
