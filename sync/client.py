@@ -28,8 +28,6 @@ Nothing here logs or raises with entry content: only ids, counts, status and pro
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import threading
 import time
 from collections import Counter
@@ -82,11 +80,6 @@ SETTING_NEEDS_REENROLL = "needs_reenroll"
 # Store setting keeping the last SyncStatus (state, last_success, last_error) across restarts.
 SETTING_SYNC_STATUS = "sync_status"
 
-# Test hook: CANVASS_TEST_CRASH_AT="<point>[:<n>]" SIGKILLs this process at the n-th time (default
-# 1st) the point is reached. Points: before_send, after_send, after_apply, after_outcomes.
-CRASH_ENV = "CANVASS_TEST_CRASH_AT"
-_crash_counts: Counter[str] = Counter()
-
 MAX_FEED_PAGES = 10_000  # a server that says "more" forever cannot keep a device busy forever
 
 
@@ -103,16 +96,8 @@ def trusted_cas(pinned: Any = None) -> str:
     return str(pinned) if pinned else certifi.where()
 
 
-def _crash_point(name: str) -> None:
-    spec = os.environ.get(CRASH_ENV)
-    if not spec:
-        return
-    point, _, nth = spec.partition(":")
-    if point != name:
-        return
-    _crash_counts[name] += 1
-    if _crash_counts[name] >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+def _no_checkpoint(point: str) -> None:
+    """The default ``checkpoint``: a sync round passes its named points without a stop."""
 
 
 class SyncState(StrEnum):
@@ -228,8 +213,12 @@ class SyncClient:
                  backoff: Backoff | None = None, timeout: tuple[float, float] = (5.0, 30.0),
                  max_entries: int = MAX_BATCH_ENTRIES, max_bytes: int = MAX_BATCH_BYTES,
                  status: SyncStatus | None = None, app_version: str = "unknown",
-                 registration: RegistrationPull | None = None) -> None:
+                 registration: RegistrationPull | None = None,
+                 checkpoint: Callable[[str], None] = _no_checkpoint) -> None:
         self.store = store
+        # Called with "before_send", "after_send", "after_apply" and "after_outcomes" as a round
+        # reaches them: the seam where the crash tests stop the process (tests/crash_sync.py).
+        self.checkpoint = checkpoint
         self.session = session or requests.Session()
         self.sleep = sleep
         self.max_attempts = max(1, max_attempts)
@@ -385,7 +374,7 @@ class SyncClient:
             # Pulls and heartbeat still run after a refused batch, so a lead sees the device.
             try:
                 self._pull_outcomes(token, report)
-                _crash_point("after_outcomes")
+                self.checkpoint("after_outcomes")
                 self._pull_index(token, report)
                 self._pull_registration(token, report)
                 self._heartbeat(token, report)
@@ -411,17 +400,17 @@ class SyncClient:
                 raise ProtocolError("the outbox returned an answered batch again")
             request = batch.to_request()
             body = request.model_dump_json().encode("utf-8")
-            _crash_point("before_send")
+            self.checkpoint("before_send")
             response: BatchResponse = self._request(
                 "POST", PATH_BATCHES, report, parse=BatchResponse, token=token, body=body,
                 headers={IDEMPOTENCY_HEADER: batch.batch_id},
-                on_response=lambda: _crash_point("after_send"))
+                on_response=lambda: self.checkpoint("after_send"))
             if response.batch_id != batch.batch_id:
                 raise ProtocolError("server answered another batch id")
             sent_ids = {e.entry_id for e in request.entries}
             results = [r for r in response.results if r.entry_id in sent_ids]
             self.store.apply_batch_results(batch.batch_id, results)
-            _crash_point("after_apply")
+            self.checkpoint("after_apply")
             answered.add(batch.batch_id)
             report.batches_sent += 1
             report.entries_sent += len(request.entries)

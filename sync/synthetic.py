@@ -184,8 +184,13 @@ def la_zips() -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=4)
 def _name_pools(seed: int) -> dict[str, dict[str, tuple[str, ...]]]:
     """Pools of names per origin. Faker draws with frequency weights, so a pool keeps the
-    realistic skew (many Marias and Garcias). Faker is imported lazily: it is a dev extra."""
-    from faker import Faker
+    realistic skew (many Marias and Garcias). Faker is imported lazily: it comes with the
+    `demo` extra (and `dev`), not with the device app or the server."""
+    try:
+        from faker import Faker
+    except ImportError as exc:
+        raise ImportError('synthetic signers need Faker: python3 -m pip install -c constraints.txt '
+                          '-e ".[demo]"') from exc
 
     pools: dict[str, dict[str, tuple[str, ...]]] = {}
     for locale in ("es_MX", "en_US", "en_IN"):

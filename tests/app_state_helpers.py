@@ -31,14 +31,3 @@ def enrolled_store(profile: Path, *, campaign: dict | None = None) -> DeviceStor
 
 SIGNER = {"first_name": "Maria", "middle_name": "", "last_name": "Lopez", "suffix": "",
           "street": "123 North Main Street", "unit": "", "city": "", "zip": "90012"}
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds

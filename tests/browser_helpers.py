@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from server_helpers import stop_process, wait_healthy
 
 CHROMIUM = os.environ.get("CANVASS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -49,45 +50,35 @@ def served_app(profile_dir: Path, server_url: str, port: int):
         cwd=str(repo), stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONPATH": str(repo)})
     try:
-        _wait_http(f"http://127.0.0.1:{port}/")
+        wait_healthy(f"http://127.0.0.1:{port}", proc, path="/")
         yield f"http://127.0.0.1:{port}"
     finally:
-        stop_process(proc)
+        stop_process(proc, timeout=20)  # SIGTERM: the app closes its store
         log.close()
 
 
-def stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM (the app closes its store), SIGKILL after 20 s."""
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(20)
+# Flutter's semantics tree (the DOM the tests read, as a screen reader does) is switched on by
+# clicking its placeholder. This clicks it the moment the engine inserts it, before the app draws
+# anything: a field the app focuses before semantics exist (the staff login's autofocused
+# Username) never gets its semantics element focused or filled, though a person sees the text
+# typed into it. Clicking it later, from the test, lost that race on a busy machine.
+SEMANTICS_ON_LOAD = """new MutationObserver((_, watch) => {
+    const placeholder = document.querySelector('flt-semantics-placeholder');
+    if (placeholder) { watch.disconnect(); placeholder.click(); window.__canvassSemantics = true; }
+}).observe(document, {childList: true, subtree: true});"""
 
 
-def _wait_http(url: str, limit: float = 60.0) -> None:
-    import time
-
-    import requests
-
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.exceptions.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
+def goto_app(page, url: str) -> None:
+    """Open a Flet app's page with the semantics tree on from its first frame."""
+    page.add_init_script(SEMANTICS_ON_LOAD)
+    page.goto(url)
+    page.wait_for_function("() => window.__canvassSemantics === true", timeout=60_000)
 
 
 def open_app(browser, url: str, width: int, height: int):
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
-    page.goto(url)
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+    goto_app(page, url)
     return context, page
 
 

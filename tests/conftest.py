@@ -33,14 +33,23 @@ def pg_available() -> bool:
         return False
 
 
+SLOW_TIMEOUT_S = 900  # pyproject's `timeout` (300 s) for every other test
+
+
 def pytest_collection_modifyitems(config, items):
-    """Browser tests get one retry, as Playwright's own runner advises on CI (``retries``).
+    """Tests marked ``slow`` may take SLOW_TIMEOUT_S before pytest-timeout fails them (unless
+    they name their own ``timeout``).
+
+    Browser tests get one retry, as Playwright's own runner advises on CI (``retries``).
 
     They drive Flutter's web engine in headless Chromium on two shared cores, where a key can
     still land in a frame before the focus settles (browser_helpers.settled_focus). A retry
     starts the test from nothing (fresh server, app and browser context) and shows as
     "rerun" in the summary, so a test that fails twice fails the run, and one that needed a
     retry is seen. Every other test gets none."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
     if not config.pluginmanager.hasplugin("rerunfailures"):
         return
     for item in items:

@@ -30,9 +30,7 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Callable
 from enum import StrEnum
@@ -42,6 +40,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from server_helpers import free_port, spawn_server, wait_healthy
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 
 
@@ -235,12 +234,6 @@ def is_batch_post(request: requests.PreparedRequest) -> bool:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class ServerUnderTest:
     """A real server on a SQLite file. ``start()`` runs uvicorn in a thread; ``start_process()``
     runs it as a subprocess that ``kill()`` SIGKILLs. Either restarts on the same port."""
@@ -287,12 +280,8 @@ class ServerUnderTest:
         self.start()
 
     def start_process(self) -> ServerUnderTest:
-        env = {**os.environ, **self.settings.to_env(), "PYTHONPATH": str(REPO_ROOT)}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "sync.server.app:app_from_env", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-             "--no-access-log", "--lifespan", "off"],
-            env=env, cwd=str(REPO_ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = spawn_server(self.db_url, self.port, self.settings.to_env(),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.wait_ready()
         return self
 
@@ -307,17 +296,13 @@ class ServerUnderTest:
             self._process = None
 
     def wait_ready(self, limit: float = 30.0) -> None:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
+        try:
+            wait_healthy(self.url, self._process, limit=limit)
+        except RuntimeError:
             if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError("server process exited: " + self._process.stderr.read().decode()[-2000:])
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.exceptions.RequestException:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("server did not become ready")
+                raise RuntimeError("server process exited: "
+                                   + self._process.stderr.read().decode()[-2000:]) from None
+            raise
 
     def close(self) -> None:
         self.stop()

@@ -1,4 +1,4 @@
-"""Shared helpers for the device-store tests: cheap KDF, a fake clock, entry factories."""
+"""Shared helpers for the device-store tests: cheap KDF, entry factories."""
 
 from __future__ import annotations
 
@@ -15,19 +15,6 @@ PIN = "246813"
 SERIAL = "A-0001"
 
 _counter = itertools.count(1)
-
-
-class FakeClock:
-    """Epoch seconds that only move when a test says so."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def new_store(tmp_path: Path, *, name: str = "device.db", clock=None, section: str | None = SERIAL,

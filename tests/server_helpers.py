@@ -22,11 +22,12 @@ set up campaigns, codes and users without any HTTP endpoint for it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,13 +38,12 @@ import pytest
 
 from sync.crypto import new_key
 from sync.protocol import EnrollResponse
-from sync.server import admin
+from sync.server import admin, threaded
 from sync.server.app import create_app
 from sync.server.config import Settings
 from sync.server.db import Database
 from sync.server.keys import ServerKeys, default_key_path, load_keys
 from sync.server.migrate import upgrade_head
-from sync.server.threaded import ServerThread
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -122,17 +122,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen | None = None, attempts: int = 300) -> None:
-    for _ in range(attempts):
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server process exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become healthy")
+def wait_healthy(url: str, proc: subprocess.Popen | None = None, *, path: str = "/healthz",
+                 limit: float = 60.0) -> None:
+    """Until ``url`` + ``path`` answers 200; fails at once when ``proc`` (the process meant to
+    serve it) has exited."""
+    alive = (lambda: proc.poll() is None) if proc is not None else (lambda: True)
+    threaded.wait_healthy(url, path=path, limit=limit, alive=alive)
+
+
+def stop_process(proc: subprocess.Popen, *, group: bool = False, timeout: float = 30) -> None:
+    """SIGTERM ``proc`` (its whole process group with ``group``: a shell and what it started),
+    SIGKILL when it has not exited within ``timeout``, and reap it."""
+    def send(sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(proc.pid, sig)
+            else:
+                proc.send_signal(sig)
+
+    send(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        proc.wait()
 
 
 @contextmanager
@@ -157,7 +170,7 @@ def serve_app(app, db_url: str, keys: ServerKeys) -> Iterator[ServerHandle]:
     in a background thread; the caller disposes the app's own database engine."""
     db = Database(db_url)
     try:
-        with ServerThread(app) as server:
+        with threaded.ServerThread(app) as server:
             yield ServerHandle(url=server.url, db_url=db_url, keys=keys, db=db)
     finally:
         db.dispose()
@@ -168,6 +181,16 @@ def server_command() -> list[str]:
     return [sys.executable, "-m", "sync.server.cli"]
 
 
+def spawn_server(db_url: str, port: int, env: dict[str, str], *, workers: int = 1,
+                 **popen) -> subprocess.Popen:
+    """`canvass-server serve` on 127.0.0.1:``port`` as a child process; ``env`` carries the keys
+    (never the command line). The one way the tests start a server process."""
+    return subprocess.Popen(
+        [*server_command(), "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)], env={**os.environ, **env, "PYTHONPATH": str(REPO)}, cwd=REPO,
+        **popen)
+
+
 @contextmanager
 def serve_subprocess(db_url: str, workers: int = 1) -> Iterator[ServerHandle]:
     """`canvass-server serve` as a child process (several uvicorn workers when asked)."""
@@ -176,20 +199,12 @@ def serve_subprocess(db_url: str, workers: int = 1) -> Iterator[ServerHandle]:
     port = free_port()
     db = Database(db_url)
     handle = ServerHandle(url=f"http://127.0.0.1:{port}", db_url=db_url, keys=keys, db=db)
-    env = {**os.environ, **handle.env, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [*server_command(), "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)], env=env, cwd=REPO)
+    proc = spawn_server(db_url, port, handle.env, workers=workers)
     try:
-        _wait_healthy(handle.url, proc)
+        wait_healthy(handle.url, proc)
         yield handle
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         db.dispose()
 
 

@@ -3,7 +3,8 @@ enrollment form (code or link, PIN twice). Real DeviceStore; no browser."""
 
 from __future__ import annotations
 
-from app_state_helpers import PIN, FakeClock, enrolled_store
+from app_state_helpers import PIN, enrolled_store
+from fake_clock import FakeClock
 
 from canvass.state.enrollment import Enrollment, parse_enroll_text, pin_is_acceptable
 from canvass.state.session import Session

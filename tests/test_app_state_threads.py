@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import threading
 
-from app_state_helpers import PIN, SIGNER, FakeClock, enrolled_store
+from app_state_helpers import PIN, SIGNER, enrolled_store
+from fake_clock import FakeClock
 
 from canvass.state.app_state import CirculatorApp
 from canvass.state.session import Session

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,10 +29,21 @@ def test_quality_canvass_tiny(drive):
 
 
 def test_peers_tiny(drive):
+    """Both peers really run (they are in the dev extra): a "not run" row fails under CI and
+    skips, saying why, elsewhere."""
     scores = peers.run_splink(drive) + peers.run_recordlinkage(drive)
-    systems = {s.system for s in scores}
-    assert systems == {"splink", "recordlinkage"}
+    not_run = [f"{s.system}: {s.note}" for s in scores if s.decision == peers.NOT_RUN]
+    if not_run:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"peer systems must run under CI=true: {not_run}")
+        pytest.skip(f"peer systems not run: {not_run}")
+    assert {s.system for s in scores} == {"splink", "recordlinkage"}
     assert all(s.true_repeats == 18 for s in scores)
+    for system in ("splink", "recordlinkage"):
+        # Each finds some of the 18 true repeats on this tiny drive (every figure it reports
+        # is a real count, not a placeholder).
+        assert max(s.correct for s in scores if s.system == system) > 0, system
+        assert all(0 <= s.correct <= s.flagged for s in scores if s.system == system)
 
 
 def test_score_decisions_counts():
@@ -65,10 +77,28 @@ def test_ingest_tiny_fleet_on_postgresql_with_two_workers(tmp_path, pg_url):
     assert sum(result.statuses.values()) == 90 and "pending" not in result.statuses
     assert result.statuses.get("rejected", 0) == 0
     # PostgreSQL's CPU is read in 10 ms clock ticks per process: a 90-entry push may take
-    # less than one tick in each backend, so the figure is only required to be measured.
+    # less than one tick in each backend, so here the figure is only required to be measured
+    # (test_postgres_cpu_sees_a_query checks that the reading moves with PostgreSQL's work).
     assert result.server_cpu_ms_per_entry > 0 and result.postgres_cpu_ms_per_entry is not None
-    assert result.postgres_cpu_ms_per_entry >= 0
     assert result.device_cpu_ms_per_entry > 0 and result.server_entries_per_s is None
+
+
+def test_postgres_cpu_sees_a_query(pg_url):
+    """The PostgreSQL CPU reading of the ingest benchmark counts the work of a backend: a
+    query that keeps one busy for a while shows up in it."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))  # the backend exists before the first reading
+            before = ingest.postgres_cpu()
+            conn.execute(text("SELECT count(*) FROM generate_series(1, 3000000) AS g(n) "
+                              "WHERE md5(g.n::text) LIKE 'a%'"))
+            used = ingest.postgres_cpu() - before
+    finally:
+        engine.dispose()
+    assert used >= 0.2, f"{used:.3f} s of PostgreSQL CPU counted for a query of seconds"
 
 
 def test_device_tiny():

@@ -5,35 +5,17 @@ dashboard and the intake panels. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
-from browser_helpers import click_into
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, click_into, goto_app, require_chromium
 from dashboard_helpers import dashboard_server, seed_drive
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _need_browser():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing = "playwright is not installed"
-    else:
-        missing = "" if Path(CHROMIUM).exists() or shutil.which("chromium") else "no chromium"
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser test required under CI=true: {missing}")
-        pytest.skip(missing)
 
 
 def log_in(page, username: str, password: str) -> None:
@@ -74,7 +56,7 @@ def chart_line_pixels(page, chart, attempts: int = 40) -> tuple[int, int]:
 
 
 def test_dashboard_by_role_stale_device_and_chart_lines(tmp_path):
-    _need_browser()
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     with dashboard_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
@@ -85,13 +67,10 @@ def test_dashboard_by_role_stale_device_and_chart_lines(tmp_path):
         admin = f"admin-{uuid.uuid4().hex[:6]}"
         server.add_user(admin, "pw-admin", role="admin")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
-                page.goto(f"{server.url}/app/")
-                page.wait_for_selector("flt-semantics-placeholder", state="attached",
-                                       timeout=60_000)
-                page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+                goto_app(page, f"{server.url}/app/")
                 log_in(page, user, "pw-north-lead")
                 # A team lead: the dashboard only, no navigation to the intake panels.
                 expect(page.get_by_text("Signed in as")).to_be_attached(timeout=60_000)

@@ -5,13 +5,11 @@ a team lead has only the dashboard, an admin has every panel including the filin
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
-from browser_helpers import click_into, settled_focus
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, click_into, goto_app, require_chromium, settled_focus
 from sqlalchemy import select
 from test_intake_api import PASSWORD, Office, intake_server, signer
 
@@ -21,30 +19,8 @@ from sync.server.models import Entry
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WAIT = 30_000
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-def need_browser() -> None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing = "playwright is not installed"
-    else:
-        missing = "" if Path(CHROMIUM).exists() or shutil.which("chromium") else "no chromium"
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser test required under CI=true: {missing}")
-        pytest.skip(missing)
-
-
-def open_app(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
 
 
 def log_in(page, username: str) -> None:
@@ -85,7 +61,7 @@ PEOPLE = [("Amara", "Okafor"), ("Bruno", "Silva"), ("Chen", "Wei"), ("Dalia", "H
 
 
 def test_intake_panels_by_role_key_lines_and_review(tmp_path):
-    need_browser()
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     with intake_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
@@ -95,10 +71,10 @@ def test_intake_panels_by_role_key_lines_and_review(tmp_path):
         later = office.push(signer("R2", 1, n=25), signer("R2", 2, n=52, first="Joaquin", last="Reyes"))
         assert [r["status"] for r in later] == ["possible_duplicate"] * 2
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
-                open_app(page, f"{server.url}/app/")
+                goto_app(page, f"{server.url}/app/")
                 log_in(page, f"clerk-{tag}")
                 # An intake clerk: the intake panels, no export, no dashboard.
                 expect(page.get_by_role("button", name="Key lines")).to_be_attached(timeout=WAIT)

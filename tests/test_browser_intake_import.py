@@ -9,8 +9,9 @@ import csv
 import io
 
 import pytest
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, goto_app, require_chromium
 from sqlalchemy import func, select
-from test_browser_intake import ARGS, CHROMIUM, WAIT, log_in, need_browser, open_app, shot
+from test_browser_intake import WAIT, log_in, shot
 from test_intake_api import Office, intake_server
 
 from sync.server.models import Entry
@@ -33,17 +34,17 @@ def drive_csv() -> bytes:
 
 
 def test_admin_imports_csv_through_mapping_preview_and_progress(tmp_path):
-    need_browser()
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     with intake_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
         office = Office(server)
         tag = office.cid[-8:]
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-                open_app(page, f"{server.url}/app/")
+                goto_app(page, f"{server.url}/app/")
                 log_in(page, f"admin-{tag}")
                 page.get_by_role("button", name="Import", exact=True).click()
                 with page.expect_file_chooser(timeout=WAIT) as chooser:

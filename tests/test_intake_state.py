@@ -8,6 +8,7 @@ import csv
 import io
 
 import pytest
+from fake_clock import FakeClock
 from test_intake_api import FULL_DECLARATION, Office, intake_server, signer  # noqa: F401
 
 from canvass.intake.state import (
@@ -49,16 +50,8 @@ ROWS = [["IM1", "1", "Ana", "Ruiz", "101 West Olive Avenue", "Los Angeles", "900
         ["IM1", "4", "Dan", "Eze", "104 West Olive Avenue", "Los Angeles", "90012"]]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_import_steps_mapping_preview_progress_counts_rejections(office):
-    clock = Clock()
+    clock = FakeClock(100.0)
     state = ImportState(client(office), clock=clock)
     state.choose("drive.csv", sheet(ROWS))
     # The server's guess: "Sec" and "Given"/"Family" are not known spellings.
@@ -117,7 +110,7 @@ def test_import_steps_mapping_preview_progress_counts_rejections(office):
 
 
 def test_rate_uses_the_clock():
-    clock = Clock()
+    clock = FakeClock(100.0)
     state = ImportState(IntakeClient("http://127.0.0.1:9"), clock=clock)
     state.started = clock.now
     state._take_job({"job_id": "x", "state": "running", "rows_done": 300, "total_rows": 1200,

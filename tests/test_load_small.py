@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from server_helpers import serve_subprocess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
@@ -16,6 +17,7 @@ from load_devices import run_load  # noqa: E402
 DEVICES, BATCHES, PER_BATCH = 50, 2, 10
 
 
+@pytest.mark.slow  # minutes on a busy 2-core machine (conftest: longer timeout)
 def test_fifty_devices_at_once_two_workers_postgres(pg_url):
     with serve_subprocess(pg_url, workers=2) as server:
         cid = server.create_campaign(name="Small load")

@@ -25,18 +25,16 @@ from pathlib import Path
 import pytest
 from browser_helpers import (
     CHROMIUM_ARGS,
-    _wait_http,
     open_app,
     require_chromium,
     shot,
     shots_on_failure,
-    stop_process,
     wait_text,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mobile_package import canonical, copy_app, flet_project, mobile_index
-from server_helpers import free_port, running_server
+from server_helpers import free_port, running_server, stop_process, wait_healthy
 from test_browser_circulator import enroll, open_section, type_signer
 from test_metaphone import ALL_NAMES
 
@@ -166,7 +164,7 @@ def test_the_packaged_app_starts_like_on_a_phone_and_syncs(phone_venv, tmp_path)
             app = subprocess.Popen([str(python), "main.py"], cwd=app_dir, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
             try:
-                _wait_http(f"http://127.0.0.1:{port}/")
+                wait_healthy(f"http://127.0.0.1:{port}", app, path="/")
                 with sync_playwright() as p:
                     browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
                     with shots_on_failure(browser, "mobile-package"):
@@ -186,7 +184,7 @@ def test_the_packaged_app_starts_like_on_a_phone_and_syncs(phone_venv, tmp_path)
                         context.close()
                     browser.close()
             finally:
-                stop_process(app)
+                stop_process(app, timeout=20)
         log_text = (tmp_path / "app.log").read_text(errors="replace")
         assert "Traceback" not in log_text, log_text[-3000:]
         # The profile is in the app's private storage, not in the app folder or the home.

@@ -8,11 +8,10 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-from server_helpers import REPO, free_port, server_keys_for
+from server_helpers import REPO, free_port, server_keys_for, stop_process, wait_healthy
 from sqlalchemy import create_engine, text
 
 
@@ -58,14 +57,7 @@ def test_cli_workflow_on_sqlite(tmp_path):
                              "--port", str(port)], cwd=REPO)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                proc.poll()
-                assert proc.returncode is None
-                time.sleep(0.1)
+        wait_healthy(base, proc)
         enrolled = httpx.post(f"{base}/v1/devices/enroll", json={"code": code, "device_name": "p"}).json()
         auth = {"Authorization": f"Bearer {enrolled['device_token']}"}
         assert httpx.get(f"{base}/v1/outcomes", headers=auth).status_code == 200
@@ -79,5 +71,4 @@ def test_cli_workflow_on_sqlite(tmp_path):
         assert json.loads(revoked.stdout) == {"revoked": enrolled["device_id"]}
         assert httpx.get(f"{base}/v1/outcomes", headers=auth).status_code == 401
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_process(proc)

@@ -25,12 +25,12 @@ def test_migrated_schema_matches_models(db_url):
     assert {"entries", "signer_keys", "block_keys", "devices", "audit_log"} <= tables
 
 
-def test_identifier_columns_have_the_collation_the_models_declare(db_url):
-    """Alembic's comparison does not look at collations: check them here (migration 0800)."""
-    if not db_url.startswith("postgresql"):
-        return  # SQLite declares none: its BINARY default already compares bytes
+def test_identifier_columns_have_the_collation_the_models_declare(pg_url):
+    """Alembic's comparison does not look at collations: check them here (migration 0800).
+    PostgreSQL only (SQLite declares none: its BINARY default already compares bytes)."""
     from sqlalchemy.dialects import postgresql
 
+    db_url = pg_url
     upgrade_head(db_url)
     declared = {(table.name, column.name)
                 for table in load_all_models().tables.values() for column in table.columns

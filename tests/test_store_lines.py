@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from helpers_store import SERIAL, FakeClock, make_entry, new_store, save_lines
+from fake_clock import FakeClock
+from helpers_store import SERIAL, make_entry, new_store, save_lines
 
 from canvass.store import LineAlreadyUsed, NotFound, SectionClosed, StoreError, UnknownSection
 from canvass.store.codec import epoch_to_datetime

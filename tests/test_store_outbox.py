@@ -7,7 +7,8 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from helpers_store import PIN, FakeClock, key_for, make_entry, new_store, save_lines
+from fake_clock import FakeClock
+from helpers_store import PIN, key_for, make_entry, new_store, save_lines
 
 from canvass.store import DeviceStore, NotFound, OutboxBatch
 from canvass.store.codec import epoch_to_datetime

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from helpers_store import CHEAP_KDF, PIN, FakeClock, make_entry, new_store
+from fake_clock import FakeClock
+from helpers_store import CHEAP_KDF, PIN, make_entry, new_store
 
 from canvass.store import (
     DeviceStore,

@@ -15,19 +15,13 @@ import time
 import pytest
 from fault_layer import REPO_ROOT, TEST_PIN, ServerUnderTest, fast_dir, new_device, save_valid
 
-from sync.client import CRASH_ENV, SyncClient
-
-# A small sync process: what `canvass sync` does, with small batches so a round has several.
-SYNC_SCRIPT = """
-import sys
-from canvass.store import DeviceStore
 from sync.client import SyncClient
-store = DeviceStore.open(sys.argv[1])
-store.unlock(sys.argv[2])
-report = SyncClient(store, max_entries=int(sys.argv[3]), sleep=lambda s: None).sync_once()
-store.close()
-sys.exit(0 if report.ok else 1)
-"""
+
+pytestmark = pytest.mark.slow  # minutes on a busy 2-core machine (conftest: longer timeout)
+
+# The sync process: what `canvass sync` does, with small batches so a round has several, and
+# the kill point given on its command line (tests/crash_sync.py, through SyncClient.checkpoint).
+SYNC_PROCESS = [sys.executable, str(REPO_ROOT / "tests" / "crash_sync.py")]
 
 
 @pytest.fixture
@@ -65,15 +59,14 @@ def test_sync_process_killed_at_random_points(workdir):
             store.close()
             point = rng.choice(["before_send", "after_send", "after_apply", "after_outcomes"])
             nth = rng.randint(1, 3)
-            proc = subprocess.run([sys.executable, "-c", SYNC_SCRIPT, str(path), TEST_PIN, "20"],
-                                  env={**env, CRASH_ENV: f"{point}:{nth}"}, cwd=str(REPO_ROOT),
-                                  capture_output=True, timeout=120)
+            proc = subprocess.run([*SYNC_PROCESS, str(path), TEST_PIN, "20", point, str(nth)],
+                                  env=env, cwd=str(REPO_ROOT), capture_output=True, timeout=120)
             assert proc.returncode in (0, -signal.SIGKILL), proc.stderr.decode()[-2000:]
             killed += proc.returncode == -signal.SIGKILL
             on_server = _device_ids(server, device_id)
             assert len(on_server) == len(set(on_server)) and set(on_server) <= set(saved)
         assert killed >= 10  # the kill points were really reached
-        proc = subprocess.run([sys.executable, "-c", SYNC_SCRIPT, str(path), TEST_PIN, "20"],
+        proc = subprocess.run([*SYNC_PROCESS, str(path), TEST_PIN, "20"],
                               env=env, cwd=str(REPO_ROOT), capture_output=True, timeout=120)
         assert proc.returncode == 0, proc.stderr.decode()[-2000:]
         on_server = _device_ids(server, device_id)

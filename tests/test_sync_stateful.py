@@ -30,6 +30,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from sync.client import SyncClient, SyncReport
 
+pytestmark = pytest.mark.slow  # minutes on a busy 2-core machine (conftest: longer timeout)
+
 _server: ServerUnderTest | None = None
 
 

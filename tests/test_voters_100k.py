@@ -26,6 +26,8 @@ from sync.server.voters_store import (
 from sync.voters.matcher import match_entry
 from sync.voters.synthetic import write_voter_file
 
+pytestmark = pytest.mark.slow  # minutes on a busy 2-core machine (conftest: longer timeout)
+
 ROWS = 100_000
 ENTRIES = 4000
 

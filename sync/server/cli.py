@@ -12,13 +12,16 @@ import getpass
 import json
 import os
 import sys
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from sync.server import admin
 from sync.server.config import Settings
 from sync.server.db import Database
-from sync.server.keys import ServerKeyError, load_keys
+from sync.server.keys import ServerKeyError, load_keys, write_key_file
 from sync.server.migrate import upgrade_head
+from sync.server.threaded import wait_healthy
 
 
 def _out(args, data: dict, text: str) -> None:
@@ -120,6 +123,37 @@ def cmd_keys_rotate_index(args) -> int:
     return 0
 
 
+def cmd_keys_new(args) -> int:
+    """A new server key file (created 0600, never overwriting one), for --key-file."""
+    try:
+        keys = write_key_file(Path(args.out))
+    except FileExistsError:
+        raise ServerKeyError(f"{args.out} exists already: a key file is never overwritten") from None
+    except OSError as exc:
+        raise ServerKeyError(f"cannot create the key file {args.out}: {exc.strerror}") from None
+    _out(args, {"key_file": args.out, "server_public_key": keys.box_public_b64},
+         f"new server key in {args.out} (mode 0600): pass it as --key-file, and keep a copy "
+         "offline; without it the stored personal data cannot be read")
+    return 0
+
+
+def _announce_when_up(host: str, port: int, workers: int) -> None:
+    """Print one line once the server answers its health check (from a thread: uvicorn's run
+    blocks). The address only; keys stay out of the output."""
+    local = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    url = f"http://{local}:{port}"
+
+    def announce() -> None:
+        try:
+            wait_healthy(url, limit=300)
+        except RuntimeError:
+            return  # uvicorn reports its own failure to start
+        print(f"canvass-server: serving on http://{host}:{port} ({workers} "
+              f"worker{'s' if workers > 1 else ''}); health check {url}/healthz", flush=True)
+
+    threading.Thread(target=announce, name="announce", daemon=True).start()
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -131,6 +165,7 @@ def cmd_serve(args) -> int:
         # Each worker process builds its own app from the environment (keys included, never
         # on the command line where other users could read them with ps).
         os.environ.update(settings.to_env())
+        _announce_when_up(args.host, args.port, args.workers)
         uvicorn.run("sync.server.app:app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level)
     else:
@@ -138,6 +173,7 @@ def cmd_serve(args) -> int:
 
         app = create_app(settings)
         tune_gc()
+        _announce_when_up(args.host, args.port, args.workers)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -189,8 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", required=True)
     p.set_defaults(func=cmd_device_revoke)
 
-    keys = sub.add_parser("keys", help="rotate keys while the server keeps serving").add_subparsers(
+    keys = sub.add_parser(
+        "keys", help="make a key file; rotate keys while the server keeps serving").add_subparsers(
         dest="sub", required=True)
+    p = keys.add_parser("new", help="make a new server key file (mode 0600) for --key-file")
+    p.add_argument("--out", required=True, metavar="FILE", help="path of the new key file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_keys_new)
     p = keys.add_parser("rotate-data", help="new field data key; re-encrypt every sealed field")
     _db_args(p)
     p.add_argument("--batch-size", type=int, default=200)

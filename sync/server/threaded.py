@@ -14,6 +14,22 @@ import time
 import requests
 
 
+def wait_healthy(url: str, *, path: str = "/healthz", limit: float = 30.0, alive=lambda: True) -> None:
+    """Return once ``url`` + ``path`` answers 200; raise when ``limit`` seconds pass first or
+    ``alive()`` turns false (the process meant to serve it has exited)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"the server at {url} stopped before it answered")
+        try:
+            if requests.get(url + path, timeout=1).status_code == 200:
+                return
+        except requests.exceptions.RequestException:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the server at {url} did not become ready within {limit:.0f} s")
+
+
 class ServerThread:
     def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app, self.host, self.port = app, host, port
@@ -42,15 +58,7 @@ class ServerThread:
         return self
 
     def wait_ready(self, limit: float = 30.0) -> None:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.exceptions.RequestException:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("the server did not become ready")
+        wait_healthy(self.url, limit=limit)
 
     def stop(self) -> None:
         if self._server is not None:

@@ -74,13 +74,18 @@ def _best_earlier(pairs, threshold_hi: float | None = None, threshold_lo: float 
     return out
 
 
+# The decision of a peer's only row when it could not run: it carries no counts, so nothing
+# reads it as a result.
+NOT_RUN = "not run"
+
+
 def run_splink(drive: Drive) -> list[Scores]:
     try:
         import splink
         import splink.comparison_library as cl
         from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     except ImportError as exc:  # pragma: no cover - reported in the table
-        return [Scores("splink", "not run", 0, 0, drive.true_duplicates(), note=f"not installed: {exc}")]
+        return [Scores("splink", NOT_RUN, 0, 0, 0, note=f"not installed: {exc}")]
     logging.getLogger("splink").setLevel(logging.ERROR)
     frame = clean_frame(drive)
     settings = SettingsCreator(
@@ -134,8 +139,7 @@ def run_recordlinkage(drive: Drive) -> list[Scores]:
     try:
         import recordlinkage
     except ImportError as exc:  # pragma: no cover
-        return [Scores("recordlinkage", "not run", 0, 0, drive.true_duplicates(),
-                       note=f"not installed: {exc}")]
+        return [Scores("recordlinkage", NOT_RUN, 0, 0, 0, note=f"not installed: {exc}")]
     import warnings
 
     warnings.filterwarnings("ignore", module="recordlinkage")
