@@ -5,7 +5,8 @@ Real DeviceStore, no browser."""
 
 from __future__ import annotations
 
-from app_state_helpers import PIN, FakeClock, enrolled_store
+from app_state_helpers import PIN, enrolled_store
+from fake_clock import FakeClock
 
 from canvass.state.app_state import CirculatorApp
 from canvass.state.draft import DRAFT_SECRET
