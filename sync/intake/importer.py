@@ -8,8 +8,9 @@ Steps, each usable on its own:
    corrects it (or picks a ``PRESETS`` entry) before importing. ``check_mapping`` names what is
    still missing.
 3. ``RowConverter.convert(row_number, cells)`` turns one row into a ``SignerEntry`` with a
-   *stable* entry id (UUIDv5 of campaign, section, line and the row's normalized content: not of
-   the file), or into a ``RowRejection`` with its reasons. Importing the same rows again (even
+   *stable* entry id (a keyed hash -- HMAC under the server's office-id sub-key -- of campaign,
+   section, line and the row's normalized content: not of the file), or into a
+   ``RowRejection`` with its reasons. Importing the same rows again (even
    from another file, another column order) yields the same ids, so the server's idempotency
    answers ``already_received`` and nothing is counted twice.
 4. ``RejectionWriter`` collects rejected rows (the original cells plus row number, reason code,
@@ -21,6 +22,8 @@ Pure logic: no database, no HTTP. Nothing here logs or raises with a cell's valu
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import re
 import uuid
@@ -33,9 +36,6 @@ from sync.domain import SignerEntry
 from sync.jurisdiction import Jurisdiction
 from sync.protocol import REASON_TEXT, EntryResult, ReasonCode
 from sync.validation import FieldError, validate_entry
-
-# Namespace of import row ids (a fixed random UUID; never change it, or re-imports duplicate).
-IMPORT_NAMESPACE = uuid.UUID("5f0d8a51-2b7c-4c55-9a3e-6f1c0e4b9d27")
 
 TARGET_FIELDS: tuple[str, ...] = (
     "section", "line", "first_name", "middle_name", "last_name", "suffix",
@@ -277,12 +277,19 @@ def parse_captured_at(text: str) -> datetime | None:
     return None
 
 
-def stable_entry_id(campaign_id: str, section: str, line: int, content: Mapping[str, str]) -> str:
-    """UUIDv5 of the row's meaning, not of its file: same campaign, section, line and content
-    (case and spacing ignored) -> same id."""
+def stable_entry_id(id_key: bytes, campaign_id: str, section: str, line: int,
+                    content: Mapping[str, str]) -> str:
+    """A UUID (version 8, RFC 9562) of the row's meaning, not of its file: same key, campaign,
+    section, line and content (case and spacing ignored) -> same id. Keyed (HMAC-SHA256 under
+    ``id_key``): an unkeyed hash of the content, stored beside the row's section and line,
+    would let a stolen database confirm a guessed signer."""
     parts = [campaign_id, section.strip().upper(), str(line)]
     parts += [_clean(content.get(name, "")).casefold() for name in CONTENT_FIELDS]
-    return str(uuid.uuid5(IMPORT_NAMESPACE, "\x1f".join(parts)))
+    digest = hmac.new(id_key, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).digest()
+    value = int.from_bytes(digest[:16], "big")
+    value = (value & ~(0xF << 76)) | (0x8 << 76)  # version 8
+    value = (value & ~(0b11 << 62)) | (0b10 << 62)  # variant 10
+    return str(uuid.UUID(int=value))
 
 
 def _reason(error: FieldError) -> tuple[int, str, str]:
@@ -292,7 +299,7 @@ def _reason(error: FieldError) -> tuple[int, str, str]:
 class RowConverter:
     """Turns mapped rows into office entries (or rejections). Stateless apart from settings."""
 
-    def __init__(self, mapping: Mapping[str, int], *, campaign_id: str,
+    def __init__(self, mapping: Mapping[str, int], *, campaign_id: str, id_key: bytes,
                  default_captured_at: datetime, jurisdiction: Jurisdiction | None = None,
                  device_id: str = "") -> None:
         missing = check_mapping(mapping)
@@ -300,6 +307,7 @@ class RowConverter:
             raise ValueError("the column mapping leaves out: " + ", ".join(missing))
         self.mapping = dict(mapping)
         self.campaign_id = campaign_id
+        self.id_key = id_key
         self.default_captured_at = default_captured_at
         self.jurisdiction = jurisdiction
         self.device_id = device_id
@@ -327,7 +335,7 @@ class RowConverter:
                             REASON_TEXT[ReasonCode.INVALID_CAPTURED_AT]))
         entry = SignerEntry(
             section=section, line=line if line is not None else 1,
-            entry_id=stable_entry_id(self.campaign_id, section, line or 0, content),
+            entry_id=stable_entry_id(self.id_key, self.campaign_id, section, line or 0, content),
             device_id=self.device_id,
             captured_at=captured_at or self.default_captured_at, **content)
         errors = [e for e in validate_entry(entry, jurisdiction=self.jurisdiction)

@@ -32,8 +32,8 @@ def _db_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_init(args) -> int:
-    upgrade_head(args.db)
     keys = load_keys(args.db, args.key_file)
+    upgrade_head(args.db, keys)  # migration 0900 re-keys stored fingerprints with it
     _out(args, {"ok": True, "server_public_key": keys.box_public_b64}, "database ready")
     return 0
 
@@ -125,8 +125,8 @@ def cmd_serve(args) -> int:
 
     from sync.server.runtime import tune_gc
 
-    upgrade_head(args.db)
     settings = Settings.load(args.db, args.key_file)
+    upgrade_head(args.db, settings.keys)
     if args.workers > 1:
         # Each worker process builds its own app from the environment (keys included, never
         # on the command line where other users could read them with ps).

@@ -337,11 +337,12 @@ class KeyedLine(BaseModel):
     notes: str = Field("", max_length=2000)
 
 
-def keyed_entry(campaign_id: str, device_id: str, body: KeyedLine) -> SignerEntry:
+def keyed_entry(id_key: bytes, campaign_id: str, device_id: str, body: KeyedLine) -> SignerEntry:
     content = {name: " ".join(getattr(body, name).split()) for name in PERSONAL_FIELDS}
     section = body.section.strip().upper()
     return SignerEntry(section=section, line=body.line, device_id=device_id, captured_at=utcnow(),
-                       entry_id=stable_entry_id(campaign_id, section, body.line, content), **content)
+                       entry_id=stable_entry_id(id_key, campaign_id, section, body.line, content),
+                       **content)
 
 
 @router.post("/lines")
@@ -350,7 +351,7 @@ def key_line(body: KeyedLine, campaign_id: str | None = Query(None),
     """One paper line keyed at the office; answered like a device's batch entry."""
     cid = campaign_for(staff, campaign_id)
     device = office_device(svc, cid)
-    entry = keyed_entry(cid, device.device_id, body)
+    entry = keyed_entry(svc.office_id_key, cid, device.device_id, body)
     [result] = submit_entries(svc, device, [entry])
     with svc.db.write() as s:
         audit(s, actor(staff), "line.key", entry.entry_id, result.status.value)
@@ -412,7 +413,8 @@ async def import_preview(file: UploadFile = File(...), mapping: str = Form(""), 
     rows: list[dict] = []
     if not missing:
         ctx = campaign_context(svc, cid)
-        converter = RowConverter(resolved, campaign_id=cid, jurisdiction=ctx.jurisdiction,
+        converter = RowConverter(resolved, campaign_id=cid, id_key=svc.office_id_key,
+                                 jurisdiction=ctx.jurisdiction,
                                  default_captured_at=_default_captured_at())
         rows = preview(table, resolved, converter)
     return {"headers": table.headers, "kind": table.kind, "total_rows": table.total_rows,
@@ -447,7 +449,8 @@ def run_import(svc: Services, job_id: str, campaign_id: str, data: bytes | str, 
         table = open_table(data, name=name)
         device = office_device(svc, campaign_id)
         ctx = campaign_context(svc, campaign_id)
-        converter = RowConverter(mapping, campaign_id=campaign_id, jurisdiction=ctx.jurisdiction,
+        converter = RowConverter(mapping, campaign_id=campaign_id, id_key=svc.office_id_key,
+                                 jurisdiction=ctx.jurisdiction,
                                  default_captured_at=_default_captured_at(),
                                  device_id=device.device_id)
 

@@ -26,6 +26,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sync.crypto import KEY_BYTES, new_key
 
 ENV_SERVER_KEY = "CANVASS_SERVER_KEY"
+# Sub-key labels (ServerKeys.subkey): one key per job. Every value derived from a signer's
+# content and stored (entry fingerprints, batch body fingerprints, office entry ids) is keyed
+# under one of these, so a stolen database cannot confirm a guessed signer.
+FINGERPRINT_LABEL = "canvass/content-fingerprint/v1"
+OFFICE_ID_LABEL = "canvass/office-entry-id/v1"
 ENV_BOX_KEY = "CANVASS_BOX_KEY"
 
 

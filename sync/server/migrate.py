@@ -34,12 +34,16 @@ def alembic_config(db_url: str) -> Config:
     return cfg
 
 
-def upgrade_head(db_url: str) -> None:
+def upgrade_head(db_url: str, keys=None) -> None:
+    """Upgrade to the newest schema. ``keys`` (ServerKeys): for migrations that re-key stored
+    values (0900); without them such a migration looks in the environment and beside a SQLite
+    database, and refuses when a key is needed and none is found."""
     engine = create_engine(db_url)
     try:
         with engine.begin() as conn:
             cfg = alembic_config(db_url)
             cfg.attributes["connection"] = conn
+            cfg.attributes["server_keys"] = keys
             command.upgrade(cfg, "head")
     finally:
         engine.dispose()
