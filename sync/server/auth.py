@@ -91,6 +91,27 @@ def current_staff(request: Request, svc: Services = Depends(services)) -> StaffI
     return StaffIdentity(user.id, user.username, user.role, user.campaign_id, user.team)
 
 
+def campaign_for(staff: StaffIdentity, campaign_id: str | None) -> str:
+    """The campaign a staff request acts on: the staff member's own (naming another is 403),
+    or -- for an admin of every campaign only -- the one named. Every staff route scopes
+    through this (intake, review, dashboard)."""
+    if staff.campaign_id is not None:
+        if campaign_id not in (None, "", staff.campaign_id):
+            raise ProblemError(403, "forbidden", "That campaign is not yours.")
+        return staff.campaign_id
+    if not campaign_id:
+        raise ProblemError(400, "campaign_required", "Name the campaign with ?campaign_id=.")
+    return campaign_id
+
+
+def staff_teams(staff: StaffIdentity) -> set[str] | None:
+    """The teams a staff member may see: None (all) except for a team lead, who sees the
+    teams named on the account (comma separated) and no others."""
+    if staff.role != "team_lead":
+        return None
+    return {t.strip() for t in (staff.team or "").split(",") if t.strip()}
+
+
 def require_roles(*roles: str):
     def _check(staff: StaffIdentity = Depends(current_staff)) -> StaffIdentity:
         if staff.role not in roles:

@@ -60,7 +60,14 @@ from sync.intake.reconcile import (
 from sync.protocol import MAX_BATCH_ENTRIES, PROTOCOL_VERSION, BatchRequest, EntryResult, EntryStatus
 from sync.server import dedup
 from sync.server.audit import audit
-from sync.server.auth import DeviceIdentity, StaffIdentity, require_roles, services
+from sync.server.auth import (
+    DeviceIdentity,
+    StaffIdentity,
+    campaign_for,
+    require_roles,
+    services,
+    staff_teams,
+)
 from sync.server.ingest import campaign_context, handle_batch
 from sync.server.intake_models import ImportJob, IntakeSettings, PaperSection, SectionCheckIn
 from sync.server.models import SEALED_ENTRY_FIELDS, BlockKey, Campaign, Device, Entry, SignerKey
@@ -82,17 +89,6 @@ MAX_IMPORT_BYTES = 200_000_000
 
 def actor(staff: StaffIdentity) -> str:
     return f"user:{staff.user_id}"
-
-
-def campaign_for(staff: StaffIdentity, campaign_id: str | None) -> str:
-    """The campaign a request acts on: the staff member's own, or (admins only) the one named."""
-    if staff.campaign_id is not None:
-        if campaign_id not in (None, "", staff.campaign_id):
-            raise ProblemError(403, "forbidden", "That campaign is not yours.")
-        return staff.campaign_id
-    if not campaign_id:
-        raise ProblemError(400, "campaign_required", "Name the campaign with ?campaign_id=.")
-    return campaign_id
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,19 +297,40 @@ def _keyed_lines(svc: Services, campaign_id: str, serial: str) -> list[int]:
             Entry.superseded_by.is_(None), Entry.status != EntryStatus.REJECTED.value)))
 
 
+def _team_sections(s, campaign_id: str, teams: set[str]) -> set[str]:
+    """The sections a team lead may see: those their teams' devices wrote entries in."""
+    if not teams:
+        return set()
+    return set(s.scalars(select(Entry.section).distinct().join(
+        Device, Device.id == Entry.device_id).where(
+        Entry.campaign_id == campaign_id, Device.team.in_(sorted(teams)))))
+
+
 @router.get("/sections/{serial}")
 def get_section(serial: str = Path(max_length=20), campaign_id: str | None = Query(None),
                 staff: StaffIdentity = Depends(readers), svc: Services = Depends(services)) -> dict:
-    return section_report(svc, campaign_for(staff, campaign_id), _serial(serial))
+    cid, serial = campaign_for(staff, campaign_id), _serial(serial)
+    teams = staff_teams(staff)
+    if teams is not None:
+        with svc.db.read() as s:
+            if serial not in _team_sections(s, cid, teams):
+                raise ProblemError(404, "not_found", "No such section of your team.")
+    return section_report(svc, cid, serial)
 
 
 @router.get("/reconciliation")
 def reconciliation(campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(readers),
                    svc: Services = Depends(services)) -> dict:
     cid = campaign_for(staff, campaign_id)
+    teams = staff_teams(staff)
     with svc.db.read() as s:
-        readiness = reconcile_campaign(_entry_lines(s, cid), _check_ins(s, cid), _issues(s, cid))
-    return readiness.as_dict()
+        lines, checks, issues = _entry_lines(s, cid), _check_ins(s, cid), _issues(s, cid)
+        if teams is not None:  # a team lead: their teams' sections only
+            mine = _team_sections(s, cid, teams)
+            lines = [x for x in lines if x.section in mine]
+            checks = [x for x in checks if x.serial in mine]
+            issues = [x for x in issues if x.serial in mine]
+    return reconcile_campaign(lines, checks, issues).as_dict()
 
 
 # --------------------------------------------------------------------------------------------
