@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from sync.csv_cells import csv_writer, unescape_cell
 from sync.domain import SignerEntry
 from sync.jurisdiction import Jurisdiction
 from sync.protocol import REASON_TEXT, EntryResult, ReasonCode
@@ -183,8 +184,9 @@ def _csv_table(raw: bytes) -> Table:
     # Count records (not physical lines: a quoted cell may hold a newline) for progress.
     total = sum(1 for _ in csv.reader(io.StringIO(text, newline=""), dialect)) - (1 if headers else 0)
 
-    return Table(headers=[h.strip() for h in headers], rows=iter(reader), total_rows=max(total, 0),
-                 kind="csv")
+    rows = ([unescape_cell(cell) for cell in row] for row in reader)
+    return Table(headers=[unescape_cell(h.strip()) for h in headers], rows=rows,
+                 total_rows=max(total, 0), kind="csv")
 
 
 def _xlsx_table(source: Path | bytes) -> Table:
@@ -368,7 +370,8 @@ class RejectionWriter:
     def __init__(self, headers: Sequence[str]) -> None:
         self.headers = list(headers)
         self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+        # The rejected cells are echoed as typed: neutralised (unescape_cell on re-import).
+        self._writer = csv_writer(self._buffer)
         self._writer.writerow(self.headers + [f"_{c}" for c in REJECTION_COLUMNS])
         self.count = 0
 

@@ -58,7 +58,12 @@ from sync.server.match_blob import seal_match
 from sync.server.models import BatchRecord, Campaign, Entry
 from sync.server.problems import ProblemError
 from sync.server.services import Services
-from sync.validation import line_used_error, rejection_details, validate_entry
+from sync.validation import (
+    line_used_error,
+    rejection_details,
+    validate_entry,
+    validate_section_serial,
+)
 
 log = logging.getLogger("canvass.server")
 MAX_ATTEMPTS = 8
@@ -275,6 +280,11 @@ class _Chunk:
 
     def _decide(self, item: _Item) -> EntryResult:
         wire, device_id = item.wire, self.device.device_id
+        bad_serial = validate_section_serial(wire.section)
+        if bad_serial is not None:
+            # Refused before anything is stored: a device cannot invent a section (a formula,
+            # a name) that would then sit in the database, reconciliation and exports.
+            return _reason(wire.entry_id, EntryStatus.REJECTED, bad_serial.code, bad_serial.field)
         existing = self.rows.get(wire.entry_id)
         if existing is not None:
             if existing.device_id != device_id or existing.fingerprint != item.fingerprint:

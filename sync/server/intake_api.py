@@ -175,8 +175,9 @@ def _entry_lines(s, campaign_id: str, serial: str | None = None) -> list[EntryLi
         Entry.campaign_id == campaign_id)
     if serial is not None:
         stmt = stmt.where(Entry.section == serial)
+    # Entries stored with an invalid serial (before ingest refused them) are left out.
     return [EntryLine(r.id, r.section, r.line, r.status, r.superseded_by is not None)
-            for r in s.execute(stmt)]
+            for r in s.execute(stmt) if validate_section_serial(r.section) is None]
 
 
 def _check_ins(s, campaign_id: str, serial: str | None = None) -> list[CheckIn]:
