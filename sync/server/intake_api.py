@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select, update
@@ -38,6 +39,7 @@ from sync.intake.importer import (
     PRESETS,
     TARGET_FIELDS,
     ImportCounts,
+    ImportLimitError,
     RowConverter,
     check_mapping,
     guess_mapping,
@@ -410,9 +412,16 @@ async def _read_upload(file: UploadFile) -> bytes:
     return data
 
 
+def _limit_problem(exc: ImportLimitError) -> ProblemError:
+    return ProblemError(422, "import_limit", f"The file is too large to import: {exc}.")
+
+
 def _open(data: bytes, name: str):
+    """Blocking (parses the file): call it from a worker thread, never on the event loop."""
     try:
         return open_table(data, name=name or "")
+    except ImportLimitError as exc:
+        raise _limit_problem(exc) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem
         log.info("unreadable import file: %s", type(exc).__name__)
         raise ProblemError(422, "unreadable_file", "The file is not a readable CSV or XLSX.") from None
@@ -425,7 +434,13 @@ async def import_preview(file: UploadFile = File(...), mapping: str = Form(""), 
                          svc: Services = Depends(services)) -> dict:
     cid = campaign_for(staff, campaign_id)
     data = await _read_upload(file)
-    table = _open(data, file.filename or "")
+    # Parsing is CPU work on an untrusted file: in a worker thread, so every other request
+    # keeps being answered meanwhile (it ran on the event loop and froze the server).
+    return await run_in_threadpool(_preview, svc, cid, data, file.filename or "", mapping, preset)
+
+
+def _preview(svc: Services, cid: str, data: bytes, name: str, mapping: str, preset: str) -> dict:
+    table = _open(data, name)
     resolved = _resolve_mapping(table.headers, mapping, preset)
     missing = check_mapping(resolved)
     rows: list[dict] = []
@@ -434,7 +449,10 @@ async def import_preview(file: UploadFile = File(...), mapping: str = Form(""), 
         converter = RowConverter(resolved, campaign_id=cid, id_key=svc.office_id_key,
                                  jurisdiction=ctx.jurisdiction,
                                  default_captured_at=_default_captured_at())
-        rows = preview(table, resolved, converter)
+        try:
+            rows = preview(table, resolved, converter)
+        except ImportLimitError as exc:
+            raise _limit_problem(exc) from None
     return {"headers": table.headers, "kind": table.kind, "total_rows": table.total_rows,
             "mapping": {t: table.headers[i] for t, i in resolved.items()},
             "fields": list(TARGET_FIELDS), "presets": sorted(PRESETS), "missing": missing,
@@ -475,7 +493,12 @@ def run_import(svc: Services, job_id: str, campaign_id: str, data: bytes | str, 
         def progress(now: ImportCounts) -> None:
             nonlocal counts
             counts = now
-            _job_update(svc, job_id, rows_done=now.total, counts_json=json.dumps(now.as_dict()))
+            with svc.db.write() as s:
+                job = s.get(ImportJob, job_id)
+                if job is not None and job.state == CANCELLING:
+                    raise ImportCancelled
+                s.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+                    rows_done=now.total, counts_json=json.dumps(now.as_dict())))
 
         counts, rejections = run_rows(table, converter,
                                       lambda entries: submit_entries(svc, device, entries),
@@ -486,12 +509,44 @@ def run_import(svc: Services, job_id: str, campaign_id: str, data: bytes | str, 
                     enc_rejections=sealed)
         with svc.db.write() as s:
             audit(s, "system", "import.done", job_id, f"{counts.total} rows")
+    except ImportCancelled:
+        # Rows already sent stay received (they are entries like any other); the rest is not read.
+        _job_update(svc, job_id, state="cancelled", finished_at=utcnow(), rows_done=counts.total,
+                    counts_json=json.dumps(counts.as_dict()))
+        with svc.db.write() as s:
+            audit(s, "system", "import.cancelled", job_id, f"{counts.total} rows")
+        return counts
     except Exception as exc:
         log.error("import job failed: %s", type(exc).__name__)
         _job_update(svc, job_id, state="failed", finished_at=utcnow(),
                     counts_json=json.dumps(counts.as_dict()))
         raise
     return counts
+
+
+CANCELLING = "cancelling"  # an admin asked; the job's thread stops at its next report
+
+
+class ImportCancelled(Exception):  # noqa: N818 - a control-flow signal, not an error
+    pass
+
+
+@router.post("/imports/{job_id}/cancel")
+def cancel_import(job_id: str = Path(max_length=36), campaign_id: str | None = Query(None),
+                  staff: StaffIdentity = Depends(admin_only),
+                  svc: Services = Depends(services)) -> dict:
+    """Stop a running import job (admins only). It stops within PROGRESS_EVERY rows or one
+    batch; what it already sent stays received."""
+    cid = campaign_for(staff, campaign_id)
+    with svc.db.write() as s:
+        job = s.get(ImportJob, job_id, with_for_update=True)
+        if job is None or job.campaign_id != cid:
+            raise ProblemError(404, "not_found", "No such import job.")
+        if job.state not in ("running", CANCELLING):
+            raise ProblemError(409, "not_running", "The import job is not running.")
+        job.state = CANCELLING
+        audit(s, actor(staff), "import.cancel", job_id)
+    return job_status(svc, job_id, cid)
 
 
 @router.post("/imports", status_code=202)
@@ -504,7 +559,7 @@ async def start_import(file: UploadFile = File(...), mapping: str = Form(""), pr
     cid = campaign_for(staff, campaign_id)
     data = await _read_upload(file)
     name = file.filename or ""
-    table = _open(data, name)
+    table = await run_in_threadpool(_open, data, name)  # off the event loop (see _preview)
     resolved = _resolve_mapping(table.headers, mapping, preset)
     if check_mapping(resolved):
         raise ProblemError(422, "incomplete_mapping", "The mapping leaves out required fields.")
