@@ -59,7 +59,14 @@ from sync.intake.reconcile import (
     reconcile_campaign,
     reconcile_section,
 )
-from sync.protocol import MAX_BATCH_ENTRIES, PROTOCOL_VERSION, BatchRequest, EntryResult, EntryStatus
+from sync.protocol import (
+    MAX_BATCH_ENTRIES,
+    NO_NUL,
+    PROTOCOL_VERSION,
+    BatchRequest,
+    EntryResult,
+    EntryStatus,
+)
 from sync.server import dedup
 from sync.server.audit import audit
 from sync.server.auth import (
@@ -216,13 +223,13 @@ def _serial(serial: str) -> str:
 class IssueRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     serials: list[str] = Field(min_length=1, max_length=5000)
-    circulator: str = Field("", max_length=100)
+    circulator: str = Field("", max_length=100, pattern=NO_NUL)
     handed_out: bool = False
 
 
 class CheckInRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    returned_by: str = Field(min_length=1, max_length=100)
+    returned_by: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     returned_at: datetime | None = None
     signed_lines: int = Field(ge=0, le=999)
     skipped_lines: str = Field("", max_length=2000)  # "3, 7-9"
