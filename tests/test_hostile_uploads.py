@@ -16,11 +16,11 @@ import time
 import zipfile
 
 import httpx
-import pytest
 import server_helpers
+import test_hostile_csv
 
 live_server = server_helpers.live_server
-PASSWORD = "correct horse battery staple"
+office = test_hostile_csv.office  # the fixture: a campaign, its admin and its clerk
 # The limits SECURITY.md states (sync.intake.importer.MAX_*).
 MAX_SHARED_STRINGS, MAX_IMPORT_COLUMNS, MAX_XLSX_UNCOMPRESSED = 2_000_000, 100, 400_000_000
 HEADERS = ("Section", "Line", "First Name", "Last Name", "Street", "City", "ZIP")
@@ -95,24 +95,13 @@ def _good_rows(n: int) -> list[list[str]]:
                                "Los Angeles", "90012"] for i in range(1, n + 1)]
 
 
-@pytest.fixture
-def office(live_server):
-    cid = live_server.create_campaign(deadline="2030-12-31")
-    tag = cid[-8:]
-    live_server.add_user(f"admin-{tag}", PASSWORD, "admin", cid)
-    live_server.add_user(f"clerk-{tag}", PASSWORD, "intake", cid)
-    return live_server, {
-        "admin": {"Authorization": "Bearer " + live_server.login(f"admin-{tag}", PASSWORD)},
-        "clerk": {"Authorization": "Bearer " + live_server.login(f"clerk-{tag}", PASSWORD)}}
-
-
 def _preview(server, who, data: bytes, name: str) -> httpx.Response:
     return httpx.post(f"{server.url}/v1/intake/imports/preview", headers=who,
                       files={"file": (name, data, "application/octet-stream")}, timeout=300)
 
 
 def test_five_million_shared_strings_are_refused_while_the_server_keeps_answering(office):
-    server, who = office
+    server, _cid, who = office
 
     def strings(fh) -> None:
         fh.write(f'<sst {_NS} count="5000000" uniqueCount="5000000">'.encode())
@@ -140,7 +129,7 @@ def test_five_million_shared_strings_are_refused_while_the_server_keeps_answerin
 
 
 def test_a_lying_dimension_is_ignored(office):
-    server, who = office
+    server, _cid, who = office
     data = _xlsx(_sheet(_good_rows(3), dimension="A1:XFD1048576"))
     assert len(data) < 2_500  # a couple of KB
     r = _preview(server, who["clerk"], data, "dimension.xlsx")
@@ -154,7 +143,7 @@ def test_a_lying_dimension_is_ignored(office):
 
 
 def test_oversized_unpacking_and_too_many_columns_are_refused(office):
-    server, who = office
+    server, _cid, who = office
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", _CONTENT_TYPES)
@@ -175,7 +164,7 @@ def test_oversized_unpacking_and_too_many_columns_are_refused(office):
 
 
 def test_an_admin_cancels_a_running_job(office):
-    server, who = office
+    server, _cid, who = office
     rows = "\n".join([",".join(HEADERS)] + [
         f"C{i // 500:03d},{i % 500 + 1},Octavia,Rell{i},{i + 1} West Sixth Street,Los Angeles,90014"
         for i in range(30_000)]) + "\n"
