@@ -6,6 +6,7 @@ Used by the device (capture, local store), the sync client and the server alike.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -86,13 +87,26 @@ ENTRY_FIELD_NAMES = tuple(f.name for f in fields(SignerEntry))
 _WIRE_FIELD_NAMES = tuple(name for name in ENTRY_FIELD_NAMES if name != "device_id")
 
 
-def content_fingerprint(wire: EntryWire) -> str:
-    """SHA-256 over an entry's canonical content. Same id + same fingerprint = harmless retry;
-    same id + another fingerprint = conflict. Timestamps are compared in UTC to the microsecond."""
+def content_digest(wire: EntryWire) -> str:
+    """SHA-256 over an entry's canonical content (timestamps in UTC to the microsecond). Never
+    stored as it is: every input of it sits in the same database row, so it would confirm a
+    guessed signer. ``content_fingerprint`` keys it."""
     data = wire.model_dump(mode="python")
     data["captured_at"] = as_utc(wire.captured_at).isoformat(timespec="microseconds")
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def keyed_digest(key: bytes, digest_hex: str) -> str:
+    """HMAC-SHA256 of an unkeyed digest. Keying the digest (rather than the content) lets a
+    migration re-key stored digests without decrypting anything (migration 0900)."""
+    return hmac.new(key, digest_hex.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def content_fingerprint(wire: EntryWire, key: bytes) -> str:
+    """An entry's content, keyed (HMAC under a server sub-key). Same id + same fingerprint =
+    harmless retry; same id + another fingerprint = conflict."""
+    return keyed_digest(key, content_digest(wire))
 
 
 @dataclass(slots=True)

@@ -29,12 +29,32 @@ log = logging.getLogger("canvass.sync")
 PATH_ENROLL = "/v1/devices/enroll"
 
 
+def is_loopback_http(url: str) -> bool:
+    """http:// to this machine only (127.0.0.0/8, ::1, localhost): anything else would send
+    the enrollment code, the token and signers' data in clear."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    if not url.startswith("http://"):
+        return False
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def enroll(server_url: str, code: str, device_name: str, store: Any, *,
            session: requests.Session | None = None, ca_bundle: str | None = None,
            timeout: tuple[float, float] = (5.0, 30.0)) -> EnrollResponse:
     server_url = server_url.strip().rstrip("/")
-    if not server_url.startswith(("http://", "https://")):
-        raise ProtocolError("server URL must start with https:// (or http:// for a local server)")
+    if not server_url.startswith("https://") and not is_loopback_http(server_url):
+        raise ProtocolError("server URL must start with https:// (http:// only for this machine)")
     session = session or requests.Session()
     body = EnrollRequest(code=code.strip(), device_name=device_name.strip() or "device")
     verify = trusted_cas(ca_bundle or store.get_setting("ca_bundle"))

@@ -52,10 +52,30 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+# Cyrillic and Greek letters that look like a Latin letter, mapped to it (the single-letter
+# Latin prototypes of Unicode TS #39 confusables.txt for these scripts). Without this,
+# 'Quасkеnbush' with three Cyrillic letters became 'qu k nbush' and passed deduplication as
+# a new signer. Full-width and other compatibility forms are already folded by NFKD.
+_CONFUSABLES = str.maketrans({
+    # Cyrillic
+    "а": "a", "А": "A", "В": "B", "с": "c", "С": "C", "ԁ": "d", "е": "e", "Е": "E", "ё": "e",
+    "Ё": "E", "һ": "h", "Һ": "H", "Н": "H", "і": "i", "І": "I", "ї": "i", "Ї": "I", "ј": "j",
+    "Ј": "J", "К": "K", "ӏ": "l", "Ӏ": "I", "М": "M", "о": "o", "О": "O", "р": "p", "Р": "P",
+    "ԛ": "q", "Ԛ": "Q", "ѕ": "s", "Ѕ": "S", "Т": "T", "ԝ": "w", "Ԝ": "W", "х": "x", "Х": "X",
+    "у": "y", "У": "Y", "ү": "y", "Ү": "Y",
+    # Greek
+    "α": "a", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "ι": "i", "Ι": "I", "ϳ": "j",
+    "Κ": "K", "Μ": "M", "Ν": "N", "ν": "v", "ο": "o", "Ο": "O", "ρ": "p", "Ρ": "P", "ϲ": "c",
+    "Ϲ": "C", "Τ": "T", "Υ": "Y", "γ": "y", "Χ": "X",
+})
+
+
 @lru_cache(maxsize=_CACHE)
 def normalize_name(text: str) -> str:
-    """Matching form of a name: 'José Ángel Muñoz-García' -> 'jose angel munoz garcia'."""
-    folded = _fold(text)
+    """Matching form of a name: 'José Ángel Muñoz-García' -> 'jose angel munoz garcia'.
+    Cyrillic and Greek look-alikes of Latin letters are read as those letters first."""
+    text = text or ""
+    folded = _fold(text if text.isascii() else text.translate(_CONFUSABLES))
     return _SPACES.sub(" ", re.sub(r"[^0-9a-z]+", " ", folded)).strip()
 
 

@@ -217,9 +217,14 @@ class CampaignSettings(_Strict):
     pin_max_failures: int = 0  # 0 = never wipe; else wipe the device store after N wrong PINs
 
 
+# Text fields that reach a database column as text: no NUL (PostgreSQL refuses it in text,
+# which was a 500 whose traceback carried the SQL parameters).
+NO_NUL = r"^[^\x00]*$"
+
+
 class EnrollRequest(_Strict):
-    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    device_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)]
+    device_name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class EnrollResponse(_Strict):
@@ -235,7 +240,7 @@ class EnrollResponse(_Strict):
 class HeartbeatRequest(_Strict):
     pending_count: int = Field(ge=0, le=MAX_COUNTER)
     last_device_seq: int = Field(ge=0, le=MAX_COUNTER)
-    app_version: Annotated[str, StringConstraints(max_length=40)]
+    app_version: Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)]
 
 
 class HeartbeatResponse(_Strict):
@@ -244,8 +249,8 @@ class HeartbeatResponse(_Strict):
 
 
 class LoginRequest(_Strict):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_NUL)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
 class LoginResponse(_Strict):

@@ -65,7 +65,7 @@ def test_dashboard_by_role_stale_device_and_chart_lines(tmp_path):
         server.add_user(user, "pw-north-lead", role="team_lead", campaign_id=drive.campaign_id,
                         team="North")
         admin = f"admin-{uuid.uuid4().hex[:6]}"
-        server.add_user(admin, "pw-admin", role="admin")
+        server.add_user(admin, "pw-admin-passphrase", role="admin")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
@@ -114,7 +114,7 @@ def test_dashboard_by_role_stale_device_and_chart_lines(tmp_path):
                 # ---- the admin on a tablet: dashboard plus the intake panels, every team.
                 page.get_by_role("button", name="Log out").click()
                 page.set_viewport_size({"width": 820, "height": 1180})
-                log_in(page, admin, "pw-admin")
+                log_in(page, admin, "pw-admin-passphrase")
                 expect(page.get_by_role("cell", name="Cleo", exact=True)).to_have_count(
                     1, timeout=60_000)
                 for name in ("Dashboard", "Key lines", "Review", "Check-in", "Import", "Export"):

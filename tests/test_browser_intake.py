@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS, click_into, goto_app, require_chromium, settled_focus
-from sqlalchemy import select
+from sqlalchemy import func, select
 from test_intake_api import PASSWORD, Office, intake_server, signer
 
 from canvass.intake.app import PANELS
 from sync.server.intake_api import office_device_id
-from sync.server.models import Entry
+from sync.server.models import Entry, StaffSession, User
 
 pytestmark = pytest.mark.browser
 
@@ -132,6 +132,12 @@ def test_intake_panels_by_role_key_lines_and_review(tmp_path):
 
                 # ---- a team lead: the dashboard only (no intake panel, no export).
                 log_out(page)
+                # "Log out" ended the browser's session on the server (issue 16): only the
+                # clerk's session of the test's own API calls is left.
+                with server.db.read() as s:
+                    clerk_sessions = s.scalar(select(func.count()).select_from(StaffSession).join(
+                        User, User.id == StaffSession.user_id).where(User.username == f"clerk-{tag}"))
+                assert clerk_sessions == 1
                 log_in(page, f"lead-{tag}")
                 expect(page.get_by_text("Drive dashboard")).to_be_attached(timeout=WAIT)
                 assert nav_buttons(page) == set()

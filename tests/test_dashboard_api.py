@@ -24,10 +24,10 @@ def drive_server(db_url):
         # pg_url is one database per module: names unique per test.
         tag = uuid.uuid4().hex[:8]
         drive.users = {k: f"{k}-{tag}" for k in ("director", "lead-north", "intake")}
-        server.add_user(drive.users["director"], "pw-director", role="admin")
-        server.add_user(drive.users["lead-north"], "pw-north", role="team_lead",
+        server.add_user(drive.users["director"], "pw-director-passphrase", role="admin")
+        server.add_user(drive.users["lead-north"], "pw-north-passphrase", role="team_lead",
                         campaign_id=drive.campaign_id, team="North")
-        server.add_user(drive.users["intake"], "pw-intake", role="intake",
+        server.add_user(drive.users["intake"], "pw-intake-passphrase", role="intake",
                         campaign_id=drive.campaign_id)
         yield server, drive
 
@@ -39,7 +39,7 @@ def _get(server, path, token, **params):
 
 def test_director_sees_every_device_with_exact_figures(drive_server):
     server, drive = drive_server
-    token = server.login(drive.users["director"], "pw-director")
+    token = server.login(drive.users["director"], "pw-director-passphrase")
     body = _get(server, "devices", token, campaign_id=drive.campaign_id).json()
     assert body["campaign"]["stale_after_minutes"] == 60 and body["teams"] == ["North", "South"]
     rows = {r["circulator"]: r for r in body["rows"]}
@@ -61,7 +61,7 @@ def test_director_sees_every_device_with_exact_figures(drive_server):
 
 def test_progress_and_simulation(drive_server):
     server, drive = drive_server
-    token = server.login(drive.users["director"], "pw-director")
+    token = server.login(drive.users["director"], "pw-director-passphrase")
     p = _get(server, "progress", token, campaign_id=drive.campaign_id).json()["progress"]
     assert (p["raw_entries"], p["unique_signers"], p["rejected"], p["duplicates"]) == (14, 12, 1, 1)
     assert p["projected_valid"] == 6 and p["goal"] == 100 and p["remaining"] == 94
@@ -77,7 +77,7 @@ def test_progress_and_simulation(drive_server):
 
 def test_team_lead_sees_only_their_team(drive_server):
     server, drive = drive_server
-    token = server.login(drive.users["lead-north"], "pw-north")
+    token = server.login(drive.users["lead-north"], "pw-north-passphrase")
     body = _get(server, "devices", token).json()
     assert sorted(r["circulator"] for r in body["rows"]) == ["Ana", "Ben"]
     flags = _get(server, "quality", token).json()
@@ -90,7 +90,7 @@ def test_team_lead_sees_only_their_team(drive_server):
 
 def test_device_token_intake_role_and_no_token_are_refused(drive_server):
     server, drive = drive_server
-    intake = server.login(drive.users["intake"], "pw-intake")
+    intake = server.login(drive.users["intake"], "pw-intake-passphrase")
     for path in ENDPOINTS:
         device = _get(server, path, drive.device_token)
         assert device.status_code == 403, path
@@ -101,7 +101,7 @@ def test_device_token_intake_role_and_no_token_are_refused(drive_server):
 
 def test_csv_export(drive_server):
     server, drive = drive_server
-    token = server.login(drive.users["lead-north"], "pw-north")
+    token = server.login(drive.users["lead-north"], "pw-north-passphrase")
     r = _get(server, "export.csv", token, trials=50)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.headers["content-disposition"].startswith('attachment; filename="dashboard-')
@@ -239,8 +239,8 @@ def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_u
 
 def _admin(server) -> tuple[str, str]:
     name = f"director-{uuid.uuid4().hex[:8]}"
-    server.add_user(name, "pw-director", role="admin")
-    return name, "pw-director"
+    server.add_user(name, "pw-director-passphrase", role="admin")
+    return name, "pw-director-passphrase"
 
 
 def test_projected_valid_refined_by_the_voter_file(db_url, tmp_path):

@@ -14,12 +14,14 @@ from sync.domain import (
     Section,
     SignerEntry,
     as_utc,
+    content_digest,
     content_fingerprint,
 )
 from sync.ids import is_uuid, new_uuid7
 from sync.protocol import EntryWire
 
 PACIFIC = timezone(timedelta(hours=-7))
+KEY = bytes(range(32))
 ENTRY_ID = new_uuid7()  # fixed, so two full_entry() calls have equal content
 
 
@@ -85,17 +87,17 @@ def test_personal_covers_required_fields():
 def test_fingerprint_equal_for_equal_content():
     a = full_entry()
     b = full_entry()
-    assert content_fingerprint(a.to_wire()) == content_fingerprint(b.to_wire())
+    assert content_fingerprint(a.to_wire(), KEY) == content_fingerprint(b.to_wire(), KEY)
 
 
 def test_fingerprint_equal_for_same_instant_in_other_time_zone():
     moment = datetime(2024, 3, 2, 10, 15, 0, 123456, tzinfo=PACIFIC)
     in_utc = full_entry(captured_at=moment.astimezone(UTC))
     in_tokyo = full_entry(captured_at=moment.astimezone(timezone(timedelta(hours=9))))
-    assert content_fingerprint(full_entry().to_wire()) == content_fingerprint(in_utc.to_wire())
+    assert content_fingerprint(full_entry().to_wire(), KEY) == content_fingerprint(in_utc.to_wire(), KEY)
     # Built directly on the wire (not through to_wire), an aware non-UTC time still matches.
     wire = full_entry().to_wire().model_copy(update={"captured_at": in_tokyo.captured_at})
-    assert content_fingerprint(wire) == content_fingerprint(in_utc.to_wire())
+    assert content_fingerprint(wire, KEY) == content_fingerprint(in_utc.to_wire(), KEY)
 
 
 WIRE_CHANGES = {
@@ -127,13 +129,22 @@ def test_change_table_covers_every_wire_field():
 def test_fingerprint_differs_for_any_changed_field(name):
     original = full_entry()
     changed = dataclasses.replace(original, **{name: WIRE_CHANGES[name]})
-    assert content_fingerprint(changed.to_wire()) != content_fingerprint(original.to_wire())
+    assert content_fingerprint(changed.to_wire(), KEY) != content_fingerprint(original.to_wire(), KEY)
 
 
 def test_fingerprint_ignores_device_id():
     # device_id is not on the wire; the server knows the device from its token.
-    assert content_fingerprint(full_entry(device_id="a").to_wire()) == content_fingerprint(
-        full_entry(device_id="b").to_wire())
+    assert content_fingerprint(full_entry(device_id="a").to_wire(), KEY) == content_fingerprint(
+        full_entry(device_id="b").to_wire(), KEY)
+
+
+def test_fingerprint_is_keyed():
+    # A stolen database holds every input of the fingerprint but the key: another key, another
+    # value, and the plain SHA-256 of the content is never what is stored.
+    wire = full_entry().to_wire()
+    assert content_fingerprint(wire, KEY) != content_fingerprint(wire, b"k" * 32)
+    assert content_digest(wire) not in (content_fingerprint(wire, KEY),
+                                        content_fingerprint(wire, b"k" * 32))
 
 
 def test_uuid7_version_and_variant():

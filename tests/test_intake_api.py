@@ -140,7 +140,9 @@ def test_checkin_reconciliation_and_keyed_lines(office):
                                                       last_name=names[5][1], street="105 Main St"))
     assert r.json()["result"]["status"] == "accepted"
 
-    section = office.get("/sections/A1", office.lead).json()
+    # The team lead (of no team) may not read the section's lines (issue 16, Low 13); the clerk may.
+    assert office.get("/sections/A1", office.lead).status_code == 404
+    section = office.get("/sections/A1", office.clerk).json()
     assert section["missing_lines"] == [] and section["rejected_lines"] == []
     assert section["status"] == "ready_to_file"
 

@@ -87,7 +87,7 @@ def test_import_100k_rows_twice(tmp_path):
     for _attempt in range(2):
         table = open_table(path)
         assert table.total_rows == ROWS
-        converter = RowConverter(guess_mapping(table.headers), campaign_id="campaign-100k",
+        converter = RowConverter(guess_mapping(table.headers), campaign_id="campaign-100k", id_key=b"k" * 32,
                                  default_captured_at=datetime(2026, 3, 1, tzinfo=UTC))
         progress: list[int] = []
         counts, rejections = run_rows(table, converter, ids.submit, batch_size=500,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -41,6 +42,7 @@ from sync.intake.reconcile import (
 from sync.protocol import ReasonCode
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+ID_KEY = b"i" * 32  # the server's office-id sub-key in production
 FULL = frozenset(DECLARATION_PARTS)
 
 
@@ -143,7 +145,8 @@ def good_row(section="A100", line=1, first="Maria", last="Lopez"):
 
 
 def converter(mapping):
-    return RowConverter(mapping, campaign_id="camp-1", default_captured_at=T0, device_id="office")
+    return RowConverter(mapping, campaign_id="camp-1", id_key=ID_KEY, default_captured_at=T0,
+                        device_id="office")
 
 
 def test_guess_mapping_and_preset():
@@ -168,7 +171,12 @@ def test_row_conversion_and_stable_ids():
     assert again.entry_id == entry.entry_id
     other = conv.convert(2, good_row(line=2))
     assert other.entry_id != entry.entry_id
-    assert stable_entry_id("camp-2", "A100", 1, entry.personal()) != entry.entry_id
+    assert stable_entry_id(ID_KEY, "camp-1", "A100", 1, entry.personal()) == entry.entry_id
+    assert stable_entry_id(ID_KEY, "camp-2", "A100", 1, entry.personal()) != entry.entry_id
+    # Keyed: the same row under another server's key is another id (a stolen database cannot
+    # recompute ids from guessed signers), and it is a valid UUID (version 8).
+    assert stable_entry_id(b"x" * 32, "camp-1", "A100", 1, entry.personal()) != entry.entry_id
+    assert uuid.UUID(entry.entry_id).version == 8
 
 
 def test_row_rejections_name_field_and_code():

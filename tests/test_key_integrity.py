@@ -35,8 +35,8 @@ def test_every_kind_of_intake_keeps_the_key_tables_consistent(live_server):
     other = live_server.create_campaign(name="Other drive")
     token = live_server.enroll_device(cid).device_token
     other_token = live_server.enroll_device(other).device_token
-    live_server.add_user(f"rev-{cid[-8:]}", "pw", role="intake", campaign_id=cid)
-    staff = {"Authorization": f"Bearer {live_server.login(f'rev-{cid[-8:]}', 'pw')}"}
+    live_server.add_user(f"rev-{cid[-8:]}", "review passphrase", role="intake", campaign_id=cid)
+    staff = {"Authorization": f"Bearer {live_server.login(f'rev-{cid[-8:]}', 'review passphrase')}"}
 
     base = signer("Dolores", "Abernathy", "500 Sweetwater Street", zip="90071")
     near1 = signer("Dolores", "Abernathy", "501 Sweetwater Street", zip="90071")

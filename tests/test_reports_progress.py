@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sync.reports.csv_export import dashboard_csv, devices_csv, safe_cell
+from sync.reports.csv_export import dashboard_csv, devices_csv, safe_cell, to_csv
 from sync.reports.devices import (
     DeviceStats,
     device_rows,
@@ -135,7 +135,8 @@ def test_quality_flags_are_observations():
 
 
 def test_csv_export_is_parseable_and_safe():
-    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and safe_cell(-3) == -3
+    # Formatting here; neutralising formulas is the one CSV writer's job (sync.csv_cells).
+    assert to_csv(["h"], [["=HYPERLINK(1)"]]) == "h\r\n'=HYPERLINK(1)\r\n" and safe_cell(-3) == -3
     assert safe_cell(True) == "yes" and safe_cell(None) == ""
     rows = _rows()
     text = devices_csv(rows)

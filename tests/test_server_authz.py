@@ -40,9 +40,9 @@ def world(tmp_path_factory):
         tokens["revoked_device"] = revoked.device_token
         tokens["device"] = server.enroll_device(cid, "phone").device_token
         for role in ("admin", "team_lead", "intake"):
-            server.add_user(f"authz-{role}", "pw-" + role, role=role,
+            server.add_user(f"authz-{role}", "passphrase-" + role, role=role,
                             campaign_id=None if role == "admin" else cid)
-            tokens[role] = server.login(f"authz-{role}", "pw-" + role)
+            tokens[role] = server.login(f"authz-{role}", "passphrase-" + role)
         expired = new_token()
         with server.db.write() as s:
             user_id = s.query(StaffSession).first().user_id

@@ -34,7 +34,7 @@ def test_cli_workflow_on_sqlite(tmp_path):
                "--validity-rate", "0.726", "--json")
     cid = json.loads(made.stdout)["campaign_id"]
     user = cli("user", "add", "--db", url, "--username", "lead1", "--role", "team_lead",
-               "--campaign", cid, "--team", "North", "--json", stdin="s3cret pass\n")
+               "--campaign", cid, "--team", "North", "--json", stdin="s3cret passphrase\n")
     uid = json.loads(user.stdout)["user_id"]
     code = json.loads(cli("enroll-code", "--db", url, "--campaign", cid, "--circulator", "Ann",
                           "--team", "North", "--json").stdout)["code"]

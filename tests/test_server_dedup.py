@@ -45,8 +45,8 @@ def test_exact_fuzzy_and_father_son(live_server):
 def test_review_decisions_reach_the_device_feed(live_server):
     cid = live_server.create_campaign()
     dev = live_server.enroll_device(cid)
-    live_server.add_user(f"rev-{cid[-8:]}", "pw", role="intake", campaign_id=cid)
-    token = live_server.login(f"rev-{cid[-8:]}", "pw")
+    live_server.add_user(f"rev-{cid[-8:]}", "review passphrase", role="intake", campaign_id=cid)
+    token = live_server.login(f"rev-{cid[-8:]}", "review passphrase")
     staff = {"Authorization": f"Bearer {token}"}
     base = signer("Dolores", "Abernathy", "500 Sweetwater Street", zip="90071")
     near1 = signer("Dolores", "Abernathy", "501 Sweetwater Street", zip="90071")
@@ -88,8 +88,8 @@ def test_reviewer_of_another_campaign_sees_nothing(live_server):
     cid = live_server.create_campaign()
     other = live_server.create_campaign(name="Other")
     dev = live_server.enroll_device(cid)
-    live_server.add_user(f"other-{other[-8:]}", "pw", role="intake", campaign_id=other)
-    staff = {"Authorization": f"Bearer {live_server.login(f'other-{other[-8:]}', 'pw')}"}
+    live_server.add_user(f"other-{other[-8:]}", "review passphrase", role="intake", campaign_id=other)
+    staff = {"Authorization": f"Bearer {live_server.login(f'other-{other[-8:]}', 'review passphrase')}"}
     base = signer("Teddy", "Flood", "700 Sweetwater Street", zip="90071")
     near = signer("Teddy", "Flood", "701 Sweetwater Street", zip="90071")
     assert _send(live_server, dev.device_token, [base, near])[1]["status"] == "possible_duplicate"

@@ -35,7 +35,7 @@ def test_default_kdf_is_at_least_owasp_minimum(tmp_path):
     store.close()
     row = sqlite3.connect(tmp_path / "d.db").execute(
         "SELECT kdf_memory_kib, kdf_time_cost, kdf_parallelism FROM keyring").fetchone()
-    assert row == (19456, 2, 1)
+    assert row == (params.memory_kib, params.time_cost, params.parallelism)
 
 
 def test_wrong_pin_raises_without_hint_and_right_pin_opens(tmp_path):

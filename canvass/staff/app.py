@@ -79,6 +79,12 @@ class StaffSession:
         self.page.controls.clear()
         self.page.add(LoginView(self.login, self.show_workspace))
 
+    async def _log_out(self, _e=None) -> None:
+        # The server ends the session (POST /v1/auth/logout) before the login view returns; in
+        # a worker thread, since served by the central server this loop must answer the call.
+        await asyncio.to_thread(self.login.logout)
+        self.show_login()
+
     def show_workspace(self) -> None:
         login = self.login
         self.client = IntakeClient(login.server_url, token=login.token, role=login.role)
@@ -86,8 +92,7 @@ class StaffSession:
                       size=13, color=ft.Colors.GREY_800)
         header = ft.Row([
             ft.Text(tr("title"), size=20, weight=ft.FontWeight.BOLD),
-            ft.Row([who, ft.OutlinedButton(content=tr("logout"),
-                                           on_click=lambda _e: self.show_login())],
+            ft.Row([who, ft.OutlinedButton(content=tr("logout"), on_click=self._log_out)],
                    wrap=True, spacing=12),
         ], alignment=ft.MainAxisAlignment.SPACE_BETWEEN, wrap=True)
         rows: list[ft.Control] = [header]

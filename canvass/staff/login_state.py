@@ -75,7 +75,19 @@ class StaffLogin:
         self.token, self.role, self.username = body.token, body.role, username.strip()
 
     def logout(self) -> None:
+        """End the session on the server (POST /v1/auth/logout: the token is refused from
+        then on), then forget it. Blocking: call it from a worker thread in a Flet handler.
+        An unreachable server still forgets the token here; the server's idle timeout ends
+        the session there."""
+        token = self.token
         self.token = self.role = self.username = ""
+        if not token:
+            return
+        try:
+            self.http.post(f"{self.server_url}/v1/auth/logout", timeout=15,
+                           headers={"Authorization": f"Bearer {token}"})
+        except requests.RequestException:
+            pass
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}

@@ -43,7 +43,7 @@ class LoginView(ft.Column):
                 self._on_success()
                 return
             self.message.value = tr("login.nothing")
-            self._login.logout()
+            await asyncio.to_thread(self._login.logout)
         finally:
             self.button.disabled = False
         self.update()

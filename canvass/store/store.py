@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from sync.crypto import FieldCipher
 from sync.domain import Section, SignerEntry
+from sync.files import create_private_file
 from sync.protocol import FINAL_STATUSES, EntryResult, EntryStatus, Outcome
 
 from . import codec, keyring, outbox, schema
@@ -91,6 +92,7 @@ class DeviceStore:
         keyring.check_pin_strength(pin)
         if cls.exists(path):
             raise StoreError("a store already exists at this path")
+        create_private_file(path)  # 0600 before SQLite opens it (its WAL/SHM follow the mode)
         store = cls(path, _engine_or_error(path), clock=clock)
         try:
             # Tables, keyring and counters in one transaction: a crash leaves no half store.

@@ -10,12 +10,12 @@ Also here: the retention rule that decides when a campaign's signer data must be
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sync.csv_cells import csv_writer
 from sync.intake.reconcile import FilingReadiness
 
 SUMMARY_COLUMNS = ("section", "status", "circulator", "paper_lines", "entry_lines",
@@ -42,7 +42,7 @@ class DuplicateLine:
 
 
 def _writer(buffer: io.StringIO):
-    return csv.writer(buffer, lineterminator="\r\n")
+    return csv_writer(buffer)  # serials and circulator names come from devices and clerks
 
 
 def summary_csv(readiness: FilingReadiness) -> str:

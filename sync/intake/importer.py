@@ -8,8 +8,9 @@ Steps, each usable on its own:
    corrects it (or picks a ``PRESETS`` entry) before importing. ``check_mapping`` names what is
    still missing.
 3. ``RowConverter.convert(row_number, cells)`` turns one row into a ``SignerEntry`` with a
-   *stable* entry id (UUIDv5 of campaign, section, line and the row's normalized content: not of
-   the file), or into a ``RowRejection`` with its reasons. Importing the same rows again (even
+   *stable* entry id (a keyed hash -- HMAC under the server's office-id sub-key -- of campaign,
+   section, line and the row's normalized content: not of the file), or into a
+   ``RowRejection`` with its reasons. Importing the same rows again (even
    from another file, another column order) yields the same ids, so the server's idempotency
    answers ``already_received`` and nothing is counted twice.
 4. ``RejectionWriter`` collects rejected rows (the original cells plus row number, reason code,
@@ -21,6 +22,8 @@ Pure logic: no database, no HTTP. Nothing here logs or raises with a cell's valu
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import re
 import uuid
@@ -29,13 +32,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from sync.csv_cells import csv_writer, unescape_cell
 from sync.domain import SignerEntry
 from sync.jurisdiction import Jurisdiction
 from sync.protocol import REASON_TEXT, EntryResult, ReasonCode
 from sync.validation import FieldError, validate_entry
-
-# Namespace of import row ids (a fixed random UUID; never change it, or re-imports duplicate).
-IMPORT_NAMESPACE = uuid.UUID("5f0d8a51-2b7c-4c55-9a3e-6f1c0e4b9d27")
 
 TARGET_FIELDS: tuple[str, ...] = (
     "section", "line", "first_name", "middle_name", "last_name", "suffix",
@@ -139,6 +140,56 @@ def check_mapping(mapping: Mapping[str, int]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Reading files
 
+# Limits on what an uploaded file may make the server do (issue 16): a small file must not
+# unpack into gigabytes, a million shared strings or 16,384-cell rows. Far above any petition
+# drive's file (the largest test imports 100,000 rows of 12 columns).
+MAX_IMPORT_ROWS = 1_000_000
+MAX_IMPORT_COLUMNS = 100
+MAX_XLSX_UNCOMPRESSED = 400_000_000  # bytes, all members of the XLSX (ZIP) together
+MAX_SHARED_STRINGS = 2_000_000
+
+
+class ImportLimitError(ValueError):
+    """The file exceeds an import limit (the message names the limit, never a cell)."""
+
+
+def _limited(rows: Iterator[list[str]], *, header_row: bool = True) -> Iterator[list[str]]:
+    """Rows, stopping with ImportLimitError past MAX_IMPORT_ROWS or MAX_IMPORT_COLUMNS."""
+    for number, row in enumerate(rows, start=1):
+        if number > MAX_IMPORT_ROWS:
+            raise ImportLimitError(f"the file has more than {MAX_IMPORT_ROWS} rows")
+        if len(row) > MAX_IMPORT_COLUMNS:
+            while row and row[-1] in ("", None):  # trailing empty cells are not columns
+                row = row[:-1]
+            if len(row) > MAX_IMPORT_COLUMNS:
+                raise ImportLimitError(f"a row has more than {MAX_IMPORT_COLUMNS} columns")
+        yield row
+
+
+def _check_xlsx(source: Path | bytes) -> None:
+    """Refuse a ZIP that unpacks too large or a shared-string table too long, before openpyxl
+    reads any of it (it loads every shared string when the workbook is opened). The sizes in
+    the ZIP directory bound what can be read: zipfile stops at the declared size."""
+    import zipfile
+    from xml.etree.ElementTree import iterparse
+
+    with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+        members = archive.infolist()
+        if sum(m.file_size for m in members) > MAX_XLSX_UNCOMPRESSED:
+            raise ImportLimitError(f"the file unpacks to more than {MAX_XLSX_UNCOMPRESSED} bytes")
+        names = {m.filename for m in members}
+        if "xl/sharedStrings.xml" not in names:
+            return
+        count = 0
+        with archive.open("xl/sharedStrings.xml") as fh:
+            for _event, element in iterparse(fh, events=("end",)):
+                if element.tag.endswith("}si") or element.tag == "si":
+                    count += 1
+                    if count > MAX_SHARED_STRINGS:
+                        raise ImportLimitError(
+                            f"the file has more than {MAX_SHARED_STRINGS} shared strings")
+                    element.clear()
+
 
 @dataclass
 class Table:
@@ -180,23 +231,48 @@ def _csv_table(raw: bytes) -> Table:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     headers = next(reader, [])
-    # Count records (not physical lines: a quoted cell may hold a newline) for progress.
-    total = sum(1 for _ in csv.reader(io.StringIO(text, newline=""), dialect)) - (1 if headers else 0)
+    # Count records (not physical lines: a quoted cell may hold a newline) for progress; the
+    # limits are checked in this pass, so a file over them is refused when opened.
+    total = sum(1 for _ in _limited(csv.reader(io.StringIO(text, newline=""), dialect)))
+    total -= 1 if headers else 0
 
-    return Table(headers=[h.strip() for h in headers], rows=iter(reader), total_rows=max(total, 0),
-                 kind="csv")
+    rows = ([unescape_cell(cell) for cell in row] for row in reader)
+    return Table(headers=[unescape_cell(h.strip()) for h in headers], rows=rows,
+                 total_rows=max(total, 0), kind="csv")
+
+
+def _count_row_elements(sheet) -> int | None:
+    """Data rows for progress, from the sheet's <row> elements (a byte scan: far cheaper than
+    parsing the cells); None when the read-only sheet does not expose its source."""
+    try:
+        source = sheet._get_source()  # openpyxl's read-only sheet: its XML member
+    except Exception:  # noqa: BLE001 - only the progress figure is lost
+        return None
+    count, tail = 0, b""
+    with source:
+        while chunk := source.read(1 << 20):
+            data = tail + chunk
+            count += data.count(b"<row ") + data.count(b"<row>")
+            tail = data[-5:]
+            count -= tail.count(b"<row ") + tail.count(b"<row>")  # counted again next time
+    count += tail.count(b"<row ") + tail.count(b"<row>")
+    return max(count - 1, 0)
 
 
 def _xlsx_table(source: Path | bytes) -> Table:
     from openpyxl import load_workbook
 
+    _check_xlsx(source)
     handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     workbook = load_workbook(handle, read_only=True, data_only=True)
     sheet = workbook.worksheets[0]
-    iterator = sheet.iter_rows(values_only=True)
+    # The sheet's <dimension> is whatever the file claims (A1:XFD1048576 made every row
+    # 16,384 cells): ignored, so rows are as long as their cells and counted as they come.
+    sheet.reset_dimensions()
+    iterator = _limited(sheet.iter_rows(values_only=True))
     first = next(iterator, None)
     headers = [_cell_text(v).strip() for v in (first or ())]
-    total = (sheet.max_row - 1) if sheet.max_row else None
+    total = _count_row_elements(sheet)
 
     def rows() -> Iterator[list[str]]:
         try:
@@ -277,12 +353,19 @@ def parse_captured_at(text: str) -> datetime | None:
     return None
 
 
-def stable_entry_id(campaign_id: str, section: str, line: int, content: Mapping[str, str]) -> str:
-    """UUIDv5 of the row's meaning, not of its file: same campaign, section, line and content
-    (case and spacing ignored) -> same id."""
+def stable_entry_id(id_key: bytes, campaign_id: str, section: str, line: int,
+                    content: Mapping[str, str]) -> str:
+    """A UUID (version 8, RFC 9562) of the row's meaning, not of its file: same key, campaign,
+    section, line and content (case and spacing ignored) -> same id. Keyed (HMAC-SHA256 under
+    ``id_key``): an unkeyed hash of the content, stored beside the row's section and line,
+    would let a stolen database confirm a guessed signer."""
     parts = [campaign_id, section.strip().upper(), str(line)]
     parts += [_clean(content.get(name, "")).casefold() for name in CONTENT_FIELDS]
-    return str(uuid.uuid5(IMPORT_NAMESPACE, "\x1f".join(parts)))
+    digest = hmac.new(id_key, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).digest()
+    value = int.from_bytes(digest[:16], "big")
+    value = (value & ~(0xF << 76)) | (0x8 << 76)  # version 8
+    value = (value & ~(0b11 << 62)) | (0b10 << 62)  # variant 10
+    return str(uuid.UUID(int=value))
 
 
 def _reason(error: FieldError) -> tuple[int, str, str]:
@@ -292,7 +375,7 @@ def _reason(error: FieldError) -> tuple[int, str, str]:
 class RowConverter:
     """Turns mapped rows into office entries (or rejections). Stateless apart from settings."""
 
-    def __init__(self, mapping: Mapping[str, int], *, campaign_id: str,
+    def __init__(self, mapping: Mapping[str, int], *, campaign_id: str, id_key: bytes,
                  default_captured_at: datetime, jurisdiction: Jurisdiction | None = None,
                  device_id: str = "") -> None:
         missing = check_mapping(mapping)
@@ -300,6 +383,7 @@ class RowConverter:
             raise ValueError("the column mapping leaves out: " + ", ".join(missing))
         self.mapping = dict(mapping)
         self.campaign_id = campaign_id
+        self.id_key = id_key
         self.default_captured_at = default_captured_at
         self.jurisdiction = jurisdiction
         self.device_id = device_id
@@ -327,7 +411,7 @@ class RowConverter:
                             REASON_TEXT[ReasonCode.INVALID_CAPTURED_AT]))
         entry = SignerEntry(
             section=section, line=line if line is not None else 1,
-            entry_id=stable_entry_id(self.campaign_id, section, line or 0, content),
+            entry_id=stable_entry_id(self.id_key, self.campaign_id, section, line or 0, content),
             device_id=self.device_id,
             captured_at=captured_at or self.default_captured_at, **content)
         errors = [e for e in validate_entry(entry, jurisdiction=self.jurisdiction)
@@ -360,7 +444,8 @@ class RejectionWriter:
     def __init__(self, headers: Sequence[str]) -> None:
         self.headers = list(headers)
         self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+        # The rejected cells are echoed as typed: neutralised (unescape_cell on re-import).
+        self._writer = csv_writer(self._buffer)
         self._writer.writerow(self.headers + [f"_{c}" for c in REJECTION_COLUMNS])
         self.count = 0
 
@@ -417,16 +502,21 @@ class ImportCounts:
         return out
 
 
+PROGRESS_EVERY = 1000  # rows: run_rows reports at least this often
+
+
 def run_rows(table: Table, converter: RowConverter,
              submit: Callable[[list[SignerEntry]], list[EntryResult]], *,
              batch_size: int = 500,
              progress: Callable[[ImportCounts], None] | None = None) -> tuple[ImportCounts, RejectionWriter]:
     """Stream every row of ``table``: convert, send valid entries to ``submit`` in batches of
     ``batch_size`` (results in input order), count every row once, and collect rejected rows
-    (here or by the server) in the rejection file. ``progress`` is called after each batch."""
+    (here or by the server) in the rejection file. ``progress`` is called after each batch and
+    every PROGRESS_EVERY rows; an exception it raises stops the run (a cancelled job)."""
     counts = ImportCounts()
     rejections = RejectionWriter(table.headers)
     pending: list[tuple[int, list[str], SignerEntry]] = []
+    reported = [0]  # the row number of the last progress report
 
     def flush() -> None:
         if not pending:
@@ -440,10 +530,14 @@ def run_rows(table: Table, converter: RowConverter,
                                result.reason or status)
         pending.clear()
         if progress is not None:
+            reported[0] = counts.total
             progress(counts)
 
     for number, cells in enumerate(table.rows, start=1):
         counts.total += 1
+        if progress is not None and number - reported[0] >= PROGRESS_EVERY:
+            reported[0] = number  # also amid rejected or blank rows: a job can be cancelled
+            progress(counts)
         if is_blank(cells):
             counts.blank += 1
             continue

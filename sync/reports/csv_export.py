@@ -1,23 +1,21 @@
 """The dashboard's figures as CSV (RFC 4180, CRLF line ends, UTF-8).
 
-Cells that a spreadsheet would take for a formula (starting with = + - @, tab or carriage
-return) are prefixed with an apostrophe, so a device or team name can never run as a formula
-(OWASP "CSV injection"). Numbers are written as numbers.
+Cells that a spreadsheet would take for a formula are neutralised by the project's one CSV
+writer (sync.csv_cells), so a device or team name can never run as a formula. Numbers are
+written as numbers.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
+from sync.csv_cells import csv_writer
 from sync.reports.devices import DeviceRow
 from sync.reports.progress import Progress
 from sync.reports.quality import QualityFlag
 from sync.reports.registrar import SimulationResult
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 DEVICE_COLUMNS = ("team", "circulator", "device_name", "device_id", "last_sync",
                   "last_heartbeat", "pending_reported", "entries_today", "entries_total",
@@ -33,15 +31,12 @@ def safe_cell(value) -> str | int | float:
         return value
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return str(value)  # csv_writer neutralises formula cells
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv_writer(buf)
     writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])

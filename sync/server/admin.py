@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from sync.crypto import new_key, unwrap_key, wrap_key
 from sync.domain import utcnow
@@ -16,7 +16,7 @@ from sync.jurisdiction import load_jurisdiction, parse_zip5
 from sync.server.audit import audit
 from sync.server.db import Database
 from sync.server.keys import ServerKeys
-from sync.server.models import Campaign, Device, EnrollCode, User
+from sync.server.models import Campaign, Device, EnrollCode, StaffSession, User
 from sync.server.tokens import code_hash, hash_password, new_enroll_code
 
 ROLES = ("admin", "team_lead", "intake")
@@ -68,12 +68,17 @@ def create_campaign(db: Database, keys: ServerKeys, *, name: str, goal: int, dea
     return campaign_id
 
 
+MIN_PASSPHRASE = 12  # characters; a staff passphrase guards every signer of a campaign
+
+
 def add_user(db: Database, *, username: str, password: str, role: str,
              campaign_id: str | None = None, team: str = "", actor: str = "cli") -> str:
     if role not in ROLES:
         raise AdminError(f"role must be one of {', '.join(ROLES)}")
-    if not username or len(username) > 100 or not password or len(password) > 200:
-        raise AdminError("username and password must be 1-100 and 1-200 characters")
+    if not username or len(username) > 100 or "\x00" in username:
+        raise AdminError("username must be 1-100 characters")
+    if not MIN_PASSPHRASE <= len(password) <= 200:
+        raise AdminError(f"the passphrase must be {MIN_PASSPHRASE}-200 characters")
     if role != "admin" and campaign_id is None:
         raise AdminError("team_lead and intake users need --campaign")
     user_id = new_uuid7()
@@ -126,3 +131,33 @@ def revoke_device(db: Database, device_id: str, *, actor: str = "cli") -> bool:
             device.revoked_at = utcnow()
         audit(s, actor, "device.revoke", device_id)
     return True
+
+
+def _user_id(s, username: str) -> str:
+    user_id = s.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise AdminError("unknown user")
+    return user_id
+
+
+def revoke_sessions(db: Database, username: str, *, actor: str = "cli") -> int:
+    """End every session of ``username`` at once (their next request is a 401)."""
+    with db.write() as s:
+        user_id = _user_id(s, username)
+        ended = s.execute(delete(StaffSession).where(StaffSession.user_id == user_id)).rowcount
+        audit(s, actor, "user.sessions_revoke", user_id, f"{ended} sessions")
+    return int(ended or 0)
+
+
+def disable_user(db: Database, username: str, *, actor: str = "cli") -> None:
+    """No more logins for ``username``, and every open session ended."""
+    with db.write() as s:
+        user_id = _user_id(s, username)
+        s.execute(update(User).where(User.id == user_id).values(disabled=True))
+        s.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+        audit(s, actor, "user.disable", user_id)
+
+
+def delete_expired_sessions(s, now: datetime) -> int:
+    """Expired staff sessions are deleted, not kept: called at each login."""
+    return int(s.execute(delete(StaffSession).where(StaffSession.expires_at < now)).rowcount or 0)

@@ -8,9 +8,10 @@ reverse) is 403, as is a staff role that may not use the endpoint.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sync.domain import as_utc, utcnow
 from sync.server.models import Device, StaffSession, User
@@ -47,6 +48,7 @@ class StaffIdentity:
     role: str
     campaign_id: str | None
     team: str
+    session_hash: str = ""  # the session this request came with (logout ends it)
 
 
 def _find_device(svc: Services, hashed: str) -> Device | None:
@@ -63,6 +65,25 @@ def _find_staff(svc: Services, hashed: str) -> tuple[StaffSession, User] | None:
 
 def _staff_valid(found: tuple[StaffSession, User] | None) -> bool:
     return found is not None and not found[1].disabled and as_utc(found[0].expires_at) > utcnow()
+
+
+def session_deadline(svc: Services, created_at: datetime, now: datetime) -> datetime:
+    """A session ends ``session_idle_minutes`` after its last request, and at the latest
+    ``session_hours`` after login."""
+    settings = svc.settings
+    return min(as_utc(created_at) + timedelta(hours=settings.session_hours),
+               now + timedelta(minutes=settings.session_idle_minutes))
+
+
+def _touch(svc: Services, session: StaffSession) -> None:
+    """Push the idle deadline on (written at most about once a minute per session)."""
+    now = utcnow()
+    deadline = session_deadline(svc, session.created_at, now)
+    step = min(timedelta(minutes=1), timedelta(minutes=svc.settings.session_idle_minutes) / 4)
+    if deadline - as_utc(session.expires_at) > step:
+        with svc.db.write() as s:
+            s.execute(update(StaffSession).where(StaffSession.token_hash == session.token_hash)
+                      .values(expires_at=deadline))
 
 
 def current_device(request: Request, svc: Services = Depends(services)) -> DeviceIdentity:
@@ -87,8 +108,31 @@ def current_staff(request: Request, svc: Services = Depends(services)) -> StaffI
         if device is not None and device.revoked_at is None:
             raise ProblemError(403, "wrong_credential", "This endpoint is for staff accounts.")
         raise ProblemError(401, "unauthorized", "A valid bearer token is required.", _UNAUTHORIZED)
-    _session, user = found
-    return StaffIdentity(user.id, user.username, user.role, user.campaign_id, user.team)
+    session, user = found
+    _touch(svc, session)
+    return StaffIdentity(user.id, user.username, user.role, user.campaign_id, user.team,
+                         session.token_hash)
+
+
+def campaign_for(staff: StaffIdentity, campaign_id: str | None) -> str:
+    """The campaign a staff request acts on: the staff member's own (naming another is 403),
+    or -- for an admin of every campaign only -- the one named. Every staff route scopes
+    through this (intake, review, dashboard)."""
+    if staff.campaign_id is not None:
+        if campaign_id not in (None, "", staff.campaign_id):
+            raise ProblemError(403, "forbidden", "That campaign is not yours.")
+        return staff.campaign_id
+    if not campaign_id:
+        raise ProblemError(400, "campaign_required", "Name the campaign with ?campaign_id=.")
+    return campaign_id
+
+
+def staff_teams(staff: StaffIdentity) -> set[str] | None:
+    """The teams a staff member may see: None (all) except for a team lead, who sees the
+    teams named on the account (comma separated) and no others."""
+    if staff.role != "team_lead":
+        return None
+    return {t.strip() for t in (staff.team or "").split(",") if t.strip()}
 
 
 def require_roles(*roles: str):

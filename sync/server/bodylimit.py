@@ -1,4 +1,5 @@
-"""ASGI middleware capping every request body (the batch route checks again, itself).
+"""ASGI middleware capping every request body (the batch route checks again, itself), and
+refusing a NUL byte in the path or query string.
 
 A declared Content-Length over the cap is refused before anything is read. A body without
 one (chunked) is read here, counted as it streams, refused as soon as it passes the cap, and
@@ -17,6 +18,9 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        # No NUL in a path or query parameter either (the schemas refuse it in bodies).
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            return await problem_response(400, "nul_byte", "")(scope, receive, send)
         limit = self.overrides.get(scope.get("path", ""), self.default_limit)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")

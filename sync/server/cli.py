@@ -35,8 +35,8 @@ def _db_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_init(args) -> int:
-    upgrade_head(args.db)
     keys = load_keys(args.db, args.key_file)
+    upgrade_head(args.db, keys)  # migration 0900 re-keys stored fingerprints with it
     _out(args, {"ok": True, "server_public_key": keys.box_public_b64}, "database ready")
     return 0
 
@@ -67,6 +67,26 @@ def cmd_user_add(args) -> int:
     finally:
         db.dispose()
     _out(args, {"user_id": uid}, uid)
+    return 0
+
+
+def cmd_user_disable(args) -> int:
+    db = Database(args.db)
+    try:
+        admin.disable_user(db, args.username)
+    finally:
+        db.dispose()
+    _out(args, {"disabled": args.username}, f"disabled {args.username}; sessions ended")
+    return 0
+
+
+def cmd_user_sessions_revoke(args) -> int:
+    db = Database(args.db)
+    try:
+        ended = admin.revoke_sessions(db, args.username)
+    finally:
+        db.dispose()
+    _out(args, {"ended_sessions": ended}, f"{ended} sessions ended")
     return 0
 
 
@@ -159,8 +179,8 @@ def cmd_serve(args) -> int:
 
     from sync.server.runtime import tune_gc
 
-    upgrade_head(args.db)
     settings = Settings.load(args.db, args.key_file)
+    upgrade_head(args.db, settings.keys)
     if args.workers > 1:
         # Each worker process builds its own app from the environment (keys included, never
         # on the command line where other users could read them with ps).
@@ -210,6 +230,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--campaign", default=None)
     p.add_argument("--team", default="")
     p.set_defaults(func=cmd_user_add)
+    p = user.add_parser("disable", help="refuse a staff account's logins; end its sessions")
+    _db_args(p)
+    p.add_argument("--username", required=True)
+    p.set_defaults(func=cmd_user_disable)
+    sessions = user.add_parser("sessions").add_subparsers(dest="sessions_sub", required=True)
+    p = sessions.add_parser("revoke", help="end every session of a staff account now")
+    _db_args(p)
+    p.add_argument("--username", required=True)
+    p.set_defaults(func=cmd_user_sessions_revoke)
 
     p = sub.add_parser("enroll-code", help="issue a one-time device enrollment code")
     _db_args(p)

@@ -30,7 +30,8 @@ class RateLimits:
 class Settings:
     db_url: str
     keys: ServerKeys
-    session_hours: float = 12.0
+    session_hours: float = 12.0  # a staff session's longest life
+    session_idle_minutes: float = 30.0  # ... and it ends after this long without a request
     outcomes_page: int = 1000
     index_page: int = 10_000
     rate_limits: RateLimits = field(default_factory=RateLimits)

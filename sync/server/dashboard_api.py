@@ -24,7 +24,7 @@ from sync.reports.progress import Progress, compute_progress
 from sync.reports.quality import quality_flags
 from sync.reports.registrar import SimulationResult, simulate
 from sync.server import dashboard_queries as q
-from sync.server.auth import StaffIdentity, require_roles, services
+from sync.server.auth import StaffIdentity, campaign_for, require_roles, services, staff_teams
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 
@@ -33,7 +33,8 @@ router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 DASHBOARD_ROLES = ("admin", "team_lead")
 dashboard_reader = require_roles(*DASHBOARD_ROLES)
 
-CampaignParam = Query(None, max_length=64, description="admin only; default: the first campaign")
+CampaignParam = Query(None, max_length=64, description="admins of every campaign only; default: "
+                      "the first campaign")
 TeamParam = Query(None, max_length=100)
 
 
@@ -43,15 +44,16 @@ class _Scope:
 
 
 def _scope(svc: Services, staff: StaffIdentity, campaign_id: str | None) -> _Scope:
+    """The campaign and teams a dashboard request reads: scoped like every staff route
+    (auth.campaign_for, auth.staff_teams); only an admin of every campaign who names none
+    gets the first campaign."""
     with svc.db.read() as s:
-        if staff.role == "admin":
-            cid = campaign_id or q.first_campaign_id(s)
-            teams = None
+        if staff.campaign_id is None and staff.role == "admin" and not campaign_id:
+            cid = q.first_campaign_id(s)
         else:
-            if campaign_id and campaign_id != staff.campaign_id:
-                raise ProblemError(403, "forbidden", "This campaign is not yours.")
-            cid, teams = staff.campaign_id, q.parse_teams(staff.team)
+            cid = campaign_for(staff, campaign_id)
         info = q.campaign_info(s, cid) if cid else None
+    teams = staff_teams(staff)
     if info is None:
         raise ProblemError(404, "not_found", "No such campaign.")
     return _Scope(info, teams)

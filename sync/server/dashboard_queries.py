@@ -116,10 +116,6 @@ def first_campaign_id(s: Session) -> str | None:
     return s.scalar(select(Campaign.id).order_by(Campaign.created_at).limit(1))
 
 
-def parse_teams(text: str) -> set[str]:
-    return {t.strip() for t in (text or "").split(",") if t.strip()}
-
-
 def local_day_start(now: datetime, tz: str) -> datetime:
     local = now.astimezone(ZoneInfo(tz))
     start = datetime(local.year, local.month, local.day, tzinfo=ZoneInfo(tz))

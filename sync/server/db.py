@@ -15,15 +15,31 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from sync.files import create_private_file
+
 
 def is_sqlite(engine_or_url) -> bool:
     url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
     return url.startswith("sqlite")
 
 
+def create_private_sqlite(db_url: str) -> None:
+    """A SQLite database file is created 0600 (not 0644 under the usual umask): it holds the
+    sealed signer data. SQLite gives its -wal and -shm files the database file's mode."""
+    prefix = "sqlite:///"
+    if not db_url.startswith(prefix):
+        return
+    path = db_url[len(prefix):].split("?", 1)[0]
+    if path and path != ":memory:" and not path.startswith("file:"):
+        create_private_file(path)
+
+
 def make_engine(db_url: str) -> Engine:
     if is_sqlite(db_url):
-        engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30})
+        create_private_sqlite(db_url)
+        # hide_parameters: an error's message and traceback never carry the SQL parameters.
+        engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -43,7 +59,8 @@ def make_engine(db_url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(db_url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         hide_parameters=True)
 
 
 class Database:

@@ -37,7 +37,7 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from sync.domain import PERSONAL_FIELDS, SignerEntry, content_fingerprint, utcnow
+from sync.domain import PERSONAL_FIELDS, SignerEntry, content_fingerprint, keyed_digest, utcnow
 from sync.jurisdiction import Jurisdiction, jurisdiction_from_zips, load_jurisdiction
 from sync.matching import blocking_keys, matching_keys
 from sync.normalize import NormalizedRecord, normalized_record
@@ -58,7 +58,12 @@ from sync.server.match_blob import seal_match
 from sync.server.models import BatchRecord, Campaign, Entry
 from sync.server.problems import ProblemError
 from sync.server.services import Services
-from sync.validation import line_used_error, rejection_details, validate_entry
+from sync.validation import (
+    line_used_error,
+    rejection_details,
+    validate_entry,
+    validate_section_serial,
+)
 
 log = logging.getLogger("canvass.server")
 MAX_ATTEMPTS = 8
@@ -93,8 +98,10 @@ def campaign_context(svc: Services, campaign_id: str) -> CampaignContext:
     return CampaignContext(campaign_id, index_key, jurisdiction, key_id)
 
 
-def body_fingerprint(req: BatchRequest) -> str:
-    return hashlib.sha256(req.model_dump_json().encode("utf-8")).hexdigest()
+def body_fingerprint(req: BatchRequest, key: bytes) -> str:
+    """The whole batch body, keyed: it carries signers' fields, so its plain hash would confirm
+    a guess from a stolen database."""
+    return keyed_digest(key, hashlib.sha256(req.model_dump_json().encode("utf-8")).hexdigest())
 
 
 def _result(entry_id: str, status: EntryStatus, **kw) -> EntryResult:
@@ -130,13 +137,14 @@ class _Item:
     blocks: list[str] = field(default_factory=list)
 
 
-def _prepare(ctx: CampaignContext, device: DeviceIdentity, wires: list[EntryWire]) -> list[_Item]:
+def _prepare(ctx: CampaignContext, device: DeviceIdentity, wires: list[EntryWire],
+             fingerprint_key: bytes) -> list[_Item]:
     items = []
     for wire in wires:
         entry = SignerEntry.from_wire(wire, device_id=device.device_id)
         fields = entry.personal()
         errors = validate_entry(entry, jurisdiction=ctx.jurisdiction)
-        item = _Item(wire, content_fingerprint(wire), fields, errors)
+        item = _Item(wire, content_fingerprint(wire, fingerprint_key), fields, errors)
         if not errors:
             item.record = normalized_record(fields)
         items.append(item)
@@ -272,6 +280,11 @@ class _Chunk:
 
     def _decide(self, item: _Item) -> EntryResult:
         wire, device_id = item.wire, self.device.device_id
+        bad_serial = validate_section_serial(wire.section)
+        if bad_serial is not None:
+            # Refused before anything is stored: a device cannot invent a section (a formula,
+            # a name) that would then sit in the database, reconciliation and exports.
+            return _reason(wire.entry_id, EntryStatus.REJECTED, bad_serial.code, bad_serial.field)
         existing = self.rows.get(wire.entry_id)
         if existing is not None:
             if existing.device_id != device_id or existing.fingerprint != item.fingerprint:
@@ -466,12 +479,12 @@ def handle_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> Ba
 def decide_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> tuple[BatchResponse, str]:
     """The batch's response and its JSON: the JSON stored for replays, which the HTTP route
     sends as it is (serializing 500 results again cost as much as deciding a few entries)."""
-    fingerprint = body_fingerprint(req)
+    fingerprint = body_fingerprint(req, svc.fingerprint_key)
     record = _stored_batch(svc, req.batch_id)
     if record is not None:
         return _replay(record, device, fingerprint), record.response_json
     ctx = campaign_context(svc, device.campaign_id)
-    items = _prepare(ctx, device, req.entries)
+    items = _prepare(ctx, device, req.entries, svc.fingerprint_key)
     chunks = [items[i:i + CHUNK_ENTRIES] for i in range(0, len(items), CHUNK_ENTRIES)] or [[]]
     results: list[EntryResult] = []
     for number, chunk in enumerate(chunks):

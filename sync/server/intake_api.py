@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select, update
@@ -38,6 +39,7 @@ from sync.intake.importer import (
     PRESETS,
     TARGET_FIELDS,
     ImportCounts,
+    ImportLimitError,
     RowConverter,
     check_mapping,
     guess_mapping,
@@ -57,10 +59,24 @@ from sync.intake.reconcile import (
     reconcile_campaign,
     reconcile_section,
 )
-from sync.protocol import MAX_BATCH_ENTRIES, PROTOCOL_VERSION, BatchRequest, EntryResult, EntryStatus
+from sync.protocol import (
+    MAX_BATCH_ENTRIES,
+    NO_NUL,
+    PROTOCOL_VERSION,
+    BatchRequest,
+    EntryResult,
+    EntryStatus,
+)
 from sync.server import dedup
 from sync.server.audit import audit
-from sync.server.auth import DeviceIdentity, StaffIdentity, require_roles, services
+from sync.server.auth import (
+    DeviceIdentity,
+    StaffIdentity,
+    campaign_for,
+    require_roles,
+    services,
+    staff_teams,
+)
 from sync.server.ingest import campaign_context, handle_batch
 from sync.server.intake_models import ImportJob, IntakeSettings, PaperSection, SectionCheckIn
 from sync.server.models import SEALED_ENTRY_FIELDS, BlockKey, Campaign, Device, Entry, SignerKey
@@ -82,17 +98,6 @@ MAX_IMPORT_BYTES = 200_000_000
 
 def actor(staff: StaffIdentity) -> str:
     return f"user:{staff.user_id}"
-
-
-def campaign_for(staff: StaffIdentity, campaign_id: str | None) -> str:
-    """The campaign a request acts on: the staff member's own, or (admins only) the one named."""
-    if staff.campaign_id is not None:
-        if campaign_id not in (None, "", staff.campaign_id):
-            raise ProblemError(403, "forbidden", "That campaign is not yours.")
-        return staff.campaign_id
-    if not campaign_id:
-        raise ProblemError(400, "campaign_required", "Name the campaign with ?campaign_id=.")
-    return campaign_id
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,8 +184,9 @@ def _entry_lines(s, campaign_id: str, serial: str | None = None) -> list[EntryLi
         Entry.campaign_id == campaign_id)
     if serial is not None:
         stmt = stmt.where(Entry.section == serial)
+    # Entries stored with an invalid serial (before ingest refused them) are left out.
     return [EntryLine(r.id, r.section, r.line, r.status, r.superseded_by is not None)
-            for r in s.execute(stmt)]
+            for r in s.execute(stmt) if validate_section_serial(r.section) is None]
 
 
 def _check_ins(s, campaign_id: str, serial: str | None = None) -> list[CheckIn]:
@@ -217,13 +223,13 @@ def _serial(serial: str) -> str:
 class IssueRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     serials: list[str] = Field(min_length=1, max_length=5000)
-    circulator: str = Field("", max_length=100)
+    circulator: str = Field("", max_length=100, pattern=NO_NUL)
     handed_out: bool = False
 
 
 class CheckInRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    returned_by: str = Field(min_length=1, max_length=100)
+    returned_by: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     returned_at: datetime | None = None
     signed_lines: int = Field(ge=0, le=999)
     skipped_lines: str = Field("", max_length=2000)  # "3, 7-9"
@@ -301,19 +307,40 @@ def _keyed_lines(svc: Services, campaign_id: str, serial: str) -> list[int]:
             Entry.superseded_by.is_(None), Entry.status != EntryStatus.REJECTED.value)))
 
 
+def _team_sections(s, campaign_id: str, teams: set[str]) -> set[str]:
+    """The sections a team lead may see: those their teams' devices wrote entries in."""
+    if not teams:
+        return set()
+    return set(s.scalars(select(Entry.section).distinct().join(
+        Device, Device.id == Entry.device_id).where(
+        Entry.campaign_id == campaign_id, Device.team.in_(sorted(teams)))))
+
+
 @router.get("/sections/{serial}")
 def get_section(serial: str = Path(max_length=20), campaign_id: str | None = Query(None),
                 staff: StaffIdentity = Depends(readers), svc: Services = Depends(services)) -> dict:
-    return section_report(svc, campaign_for(staff, campaign_id), _serial(serial))
+    cid, serial = campaign_for(staff, campaign_id), _serial(serial)
+    teams = staff_teams(staff)
+    if teams is not None:
+        with svc.db.read() as s:
+            if serial not in _team_sections(s, cid, teams):
+                raise ProblemError(404, "not_found", "No such section of your team.")
+    return section_report(svc, cid, serial)
 
 
 @router.get("/reconciliation")
 def reconciliation(campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(readers),
                    svc: Services = Depends(services)) -> dict:
     cid = campaign_for(staff, campaign_id)
+    teams = staff_teams(staff)
     with svc.db.read() as s:
-        readiness = reconcile_campaign(_entry_lines(s, cid), _check_ins(s, cid), _issues(s, cid))
-    return readiness.as_dict()
+        lines, checks, issues = _entry_lines(s, cid), _check_ins(s, cid), _issues(s, cid)
+        if teams is not None:  # a team lead: their teams' sections only
+            mine = _team_sections(s, cid, teams)
+            lines = [x for x in lines if x.section in mine]
+            checks = [x for x in checks if x.serial in mine]
+            issues = [x for x in issues if x.serial in mine]
+    return reconcile_campaign(lines, checks, issues).as_dict()
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,11 +364,12 @@ class KeyedLine(BaseModel):
     notes: str = Field("", max_length=2000)
 
 
-def keyed_entry(campaign_id: str, device_id: str, body: KeyedLine) -> SignerEntry:
+def keyed_entry(id_key: bytes, campaign_id: str, device_id: str, body: KeyedLine) -> SignerEntry:
     content = {name: " ".join(getattr(body, name).split()) for name in PERSONAL_FIELDS}
     section = body.section.strip().upper()
     return SignerEntry(section=section, line=body.line, device_id=device_id, captured_at=utcnow(),
-                       entry_id=stable_entry_id(campaign_id, section, body.line, content), **content)
+                       entry_id=stable_entry_id(id_key, campaign_id, section, body.line, content),
+                       **content)
 
 
 @router.post("/lines")
@@ -350,7 +378,7 @@ def key_line(body: KeyedLine, campaign_id: str | None = Query(None),
     """One paper line keyed at the office; answered like a device's batch entry."""
     cid = campaign_for(staff, campaign_id)
     device = office_device(svc, cid)
-    entry = keyed_entry(cid, device.device_id, body)
+    entry = keyed_entry(svc.office_id_key, cid, device.device_id, body)
     [result] = submit_entries(svc, device, [entry])
     with svc.db.write() as s:
         audit(s, actor(staff), "line.key", entry.entry_id, result.status.value)
@@ -391,9 +419,16 @@ async def _read_upload(file: UploadFile) -> bytes:
     return data
 
 
+def _limit_problem(exc: ImportLimitError) -> ProblemError:
+    return ProblemError(422, "import_limit", f"The file is too large to import: {exc}.")
+
+
 def _open(data: bytes, name: str):
+    """Blocking (parses the file): call it from a worker thread, never on the event loop."""
     try:
         return open_table(data, name=name or "")
+    except ImportLimitError as exc:
+        raise _limit_problem(exc) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem
         log.info("unreadable import file: %s", type(exc).__name__)
         raise ProblemError(422, "unreadable_file", "The file is not a readable CSV or XLSX.") from None
@@ -406,15 +441,25 @@ async def import_preview(file: UploadFile = File(...), mapping: str = Form(""), 
                          svc: Services = Depends(services)) -> dict:
     cid = campaign_for(staff, campaign_id)
     data = await _read_upload(file)
-    table = _open(data, file.filename or "")
+    # Parsing is CPU work on an untrusted file: in a worker thread, so every other request
+    # keeps being answered meanwhile (it ran on the event loop and froze the server).
+    return await run_in_threadpool(_preview, svc, cid, data, file.filename or "", mapping, preset)
+
+
+def _preview(svc: Services, cid: str, data: bytes, name: str, mapping: str, preset: str) -> dict:
+    table = _open(data, name)
     resolved = _resolve_mapping(table.headers, mapping, preset)
     missing = check_mapping(resolved)
     rows: list[dict] = []
     if not missing:
         ctx = campaign_context(svc, cid)
-        converter = RowConverter(resolved, campaign_id=cid, jurisdiction=ctx.jurisdiction,
+        converter = RowConverter(resolved, campaign_id=cid, id_key=svc.office_id_key,
+                                 jurisdiction=ctx.jurisdiction,
                                  default_captured_at=_default_captured_at())
-        rows = preview(table, resolved, converter)
+        try:
+            rows = preview(table, resolved, converter)
+        except ImportLimitError as exc:
+            raise _limit_problem(exc) from None
     return {"headers": table.headers, "kind": table.kind, "total_rows": table.total_rows,
             "mapping": {t: table.headers[i] for t, i in resolved.items()},
             "fields": list(TARGET_FIELDS), "presets": sorted(PRESETS), "missing": missing,
@@ -447,14 +492,20 @@ def run_import(svc: Services, job_id: str, campaign_id: str, data: bytes | str, 
         table = open_table(data, name=name)
         device = office_device(svc, campaign_id)
         ctx = campaign_context(svc, campaign_id)
-        converter = RowConverter(mapping, campaign_id=campaign_id, jurisdiction=ctx.jurisdiction,
+        converter = RowConverter(mapping, campaign_id=campaign_id, id_key=svc.office_id_key,
+                                 jurisdiction=ctx.jurisdiction,
                                  default_captured_at=_default_captured_at(),
                                  device_id=device.device_id)
 
         def progress(now: ImportCounts) -> None:
             nonlocal counts
             counts = now
-            _job_update(svc, job_id, rows_done=now.total, counts_json=json.dumps(now.as_dict()))
+            with svc.db.write() as s:
+                job = s.get(ImportJob, job_id)
+                if job is not None and job.state == CANCELLING:
+                    raise ImportCancelled
+                s.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+                    rows_done=now.total, counts_json=json.dumps(now.as_dict())))
 
         counts, rejections = run_rows(table, converter,
                                       lambda entries: submit_entries(svc, device, entries),
@@ -465,12 +516,44 @@ def run_import(svc: Services, job_id: str, campaign_id: str, data: bytes | str, 
                     enc_rejections=sealed)
         with svc.db.write() as s:
             audit(s, "system", "import.done", job_id, f"{counts.total} rows")
+    except ImportCancelled:
+        # Rows already sent stay received (they are entries like any other); the rest is not read.
+        _job_update(svc, job_id, state="cancelled", finished_at=utcnow(), rows_done=counts.total,
+                    counts_json=json.dumps(counts.as_dict()))
+        with svc.db.write() as s:
+            audit(s, "system", "import.cancelled", job_id, f"{counts.total} rows")
+        return counts
     except Exception as exc:
         log.error("import job failed: %s", type(exc).__name__)
         _job_update(svc, job_id, state="failed", finished_at=utcnow(),
                     counts_json=json.dumps(counts.as_dict()))
         raise
     return counts
+
+
+CANCELLING = "cancelling"  # an admin asked; the job's thread stops at its next report
+
+
+class ImportCancelled(Exception):  # noqa: N818 - a control-flow signal, not an error
+    pass
+
+
+@router.post("/imports/{job_id}/cancel")
+def cancel_import(job_id: str = Path(max_length=36), campaign_id: str | None = Query(None),
+                  staff: StaffIdentity = Depends(admin_only),
+                  svc: Services = Depends(services)) -> dict:
+    """Stop a running import job (admins only). It stops within PROGRESS_EVERY rows or one
+    batch; what it already sent stays received."""
+    cid = campaign_for(staff, campaign_id)
+    with svc.db.write() as s:
+        job = s.get(ImportJob, job_id, with_for_update=True)
+        if job is None or job.campaign_id != cid:
+            raise ProblemError(404, "not_found", "No such import job.")
+        if job.state not in ("running", CANCELLING):
+            raise ProblemError(409, "not_running", "The import job is not running.")
+        job.state = CANCELLING
+        audit(s, actor(staff), "import.cancel", job_id)
+    return job_status(svc, job_id, cid)
 
 
 @router.post("/imports", status_code=202)
@@ -483,7 +566,7 @@ async def start_import(file: UploadFile = File(...), mapping: str = Form(""), pr
     cid = campaign_for(staff, campaign_id)
     data = await _read_upload(file)
     name = file.filename or ""
-    table = _open(data, name)
+    table = await run_in_threadpool(_open, data, name)  # off the event loop (see _preview)
     resolved = _resolve_mapping(table.headers, mapping, preset)
     if check_mapping(resolved):
         raise ProblemError(422, "incomplete_mapping", "The mapping leaves out required fields.")

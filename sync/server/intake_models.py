@@ -52,7 +52,7 @@ class ImportJob(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    state: Mapped[str] = mapped_column(String(20))  # running, done, failed
+    state: Mapped[str] = mapped_column(String(20))  # running, cancelling, done, failed, cancelled
     kind: Mapped[str] = mapped_column(String(10))  # csv, xlsx
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     rows_done: Mapped[int] = mapped_column(Integer, default=0)

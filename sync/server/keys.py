@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,16 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from sync.crypto import KEY_BYTES, new_key
+from sync.files import is_private
+
+log = logging.getLogger("canvass.server")
 
 ENV_SERVER_KEY = "CANVASS_SERVER_KEY"
+# Sub-key labels (ServerKeys.subkey): one key per job. Every value derived from a signer's
+# content and stored (entry fingerprints, batch body fingerprints, office entry ids) is keyed
+# under one of these, so a stolen database cannot confirm a guessed signer.
+FINGERPRINT_LABEL = "canvass/content-fingerprint/v1"
+OFFICE_ID_LABEL = "canvass/office-entry-id/v1"
 ENV_BOX_KEY = "CANVASS_BOX_KEY"
 
 
@@ -68,6 +77,14 @@ def _derived_box_key(server_key: bytes) -> bytes:
 
 
 def read_key_file(path: Path) -> ServerKeys:
+    """The keys of a key file readable by its owner only (a key file others may read is
+    refused: chmod 600 it)."""
+    try:
+        lax = not is_private(path)
+    except OSError:
+        raise ServerKeyError("key file is unreadable or not JSON") from None
+    if lax:
+        raise ServerKeyError("key file is readable by other users: chmod 600 it")
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -113,6 +130,10 @@ def load_keys(db_url: str, key_file: str | os.PathLike | None = None, *,
     path = default_key_path(db_url)
     if path is None:
         raise ServerKeyError(f"no server key: pass --key-file or set {ENV_SERVER_KEY}")
+    # Beside the database, one copy of the directory (a backup) holds the sealed data and the
+    # key that opens it. Fine for a laptop trial; say so every time.
+    log.warning("the server key file is kept beside the database (one backup holds both): "
+                "move it elsewhere and pass --key-file, or set %s", ENV_SERVER_KEY)
     if path.exists():
         return read_key_file(path)
     if not create:

@@ -34,12 +34,19 @@ def alembic_config(db_url: str) -> Config:
     return cfg
 
 
-def upgrade_head(db_url: str) -> None:
-    engine = create_engine(db_url)
+def upgrade_head(db_url: str, keys=None) -> None:
+    """Upgrade to the newest schema. ``keys`` (ServerKeys): for migrations that re-key stored
+    values (0900); without them such a migration looks in the environment and beside a SQLite
+    database, and refuses when a key is needed and none is found."""
+    from sync.server.db import create_private_sqlite
+
+    create_private_sqlite(db_url)  # the first connection creates the file: 0600 from the start
+    engine = create_engine(db_url, hide_parameters=True)
     try:
         with engine.begin() as conn:
             cfg = alembic_config(db_url)
             cfg.attributes["connection"] = conn
+            cfg.attributes["server_keys"] = keys
             command.upgrade(cfg, "head")
     finally:
         engine.dispose()

@@ -31,7 +31,6 @@ second given name aside) is registered at another address (a namesake); ``not_fo
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from sync.csv_cells import csv_writer
 from sync.nicknames import NICKNAMES
 from sync.normalize import canonical_first_name, normalize_name, zip5
 from sync.scoring import DUPLICATE, score_pair
@@ -233,7 +233,7 @@ def write_voter_file(path: str | Path, n_voters: int, *, seed: int = 8, n_entrie
     take = min(1.0, 1.3 * n_entries / max(n_voters, 1))
     written = cancelled = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
+        out = csv_writer(fh)
         out.writerow(COUNTY_HEADER)
         people = _people(rng, seed)
         while written < n_voters:

@@ -28,6 +28,16 @@ def main() -> None:
         store.lock()
         timed("unlock (default Argon2id)", lambda: store.unlock("246813"))
         store.close()
+        # What an attacker with a copy of the store pays per PIN guess (one core).
+        from canvass.store.keyring import OWASP_MINIMUM, derive_wrapping_key
+
+        for label, params in (("default", KdfParams()), ("OWASP minimum", OWASP_MINIMUM)):
+            start = time.perf_counter()
+            for _ in range(3):
+                derive_wrapping_key("246813", os.urandom(16), params)
+            per_guess = (time.perf_counter() - start) / 3
+            print(f"offline PIN guess ({label}) {per_guess * 1000:8.0f} ms: {1 / per_guess:.1f}/s, "
+                  f"all 6-digit PINs {1e6 * per_guess / 3600:.0f} core-hours")
         store = DeviceStore.create(Path(tmp) / "b2.db", "246813", kdf=KdfParams(64, 1, 1))
         store.open_section("A", "Bench")
 

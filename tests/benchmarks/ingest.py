@@ -118,9 +118,11 @@ class RowBuilder:
     def __init__(self, keys, db, campaign_id: str) -> None:
         from sync.crypto import FieldCipher
         from sync.server.admin import campaign_index_key
+        from sync.server.keys import FINGERPRINT_LABEL
         from sync.server.models import Campaign
 
         self.cipher = FieldCipher(keys.subkey("canvass/field-cipher/v1"))
+        self.fingerprint_key = keys.subkey(FINGERPRINT_LABEL)
         with db.read() as s:
             self.index_key = campaign_index_key(keys, s.get(Campaign, campaign_id))
         self.campaign_id = campaign_id
@@ -141,7 +143,7 @@ class RowBuilder:
             "id": entry_id, "campaign_id": self.campaign_id, "device_id": device_id,
             "device_seq": i + 1, "batch_id": batch_id, "section": wire.section, "line": wire.line,
             "captured_at": wire.captured_at, "supersedes": None, "superseded_by": None,
-            "fingerprint": content_fingerprint(wire), "received_at": wire.captured_at,
+            "fingerprint": content_fingerprint(wire, self.fingerprint_key), "received_at": wire.captured_at,
             "status": status, "duplicate_of": None, "candidate_of": None, "reason_code": None,
             "reason_field": None, "counted": status == "accepted",
             "first_result_json": EntryResult(entry_id=entry_id, status=status).model_dump_json(),

@@ -1,17 +1,17 @@
-"""Staff login."""
+"""Staff login and logout."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import delete, select
 
 from sync.domain import utcnow
 from sync.protocol import LoginRequest, LoginResponse
+from sync.server.admin import delete_expired_sessions
 from sync.server.audit import audit
-from sync.server.auth import services
+from sync.server.auth import StaffIdentity, current_staff, services, session_deadline
 from sync.server.models import StaffSession, User
 from sync.server.problems import ProblemError
 from sync.server.routes.devices import client_ip, rate_limit
@@ -34,11 +34,21 @@ def login(body: LoginRequest, request: Request, svc: Services = Depends(services
             # The typed username is not logged: it may be a password typed in the wrong box.
             audit(s, "anonymous", "login.failed")
         else:
-            token = new_token()
-            expires = utcnow() + timedelta(hours=svc.settings.session_hours)
-            s.add(StaffSession(token_hash=token_hash(token), user_id=user.id, created_at=utcnow(),
+            token, now = new_token(), utcnow()
+            expires = session_deadline(svc, now, now)
+            delete_expired_sessions(s, now)
+            s.add(StaffSession(token_hash=token_hash(token), user_id=user.id, created_at=now,
                                expires_at=expires))
             audit(s, f"user:{user.id}", "login", user.id)
     if not ok or user is None or user.disabled:
         raise ProblemError(401, "invalid_credentials", "Unknown username or wrong password.")
     return LoginResponse(token=token, role=user.role, expires_at=expires)
+
+
+@router.post("/logout", status_code=204)
+def logout(staff: StaffIdentity = Depends(current_staff), svc: Services = Depends(services)) -> Response:
+    """End the session the request came with: its token is refused from now on."""
+    with svc.db.write() as s:
+        s.execute(delete(StaffSession).where(StaffSession.token_hash == staff.session_hash))
+        audit(s, f"user:{staff.user_id}", "logout", staff.user_id)
+    return Response(status_code=204)

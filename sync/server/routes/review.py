@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from sync.protocol import EntryStatus
 from sync.server import review, rotation
-from sync.server.auth import StaffIdentity, require_roles, services
+from sync.server.auth import StaffIdentity, campaign_for, require_roles, services
 from sync.server.dedup import decrypt_fields
 from sync.server.ingest import campaign_context
 from sync.server.models import Entry
@@ -31,13 +31,16 @@ def _in_scope(staff: StaffIdentity, entry: Entry | None) -> bool:
 
 
 @router.get("/queue", response_model=ReviewQueue)
-def queue(limit: int = Query(50, ge=1, le=500), staff: StaffIdentity = Depends(reviewer),
+def queue(limit: int = Query(50, ge=1, le=500), campaign_id: str | None = Query(None, max_length=64),
+          staff: StaffIdentity = Depends(reviewer),
           svc: Services = Depends(services)) -> ReviewQueue:
+    """The caller's campaign's queue (naming another is 403); an admin of every campaign who
+    names none sees every campaign's."""
     with svc.db.read() as s:
         stmt = select(Entry).where(Entry.status == EntryStatus.POSSIBLE_DUPLICATE.value,
                                    Entry.superseded_by.is_(None)).order_by(Entry.received_at).limit(limit)
-        if not (staff.role == "admin" and staff.campaign_id is None):
-            stmt = stmt.where(Entry.campaign_id == staff.campaign_id)
+        if campaign_id or staff.campaign_id is not None or staff.role != "admin":
+            stmt = stmt.where(Entry.campaign_id == campaign_for(staff, campaign_id))
         items = []
         for entry in s.scalars(stmt):
             candidate = s.get(Entry, entry.candidate_of) if entry.candidate_of else None
