@@ -13,7 +13,8 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from sync.server import admin
@@ -26,6 +27,16 @@ from sync.server.threaded import wait_healthy
 
 def _out(args, data: dict, text: str) -> None:
     print(json.dumps(data) if args.json else text)
+
+
+@contextmanager
+def _database(args) -> Iterator[Database]:
+    """The database of ``--db``, disposed of when the command is done with it."""
+    db = Database(args.db)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def _db_args(p: argparse.ArgumentParser) -> None:
@@ -43,12 +54,9 @@ def cmd_init(args) -> int:
 
 def cmd_campaign_create(args) -> int:
     keys = load_keys(args.db, args.key_file)
-    db = Database(args.db)
-    try:
+    with _database(args) as db:
         cid = admin.create_campaign(db, keys, name=args.name, goal=args.goal, deadline=args.deadline,
                                     jurisdiction=args.jurisdiction, validity_rate=args.validity_rate)
-    finally:
-        db.dispose()
     _out(args, {"campaign_id": cid}, cid)
     return 0
 
@@ -60,55 +68,40 @@ def _read_password() -> str:
 
 
 def cmd_user_add(args) -> int:
-    db = Database(args.db)
-    try:
+    with _database(args) as db:
         uid = admin.add_user(db, username=args.username, password=_read_password(), role=args.role,
                              campaign_id=args.campaign, team=args.team)
-    finally:
-        db.dispose()
     _out(args, {"user_id": uid}, uid)
     return 0
 
 
 def cmd_user_disable(args) -> int:
-    db = Database(args.db)
-    try:
+    with _database(args) as db:
         admin.disable_user(db, args.username)
-    finally:
-        db.dispose()
     _out(args, {"disabled": args.username}, f"disabled {args.username}; sessions ended")
     return 0
 
 
 def cmd_user_sessions_revoke(args) -> int:
-    db = Database(args.db)
-    try:
+    with _database(args) as db:
         ended = admin.revoke_sessions(db, args.username)
-    finally:
-        db.dispose()
     _out(args, {"ended_sessions": ended}, f"{ended} sessions ended")
     return 0
 
 
 def cmd_enroll_code(args) -> int:
     keys = load_keys(args.db, args.key_file)
-    db = Database(args.db)
-    try:
+    with _database(args) as db:
         issued = admin.create_enroll_code(db, keys, campaign_id=args.campaign,
                                           circulator=args.circulator, ttl_hours=args.ttl_hours,
                                           team=args.team)
-    finally:
-        db.dispose()
     _out(args, {"code": issued.code, "expires_at": issued.expires_at.isoformat()}, issued.code)
     return 0
 
 
 def cmd_device_revoke(args) -> int:
-    db = Database(args.db)
-    try:
+    with _database(args) as db:
         admin.revoke_device(db, args.device)
-    finally:
-        db.dispose()
     _out(args, {"revoked": args.device}, f"revoked {args.device}")
     return 0
 
@@ -117,11 +110,8 @@ def cmd_keys_rotate_data(args) -> int:
     from sync.server.rotation import rotate_data
 
     keys = load_keys(args.db, args.key_file)
-    db = Database(args.db)
-    try:
+    with _database(args) as db:
         report = rotate_data(db, keys, batch_size=args.batch_size, grace_seconds=args.grace_seconds)
-    finally:
-        db.dispose()
     _out(args, {"key_id": report.key_id, "reencrypted": report.reencrypted, "passes": report.passes,
                 "retired": report.retired},
          f"data key {report.key_id} in use; {report.reencrypted} fields re-encrypted")
@@ -132,11 +122,8 @@ def cmd_keys_rotate_index(args) -> int:
     from sync.server.rotation import rotate_index
 
     keys = load_keys(args.db, args.key_file)
-    db = Database(args.db)
-    try:
+    with _database(args) as db:
         report = rotate_index(db, keys, args.campaign)
-    finally:
-        db.dispose()
     _out(args, {"campaign_id": report.campaign_id, "index_key_id": report.key_id,
                 "entries": report.entries, "index_keys": report.index_keys},
          f"index key {report.key_id} in use; {report.entries} entries re-keyed")
