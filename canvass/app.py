@@ -88,10 +88,16 @@ def build_main(profile_dir: Path, server_url: str = "", **kwargs: Any) -> Callab
         def lifecycle(event: ft.AppLifecycleStateChangeEvent) -> None:
             app.lifecycle_changed(event.state.value)
 
+        async def back(event: ft.ControlEvent) -> None:
+            # Android's Back on the only view would close the app with a signer half typed.
+            await event.control.confirm_pop(app.back_pressed())
+
         screen = app.attach_screen(post=post, is_current=is_current)
         app.set_post(post)  # for sync news while no window holds the workspace
         page.on_close = lambda _: app.detach_screen(screen)
         page.on_app_lifecycle_state_change = lifecycle
+        page.views[0].can_pop = False  # every Back asks back_pressed (on_confirm_pop) first
+        page.views[0].on_confirm_pop = back
         page.render(AppRoot, screen)
 
     return main

@@ -40,3 +40,20 @@ def test_a_locked_app_stays_locked_and_unlocks_with_the_pin(app):
     assert not app.lifecycle_changed("hide")
     assert app.session.phase == "locked"
     assert app.session.unlock(PIN) and app.session.phase == "ready"
+
+
+def test_back_with_nothing_typed_leaves(app):
+    assert app.session.unlock(PIN) and app.start_section("B-0002")
+    assert app.back_pressed()
+
+
+def test_back_with_a_half_typed_signer_stays_then_leaves_keeping_the_draft(app):
+    assert app.session.unlock(PIN) and app.start_section("B-0002")
+    app.capture.set("first_name", "Maria")
+    assert not app.back_pressed()  # the first Back keeps the app, and the form says why
+    assert app.capture.error is not None and app.capture.error.key == "app.back_unsaved"
+    assert app.capture.values["first_name"] == "Maria"
+    assert app.back_pressed()  # a second Back while that shows leaves ...
+    assert app.lifecycle_changed("hide")  # ... the app goes to the background and locks
+    assert app.session.unlock(PIN)
+    assert app.capture.values["first_name"] == "Maria"  # the draft came back

@@ -35,6 +35,7 @@ STRINGS: dict[str, str] = {
     "lock.empty": "Enter your PIN.",
     "lock.elsewhere": "Canvass is open in another window. Enter your PIN to use it here.",
     "lock.unlocking": "Unlocking...",
+    "app.back_unsaved": "This signer is not saved yet. Save the line, or press Back again to leave: Canvass locks and keeps what you typed.",
     # sections
     "section.serial": "Section serial number",
     "section.start": "Start section",

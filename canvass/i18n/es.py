@@ -35,6 +35,7 @@ STRINGS: dict[str, str] = {
     "lock.empty": "Escriba su PIN.",
     "lock.elsewhere": "Canvass está abierto en otra ventana. Escriba su PIN para usarlo aquí.",
     "lock.unlocking": "Desbloqueando...",
+    "app.back_unsaved": "Este firmante aún no está guardado. Guarde la línea, o pulse Atrás otra vez para salir: Canvass se bloquea y guarda lo que escribió.",
     # secciones
     "section.serial": "Número de serie de la sección",
     "section.start": "Empezar sección",

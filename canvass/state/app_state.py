@@ -27,6 +27,7 @@ from canvass.state.screen import Post, Screen
 from canvass.state.sections import Sections
 from canvass.state.session import Session
 from canvass.state.status import StatusBar
+from canvass.state.text import txt
 
 log = logging.getLogger("canvass.app")
 
@@ -269,6 +270,18 @@ class CirculatorApp:
             return False
         self.session.lock()
         return True
+
+    def back_pressed(self) -> bool:
+        """The phone's Back button or gesture. True lets the app leave the screen (it then locks
+        on the lifecycle change and keeps any draft); False keeps it, because a signer is half
+        typed: the first Back says so in the form, a second one while that shows leaves."""
+        capture = self.capture
+        if self.draft() is None or capture is None:
+            return True
+        if capture.error is not None and capture.error.key == "app.back_unsaved":
+            return True
+        capture.error = txt("app.back_unsaved")
+        return False
 
     # ------------------------------------------------------------------ sync
     def _start_sync(self, store: Any) -> None:
