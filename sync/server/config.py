@@ -11,6 +11,7 @@ import base64
 import os
 from dataclasses import dataclass, field
 
+from sync.protocol import MAX_BATCH_ENTRIES
 from sync.server.keys import ENV_BOX_KEY, ENV_SERVER_KEY, ServerKeys, load_keys
 
 ENV_DB_URL = "CANVASS_DB_URL"
@@ -18,9 +19,14 @@ ENV_DB_URL = "CANVASS_DB_URL"
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Token buckets, per process (see ratelimit.py): capacity and refill per second."""
+    """Token buckets, per process (see ratelimit.py): capacity and refill per second.
 
-    device_capacity: float = 120.0
+    A device's token pays for a request or for one entry of a batch (a batch of 500 costs 500),
+    so the budget counts work, not requests. The burst holds four full batches: a circulator's
+    outbox of 2,000 entries (days offline) syncs at once; beyond that a device gets 20 entries
+    a second, and the client waits as Retry-After says."""
+
+    device_capacity: float = 4.0 * MAX_BATCH_ENTRIES
     device_per_second: float = 20.0
     login_capacity: float = 10.0
     login_per_second: float = 0.2
