@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
 import flet as ft
 
@@ -39,19 +39,15 @@ for _name in ("flet_transport", "flet_object_patch"):
         _logger.setLevel(logging.INFO)
 
 
-def _origin(page: ft.Page) -> str:
-    url = os.environ.get(ENV_SERVER_URL, "")
-    if url:
-        return url
-    try:
-        parts = urlsplit(page.url or "")
-    except Exception:
-        parts = None
-    # Served through FastAPI, page.url is the websocket's URL (ws://host:port/app).
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme) if parts else ""
-    if scheme in ("http", "https") and parts.netloc:
-        return f"{scheme}://{parts.netloc}"
-    return "http://127.0.0.1:8000"
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"  # canvass-server serve's default address
+
+
+def _server_url(own_url: Callable[[], str]) -> str:
+    """The API address from configuration: CANVASS_STAFF_SERVER_URL, else the address of the
+    server that mounts this app, else the CLI's default. Never the page's URL: that is built
+    from the request's Host header, which whoever sends the request chooses (a rewritten Host
+    sent a login with its password to another listener)."""
+    return os.environ.get(ENV_SERVER_URL, "") or own_url() or DEFAULT_SERVER_URL
 
 
 class StaffSession:
@@ -183,13 +179,13 @@ class StaffSession:
         return view
 
 
-def build_staff_main(server_url: str | None = None):
+def build_staff_main(server_url: str | None = None, *, own_url: Callable[[], str] = str):
     def main(page: ft.Page) -> None:
         page.title = tr("title")
         page.theme_mode = ft.ThemeMode.LIGHT
         page.bgcolor = ft.Colors.WHITE
         page.padding = 16
-        StaffSession(page, StaffLogin(server_url or _origin(page))).show_login()
+        StaffSession(page, StaffLogin(server_url or _server_url(own_url))).show_login()
 
     return main
 

@@ -18,5 +18,8 @@ def mount_staff_app(app: Any, path: str = STAFF_PATH, server_url: str | None = N
 
     from canvass.staff.app import build_staff_main
 
-    staff = flet_fastapi.app(build_staff_main(server_url), no_cdn=True)
+    # The API address comes from the server's own settings (app.state.own_url, read when a
+    # page opens: ServerThread learns its port only once bound), never from a request.
+    staff = flet_fastapi.app(build_staff_main(
+        server_url, own_url=lambda: getattr(app.state, "own_url", "")), no_cdn=True)
     app.mount(path, staff)

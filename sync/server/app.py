@@ -54,6 +54,7 @@ def create_app(settings: Settings, *, staff_web: bool = True,
     app = FastAPI(title="Canvass central server", version="1", openapi_url="/openapi.json",
                   docs_url=None, redoc_url=None)
     app.state.services = Services.build(settings)
+    app.state.own_url = settings.own_url  # where mounted web apps call the API (config.py)
     problems.install(app)
     for module in (devices, entries, feeds, people, review, health):
         app.include_router(module.router)

@@ -93,11 +93,17 @@ def current_device(request: Request, svc: Services = Depends(services)) -> Devic
         if device is None and _staff_valid(_find_staff(svc, hashed)):
             raise ProblemError(403, "wrong_credential", "This endpoint is for enrolled devices.")
         raise ProblemError(401, "unauthorized", "A valid bearer token is required.", _UNAUTHORIZED)
-    wait = svc.device_buckets.take(device.id)
+    charge_device(svc, device.id)
+    return DeviceIdentity(device.id, device.campaign_id)
+
+
+def charge_device(svc: Services, device_id: str, cost: float = 1.0) -> None:
+    """Take ``cost`` tokens from the device's bucket (one a request; a batch pays one more per
+    entry beyond the first, ingest.py), or refuse with 429 and the seconds to wait."""
+    wait = svc.device_buckets.take(device_id, cost)
     if wait:
         raise ProblemError(429, "rate_limited", "Too many requests.",
                            {"Retry-After": str(max(1, int(wait + 0.999)))})
-    return DeviceIdentity(device.id, device.campaign_id)
 
 
 def current_staff(request: Request, svc: Services = Depends(services)) -> StaffIdentity:

@@ -144,11 +144,16 @@ def cmd_keys_new(args) -> int:
     return 0
 
 
+def _own_url(host: str, port: int) -> str:
+    """The address this process serves on, as seen from itself (loopback for a wildcard)."""
+    local = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    return f"http://{local}:{port}"
+
+
 def _announce_when_up(host: str, port: int, workers: int) -> None:
     """Print one line once the server answers its health check (from a thread: uvicorn's run
     blocks). The address only; keys stay out of the output."""
-    local = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
-    url = f"http://{local}:{port}"
+    url = _own_url(host, port)
 
     def announce() -> None:
         try:
@@ -166,7 +171,7 @@ def cmd_serve(args) -> int:
 
     from sync.server.runtime import tune_gc
 
-    settings = Settings.load(args.db, args.key_file)
+    settings = Settings.load(args.db, args.key_file, own_url=_own_url(args.host, args.port))
     upgrade_head(args.db, settings.keys)
     if args.workers > 1:
         # Each worker process builds its own app from the environment (keys included, never

@@ -11,16 +11,23 @@ import base64
 import os
 from dataclasses import dataclass, field
 
+from sync.protocol import MAX_BATCH_ENTRIES
 from sync.server.keys import ENV_BOX_KEY, ENV_SERVER_KEY, ServerKeys, load_keys
 
 ENV_DB_URL = "CANVASS_DB_URL"
+ENV_OWN_URL = "CANVASS_OWN_URL"
 
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Token buckets, per process (see ratelimit.py): capacity and refill per second."""
+    """Token buckets, per process (see ratelimit.py): capacity and refill per second.
 
-    device_capacity: float = 120.0
+    A device's token pays for a request or for one entry of a batch (a batch of 500 costs 500),
+    so the budget counts work, not requests. The burst holds four full batches: a circulator's
+    outbox of 2,000 entries (days offline) syncs at once; beyond that a device gets 20 entries
+    a second, and the client waits as Retry-After says."""
+
+    device_capacity: float = 4.0 * MAX_BATCH_ENTRIES
     device_per_second: float = 20.0
     login_capacity: float = 10.0
     login_per_second: float = 0.2
@@ -35,6 +42,10 @@ class Settings:
     outcomes_page: int = 1000
     index_page: int = 10_000
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    # The address this server serves on, where its own staff web app (/app) calls the API:
+    # set by `canvass-server serve` from --host/--port, by ServerThread once bound. Never
+    # taken from a request (a rewritten Host header would send a login elsewhere).
+    own_url: str = ""
 
     @classmethod
     def load(cls, db_url: str, key_file: str | None = None, **kw) -> Settings:
@@ -45,9 +56,11 @@ class Settings:
             ENV_DB_URL: self.db_url,
             ENV_SERVER_KEY: base64.b64encode(self.keys.server_key).decode(),
             ENV_BOX_KEY: base64.b64encode(self.keys.box_private_key).decode(),
+            ENV_OWN_URL: self.own_url,
         }
 
     @classmethod
     def from_env(cls) -> Settings:
         db_url = os.environ[ENV_DB_URL]
-        return cls(db_url=db_url, keys=load_keys(db_url, None, create=False))
+        return cls(db_url=db_url, keys=load_keys(db_url, None, create=False),
+                   own_url=os.environ.get(ENV_OWN_URL, ""))

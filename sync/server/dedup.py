@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import any_, bindparam, delete, insert, select, text
+from sqlalchemy import any_, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,8 +43,12 @@ from sync.scoring import score_pair
 from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
 
-# A block (one address, one phonetic surname in a ZIP) holds few people; the cap only bounds
-# the work a hostile or pathological block can cause.
+# A block (one address, one phonetic surname in a ZIP) holds few people; the caps only bound
+# the work a hostile or pathological block can cause. Per block: a device that fills one
+# address with junk makes every later entry there score at most MAX_CANDIDATES_PER_BLOCK
+# candidates from it (the oldest by entry id), however large the block grows; the entry's
+# exact matching keys and its other blocks still find a true duplicate.
+MAX_CANDIDATES_PER_BLOCK = 100
 MAX_CANDIDATES = 500
 
 
@@ -227,11 +231,15 @@ def signer_owners(session: Session, campaign_id: str, keys: Iterable[str]) -> di
 
 
 def block_owners(session: Session, campaign_id: str, blocks: Iterable[str]) -> dict[str, set[str]]:
-    """block key -> the counted entries that hold it."""
+    """block key -> the counted entries that hold it, at most MAX_CANDIDATES_PER_BLOCK each
+    (the first by entry id): a huge block is never read in full."""
     out: dict[str, set[str]] = {}
+    rank = func.row_number().over(partition_by=BlockKey.key, order_by=BlockKey.entry_id)
     for where in _in_parts(session, BlockKey.key, set(blocks)):
-        for key, entry_id in session.execute(select(BlockKey.key, BlockKey.entry_id).where(
-                BlockKey.campaign_id == campaign_id, where)):
+        ranked = (select(BlockKey.key, BlockKey.entry_id, rank.label("rank"))
+                  .where(BlockKey.campaign_id == campaign_id, where).subquery())
+        for key, entry_id in session.execute(select(ranked.c.key, ranked.c.entry_id).where(
+                ranked.c.rank <= MAX_CANDIDATES_PER_BLOCK)):
             out.setdefault(key, set()).add(entry_id)
     return out
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
@@ -53,12 +54,13 @@ from sync.protocol import (
 from sync.scoring import address_conflict, match_records
 from sync.server import dedup, rotation, voters_store
 from sync.server.admin import campaign_index_key
-from sync.server.auth import DeviceIdentity
+from sync.server.auth import DeviceIdentity, charge_device
 from sync.server.match_blob import seal_match
 from sync.server.models import BatchRecord, Campaign, Entry
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 from sync.validation import (
+    FIELD_LIMITS,
     line_used_error,
     rejection_details,
     validate_entry,
@@ -262,9 +264,14 @@ class _Chunk:
             dedup.candidates(s, self.svc.cipher, wanted) if wanted else {})
 
     def _candidates(self, item: _Item, exclude: str | None) -> list[str]:
+        # Each block gives at most MAX_CANDIDATES_PER_BLOCK (dedup.py), also when this chunk
+        # grew it in memory: a batch of 500 entries at one address scores no more than that.
         found: set[str] = set()
         for b in item.blocks:
-            found.update(self.blocks.get(b, ()))
+            owners = self.blocks.get(b, ())
+            if len(owners) > dedup.MAX_CANDIDATES_PER_BLOCK:
+                owners = sorted(owners)[:dedup.MAX_CANDIDATES_PER_BLOCK]
+            found.update(owners)
         found.discard(exclude)
         return sorted(found)[:dedup.MAX_CANDIDATES]
 
@@ -419,8 +426,13 @@ class _Chunk:
             "first_result_json": result.model_dump_json(),
         }
         encrypt = self.svc.cipher.encrypt
+        rejected = row.status == EntryStatus.REJECTED.value
         for name, column in zip(PERSONAL_FIELDS, _ENC_COLUMNS, strict=True):
             value = item.fields.get(name)
+            if rejected and value:
+                # A rejected entry never counts and is never a candidate: keep no more of a
+                # field than an accepted one may hold, so oversized junk is not stored.
+                value = value[:FIELD_LIMITS[name]]
             values[column] = encrypt(value, record_id=row.id, field=name) if value else None
         # Rejected-for-content entries have no record and are never candidates.
         values["enc_match"] = (seal_match(self.svc.cipher, row.id, item.record)
@@ -432,11 +444,13 @@ _RANK = {"duplicate": 2, "possible_duplicate": 1}
 
 
 def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity,
-                  batch_id: str, fingerprint: str, items: list[_Item]) -> list[EntryResult]:
+                  batch_id: str, fingerprint: str, items: list[_Item],
+                  charge: Callable[[], None]) -> list[EntryResult]:
     dedup.lock_keys(s, "", [batch_lock_key(batch_id)])  # a concurrent replay waits here
     record = s.get(BatchRecord, batch_id)
     if record is not None:
         raise _Answered(_replay(record, device, fingerprint), record.response_json)
+    charge()  # only work is charged: a replay answered above costs its request's token only
     if any(i.record is not None for i in items):
         rotation.guard_index_key(s, ctx.campaign_id, ctx.index_key_id)
     chunk = _Chunk(s, svc, ctx, device, batch_id, items)
@@ -468,6 +482,21 @@ def _replay(record: BatchRecord, device: DeviceIdentity, fingerprint: str) -> Ba
     return BatchResponse.model_validate_json(record.response_json)
 
 
+def _entry_charge(svc: Services, device: DeviceIdentity, entries: int) -> Callable[[], None]:
+    """Charge the device's bucket once for the batch's entries (the request paid one token
+    already, so a batch of n costs n): 429 before any of its work when the bucket is short.
+    Once only, however often a chunk is retried."""
+    charged = False
+
+    def charge() -> None:
+        nonlocal charged
+        if not charged:
+            charge_device(svc, device.device_id, max(0, entries - 1))
+            charged = True
+
+    return charge
+
+
 def _busy() -> ProblemError:
     return ProblemError(503, "busy", "The server is busy; retry the batch later.", {"Retry-After": "5"})
 
@@ -485,6 +514,7 @@ def decide_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> tu
         return _replay(record, device, fingerprint), record.response_json
     ctx = campaign_context(svc, device.campaign_id)
     items = _prepare(ctx, device, req.entries, svc.fingerprint_key)
+    charge = _entry_charge(svc, device, len(items))
     chunks = [items[i:i + CHUNK_ENTRIES] for i in range(0, len(items), CHUNK_ENTRIES)] or [[]]
     results: list[EntryResult] = []
     for number, chunk in enumerate(chunks):
@@ -492,7 +522,8 @@ def decide_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> tu
         for _attempt in range(MAX_ATTEMPTS):
             try:
                 with svc.db.write() as s:
-                    decided = _decide_chunk(s, svc, ctx, device, req.batch_id, fingerprint, chunk)
+                    decided = _decide_chunk(s, svc, ctx, device, req.batch_id, fingerprint, chunk,
+                                            charge)
                     if last:
                         response = BatchResponse(batch_id=req.batch_id, results=results + decided,
                                                  server_time=utcnow())

@@ -27,7 +27,9 @@ class TokenBuckets:
         self._lock = threading.Lock()  # protects the dict only; not a correctness guarantee
 
     def take(self, key: str, cost: float = 1.0) -> float:
-        """0.0 when allowed; else the seconds to wait before retrying."""
+        """0.0 when allowed; else the seconds to wait before retrying. A cost above the
+        capacity is charged as a full bucket: it would otherwise never be allowed."""
+        cost = min(cost, self.capacity)
         now = self.clock()
         with self._lock:
             bucket = self._buckets.get(key)

@@ -49,6 +49,9 @@ class ServerThread:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port, self._sock = sock.getsockname()[1], sock
+        state = getattr(self.app, "state", None)
+        if state is not None and not getattr(state, "own_url", ""):
+            state.own_url = self.url  # the staff app's API address: this socket, not a Host header
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
