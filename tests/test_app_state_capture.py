@@ -50,13 +50,10 @@ def test_enter_in_any_field_saves_the_line(form, store):
     assert form.line == 2 and form.values["first_name"] == "" and form.focus == "first_name"
 
 
-def test_each_line_gets_fresh_fields_and_no_python_focus_move_after_a_save(form):
-    seq, focus_seq = form.entry_seq, form.focus_seq
+def test_after_a_save_the_focus_goes_to_first_name_once(form):
+    focus_seq = form.focus_seq
     assert type_signer(form, SIGNER)
-    # New controls for the next line (they autofocus First name as they mount); no focus
-    # request, which would land while the next signer is being typed.
-    assert form.entry_seq == seq + 1 and form.focus_seq == focus_seq
-    assert form.focus == "first_name"
+    assert form.focus == "first_name" and form.focus_seq == focus_seq + 1
 
 
 def test_enter_on_an_incomplete_line_shows_what_is_missing_and_saves_nothing(form, store):
