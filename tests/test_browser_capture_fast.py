@@ -107,7 +107,11 @@ def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_pat
     with enrolled_phone(tmp_path, chromium, "failure-repeat") as (page, profile):
         open_section(page, "R-0001")
         key_signer(page, REPEAT)
-        key_signer(page, REPEAT)  # at once: the same person again
+        # "Saved line 1" seen, then the same person again at full speed. Not at once after the
+        # Enter: keys typed within ~0.1 s of the Enter that saves can be lost (the open part of
+        # issue 21, the strict xfail above); this test is about the check before the save.
+        wait_text(page, "Saved line 1")
+        key_signer(page, REPEAT)
         wait_text(page, "This person has probably already signed.")
         save_anyway = page.get_by_role("button", name="Save line 2 anyway")
         expect(save_anyway).to_be_visible()
