@@ -1,5 +1,7 @@
-"""Capture form state: Enter order, save, line numbering, corrections, validation messages,
-duplicate and out-of-jurisdiction warnings. Real DeviceStore, real sync modules, no browser."""
+"""Capture form state: Tab moves, Enter saves; the check before the save (a warning stops the
+first Enter, a second saves, an edit puts the check back); line numbering, corrections,
+validation messages, duplicate and out-of-jurisdiction warnings. Real DeviceStore, real sync
+modules, no browser."""
 
 from __future__ import annotations
 
@@ -27,26 +29,20 @@ def form(store):
     return f
 
 
-def type_signer(form: CaptureForm, values: dict[str, str]) -> str | None:
-    """Type each field in paper order and press Enter after each, as the keyboard flow does."""
-    focus = form.focus
+def type_signer(form: CaptureForm, values: dict[str, str], *, enter_in: str = "zip") -> bool:
+    """Type each field in paper order (Tab between them moves the focus on the client, not in
+    the form), then Enter once: this signer is done. True when the line was saved."""
     for name in PAPER_FIELDS:
-        assert focus == name, f"focus on {focus}, expected {name}"
         form.set(name, values.get(name, ""))
-        focus = form.submit_field(name)
-    return focus
+    return form.enter(enter_in)
 
 
-def test_enter_moves_through_the_paper_line_order_then_saves(form, store):
+def test_enter_in_any_field_saves_the_line(form, store):
     assert form.focus == "first_name" and form.line == 1
-    visited = []
-    for name in PAPER_FIELDS[:-1]:
+    for name in PAPER_FIELDS:
         form.set(name, SIGNER[name])
-        visited.append(form.submit_field(name))
-    assert visited == list(PAPER_FIELDS[1:])
     assert store.count_entries(section="A-0001") == 0
-    form.set("zip", SIGNER["zip"])
-    assert form.submit_field("zip") == "first_name"
+    assert form.enter("middle_name")  # not only the ZIP: Enter anywhere means "done"
     assert store.count_entries(section="A-0001") == 1
     assert form.notice == Text("capture.saved", {"line": 1})
     assert form.notice.render("en") == "Saved line 1"
@@ -54,27 +50,61 @@ def test_enter_moves_through_the_paper_line_order_then_saves(form, store):
     assert form.line == 2 and form.values["first_name"] == "" and form.focus == "first_name"
 
 
-def test_more_fields_extend_the_enter_order(form):
-    form.toggle_more()
-    assert form.submit_field("zip") == "phone"
-    assert form.submit_field("phone") == "email"
-    assert form.submit_field("email") == "notes"
+def test_after_a_save_the_focus_goes_to_first_name_once(form):
+    focus_seq = form.focus_seq
+    assert type_signer(form, SIGNER)
+    assert form.focus == "first_name" and form.focus_seq == focus_seq + 1
 
 
-def test_city_is_filled_from_the_zip_unless_typed(form):
-    form.set("zip", "90012")
-    assert form.values["city"].lower() == "los angeles"
-    form.set("zip", "90401")
-    assert form.values["city"].lower() == "santa monica"  # still ours: follows the ZIP
-    form.set("city", "Ocean Park")
-    form.set("zip", "90012")
-    assert form.values["city"] == "Ocean Park"  # the circulator's own words are kept
+def test_enter_on_an_incomplete_line_shows_what_is_missing_and_saves_nothing(form, store):
+    form.set("first_name", "Maria")
+    focus_seq = form.focus_seq
+    assert not form.enter("first_name")
+    assert store.count_entries() == 0
+    assert {"last_name", "street", "zip"} <= set(form.errors)
+    assert form.focus == "last_name" and form.focus_seq == focus_seq + 1
+    assert not form.confirm
+
+
+def test_enter_in_the_line_number_field_also_means_done(form, store):
+    for name in PAPER_FIELDS:
+        form.set(name, SIGNER[name])
+    form.set_line("4")
+    assert form.enter("line")
+    assert store.entries(section="A-0001")[0].entry.line == 4
+
+
+def test_an_empty_city_is_filled_from_the_zip_at_the_save_request(form, store):
+    assert type_signer(form, {**SIGNER, "city": ""})
+    assert store.entries(section="A-0001")[0].entry.city.lower() == "los angeles"
+    assert type_signer(form, {**SIGNER, "first_name": "Ana", "street": "9 Ocean Ave",
+                              "city": "Ocean Park", "zip": "90401"})
+    cities = {s.entry.line: s.entry.city for s in store.entries(section="A-0001")}
+    assert cities[2] == "Ocean Park"  # the circulator's own words are kept
+
+
+def test_a_keystroke_renders_nothing_unless_something_shown_must_go(form):
+    """A re-render per key loses keys in the browser (module doc): typing leaves the
+    observable's version alone; an error beside the field goes at its first key."""
+    version = form.__version__
+    for name in PAPER_FIELDS:
+        form.set(name, SIGNER[name])
+    assert form.__version__ == version
+    form.set("last_name", "")
+    assert not form.enter("last_name")
+    version = form.__version__
+    form.set("last_name", "L")  # the error goes: one render
+    assert form.__version__ > version and "last_name" not in form.errors
+    version = form.__version__
+    form.set("last_name", "Lo")
+    assert form.__version__ == version
 
 
 def test_five_signers_get_consecutive_lines(form, store):
     for i in range(5):
         assert type_signer(form, {**SIGNER, "first_name": f"Ann{chr(65 + i)}",
-                                  "street": f"{10 + i} Elm St"}) == "first_name"
+                                  "street": f"{10 + i} Elm St"})
+        assert form.focus == "first_name"
     lines = sorted(s.entry.line for s in store.entries(section="A-0001"))
     assert lines == [1, 2, 3, 4, 5]
     assert form.line == 6
@@ -114,9 +144,9 @@ def test_duplicate_warning_from_local_entries_never_names_the_signer(form):
     assert form.warning is None
     for name in ("first_name", "last_name", "street"):
         form.set(name, SIGNER[name])
-    assert form.warning is None  # not until the ZIP is in
+    assert form.run_checks() is None  # not until the ZIP is in
     form.set("zip", "90012")
-    assert form.warning == "duplicate"
+    assert form.run_checks() == "duplicate"
     text = form.warning_text().render("en")
     assert text == "This person has probably already signed."
     assert "Maria" not in text and "Lopez" not in text
@@ -127,21 +157,79 @@ def test_duplicate_warning_from_the_campaign_index(form, store):
     store.apply_index_delta(matching_keys(INDEX_KEY, other), 1)
     for name in ("first_name", "last_name", "street", "zip"):
         form.set(name, {**other, "first_name": "Bob"}[name])  # nickname still matches
-    assert form.warning == "duplicate"
+    assert form.run_checks() == "duplicate"
 
 
-def test_warned_line_can_still_be_saved(form, store):
-    type_signer(form, SIGNER)
-    type_signer(form, SIGNER)
+def test_a_repeat_signer_is_warned_before_anything_is_saved_and_a_second_enter_saves(form, store):
+    assert type_signer(form, SIGNER)
+    assert not type_signer(form, SIGNER)  # the first Enter only runs the check
+    assert store.count_entries(section="A-0001") == 1
+    assert form.warnings == ["duplicate"] and form.confirm
+    assert form.focus == "zip"  # back where Enter was pressed, for the second Enter
+    assert form.values["first_name"] == "Maria"  # nothing typed is lost
+    assert form.enter("zip")  # the second, deliberate Enter saves the paper line
     assert store.count_entries(section="A-0001") == 2
+    assert not form.confirm and form.warnings == []
+
+
+def test_the_save_tap_takes_the_same_two_steps(form, store):
+    assert type_signer(form, SIGNER)
+    for name in PAPER_FIELDS:
+        form.set(name, SIGNER[name])
+    assert not form.request_save()
+    assert form.confirm and store.count_entries() == 1
+    assert form.request_save()
+    assert store.count_entries() == 2
+
+
+def test_an_edit_after_the_warning_puts_the_check_back_before_the_save(form, store):
+    assert type_signer(form, SIGNER)
+    assert not type_signer(form, SIGNER)
+    assert form.confirm
+    form.set("street", "123 N Main St")  # still the same person: warned again, not saved
+    assert not form.confirm
+    assert not form.enter("street")
+    assert store.count_entries() == 1 and form.confirm
+    form.set("first_name", "Rosa")  # another person: the check clears and the Enter saves
+    form.set("last_name", "Quintero")
+    assert form.enter("last_name")
+    assert store.count_entries() == 2
+
+
+def test_a_nickname_of_a_saved_signer_is_warned(form, store):
+    assert type_signer(form, {**SIGNER, "first_name": "James", "last_name": "Brown"})
+    assert not type_signer(form, {**SIGNER, "first_name": "Jim", "last_name": "Brown"})
+    assert form.warnings == ["duplicate"] and store.count_entries() == 1
+
+
+def test_checks_are_pluggable_steps_and_a_failing_step_loses_nothing(form, store):
+    asked = []
+
+    def online(f):
+        asked.append(f.values["last_name"])
+        return "online_duplicate"
+
+    def broken(f):
+        raise RuntimeError("server gone")
+
+    form.checks.append(broken)
+    form.checks.append(online)
+    for name in PAPER_FIELDS:
+        form.set(name, SIGNER[name])
+    assert asked == []  # not run while typing
+    assert not form.enter("zip")
+    assert asked == ["Lopez"] and form.warnings == ["online_duplicate"]
+    assert store.count_entries() == 0
+    assert form.enter("zip")
+    assert store.count_entries() == 1
 
 
 def test_zip_outside_jurisdiction_is_warned_not_blocked(form, store):
-    type_signer(form, {**SIGNER, "zip": "94103", "city": "San Francisco"})
-    assert store.count_entries() == 1  # saved: the paper line exists
-    form.set("zip", "94103")
-    assert form.warning == "outside"
+    assert not type_signer(form, {**SIGNER, "zip": "94103", "city": "San Francisco"})
+    assert form.warning == "outside" and store.count_entries() == 0
     assert form.warning_text().render("en").startswith("This ZIP code is outside Los Angeles County")
+    assert form.enter("zip")
+    assert store.count_entries() == 1  # saved: the paper line exists
 
 
 def test_correction_supersedes_the_entry_and_keeps_the_line(form, store):
@@ -152,7 +240,7 @@ def test_correction_supersedes_the_entry_and_keeps_the_line(form, store):
     assert form.line == 1 and form.values["last_name"] == "Lopez"
     assert form.warning is None  # it does not warn about itself
     form.set("last_name", "Lopes")
-    assert form.save()
+    assert form.enter("last_name")  # one Enter: nothing to warn about
     assert form.notice.render("en") == "Corrected line 1"
     old = store.get_entry(first.entry.entry_id)
     assert old.superseded_by is not None
@@ -160,3 +248,23 @@ def test_correction_supersedes_the_entry_and_keeps_the_line(form, store):
     assert new.entry.supersedes == first.entry.entry_id
     assert new.entry.line == 1 and new.entry.last_name == "Lopes"
     assert form.line == 3  # back to the next free line
+
+
+def test_a_synced_line_corrected_is_not_warned_against_its_own_keys(form, store):
+    """Once the line synced, the campaign's index holds its keys; the correction must still
+    save at the first Enter. Another signer's keys in the index still warn."""
+    assert type_signer(form, SIGNER)
+    saved = store.entries(section="A-0001")[0]
+    store.apply_index_delta(matching_keys(INDEX_KEY, saved.entry.personal()), 1)
+    form.begin_correction(saved.entry.entry_id)
+    form.set("street", "123 N Main St")  # the same person, the address written shorter
+    assert form.enter("street")
+    assert form.notice.render("en") == "Corrected line 1"
+    other = {**SIGNER, "first_name": "Robert", "last_name": "King", "street": "55 Pine St"}
+    store.apply_index_delta(matching_keys(INDEX_KEY, other), 1)
+    corrected = store.get_entry(store.get_entry(saved.entry.entry_id).superseded_by)
+    form.begin_correction(corrected.entry.entry_id)
+    for name in ("first_name", "last_name", "street"):
+        form.set(name, other[name])  # the line was really someone else's: warned
+    assert not form.enter("street")
+    assert form.warnings == ["duplicate"]

@@ -50,19 +50,26 @@ def test_registered_here_elsewhere_and_not_found(store):
     form = CaptureForm.for_store(store)
     form.start("A-0001")
     _type(form, {"first_name": "Maria", "last_name": "Lopez", "street": "123 North Main Street"})
-    assert form.registration == "unknown"  # no ZIP yet: nothing to say
+    assert form.enter("street") is False  # no ZIP yet: a field error, nothing to say
+    assert form.registration == "unknown"
     form.set("zip", "90012")
-    assert form.registration == "registered_here"
+    assert form.registration == "unknown"  # keystrokes run no check: the save request does
+    form.run_checks()
+    assert form.registration == "registered_here" and form.warnings == []
     assert form.registration_text().render("en") == "Registered here"
     assert form.registration_text().render("es") == "Registrado aquí"
     form.set("street", "500 Elm St")
-    assert form.registration == "registered_elsewhere"
+    assert not form.enter("street")  # a warning of the check before the save
+    assert form.registration == "registered_elsewhere" and form.warnings == ["registration"]
     assert form.registration_text().render("en").startswith("Registered, but at another address")
+    assert [w.render("en") for w in form.warning_texts()] == [form.registration_text().render("en")]
     form.set("first_name", "Zelda")
+    assert not form.enter("first_name")
     assert form.registration == "not_found"
     assert form.registration_text().render("en") == "Not found in the voter file"
-    # Never blocks: a "not found" signer's paper line is saved like any other.
-    assert form.save()
+    # Never blocks: a "not found" signer's paper line is saved at the second Enter.
+    assert form.enter("first_name")
+    assert store.count_entries(section="A-0001") == 1
     assert form.registration == "unknown"  # the next line starts clean
 
 

@@ -141,20 +141,25 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
             typed = submitted_text(e, lambda: capture.values[name])
             if typed != capture.values[name]:  # the last keystroke's change not seen yet
                 capture.set(name, typed)
-            capture.submit_field(name)
+            capture.enter(name)  # Enter in any field: this signer is done
         return handler
 
+    # The fields keep their keys from line to line, and send no focus events. Tried and
+    # measured at 40 ms a key (issue 21): fresh keys per line (new controls each time) made keys
+    # typed after a Tab land in the field before ("Ong Beach", a lost middle name) for the
+    # whole next signer; an on_focus handler on each field did the same.
     def make(name: str, *, expand: int | None = None) -> ft.Control:
         tf = field(t(f"field.{name}", lang), capture.values[name], on_change=on_change(name),
                    on_submit=on_submit(name), error=err(name), keyboard=_KEYBOARDS.get(name),
-                   expand=expand, key=f"f-{name}", autofocus=name == capture.focus,
+                   expand=expand, key=f"f-{name}",
+                   autofocus=name == capture.focus,
                    capitalization=None if name in ("zip", "email", "phone") else _WORDS)
         refs[name].current = tf
         return tf
 
     line_field = field(t("field.line", lang), capture.line_text, key="f-line", width=150,
                        on_change=lambda e: capture.set_line(e.control.value),
-                       on_submit=lambda _: capture.request_focus("first_name"), error=err("line"),
+                       on_submit=lambda _: (app.touch(), capture.enter("line")), error=err("line"),
                        keyboard=ft.KeyboardType.NUMBER)
     refs["line"].current = line_field
 
@@ -163,30 +168,12 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
                         else t("capture.title", lang, line=capture.line),
                         size=20, weight=ft.FontWeight.BOLD, color=PRIMARY, expand=True),
                 line_field]),
+        ft.Text(t("capture.keys_hint", lang), size=15, color=ft.Colors.BLACK_87),
     ]
     if capture.notice is not None:
         notice = capture.notice.render(lang)
         rows.append(ft.Text(notice, size=18, weight=ft.FontWeight.BOLD, color=OK_FG,
                             semantics_label=notice, key="notice"))
-    warning = capture.warning_text()
-    if warning is not None:
-        text = warning.render(lang)
-        rows.append(ft.Container(content=ft.Column([
-            ft.Row([ft.Icon(ft.Icons.WARNING_AMBER, color=WARN_FG),
-                    ft.Text(text, size=17, weight=ft.FontWeight.BOLD, color=WARN_FG, expand=True,
-                            semantics_label=text)]),
-            ft.Text(t("capture.warn.hint", lang), color=WARN_FG, size=14),
-        ], spacing=4), bgcolor=WARN_BG, padding=10, border_radius=8,
-            border=ft.Border.all(2, WARN_FG), key="warning"))
-    registration = capture.registration_text()
-    if registration is not None:
-        text = registration.render(lang)
-        icon, color = {"registered_here": (ft.Icons.HOW_TO_REG, OK_FG),
-                       "registered_elsewhere": (ft.Icons.INFO_OUTLINE, WARN_FG)}.get(
-            capture.registration, (ft.Icons.PERSON_SEARCH, DANGER))
-        rows.append(ft.Row([ft.Icon(icon, color=color),
-                            ft.Text(text, size=16, weight=ft.FontWeight.W_600, color=color,
-                                    expand=True, semantics_label=text)], key="registration"))
     rows += [
         ft.ResponsiveRow([ft.Container(make(n), col={"xs": 12, "sm": 6, "md": 3})
                           for n in PAPER_FIELDS[:4]]),
@@ -199,10 +186,13 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
     if capture.show_more:
         rows.append(ft.ResponsiveRow([ft.Container(make(n), col={"xs": 12, "md": 4})
                                       for n in MORE_FIELDS]))
+    # What the check before the save says sits right above the save action, where the eyes
+    # are when Enter or the tap did not save.
+    rows += _check_block(capture, lang)
     rows.append(message(capture.error.render(lang) if capture.error else None))
-    save_key = "capture.save_anyway" if capture.warning else "capture.save"
+    save_key = "capture.save_anyway" if capture.confirm else "capture.save"
     actions = [
-        button(t(save_key, lang, line=capture.line), lambda _: (app.touch(), capture.save())),
+        button(t(save_key, lang, line=capture.line), lambda _: (app.touch(), capture.request_save())),
         button(t("capture.less" if capture.show_more else "capture.more", lang),
                lambda _: capture.toggle_more(), primary=False),
     ]
@@ -211,6 +201,33 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
                               primary=False))
     rows.append(ft.Row(actions, wrap=True, spacing=8, run_spacing=8))
     return ft.Column(rows, spacing=10)
+
+
+def _check_block(capture: CaptureForm, lang: str) -> list[ft.Control]:
+    """The warnings of the check before the save (with, once a save was stopped by them, how
+    to save anyway), then the registration answer when it is not one of the warnings."""
+    blocks: list[ft.Control] = []
+    texts = [w.render(lang) for w in capture.warning_texts()]
+    if texts:
+        lines: list[ft.Control] = [
+            ft.Row([ft.Icon(ft.Icons.WARNING_AMBER, color=WARN_FG),
+                    ft.Text(text, size=17, weight=ft.FontWeight.BOLD, color=WARN_FG, expand=True,
+                            semantics_label=text)]) for text in texts]
+        hint = "capture.warn.confirm" if capture.confirm else "capture.warn.hint"
+        lines.append(ft.Text(t(hint, lang, line=capture.line), color=WARN_FG, size=15))
+        blocks.append(ft.Container(content=ft.Column(lines, spacing=4), bgcolor=WARN_BG,
+                                   padding=10, border_radius=8, border=ft.Border.all(2, WARN_FG),
+                                   key="warning"))
+    registration = capture.registration_text()
+    if registration is not None and "registration" not in capture.warnings:
+        text = registration.render(lang)
+        icon, color = {"registered_here": (ft.Icons.HOW_TO_REG, OK_FG),
+                       "registered_elsewhere": (ft.Icons.INFO_OUTLINE, WARN_FG)}.get(
+            capture.registration, (ft.Icons.PERSON_SEARCH, DANGER))
+        blocks.append(ft.Row([ft.Icon(icon, color=color),
+                              ft.Text(text, size=16, weight=ft.FontWeight.W_600, color=color,
+                                      expand=True, semantics_label=text)], key="registration"))
+    return blocks
 
 
 @ft.component

@@ -1,0 +1,157 @@
+"""A fast circulator keys signers in headless Chromium and loses nothing (issue 21).
+
+Tab moves, Enter saves: 20 signers in a row at 40 ms a key, Tab between fields (an empty
+optional field is skipped with one Tab), Enter in the ZIP, no wait between keys, after a Tab or
+after an Enter, and never for the focus. At phone size (390x844), at tablet size (820x1180),
+and at phone size again while two spinning processes keep both cores busy. Every saved line,
+read back from the device's store, equals what was typed, field by field.
+
+Then the check before the save at that speed: a repeat signer's Enter shows the warning next to
+the save action and saves nothing; a second Enter saves; a correction of a saved line saves at
+its first Enter, not warned against itself.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from browser_helpers import box, open_app, scroll_to, served_app, shot, shots_on_failure, wait_text
+from test_browser_circulator import PIN, chromium, enroll, open_section  # noqa: F401 (a fixture)
+from typist import Stopwatch, busy_cores, city_lookup, compare, key_signer, saved_lines, signers
+
+from canvass.demo import DemoServer, free_port
+
+pytestmark = pytest.mark.browser
+
+COUNT = 20
+RUNS = [  # (section, width, height, cores kept busy)
+    ("F-0001", 390, 844, False),
+    ("F-0002", 820, 1180, False),
+    ("F-0003", 390, 844, True),
+]
+
+
+def key_run(page, section: str, typed: list[dict[str, str]]) -> tuple[int, float]:
+    """Open ``section`` and key every signer without a pause; wait, as a person would, for
+    the last one's "Saved line N". Keystrokes and seconds spent."""
+    open_section(page, section)
+    clock = Stopwatch()
+    keys = sum(key_signer(page, signer) for signer in typed)
+    wait_text(page, f"Saved line {len(typed)}", timeout=60_000)
+    return keys, clock.seconds()
+
+
+@contextmanager
+def enrolled_phone(tmp_path, chromium, prefix: str):  # noqa: F811
+    """A real server and the app on a fresh profile, enrolled at phone size: (page, profile).
+    The app and the server are stopped on leaving, so the profile's store can be read."""
+    server = DemoServer(tmp_path / "server").start()
+    profile = tmp_path / "device"
+    try:
+        code = server.enroll_code("Circulator")
+        with served_app(profile, server.url, free_port()) as url, shots_on_failure(chromium, prefix):
+            _, page = open_app(chromium, url, 390, 844)
+            enroll(page, code)
+            yield page, profile
+    finally:
+        server.stop()
+
+
+def change_section(page) -> None:
+    page.get_by_role("button", name="Other section").click()
+    box(page, "Section serial number").wait_for(timeout=20_000)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 21, open: keys typed within ~0.1 s after the Enter that saves reach no field (the "
+    "focus moves to First name from Python after the save): measured, 19 of 20 lines lost the "
+    "first 1-3 letters of the first name at phone size; Tab between fields loses nothing"))
+def test_twenty_signers_at_forty_ms_a_key_phone_tablet_and_busy(tmp_path, chromium):  # noqa: F811
+    typed = {section: signers(COUNT, run=n) for n, (section, *_) in enumerate(RUNS)}
+    figures = {}
+    with enrolled_phone(tmp_path, chromium, "failure-fast") as (page, profile):
+        for n, (section, width, height, busy) in enumerate(RUNS):
+            if n:
+                change_section(page)
+            page.set_viewport_size({"width": width, "height": height})
+            if busy:
+                with busy_cores(2, seconds=240):
+                    figures[section] = key_run(page, section, typed[section])
+            else:
+                figures[section] = key_run(page, section, typed[section])
+            shot(page, f"fast-{section}")
+
+    city_for_zip = city_lookup(profile)
+    problems = {}
+    for section, width, height, busy in RUNS:
+        saved = saved_lines(profile, PIN, section)
+        problems[section] = compare(typed[section], saved, city_for_zip)
+        keys, seconds = figures[section]
+        right = COUNT - len({p.split(":")[0] for p in problems[section]
+                             if not p.endswith("saved but not typed")})
+        fields = sorted({p.split(": ")[1] for p in problems[section]})
+        print(f"{section} {width}x{height}{' cores busy' if busy else ''}: {COUNT} signers typed, "
+              f"{right} saved right, {keys} keys, {seconds / COUNT:.2f} s per signer; "
+              f"wrong: {fields or 'nothing'}")
+    assert problems == {section: [] for section, *_ in RUNS}
+
+
+REPEAT = {"first_name": "Rosalind", "middle_name": "", "last_name": "Quintero", "suffix": "",
+          "street": "4411 Huntington Dr", "unit": "", "city": "", "zip": "90032"}
+
+
+def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_path, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    with enrolled_phone(tmp_path, chromium, "failure-repeat") as (page, profile):
+        open_section(page, "R-0001")
+        key_signer(page, REPEAT)
+        # "Saved line 1" seen, then the same person again at full speed. Not at once after the
+        # Enter: keys typed within ~0.1 s of the Enter that saves can be lost (the open part of
+        # issue 21, the strict xfail above); this test is about the check before the save.
+        wait_text(page, "Saved line 1")
+        key_signer(page, REPEAT)
+        wait_text(page, "This person has probably already signed.")
+        save_anyway = page.get_by_role("button", name="Save line 2 anyway")
+        expect(save_anyway).to_be_visible()
+        shot(page, "fast-repeat-warned")
+        assert page.get_by_text("Saved line 2").count() == 0
+        # nothing typed is lost: the form still holds the repeat signer
+        expect(box(page, "Last name")).to_have_value("Quintero")
+        page.keyboard.press("Enter")  # the second, deliberate Enter
+        wait_text(page, "Saved line 2")
+        wait_text(page, "Pending upload: 0", timeout=60_000)
+
+        # --- correct line 1: saved at the first Enter, no warning against itself ---
+        scroll_to(page, page.get_by_role("button", name="Correct line 1")).click()
+        wait_text(page, "Correcting line 1")
+        last = box(page, "Last name")
+        last.click()
+        page.keyboard.press("End")
+        page.keyboard.type("s", delay=40)
+        page.keyboard.press("Enter")
+        wait_text(page, "Corrected line 1")
+        assert page.get_by_text("This person has probably already signed.").count() == 0
+        shot(page, "fast-correction")
+
+    lines = saved_lines(profile, PIN, "R-0001")
+    assert sorted(lines) == [1, 2]
+    assert lines[1]["last_name"] == "Quinteros"
+    assert lines[2]["last_name"] == "Quintero"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 21, open: after a save the accessibility tree keeps the saved signer's text while "
+    "the screen shows empty fields (Flet 1.0.5 web, the same field controls reused). Fresh "
+    "control keys per line fix this, but then keys typed after a Tab at 40 ms land in the "
+    "field before, so they are not used"))
+def test_screen_reader_value_follows_the_screen_after_a_save(tmp_path, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    with enrolled_phone(tmp_path, chromium, "failure-semantics") as (page, _):
+        open_section(page, "S-0001")
+        key_signer(page, REPEAT)
+        wait_text(page, "Saved line 1")
+        for label in ("First name", "Last name", "Street address"):
+            expect(box(page, label)).to_have_value("", timeout=5_000)
