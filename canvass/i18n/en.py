@@ -198,6 +198,8 @@ STRINGS: dict[str, str] = {
     "staff.devices.title": "Devices and circulators",
     "staff.devices.team": "Team",
     "staff.devices.all_teams": "All teams",
+    "staff.devices.no_team": "No team",
+    "staff.devices.team_filter": "Team filter: {team}",
     "staff.devices.sort": "Sort by",
     "staff.devices.search": "Search circulator",
     "staff.devices.stale": "STALE",

@@ -198,6 +198,8 @@ STRINGS: dict[str, str] = {
     "staff.devices.title": "Dispositivos y recolectores",
     "staff.devices.team": "Equipo",
     "staff.devices.all_teams": "Todos los equipos",
+    "staff.devices.no_team": "Sin equipo",
+    "staff.devices.team_filter": "Filtro de equipo: {team}",
     "staff.devices.sort": "Ordenar por",
     "staff.devices.search": "Buscar recolector",
     "staff.devices.stale": "SIN SINCRONIZAR",

@@ -18,6 +18,20 @@ from canvass.staff.text import tr
 
 STALE_BG = ft.Colors.AMBER_100
 CARD_COLS = {"xs": 12, "sm": 6, "lg": 3}
+# Team filter keys: one for every team in view, and "team:" + the team's name, so a device of
+# no team ("") has an option of its own, never a second "" beside "All teams".
+ALL_TEAMS = "all"
+TEAM_KEY = "team:"
+
+
+def team_options(teams: list[str]) -> list[ft.DropdownOption]:
+    return [ft.DropdownOption(key=ALL_TEAMS, text=tr("devices.all_teams"))] + [
+        ft.DropdownOption(key=TEAM_KEY + t, text=t or tr("devices.no_team")) for t in teams]
+
+
+def team_of(key: str | None) -> str | None:
+    """The team a filter key stands for; None for every team."""
+    return key[len(TEAM_KEY):] if key and key.startswith(TEAM_KEY) else None
 
 
 def _when(iso: str | None) -> str:
@@ -69,9 +83,11 @@ class DashboardView(ft.Column):
         self.chart_note = ft.Text("", size=12)
         self.sim_text = ft.Text("")
         self.sim_bars = ft.Column(spacing=4)
-        self.team = ft.Dropdown(label=tr("devices.team"), width=200, value="",
-                                options=[ft.DropdownOption(key="", text=tr("devices.all_teams"))],
-                                on_select=self._changed)
+        self.team = ft.Dropdown(label=tr("devices.team"), width=200, value=ALL_TEAMS,
+                                options=team_options([]), on_select=self._changed)
+        # The dropdown's own button has no accessible name: a label that says the team in view.
+        self.team_box = ft.Semantics(content=self.team)
+        self._label_team()
         self.sort = ft.Dropdown(label=tr("devices.sort"), width=240, value=state.sort,
                                 options=[ft.DropdownOption(key=k, text=tr(f"sort.{k}"))
                                          for k in SORTS],
@@ -100,7 +116,7 @@ class DashboardView(ft.Column):
             ft.Text(tr("sim.title"), size=18, weight=ft.FontWeight.BOLD),
             self.sim_text, self.sim_bars,
             ft.Text(tr("devices.title"), size=18, weight=ft.FontWeight.BOLD),
-            ft.Row([self.team, self.sort, self.search], wrap=True),
+            ft.Row([self.team_box, self.sort, self.search], wrap=True),
             ft.Row([self.table], scroll=ft.ScrollMode.AUTO),
             ft.Text(tr("quality.title"), size=18, weight=ft.FontWeight.BOLD),
             ft.Text(tr("quality.intro"), size=12),
@@ -114,8 +130,13 @@ class DashboardView(ft.Column):
         if self._refresh_callback:
             self._refresh_callback()
 
+    def _label_team(self) -> None:
+        shown = next((o.text for o in self.team.options if o.key == self.team.value), "")
+        self.team_box.label = tr("devices.team_filter", team=shown)
+
     def _changed(self, _e=None) -> None:
-        self.state.team = self.team.value or ""
+        self.state.team = team_of(self.team.value)
+        self._label_team()
         self.state.sort = self.sort.value or "team"
         self.state.search = self.search.value or ""
         self._fill_table()
@@ -149,10 +170,12 @@ class DashboardView(ft.Column):
         self.cards["stale"].set(str(s.devices.get("stale_count", 0)), tr(
             "note.stale", minutes=s.devices["campaign"]["stale_after_minutes"]))
         self._fill_simulation()
-        options = [ft.DropdownOption(key="", text=tr("devices.all_teams"))] + [
-            ft.DropdownOption(key=t, text=t) for t in s.teams]
+        options = team_options(s.teams)
         if [o.key for o in options] != [o.key for o in self.team.options]:
             self.team.options = options
+            if self.team.value not in {o.key for o in options}:
+                self.team.value, self.state.team = ALL_TEAMS, None
+            self._label_team()
         self._fill_table()
         self._fill_flags()
 

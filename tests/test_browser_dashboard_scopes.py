@@ -1,0 +1,54 @@
+"""The staff dashboard as a director and a team lead meet it (issue 18), in headless Chromium
+against the real server at /app: the director's device table and team filter with a device
+of no team."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    goto_app,
+    require_chromium,
+    scroll_to,
+    shot,
+    shots_on_failure,
+)
+from dashboard_helpers import dashboard_server, seed_drive
+from test_browser_dashboard import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_director_sees_every_device_and_a_no_team_filter(tmp_path):
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    with dashboard_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
+        drive = seed_drive(server)
+        # The demo's own device: enrolled without a team.
+        server.enroll_device(drive.campaign_id, device_name="Office tablet", circulator="Dee",
+                             team="")
+        admin = f"director-{uuid.uuid4().hex[:6]}"
+        server.add_user(admin, "pw-director-pass", role="admin")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            with shots_on_failure(browser, "dashboard-director"):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                goto_app(page, f"{server.url}/app/")
+                log_in(page, admin, "pw-director-pass")
+                for name in ("Ana", "Ben", "Cleo", "Dee"):
+                    scroll_to(page, page.get_by_role("cell", name=name, exact=True))
+                scroll_to(page, page.get_by_text("Nothing unusual."))
+                # The Team filter lists every team and the devices of no team, once each.
+                page.get_by_role("button", name="Team filter: All teams").click()
+                for option in ("North", "South", "No team"):
+                    expect(page.get_by_role("button", name=option, exact=True)).to_have_count(1)
+                page.get_by_role("button", name="No team", exact=True).click()
+                expect(page.get_by_role("button", name="Team filter: No team")).to_be_attached()
+                expect(page.get_by_role("cell", name="Dee", exact=True)).to_have_count(1)
+                expect(page.get_by_role("cell", name="Ana", exact=True)).to_have_count(0)
+                shot(page, "dashboard-director-no-team")
+            browser.close()
