@@ -66,7 +66,7 @@ def test_admin_imports_csv_through_mapping_preview_and_progress(tmp_path):
                 expect(page.get_by_text("Row 4: ZIP: Not a 5-digit ZIP or ZIP+4.")).to_be_attached()
                 shot(page, "intake-import-preview")
                 page.get_by_role("button", name="Import", exact=True).last.click()
-                expect(page.get_by_text("Import finished. Imported 6 of 6 rows", exact=False)
+                expect(page.get_by_text("Import finished: 5 of 6 rows imported, 1 rejected", exact=False)
                        ).to_be_attached(timeout=WAIT)
                 expect(page.get_by_text("New: 5. Already received: 0. Duplicates: 0 (0 waiting for "
                                         "review). Rejected: 1. Blank: 0. Rows read: 6.")

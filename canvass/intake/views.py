@@ -422,8 +422,7 @@ class ImportView(ft.Column):
             self.status.value = str(exc)
             self.update()
             return
-        self.status.value = self.state.error or tr("intake.import.finished",
-                                                   progress=self.state.progress_text())
+        self.status.value = self.state.error or self.state.finished_text()
         self.update()
 
     async def _download(self, _e=None) -> None:
