@@ -52,3 +52,35 @@ def test_director_sees_every_device_and_a_no_team_filter(tmp_path):
                 expect(page.get_by_role("cell", name="Ana", exact=True)).to_have_count(0)
                 shot(page, "dashboard-director-no-team")
             browser.close()
+
+
+def test_team_lead_cards_are_their_teams_figures(tmp_path):
+    require_chromium()
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+    from test_dashboard_api import add_south_entries
+
+    with dashboard_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
+        drive = seed_drive(server)
+        add_south_entries(server, drive)  # the drive now has more than North
+        lead = f"lead-{uuid.uuid4().hex[:6]}"
+        server.add_user(lead, "pw-north-lead", role="team_lead", campaign_id=drive.campaign_id,
+                        team="North")
+        token = server.login(lead, "pw-north-lead")
+        api = httpx.get(f"{server.url}/v1/dashboard/progress",
+                        headers={"Authorization": f"Bearer {token}"}).json()["progress"]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            with shots_on_failure(browser, "dashboard-lead-scope"):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                goto_app(page, f"{server.url}/app/")
+                log_in(page, lead, "pw-north-lead")
+                expect(page.get_by_text("Team North only:")).to_be_attached(timeout=60_000)
+                for title, key in (("Raw entries", "raw_entries"),
+                                   ("Unique signers", "unique_signers"),
+                                   ("Projected valid", "projected_valid")):
+                    expect(page.get_by_text(f"{title}: {api[key]:,}", exact=True)
+                           ).to_be_attached()
+                assert api["raw_entries"] == 14  # North's, not the drive's 19
+                shot(page, "dashboard-lead-scope")
+            browser.close()

@@ -165,6 +165,8 @@ STRINGS: dict[str, str] = {
     "staff.dash.export": "Export CSV",
     "staff.dash.loading": "Loading figures...",
     "staff.dash.computed": "Figures computed at {when}; refreshes by itself.",
+    "staff.dash.scope_drive": "Whole drive: every team's figures.",
+    "staff.dash.scope_teams": "Team {teams} only: entries, signers, pace and devices of its circulators. The goal and deadline are the whole drive's.",
     "staff.dash.never": "never",
     "staff.card.raw": "Raw entries",
     "staff.card.unique": "Unique signers",

@@ -165,6 +165,8 @@ STRINGS: dict[str, str] = {
     "staff.dash.export": "Exportar CSV",
     "staff.dash.loading": "Cargando cifras...",
     "staff.dash.computed": "Cifras calculadas a las {when}; se actualizan solas.",
+    "staff.dash.scope_drive": "Toda la campaña: las cifras de todos los equipos.",
+    "staff.dash.scope_teams": "Solo el equipo {teams}: entradas, firmantes, ritmo y dispositivos de sus recolectores. La meta y la fecha límite son de toda la campaña.",
     "staff.dash.never": "nunca",
     "staff.card.raw": "Registros brutos",
     "staff.card.unique": "Firmantes únicos",

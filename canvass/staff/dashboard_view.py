@@ -66,6 +66,7 @@ class DashboardView(ft.Column):
         self.state = state
         self.computed = ft.Text(tr("dash.loading"), size=12, color=ft.Colors.GREY_700)
         self.error = ft.Text("", color=ft.Colors.RED_800)
+        self.scope = ft.Text("", size=14, weight=ft.FontWeight.BOLD)
         self.cards = {k: Figure(tr(f"card.{k}")) for k in (
             "raw", "unique", "valid", "goal", "days", "pace", "actual", "stale")}
         self.chart = fch.LineChart(
@@ -109,7 +110,7 @@ class DashboardView(ft.Column):
             wrap=True)
         self._refresh_callback: Callable[[], None] | None = None
         super().__init__(controls=[
-            header, self.computed, self.error,
+            header, self.computed, self.error, self.scope,
             ft.ResponsiveRow(list(self.cards.values()), spacing=10, run_spacing=10),
             ft.Text(tr("progress"), size=18, weight=ft.FontWeight.BOLD), self.chart_note,
             self.chart_box,
@@ -150,6 +151,10 @@ class DashboardView(ft.Column):
         if not s.devices:
             return
         self.computed.value = tr("dash.computed", when=_when(s.computed_at))
+        teams = (s.progress.get("scope") or {}).get("teams")
+        # Every figure below is of this scope (the API scopes a team lead's to their teams).
+        self.scope.value = tr("dash.scope_drive") if teams is None else tr(
+            "dash.scope_teams", teams=", ".join(t or tr("devices.no_team") for t in teams))
         p = s.progress.get("progress", {})
         if p:
             dups = p["duplicates"]
