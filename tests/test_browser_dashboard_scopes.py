@@ -22,6 +22,19 @@ from test_browser_dashboard import log_in
 pytestmark = pytest.mark.browser
 
 
+def open_menu(page, label: str, option: str, tries: int = 4) -> None:
+    """Open a dropdown as a person does: click it, and click again if its list did not open
+    (a click while the page is still settling can be lost)."""
+    for attempt in range(tries):
+        scroll_to(page, page.get_by_role("button", name=label)).click()
+        try:
+            page.get_by_role("button", name=option, exact=True).wait_for(timeout=5_000)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+
+
 def test_director_sees_every_device_and_a_no_team_filter(tmp_path):
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
@@ -36,14 +49,15 @@ def test_director_sees_every_device_and_a_no_team_filter(tmp_path):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             with shots_on_failure(browser, "dashboard-director"):
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                # Tall enough for the table and its filter without scrolling the page.
+                page = browser.new_page(viewport={"width": 1280, "height": 1600})
                 goto_app(page, f"{server.url}/app/")
                 log_in(page, admin, "pw-director-pass")
                 for name in ("Ana", "Ben", "Cleo", "Dee"):
                     scroll_to(page, page.get_by_role("cell", name=name, exact=True))
                 scroll_to(page, page.get_by_text("Nothing unusual."))
                 # The Team filter lists every team and the devices of no team, once each.
-                page.get_by_role("button", name="Team filter: All teams").click()
+                open_menu(page, "Team filter: All teams", "North")
                 for option in ("North", "South", "No team"):
                     expect(page.get_by_role("button", name=option, exact=True)).to_have_count(1)
                 page.get_by_role("button", name="No team", exact=True).click()
@@ -83,4 +97,59 @@ def test_team_lead_cards_are_their_teams_figures(tmp_path):
                            ).to_be_attached()
                 assert api["raw_entries"] == 14  # North's, not the drive's 19
                 shot(page, "dashboard-lead-scope")
+            browser.close()
+
+
+def chart_axis_labels(page) -> list[str]:
+    """The axis labels Flutter drew, which it merges into the chart's semantics label."""
+    drawn = page.evaluate("""() => [...document.querySelectorAll('flt-semantics *')]
+        .flatMap(e => [e.getAttribute('aria-label'), e.childElementCount ? null : e.textContent])
+        .filter(t => t && t.startsWith('Progress chart:'))""")
+    return drawn[0].split("\n")[1:] if drawn else []
+
+
+def test_new_campaign_chart_and_cards_at_zero_and_one_signer(tmp_path):
+    require_chromium()
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard_helpers import _entry
+    from playwright.sync_api import expect, sync_playwright
+
+    from sync.domain import utcnow
+
+    with dashboard_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
+        deadline = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+        cid = server.create_campaign(name="New drive", goal=1000, deadline=deadline,
+                                     validity_rate=0.5)
+        device = server.enroll_device(cid, device_name="First tablet", circulator="Eve",
+                                      team="East").device_id
+        admin = f"director-{uuid.uuid4().hex[:6]}"
+        server.add_user(admin, "pw-director-pass", role="admin")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            with shots_on_failure(browser, "dashboard-new-campaign"):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                goto_app(page, f"{server.url}/app/")
+                log_in(page, admin, "pw-director-pass")
+                expect(page.get_by_text("No signatures yet")).to_be_attached(timeout=60_000)
+                expect(page.get_by_text("since -")).to_have_count(0)
+                expect(page.get_by_text("at 50.0% valid")).to_be_attached()
+                shot(page, "dashboard-new-campaign-empty")
+
+                now = utcnow()
+                with server.db.write() as s:
+                    s.add(_entry(cid, device, 1, "E1", 1, now, now))
+                page.get_by_role("button", name="Refresh").click()
+                expect(page.get_by_text("Raw entries: 1", exact=True)).to_be_attached(
+                    timeout=30_000)
+                expect(page.get_by_text("Projected valid: 0", exact=True)).to_be_attached()
+                expect(page.get_by_text("at 50.0% valid")).to_be_attached()
+                expect(page.get_by_text("at 0.0% valid")).to_have_count(0)
+                axis = chart_axis_labels(page)
+                # Whole numbers up the side, days along the bottom: no "0.1" between days.
+                assert axis and all(re.fullmatch(r"\d+(\.\d)?[KM]|\d[\d,]*|\d\d-\d\d", t)
+                                for t in axis), axis
+                assert any(re.fullmatch(r"\d\d-\d\d", t) for t in axis), axis
+                shot(page, "dashboard-new-campaign-one-signer")
             browser.close()

@@ -326,5 +326,5 @@ def test_projected_valid_refined_by_the_voter_file(db_url, tmp_path):
         # 1 registered here + 3 unknown x 0.5 = 2.5 -> 2 (unique x rate alone would say 3).
         assert (p["unique_signers"], p["checked"], p["registered"]) == (6, 3, 1)
         assert p["projected_valid"] == 2 == summary["projected_valid"]
-        assert p["effective_validity_rate"] == round(2 / 6, 4) and p["remaining"] == 98
+        assert p["effective_validity_rate"] == round(2.5 / 6, 4) and p["remaining"] == 98
         assert p["series"][-1][1] == 2

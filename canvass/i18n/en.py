@@ -189,6 +189,7 @@ STRINGS: dict[str, str] = {
     "staff.progress": "Progress",
     "staff.chart.label": "Progress chart: cumulative projected valid signatures against the goal",
     "staff.chart.note": "Blue: cumulative projected valid signatures since {first}. Red dashes: the goal of {goal}.",
+    "staff.chart.empty": "No signatures yet: the blue line starts with the first synced entry. Red dashes: the goal of {goal}.",
     "staff.sim.title": "Registrar check simulator",
     "staff.sim.text": "A county sample of {sample} signatures, drawn {trials} times (seed {seed}): certified {certified}, full count {full_count}, fails {failed}. {need}",
     "staff.sim.need_none": "The drive as it stands certifies without a full count in 95% of the trials.",

@@ -189,6 +189,7 @@ STRINGS: dict[str, str] = {
     "staff.progress": "Avance",
     "staff.chart.label": "Gráfica de avance: firmas válidas previstas acumuladas frente a la meta",
     "staff.chart.note": "Azul: firmas válidas previstas acumuladas desde {first}. Rayas rojas: la meta de {goal}.",
+    "staff.chart.empty": "Aún no hay firmas: la línea azul empieza con la primera entrada sincronizada. Rayas rojas: la meta de {goal}.",
     "staff.sim.title": "Simulador de la verificación del registro",
     "staff.sim.text": "Una muestra del condado de {sample} firmas, sacada {trials} veces (semilla {seed}): se certifica {certified}, conteo completo {full_count}, falla {failed}. {need}",
     "staff.sim.need_none": "Tal como está, la campaña se certifica sin conteo completo en el 95% de las pruebas.",

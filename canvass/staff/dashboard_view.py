@@ -73,7 +73,8 @@ class DashboardView(ft.Column):
             data_series=[], min_y=0, height=260, interactive=False,
             # No label at the top edge: it would sit on the goal's label (max_y = goal x 1.1).
             left_axis=fch.ChartAxis(label_size=56, show_max=False),
-            bottom_axis=fch.ChartAxis(label_size=28),
+            # One label a day at most (x is the day's index): never "0.1 0.2" between days.
+            bottom_axis=fch.ChartAxis(label_size=28, label_spacing=1),
             horizontal_grid_lines=fch.ChartGridLines(color=ft.Colors.GREY_300, width=1),
         )
         self.chart_box = ft.Semantics(
@@ -187,6 +188,9 @@ class DashboardView(ft.Column):
     def _fill_chart(self, p: dict) -> None:
         series = p.get("series", [])
         goal = p["goal"]
+        empty = not series
+        if empty:  # a new campaign: a line at 0 from today, not an axis without days
+            series = [[p["today"], 0]]
         points = [fch.LineChartDataPoint(i, v, tooltip=f"{d}: {v:,}")
                   for i, (d, v) in enumerate(series)]
         last_x = max(1, len(series) - 1)
@@ -202,8 +206,8 @@ class DashboardView(ft.Column):
         self.chart.bottom_axis.labels = [
             fch.ChartAxisLabel(value=i, label=ft.Text(d[5:], size=10))
             for i, (d, _) in enumerate(series) if i % step == 0]
-        first = series[0][0] if series else "-"
-        self.chart_note.value = tr("chart.note", first=first, goal=f"{goal:,}")
+        self.chart_note.value = tr("chart.empty" if empty else "chart.note", first=series[0][0],
+                                   goal=f"{goal:,}")
 
     def _fill_simulation(self) -> None:
         sim = self.state.simulation.get("simulation")
