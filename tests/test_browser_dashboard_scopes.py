@@ -5,6 +5,7 @@ of no team."""
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from browser_helpers import (
@@ -22,6 +23,23 @@ from test_browser_dashboard import log_in
 pytestmark = pytest.mark.browser
 
 
+@contextmanager
+def staff_page(server, user: str, password: str, shots: str, height: int = 800):
+    """A laptop-wide page of the staff app, logged in as ``user``; screenshots on failure."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            with shots_on_failure(browser, shots):
+                page = browser.new_page(viewport={"width": 1280, "height": height})
+                goto_app(page, f"{server.url}/app/")
+                log_in(page, user, password)
+                yield page
+        finally:
+            browser.close()
+
+
 def open_menu(page, label: str, option: str, tries: int = 4) -> None:
     """Open a dropdown as a person does: click it, and click again if its list did not open
     (a click while the page is still settling can be lost)."""
@@ -37,7 +55,7 @@ def open_menu(page, label: str, option: str, tries: int = 4) -> None:
 
 def test_director_sees_every_device_and_a_no_team_filter(tmp_path):
     require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     with dashboard_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
         drive = seed_drive(server)
@@ -46,32 +64,27 @@ def test_director_sees_every_device_and_a_no_team_filter(tmp_path):
                              team="")
         admin = f"director-{uuid.uuid4().hex[:6]}"
         server.add_user(admin, "pw-director-pass", role="admin")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            with shots_on_failure(browser, "dashboard-director"):
-                # Tall enough for the table and its filter without scrolling the page.
-                page = browser.new_page(viewport={"width": 1280, "height": 1600})
-                goto_app(page, f"{server.url}/app/")
-                log_in(page, admin, "pw-director-pass")
-                for name in ("Ana", "Ben", "Cleo", "Dee"):
-                    scroll_to(page, page.get_by_role("cell", name=name, exact=True))
-                scroll_to(page, page.get_by_text("Nothing unusual."))
-                # The Team filter lists every team and the devices of no team, once each.
-                open_menu(page, "Team filter: All teams", "North")
-                for option in ("North", "South", "No team"):
-                    expect(page.get_by_role("button", name=option, exact=True)).to_have_count(1)
-                page.get_by_role("button", name="No team", exact=True).click()
-                expect(page.get_by_role("button", name="Team filter: No team")).to_be_attached()
-                expect(page.get_by_role("cell", name="Dee", exact=True)).to_have_count(1)
-                expect(page.get_by_role("cell", name="Ana", exact=True)).to_have_count(0)
-                shot(page, "dashboard-director-no-team")
-            browser.close()
+        # Tall enough for the table and its filter without scrolling the page.
+        with staff_page(server, admin, "pw-director-pass", "dashboard-director",
+                        height=1600) as page:
+            for name in ("Ana", "Ben", "Cleo", "Dee"):
+                scroll_to(page, page.get_by_role("cell", name=name, exact=True))
+            scroll_to(page, page.get_by_text("Nothing unusual."))
+            # The Team filter lists every team and the devices of no team, once each.
+            open_menu(page, "Team filter: All teams", "North")
+            for option in ("North", "South", "No team"):
+                expect(page.get_by_role("button", name=option, exact=True)).to_have_count(1)
+            page.get_by_role("button", name="No team", exact=True).click()
+            expect(page.get_by_role("button", name="Team filter: No team")).to_be_attached()
+            expect(page.get_by_role("cell", name="Dee", exact=True)).to_have_count(1)
+            expect(page.get_by_role("cell", name="Ana", exact=True)).to_have_count(0)
+            shot(page, "dashboard-director-no-team")
 
 
 def test_team_lead_cards_are_their_teams_figures(tmp_path):
     require_chromium()
     import httpx
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     from test_dashboard_api import add_south_entries
 
     with dashboard_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
@@ -83,21 +96,15 @@ def test_team_lead_cards_are_their_teams_figures(tmp_path):
         token = server.login(lead, "pw-north-lead")
         api = httpx.get(f"{server.url}/v1/dashboard/progress",
                         headers={"Authorization": f"Bearer {token}"}).json()["progress"]
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            with shots_on_failure(browser, "dashboard-lead-scope"):
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                goto_app(page, f"{server.url}/app/")
-                log_in(page, lead, "pw-north-lead")
-                expect(page.get_by_text("Team North only:")).to_be_attached(timeout=60_000)
-                for title, key in (("Raw entries", "raw_entries"),
-                                   ("Unique signers", "unique_signers"),
-                                   ("Projected valid", "projected_valid")):
-                    expect(page.get_by_text(f"{title}: {api[key]:,}", exact=True)
-                           ).to_be_attached()
-                assert api["raw_entries"] == 14  # North's, not the drive's 19
-                shot(page, "dashboard-lead-scope")
-            browser.close()
+        with staff_page(server, lead, "pw-north-lead", "dashboard-lead-scope") as page:
+            expect(page.get_by_text("Team North only:")).to_be_attached(timeout=60_000)
+            for title, key in (("Raw entries", "raw_entries"),
+                               ("Unique signers", "unique_signers"),
+                               ("Projected valid", "projected_valid")):
+                expect(page.get_by_text(f"{title}: {api[key]:,}", exact=True)
+                       ).to_be_attached()
+            assert api["raw_entries"] == 14  # North's, not the drive's 19
+            shot(page, "dashboard-lead-scope")
 
 
 def chart_axis_labels(page) -> list[str]:
@@ -114,7 +121,7 @@ def test_new_campaign_chart_and_cards_at_zero_and_one_signer(tmp_path):
     from datetime import UTC, datetime, timedelta
 
     from dashboard_helpers import _entry
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from sync.domain import utcnow
 
@@ -126,30 +133,24 @@ def test_new_campaign_chart_and_cards_at_zero_and_one_signer(tmp_path):
                                       team="East").device_id
         admin = f"director-{uuid.uuid4().hex[:6]}"
         server.add_user(admin, "pw-director-pass", role="admin")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            with shots_on_failure(browser, "dashboard-new-campaign"):
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                goto_app(page, f"{server.url}/app/")
-                log_in(page, admin, "pw-director-pass")
-                expect(page.get_by_text("No signatures yet")).to_be_attached(timeout=60_000)
-                expect(page.get_by_text("since -")).to_have_count(0)
-                expect(page.get_by_text("at 50.0% valid")).to_be_attached()
-                shot(page, "dashboard-new-campaign-empty")
+        with staff_page(server, admin, "pw-director-pass", "dashboard-new-campaign") as page:
+            expect(page.get_by_text("No signatures yet")).to_be_attached(timeout=60_000)
+            expect(page.get_by_text("since -")).to_have_count(0)
+            expect(page.get_by_text("at 50.0% valid")).to_be_attached()
+            shot(page, "dashboard-new-campaign-empty")
 
-                now = utcnow()
-                with server.db.write() as s:
-                    s.add(_entry(cid, device, 1, "E1", 1, now, now))
-                page.get_by_role("button", name="Refresh").click()
-                expect(page.get_by_text("Raw entries: 1", exact=True)).to_be_attached(
-                    timeout=30_000)
-                expect(page.get_by_text("Projected valid: 0", exact=True)).to_be_attached()
-                expect(page.get_by_text("at 50.0% valid")).to_be_attached()
-                expect(page.get_by_text("at 0.0% valid")).to_have_count(0)
-                axis = chart_axis_labels(page)
-                # Whole numbers up the side, days along the bottom: no "0.1" between days.
-                assert axis and all(re.fullmatch(r"\d+(\.\d)?[KM]|\d[\d,]*|\d\d-\d\d", t)
-                                for t in axis), axis
-                assert any(re.fullmatch(r"\d\d-\d\d", t) for t in axis), axis
-                shot(page, "dashboard-new-campaign-one-signer")
-            browser.close()
+            now = utcnow()
+            with server.db.write() as s:
+                s.add(_entry(cid, device, 1, "E1", 1, now, now))
+            page.get_by_role("button", name="Refresh").click()
+            expect(page.get_by_text("Raw entries: 1", exact=True)).to_be_attached(
+                timeout=30_000)
+            expect(page.get_by_text("Projected valid: 0", exact=True)).to_be_attached()
+            expect(page.get_by_text("at 50.0% valid")).to_be_attached()
+            expect(page.get_by_text("at 0.0% valid")).to_have_count(0)
+            axis = chart_axis_labels(page)
+            # Whole numbers up the side, days along the bottom: no "0.1" between days.
+            assert axis and all(re.fullmatch(r"\d+(\.\d)?[KM]|\d[\d,]*|\d\d-\d\d", t)
+                            for t in axis), axis
+            assert any(re.fullmatch(r"\d\d-\d\d", t) for t in axis), axis
+            shot(page, "dashboard-new-campaign-one-signer")
