@@ -84,8 +84,35 @@ def test_team_lead_sees_only_their_team(drive_server):
     assert flags["drive_duplicate_rate"] == round(1 / 14, 4)
     assert all(f["team"] == "North" for f in flags["flags"])
     assert _get(server, "devices", token, campaign_id=drive.other_campaign_id).status_code == 403
-    # The drive's progress is the campaign's, the same for the director.
-    assert _get(server, "progress", token).json()["progress"]["projected_valid"] == 6
+    assert body["scope"] == {"teams": ["North"]}
+
+
+def add_south_entries(server, drive, n: int = 5) -> None:
+    """Cleo (South) syncs ``n`` accepted entries: the drive grows, North's figures do not."""
+    from dashboard_helpers import _entry
+
+    from sync.domain import utcnow
+
+    now = utcnow()
+    with server.db.write() as s:
+        s.add_all([_entry(drive.campaign_id, drive.devices["Cleo"], i + 1, "C1", i + 1, now, now)
+                   for i in range(n)])
+
+
+def test_team_lead_progress_is_their_teams(drive_server):
+    server, drive = drive_server
+    add_south_entries(server, drive)
+    lead = server.login(drive.users["lead-north"], "pw-north-passphrase")
+    director = server.login(drive.users["director"], "pw-director-passphrase")
+    north = _get(server, "progress", lead).json()
+    drive_wide = _get(server, "progress", director, campaign_id=drive.campaign_id).json()
+    assert north["scope"] == {"teams": ["North"]} and drive_wide["scope"] == {"teams": None}
+    n, d = north["progress"], drive_wide["progress"]
+    assert (n["raw_entries"], n["unique_signers"], n["rejected"]) == (14, 12, 1)
+    assert (d["raw_entries"], d["unique_signers"], d["rejected"]) == (19, 17, 1)
+    assert n["series"][-1][1] == 6 and n["goal"] == d["goal"] == 100
+    sim = _get(server, "simulation", lead, trials=50).json()["simulation"]
+    assert sim["sample"] == 14
 
 
 def test_device_token_intake_role_and_no_token_are_refused(drive_server):
@@ -299,5 +326,5 @@ def test_projected_valid_refined_by_the_voter_file(db_url, tmp_path):
         # 1 registered here + 3 unknown x 0.5 = 2.5 -> 2 (unique x rate alone would say 3).
         assert (p["unique_signers"], p["checked"], p["registered"]) == (6, 3, 1)
         assert p["projected_valid"] == 2 == summary["projected_valid"]
-        assert p["effective_validity_rate"] == round(2 / 6, 4) and p["remaining"] == 98
+        assert p["effective_validity_rate"] == round(2.5 / 6, 4) and p["remaining"] == 98
         assert p["series"][-1][1] == 2

@@ -88,7 +88,10 @@ def test_import_steps_mapping_preview_progress_counts_rejections(office):
     assert state.fraction == 1.0 and state.rows_done == 5 and state.rows_total == 5
     assert state.counts() == {"new": 3, "already_received": 0, "duplicates": 0, "review": 0,
                               "rejected": 1, "blank": 1, "total": 5}
-    assert state.progress_text().startswith("Imported 5 of 5 rows (")
+    # Five rows read, one rejected, one blank: three imported, and the summary says so.
+    assert state.progress_text().startswith("Read 5 of 5 rows (")
+    assert state.finished_text().startswith(
+        "Import finished: 3 of 5 rows imported, 1 rejected, 1 blank (")
     assert state.rate() > 0
     assert state.has_rejections
     name, data = state.rejections()
@@ -117,7 +120,7 @@ def test_rate_uses_the_clock():
                      "counts": {}})
     clock.now += 3
     assert state.rate() == 100 and state.fraction == 0.25
-    assert state.progress_text() == "Imported 300 of 1200 rows (100 rows/s)"
+    assert state.progress_text() == "Read 300 of 1200 rows (100 rows/s)"
 
 
 def test_checkin_panel_statuses_blockers_and_lines_to_key(office):

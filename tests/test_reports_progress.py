@@ -153,3 +153,18 @@ def test_csv_export_is_parseable_and_safe():
     assert "projected_valid,480" in lines
     assert "2025-03-10,485" in lines  # the days carry a registration check
     assert "chance_certified,1.0" in lines
+
+
+def test_progress_reads_sensibly_at_0_1_and_a_million_signers():
+    kwargs = dict(validity_rate=0.5, goal=100, deadline=date(2025, 3, 19), today=TODAY)
+    empty = compute_progress(raw_entries=0, unique_signers=0, **kwargs)
+    assert empty.projected_valid == 0 and empty.effective_validity_rate == 0.5
+    assert empty.series == []
+    one = compute_progress(raw_entries=1, unique_signers=1,
+                           days=[DayCount(TODAY, raw=1, unique=1)], **kwargs)
+    # Half a valid signature rounds down to 0, but the rate is the campaign's 50%, not 0%.
+    assert one.projected_valid == 0 and one.effective_validity_rate == 0.5
+    big = compute_progress(raw_entries=1_000_000, unique_signers=1_000_000,
+                           days=[DayCount(TODAY, raw=1_000_000, unique=1_000_000)], **kwargs)
+    assert big.projected_valid == 500_000 and big.effective_validity_rate == 0.5
+    assert big.remaining == 0 and big.on_pace

@@ -415,6 +415,17 @@ class ImportState:
         return tr("intake.import.progress", done=self.rows_done, total=self.rows_total,
                   rate=f"{self.rate():,.0f}")
 
+    def finished_text(self) -> str:
+        """The end of an import: the rows that reached the drive, not the rows read (a rejected
+        or blank row is read but not imported, and saying "imported 8 of 8" then "rejected: 4"
+        contradicted itself)."""
+        c = self.counts()
+        total = c["total"] or self.rows_done
+        imported = max(0, total - c["rejected"] - c["blank"])
+        return tr("intake.import.finished", imported=f"{imported:,}", total=f"{total:,}",
+                  rejected=f"{c['rejected']:,}", blank=f"{c['blank']:,}",
+                  rate=f"{self.rate():,.0f}")
+
     def counts(self) -> dict[str, int]:
         """Where the rows went: new, already received, duplicates (possible ones are queued for
         review), rejected (in the rejection file), blank. They add up to the rows read."""

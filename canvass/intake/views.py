@@ -359,7 +359,15 @@ class ImportView(ft.Column):
         self.status.value = st.error or st.progress_text() or self.status.value
         self.counts.value = st.counts_text() if st.step == "done" else ""
         self.rejections_button.visible = st.has_rejections
-        self.update()
+        self._redraw()
+
+    def _redraw(self) -> None:
+        # The panel may be off screen (the clerk opened another one while the import runs):
+        # the state goes on, and the controls show it when the panel is shown again.
+        try:
+            self.update()
+        except RuntimeError:
+            pass
 
     def _fill_mapping(self) -> None:
         st = self.state
@@ -420,11 +428,10 @@ class ImportView(ft.Column):
                 self._show()
         except IntakeError as exc:
             self.status.value = str(exc)
-            self.update()
+            self._redraw()
             return
-        self.status.value = self.state.error or tr("intake.import.finished",
-                                                   progress=self.state.progress_text())
-        self.update()
+        self.status.value = self.state.error or self.state.finished_text()
+        self._redraw()
 
     async def _download(self, _e=None) -> None:
         try:

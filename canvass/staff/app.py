@@ -58,6 +58,9 @@ class StaffSession:
         self.generation = 0  # a new panel or a logout stops the dashboard's refresh loop
         self.review: ReviewView | None = None
         self.client: IntakeClient | None = None
+        # The import panel outlives a visit to another panel: its result and rejected rows stay
+        # until the clerk chooses another file (a new login starts without one).
+        self.import_view: ImportView | None = None
         self.picker = ft.FilePicker()
         page.services.append(self.picker)
         self.area = ft.Container(expand=True)
@@ -69,7 +72,7 @@ class StaffSession:
     # ---- login and logout -------------------------------------------------------------
     def show_login(self) -> None:
         self.generation += 1
-        self.review = self.client = None
+        self.review = self.client = self.import_view = None
         self.current = ""
         self.login.logout()
         self.page.controls.clear()
@@ -131,7 +134,9 @@ class StaffSession:
         elif panel == "Check-in":
             view = CheckInView(client, on_key_lines=self.key_lines)
         elif panel == "Import":
-            view = ImportView(client, self.picker)
+            if self.import_view is None:
+                self.import_view = ImportView(client, self.picker)
+            view = self.import_view
         else:
             view = ExportView(client, self.picker)
         self.area.content = ft.Column([view], scroll=ft.ScrollMode.AUTO, expand=True)

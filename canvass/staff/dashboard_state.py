@@ -29,7 +29,7 @@ class DashboardState:
     simulation: dict = field(default_factory=dict)
     quality: dict = field(default_factory=dict)
     error: str = ""
-    team: str = ""  # "" = every team in view
+    team: str | None = None  # None = every team in view; "" = the devices of no team
     search: str = ""
     sort: str = "team"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -76,7 +76,7 @@ class DashboardState:
     def visible_rows(self) -> list[dict]:
         needle = self.search.strip().casefold()
         rows = [r for r in self.devices.get("rows", [])
-                if (not self.team or r["team"] == self.team)
+                if (self.team is None or r["team"] == self.team)
                 and (not needle or needle in r["circulator"].casefold()
                      or needle in r["device_name"].casefold())]
         rows.sort(key=lambda r: (r["team"].casefold(), r["circulator"].casefold()))

@@ -18,6 +18,20 @@ from canvass.staff.text import tr
 
 STALE_BG = ft.Colors.AMBER_100
 CARD_COLS = {"xs": 12, "sm": 6, "lg": 3}
+# Team filter keys: one for every team in view, and "team:" + the team's name, so a device of
+# no team ("") has an option of its own, never a second "" beside "All teams".
+ALL_TEAMS = "all"
+TEAM_KEY = "team:"
+
+
+def team_options(teams: list[str]) -> list[ft.DropdownOption]:
+    return [ft.DropdownOption(key=ALL_TEAMS, text=tr("devices.all_teams"))] + [
+        ft.DropdownOption(key=TEAM_KEY + t, text=t or tr("devices.no_team")) for t in teams]
+
+
+def team_of(key: str | None) -> str | None:
+    """The team a filter key stands for; None for every team."""
+    return key[len(TEAM_KEY):] if key and key.startswith(TEAM_KEY) else None
 
 
 def _when(iso: str | None) -> str:
@@ -52,13 +66,15 @@ class DashboardView(ft.Column):
         self.state = state
         self.computed = ft.Text(tr("dash.loading"), size=12, color=ft.Colors.GREY_700)
         self.error = ft.Text("", color=ft.Colors.RED_800)
+        self.scope = ft.Text("", size=14, weight=ft.FontWeight.BOLD)
         self.cards = {k: Figure(tr(f"card.{k}")) for k in (
             "raw", "unique", "valid", "goal", "days", "pace", "actual", "stale")}
         self.chart = fch.LineChart(
             data_series=[], min_y=0, height=260, interactive=False,
             # No label at the top edge: it would sit on the goal's label (max_y = goal x 1.1).
             left_axis=fch.ChartAxis(label_size=56, show_max=False),
-            bottom_axis=fch.ChartAxis(label_size=28),
+            # One label a day at most (x is the day's index): never "0.1 0.2" between days.
+            bottom_axis=fch.ChartAxis(label_size=28, label_spacing=1),
             horizontal_grid_lines=fch.ChartGridLines(color=ft.Colors.GREY_300, width=1),
         )
         self.chart_box = ft.Semantics(
@@ -69,9 +85,11 @@ class DashboardView(ft.Column):
         self.chart_note = ft.Text("", size=12)
         self.sim_text = ft.Text("")
         self.sim_bars = ft.Column(spacing=4)
-        self.team = ft.Dropdown(label=tr("devices.team"), width=200, value="",
-                                options=[ft.DropdownOption(key="", text=tr("devices.all_teams"))],
-                                on_select=self._changed)
+        self.team = ft.Dropdown(label=tr("devices.team"), width=200, value=ALL_TEAMS,
+                                options=team_options([]), on_select=self._changed)
+        # The dropdown's own button has no accessible name: a label that says the team in view.
+        self.team_box = ft.Semantics(content=self.team)
+        self._label_team()
         self.sort = ft.Dropdown(label=tr("devices.sort"), width=240, value=state.sort,
                                 options=[ft.DropdownOption(key=k, text=tr(f"sort.{k}"))
                                          for k in SORTS],
@@ -93,14 +111,14 @@ class DashboardView(ft.Column):
             wrap=True)
         self._refresh_callback: Callable[[], None] | None = None
         super().__init__(controls=[
-            header, self.computed, self.error,
+            header, self.computed, self.error, self.scope,
             ft.ResponsiveRow(list(self.cards.values()), spacing=10, run_spacing=10),
             ft.Text(tr("progress"), size=18, weight=ft.FontWeight.BOLD), self.chart_note,
             self.chart_box,
             ft.Text(tr("sim.title"), size=18, weight=ft.FontWeight.BOLD),
             self.sim_text, self.sim_bars,
             ft.Text(tr("devices.title"), size=18, weight=ft.FontWeight.BOLD),
-            ft.Row([self.team, self.sort, self.search], wrap=True),
+            ft.Row([self.team_box, self.sort, self.search], wrap=True),
             ft.Row([self.table], scroll=ft.ScrollMode.AUTO),
             ft.Text(tr("quality.title"), size=18, weight=ft.FontWeight.BOLD),
             ft.Text(tr("quality.intro"), size=12),
@@ -114,8 +132,13 @@ class DashboardView(ft.Column):
         if self._refresh_callback:
             self._refresh_callback()
 
+    def _label_team(self) -> None:
+        shown = next((o.text for o in self.team.options if o.key == self.team.value), "")
+        self.team_box.label = tr("devices.team_filter", team=shown)
+
     def _changed(self, _e=None) -> None:
-        self.state.team = self.team.value or ""
+        self.state.team = team_of(self.team.value)
+        self._label_team()
         self.state.sort = self.sort.value or "team"
         self.state.search = self.search.value or ""
         self._fill_table()
@@ -129,6 +152,10 @@ class DashboardView(ft.Column):
         if not s.devices:
             return
         self.computed.value = tr("dash.computed", when=_when(s.computed_at))
+        teams = (s.progress.get("scope") or {}).get("teams")
+        # Every figure below is of this scope (the API scopes a team lead's to their teams).
+        self.scope.value = tr("dash.scope_drive") if teams is None else tr(
+            "dash.scope_teams", teams=", ".join(t or tr("devices.no_team") for t in teams))
         p = s.progress.get("progress", {})
         if p:
             dups = p["duplicates"]
@@ -149,16 +176,21 @@ class DashboardView(ft.Column):
         self.cards["stale"].set(str(s.devices.get("stale_count", 0)), tr(
             "note.stale", minutes=s.devices["campaign"]["stale_after_minutes"]))
         self._fill_simulation()
-        options = [ft.DropdownOption(key="", text=tr("devices.all_teams"))] + [
-            ft.DropdownOption(key=t, text=t) for t in s.teams]
+        options = team_options(s.teams)
         if [o.key for o in options] != [o.key for o in self.team.options]:
             self.team.options = options
+            if self.team.value not in {o.key for o in options}:
+                self.team.value, self.state.team = ALL_TEAMS, None
+            self._label_team()
         self._fill_table()
         self._fill_flags()
 
     def _fill_chart(self, p: dict) -> None:
         series = p.get("series", [])
         goal = p["goal"]
+        empty = not series
+        if empty:  # a new campaign: a line at 0 from today, not an axis without days
+            series = [[p["today"], 0]]
         points = [fch.LineChartDataPoint(i, v, tooltip=f"{d}: {v:,}")
                   for i, (d, v) in enumerate(series)]
         last_x = max(1, len(series) - 1)
@@ -174,8 +206,8 @@ class DashboardView(ft.Column):
         self.chart.bottom_axis.labels = [
             fch.ChartAxisLabel(value=i, label=ft.Text(d[5:], size=10))
             for i, (d, _) in enumerate(series) if i % step == 0]
-        first = series[0][0] if series else "-"
-        self.chart_note.value = tr("chart.note", first=first, goal=f"{goal:,}")
+        self.chart_note.value = tr("chart.empty" if empty else "chart.note", first=series[0][0],
+                                   goal=f"{goal:,}")
 
     def _fill_simulation(self) -> None:
         sim = self.state.simulation.get("simulation")

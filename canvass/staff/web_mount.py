@@ -17,9 +17,11 @@ def mount_staff_app(app: Any, path: str = STAFF_PATH, server_url: str | None = N
     import flet_web.fastapi as flet_fastapi
 
     from canvass.staff.app import build_staff_main
+    from canvass.staff.web_assets import serve_local_web_assets
 
     # The API address comes from the server's own settings (app.state.own_url, read when a
     # page opens: ServerThread learns its port only once bound), never from a request.
     staff = flet_fastapi.app(build_staff_main(
         server_url, own_url=lambda: getattr(app.state, "own_url", "")), no_cdn=True)
+    serve_local_web_assets(app, path)  # before the mount: these routes must match first
     app.mount(path, staff)

@@ -76,7 +76,8 @@ def compute_progress(*, raw_entries: int, unique_signers: int, rejected: int = 0
                      checked: int = 0, registered: int = 0, validity_rate: float, goal: int,
                      deadline: date, today: date, days: Iterable[DayCount] = ()) -> Progress:
     days = list(days)
-    valid = math.floor(projected_valid(unique_signers, checked, registered, validity_rate) + 1e-9)
+    expected = projected_valid(unique_signers, checked, registered, validity_rate)
+    valid = math.floor(expected + 1e-9)
     left = days_left(today, deadline)
     remaining = max(0, goal - valid)
     needed = math.ceil(remaining / left) if left else remaining
@@ -88,7 +89,10 @@ def compute_progress(*, raw_entries: int, unique_signers: int, rejected: int = 0
         raw_entries=raw_entries, unique_signers=unique_signers, rejected=rejected,
         duplicates=max(0, raw_entries - unique_signers - rejected), checked=checked,
         registered=registered, validity_rate=validity_rate,
-        effective_validity_rate=round(valid / unique_signers, 4) if unique_signers else 0.0,
+        # Of the unrounded figure (one signer at 50% is 0.5 valid: a rate of 50%, not 0%), and
+        # with no signer yet the rate that will apply.
+        effective_validity_rate=round(expected / unique_signers, 4) if unique_signers
+        else validity_rate,
         projected_valid=valid, goal=goal, deadline=deadline, today=today, days_left=left,
         remaining=remaining, pace_needed_per_day=needed, pace_actual_7d=actual,
         on_pace=remaining == 0 or (left > 0 and actual >= needed),

@@ -2,7 +2,8 @@
 
 Who may read it: staff sessions of role ``admin`` (the campaign director: every campaign, every
 team) and ``team_lead`` (their own campaign; devices, circulators and flags of their own
-team(s) only). A device token gets 403, no token 401 (the server's auth dependencies).
+team(s) only: the device table, the flags and the progress figures are their teams', and
+every answer says its scope). A device token gets 403, no token 401 (the server's auth dependencies).
 
 Every answer carries ``computed_at`` (server time, UTC). Searching by circulator is done by
 the client on the rows it received, so no name ever travels in a URL.
@@ -59,6 +60,11 @@ def _scope(svc: Services, staff: StaffIdentity, campaign_id: str | None) -> _Sco
     return _Scope(info, teams)
 
 
+def scope_dict(scope: _Scope) -> dict:
+    """What the figures cover: the whole drive (teams None) or these teams only."""
+    return {"teams": None if scope.teams is None else sorted(scope.teams)}
+
+
 def _campaign_dict(info: q.CampaignInfo) -> dict:
     return {"id": info.id, "name": info.name, "goal": info.goal,
             "deadline": info.deadline.isoformat(), "validity_rate": info.validity_rate,
@@ -83,7 +89,9 @@ def _rows(svc: Services, scope: _Scope, now: datetime) -> list[DeviceRow]:
 def _progress(svc: Services, scope: _Scope, now: datetime) -> Progress:
     with _read(svc, scope, now) as s:
         q.snapshot(s)
-        t = q.drive_totals(s, scope.info)
+        # A team lead's figures are their teams' devices' (None: the whole drive).
+        devices = None if scope.teams is None else q.devices_in_scope(s, scope.info, scope.teams)
+        t = q.drive_totals(s, scope.info, devices=devices)
     today = now.astimezone(q.ZoneInfo(scope.info.timezone)).date()
     return compute_progress(raw_entries=t.raw, unique_signers=t.unique, rejected=t.rejected,
                             checked=t.checked, registered=t.registered,
@@ -135,7 +143,7 @@ def devices(campaign_id: str | None = CampaignParam, team: str | None = TeamPara
     teams = team_names(rows)
     rows = sort_rows(filter_rows(rows, team=team, stale_only=stale_only), sort, descending)
     return {"computed_at": now.isoformat(), "campaign": _campaign_dict(scope.info),
-            "teams": teams, "stale_count": sum(r.stale for r in rows),
+            "scope": scope_dict(scope), "teams": teams, "stale_count": sum(r.stale for r in rows),
             "rows": [r.as_dict() for r in rows]}
 
 
@@ -146,7 +154,7 @@ def progress(campaign_id: str | None = CampaignParam,
     scope = _scope(svc, staff, campaign_id)
     now = utcnow()
     return {"computed_at": now.isoformat(), "campaign": _campaign_dict(scope.info),
-            "progress": progress_dict(_progress(svc, scope, now))}
+            "scope": scope_dict(scope), "progress": progress_dict(_progress(svc, scope, now))}
 
 
 @router.get("/simulation")

@@ -421,7 +421,8 @@ def _recent(s: Session, info: CampaignInfo, settled: datetime | None,
     return _fold(_slot_rows(s, info.id, *where), days)
 
 def _recent_by(s: Session, info: CampaignInfo, settled: datetime | None, days: _Days,
-               by: str, today_start: datetime | None = None) -> dict[str, list]:
+               by: str, today_start: datetime | None = None,
+               device_ids: set[str] | None = None) -> dict[str, list]:
     """The entries the rollup does not hold, per device (``by="device"``) or per local day
     (``"day"``): [entries, duplicates, rejected, outside, counted, captured since
     ``today_start``, last received]. PostgreSQL groups them itself; SQLite folds slots."""
@@ -429,6 +430,8 @@ def _recent_by(s: Session, info: CampaignInfo, settled: datetime | None, days: _
         out: dict[str, list] = {}
         today = days.of(today_start) if today_start is not None else None
         for (device_id, day), b in _recent(s, info, settled, days).items():
+            if device_ids is not None and device_id not in device_ids:
+                continue
             a = out.setdefault(device_id if by == "device" else day, [0, 0, 0, 0, 0, 0, None])
             for i, v in enumerate((b.entries, b.duplicates, b.rejected, b.outside, b.counted)):
                 a[i] += v
@@ -443,6 +446,8 @@ def _recent_by(s: Session, info: CampaignInfo, settled: datetime | None, days: _
     outside = (e.status == "rejected") & (e.reason_code == int(ReasonCode.ZIP_OUTSIDE_JURISDICTION))
     since = e.captured_at >= today_start if today_start is not None else literal(False)
     where = () if settled is None else (e.received_at >= settled,)
+    if device_ids is not None:
+        where += (e.device_id.in_(sorted(device_ids)),)
     rows = s.execute(
         select(key.label("k"), func.count(),
                func.sum(case((e.status == "duplicate", 1), else_=0)),
@@ -579,10 +584,13 @@ class DriveTotals:
     voter_file: bool = False
 
 
-def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True) -> DriveTotals:
-    """Campaign-wide totals and the per-day counts. With an active voter file, ``checked`` /
-    ``registered`` are voters_store.registration_summary's (counted entries matched against
-    the active file; registered here), per day as well."""
+def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True,
+                 devices: list[DeviceRef] | None = None) -> DriveTotals:
+    """Totals and the per-day counts: campaign-wide, or of ``devices`` only (a team lead's
+    devices, devices_in_scope). With an active voter file, ``checked`` / ``registered`` are
+    voters_store.registration_summary's (counted entries matched against the active file;
+    registered here), per day as well; of those devices' entries when scoped."""
+    device_ids = None if devices is None else {d.id for d in devices}
     days = _Days(info.timezone)
     settled = _settled_before(s, info, use_rollup)
     per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # raw, unique, rejected
@@ -590,9 +598,12 @@ def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True) -> 
         r = DashboardRollup
         for day, n, cnt, rej in s.execute(
                 select(r.day, func.sum(r.entries), func.sum(r.counted), func.sum(r.rejected))
-                .where(r.campaign_id == info.id).group_by(r.day)):
+                .where(r.campaign_id == info.id,
+                       *(() if device_ids is None else (r.device_id.in_(sorted(device_ids)),)))
+                .group_by(r.day)):
             per_day[day] = [int(n or 0), int(cnt or 0), int(rej or 0)]
-    for day, (n, _dup, rej, _out, cnt, _td, _lr) in _recent_by(s, info, settled, days, "day").items():
+    for day, (n, _dup, rej, _out, cnt, _td, _lr) in _recent_by(s, info, settled, days, "day",
+                                                                    device_ids=device_ids).items():
         acc = per_day[day]
         acc[0] += n
         acc[1] += cnt
@@ -609,7 +620,10 @@ def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True) -> 
         by_match = summary["by_match"]
         checked = int(summary["counted"]) - int(by_match.get("unknown", 0))
         registered = int(by_match.get("registered_here", 0))
-        reg_days = _registration_by_day(s, info, file_id, days)
+        reg_days = _registration_by_day(s, info, file_id, days, device_ids)
+        if device_ids is not None:  # the summary is the campaign's: the devices' own sums
+            checked = sum(c for c, _ in reg_days.values())
+            registered = sum(r for _, r in reg_days.values())
     out = []
     raw = unique = rejected = 0
     for day in sorted(set(per_day) | set(reg_days)):
@@ -622,8 +636,8 @@ def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True) -> 
     return DriveTotals(raw, unique, rejected, checked, registered, out, voter_file)
 
 
-def _registration_by_day(s: Session, info: CampaignInfo, file_id: int,
-                         days: _Days) -> dict[str, tuple[int, int]]:
+def _registration_by_day(s: Session, info: CampaignInfo, file_id: int, days: _Days,
+                         device_ids: set[str] | None = None) -> dict[str, tuple[int, int]]:
     """Counted entries matched against the active voter file, and those registered here, by
     local day of capture (the same entries registration_summary counts)."""
     from sync.server.voters_store import EntryRegistration
@@ -636,7 +650,8 @@ def _registration_by_day(s: Session, info: CampaignInfo, file_id: int,
             select(slot, func.sum(case((known, 1), else_=0)), func.sum(case((here, 1), else_=0)))
             .join(EntryRegistration, EntryRegistration.entry_id == Entry.id)
             .where(Entry.campaign_id == info.id, Entry.counted.is_(True),
-                   EntryRegistration.file_id == file_id)
+                   EntryRegistration.file_id == file_id,
+                   *(() if device_ids is None else (Entry.device_id.in_(sorted(device_ids)),)))
             .group_by(slot)):
         acc = out[days.of_slot(int(sl))]
         acc[0] += int(chk or 0)
