@@ -200,3 +200,35 @@ def click_into(page, role: str, name: str, *, tries: int = 5) -> None:
         except AssertionError:
             if attempt == tries - 1:
                 raise
+
+
+def log_in(page, username: str, password: str) -> None:
+    """Log in to the staff app as a person does: click the box, type, then Log in."""
+    from playwright.sync_api import expect
+
+    for name, text in (("Username", username), ("Password", password)):
+        box = page.get_by_role("textbox", name=name)
+        # Type only once the focus has settled on the box (see settled_focus): a key sent
+        # while Flutter is still moving the focus is lost.
+        click_into(page, "textbox", name)
+        page.keyboard.type(text, delay=25)
+        expect(box).to_have_value(text)
+    page.get_by_role("button", name="Log in").click()
+
+
+@contextmanager
+def staff_page(url: str, user: str, password: str, shots: str = "failure-staff", height: int = 800):
+    """A laptop-wide page of the staff app at ``url`` (its /app/ address), logged in as
+    ``user``; screenshots on failure."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            with shots_on_failure(browser, shots):
+                page = browser.new_page(viewport={"width": 1280, "height": height})
+                goto_app(page, url)
+                log_in(page, user, password)
+                yield page
+        finally:
+            browser.close()

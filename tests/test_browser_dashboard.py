@@ -10,25 +10,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, click_into, goto_app, require_chromium
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, goto_app, log_in, require_chromium
 from dashboard_helpers import dashboard_server, seed_drive
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-def log_in(page, username: str, password: str) -> None:
-    from playwright.sync_api import expect
-
-    for name, text in (("Username", username), ("Password", password)):
-        box = page.get_by_role("textbox", name=name)
-        # Type only once the focus has settled on the box (see settled_focus): a key sent
-        # while Flutter is still moving the focus is lost.
-        click_into(page, "textbox", name)
-        page.keyboard.type(text, delay=25)
-        expect(box).to_have_value(text)
-    page.get_by_role("button", name="Log in").click()
 
 
 def _near(pixel, colour, tolerance=40) -> bool:

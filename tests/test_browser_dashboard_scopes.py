@@ -5,39 +5,12 @@ of no team."""
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 
 import pytest
-from browser_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    goto_app,
-    require_chromium,
-    scroll_to,
-    shot,
-    shots_on_failure,
-)
+from browser_helpers import require_chromium, scroll_to, shot, staff_page
 from dashboard_helpers import dashboard_server, seed_drive
-from test_browser_dashboard import log_in
 
 pytestmark = pytest.mark.browser
-
-
-@contextmanager
-def staff_page(server, user: str, password: str, shots: str, height: int = 800):
-    """A laptop-wide page of the staff app, logged in as ``user``; screenshots on failure."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            with shots_on_failure(browser, shots):
-                page = browser.new_page(viewport={"width": 1280, "height": height})
-                goto_app(page, f"{server.url}/app/")
-                log_in(page, user, password)
-                yield page
-        finally:
-            browser.close()
 
 
 def open_menu(page, label: str, option: str, tries: int = 4) -> None:
@@ -65,7 +38,7 @@ def test_director_sees_every_device_and_a_no_team_filter(tmp_path):
         admin = f"director-{uuid.uuid4().hex[:6]}"
         server.add_user(admin, "pw-director-pass", role="admin")
         # Tall enough for the table and its filter without scrolling the page.
-        with staff_page(server, admin, "pw-director-pass", "dashboard-director",
+        with staff_page(f"{server.url}/app/", admin, "pw-director-pass", "dashboard-director",
                         height=1600) as page:
             for name in ("Ana", "Ben", "Cleo", "Dee"):
                 scroll_to(page, page.get_by_role("cell", name=name, exact=True))
@@ -96,7 +69,7 @@ def test_team_lead_cards_are_their_teams_figures(tmp_path):
         token = server.login(lead, "pw-north-lead")
         api = httpx.get(f"{server.url}/v1/dashboard/progress",
                         headers={"Authorization": f"Bearer {token}"}).json()["progress"]
-        with staff_page(server, lead, "pw-north-lead", "dashboard-lead-scope") as page:
+        with staff_page(f"{server.url}/app/", lead, "pw-north-lead", "dashboard-lead-scope") as page:
             expect(page.get_by_text("Team North only:")).to_be_attached(timeout=60_000)
             for title, key in (("Raw entries", "raw_entries"),
                                ("Unique signers", "unique_signers"),
@@ -133,7 +106,7 @@ def test_new_campaign_chart_and_cards_at_zero_and_one_signer(tmp_path):
                                       team="East").device_id
         admin = f"director-{uuid.uuid4().hex[:6]}"
         server.add_user(admin, "pw-director-pass", role="admin")
-        with staff_page(server, admin, "pw-director-pass", "dashboard-new-campaign") as page:
+        with staff_page(f"{server.url}/app/", admin, "pw-director-pass", "dashboard-new-campaign") as page:
             expect(page.get_by_text("No signatures yet")).to_be_attached(timeout=60_000)
             expect(page.get_by_text("since -")).to_have_count(0)
             expect(page.get_by_text("at 50.0% valid")).to_be_attached()

@@ -8,9 +8,8 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, goto_app, require_chromium, shot
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, goto_app, log_in, require_chromium, shot
 from dashboard_helpers import dashboard_server, seed_drive
-from test_browser_dashboard import log_in
 
 from canvass.staff.web_assets import RIVE_DIR
 

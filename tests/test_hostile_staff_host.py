@@ -11,9 +11,8 @@ import threading
 import uuid
 
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, goto_app, require_chromium
+from browser_helpers import require_chromium, staff_page
 from dashboard_helpers import dashboard_server
-from test_browser_dashboard import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +81,7 @@ class HostRewritingProxy:
 
 def test_a_rewritten_host_header_does_not_redirect_the_staff_login(tmp_path):
     require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     other = Listener()
     with dashboard_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
@@ -90,14 +89,8 @@ def test_a_rewritten_host_header_does_not_redirect_the_staff_login(tmp_path):
         proxy = HostRewritingProxy(port, f"127.0.0.1:{other.port}")
         user = f"admin-{uuid.uuid4().hex[:6]}"
         server.add_user(user, "pw-admin-passphrase", role="admin")
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                goto_app(page, f"http://127.0.0.1:{proxy.port}/app/")
-                log_in(page, user, "pw-admin-passphrase")
-                expect(page.get_by_text("Signed in as")).to_be_attached(timeout=60_000)
-            finally:
-                browser.close()
+        with staff_page(f"http://127.0.0.1:{proxy.port}/app/", user, "pw-admin-passphrase",
+                        "failure-staff-host") as page:
+            expect(page.get_by_text("Signed in as")).to_be_attached(timeout=60_000)
     received = b"".join(other.received)
     assert b"pw-admin-passphrase" not in received and received == b"", received[:200]
