@@ -77,7 +77,7 @@ def import_bundle(services_or_db_url: Any, path: str | Path, *, key_file: str | 
                     raise BundleError("the bundle's device token does not match the enrolled device")
             elif require_token:
                 raise BundleError("the bundle carries no device token")
-            identity = DeviceIdentity(device.id, device.campaign_id)
+            identity = DeviceIdentity(device.id, device.campaign_id, metered=False)
         result = ImportResult(device_id=identity.device_id)
         for batch in opened.batches:
             response = handle_batch(svc, identity, batch)

@@ -24,6 +24,8 @@ from canvass.demo import DemoServer, free_port
 
 pytestmark = pytest.mark.browser
 
+ORDINARY_MS = 250  # an ordinary typist's pace between keys
+
 COUNT = 20
 RUNS = [  # (section, width, height, cores kept busy)
     ("F-0001", 390, 844, False),
@@ -106,12 +108,14 @@ def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_pat
 
     with enrolled_phone(tmp_path, chromium, "failure-repeat") as (page, profile):
         open_section(page, "R-0001")
-        key_signer(page, REPEAT)
+        # At an ordinary typist's pace (250 ms a key): at 40 ms the web client still loses keys
+        # around focus moves (the strict xfail above), and a lost key hides the repeat.
+        key_signer(page, REPEAT, delay=ORDINARY_MS)
         # "Saved line 1" seen, then the same person again at full speed. Not at once after the
         # Enter: keys typed within ~0.1 s of the Enter that saves can be lost (the open part of
         # issue 21, the strict xfail above); this test is about the check before the save.
         wait_text(page, "Saved line 1")
-        key_signer(page, REPEAT)
+        key_signer(page, REPEAT, delay=ORDINARY_MS)
         wait_text(page, "This person has probably already signed.")
         save_anyway = page.get_by_role("button", name="Save line 2 anyway")
         expect(save_anyway).to_be_visible()
@@ -128,6 +132,10 @@ def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_pat
         wait_text(page, "Correcting line 1")
         last = box(page, "Last name")
         last.click()
+        # A person's hand goes from the pointer back to the keys. Keys typed within a moment of
+        # a click into a field can still be lost (two CI runs lost this "s"): the open part of
+        # issue 21, recorded in the closing note of 2026-12-01, like the xfails here.
+        page.wait_for_timeout(400)
         page.keyboard.press("End")
         page.keyboard.type("s", delay=40)
         page.keyboard.press("Enter")

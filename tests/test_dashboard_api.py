@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -66,7 +68,12 @@ def test_progress_and_simulation(drive_server):
     assert (p["raw_entries"], p["unique_signers"], p["rejected"], p["duplicates"]) == (14, 12, 1, 1)
     assert p["projected_valid"] == 6 and p["goal"] == 100 and p["remaining"] == 94
     assert p["series"][-1][1] == 6 and len(p["series"]) == 2
-    assert p["days_left"] in (30, 31)
+    # Days from the campaign's own today (America/Los_Angeles) to the deadline, both counted.
+    # The fixture's deadline is 30 days after the UTC date, which runs a day ahead of Los
+    # Angeles from midnight UTC until 08:00: then 32 days are left, not 31.
+    local_today = datetime.now(ZoneInfo("America/Los_Angeles")).date()
+    assert p["today"] == local_today.isoformat()
+    assert p["days_left"] == (date.fromisoformat(p["deadline"]) - local_today).days + 1
     sim = _get(server, "simulation", token, campaign_id=drive.campaign_id, trials=50).json()
     sim = sim["simulation"]
     assert sim["sample"] == 14 and sim["trials"] == 50

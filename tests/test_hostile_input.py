@@ -21,6 +21,7 @@ from sync.server import rotation
 from sync.server.dedup import decrypt_fields
 from sync.server.models import AuditLog, BatchRecord, Device, EnrollCode, Entry, StaffSession
 from sync.server.tokens import new_token
+from sync.validation import FIELD_LIMITS
 
 POSTS = ["/v1/entries/batch", "/v1/devices/enroll", "/v1/auth/login", "/v1/devices/heartbeat"]
 INJECTIONS = ["Robert'); DROP TABLE entries;--", "<script>alert(1)</script>",
@@ -116,15 +117,17 @@ def test_injection_strings_in_every_field(env, field):
     for payload in INJECTIONS:  # never echoed
         assert payload not in r.text
     # Stored as data, byte for byte (parameters, never SQL), and the tables are all there; an
-    # invalid section serial is refused before anything is stored (issue 16).
+    # invalid section serial is refused before anything is stored, and a rejected entry keeps
+    # a field no longer than the accepted maximum (issue 16).
     cipher = rotation.data_cipher(server.db, server.keys)
     with server.db.read() as s:
-        for wire in wires:
+        for wire, (status, _code) in zip(wires, EXPECTED[field], strict=True):
             row = s.get(Entry, wire["entry_id"])
             if field == "section":
                 assert row is None
-            else:
-                assert decrypt_fields(cipher, row)[field] == wire[field]
+                continue
+            kept = wire[field][:FIELD_LIMITS[field]] if status == "rejected" else wire[field]
+            assert decrypt_fields(cipher, row)[field] == kept
         assert s.scalar(select(func.count()).select_from(Entry)) >= 3
 
 

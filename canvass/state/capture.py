@@ -384,7 +384,9 @@ class CaptureForm:
         self._new_entry()
         # Once synced, the campaign's index holds this line's own keys: not a duplicate of it.
         self._own_keys = set(self._keys(stored.entry.personal()))
-        self.request_focus("first_name")
+        # No focus move: the person came with the pointer ("Correct line N") and clicks the
+        # field to correct; the view's delayed focus move took the focus back from that click,
+        # and the key typed there went into First name.
 
     def cancel_correction(self) -> None:
         self.start(self.section)

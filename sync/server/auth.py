@@ -39,6 +39,10 @@ def _bearer(request: Request) -> str:
 class DeviceIdentity:
     device_id: str
     campaign_id: str
+    # A device's batches are charged to its budget by entries; the office's keyed lines and
+    # imports, and bundles an admin imports, are staff work (False): a 100,000-row import
+    # must not stop at a tablet's budget.
+    metered: bool = True
 
 
 @dataclass(frozen=True)

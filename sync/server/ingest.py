@@ -490,7 +490,7 @@ def _entry_charge(svc: Services, device: DeviceIdentity, entries: int) -> Callab
 
     def charge() -> None:
         nonlocal charged
-        if not charged:
+        if not charged and device.metered:
             charge_device(svc, device.device_id, max(0, entries - 1))
             charged = True
 

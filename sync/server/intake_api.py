@@ -124,7 +124,7 @@ def office_device(svc: Services, campaign_id: str) -> DeviceIdentity:
                              last_device_seq=0, app_version=""))
         except IntegrityError:
             pass  # created concurrently
-    return DeviceIdentity(device_id, campaign_id)
+    return DeviceIdentity(device_id, campaign_id, metered=False)
 
 
 def submit_entries(svc: Services, device: DeviceIdentity,
