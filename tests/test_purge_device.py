@@ -109,8 +109,12 @@ def test_a_good_round_erases_what_the_server_settled_past_the_retention(tmp_path
         clock.advance(86400 + 60)  # the first two were answered two days ago, `kept` one
         counts = (store.count_entries(section=SECTION), store.count_entries())
 
-        report = device_sync_client(store, sleep=lambda _s: None).sync_once()
-        assert report.ok and report.purged == 2
+        client = device_sync_client(store, sleep=lambda _s: None)
+        idle_with: list[int] = []  # entries held when the round says it is done (the app refreshes then)
+        client.status.subscribe(lambda st: idle_with.append(len(store.entries()))
+                                if str(st.state) == "idle" else None)
+        report = client.sync_once()
+        assert report.ok and report.purged == 2 and idle_with == [1]
         assert [s.entry.entry_id for s in store.entries()] == [kept.entry_id]
         # What the circulator sees stays: counts, used lines, which lines were erased.
         assert (store.count_entries(section=SECTION), store.count_entries()) == counts == (3, 3)

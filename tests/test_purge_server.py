@@ -21,10 +21,13 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import conftest
 import httpx
+import pytest
 import server_helpers
 from server_helpers import batch_body, device_headers, running_server
 from sqlalchemy import func, inspect, select, text
@@ -36,6 +39,7 @@ from sync.enroll import enroll
 from sync.matching import matching_keys
 from sync.server.dashboard_queries import campaign_info, refresh_rollup
 from sync.server.db import Database
+from sync.server.keys import default_key_path
 from sync.server.models import Campaign, DashboardRollup, Entry, IndexKey, SignerKey
 from sync.voters.synthetic import write_voter_file
 
@@ -298,26 +302,52 @@ def _content_dependent(a, b, c) -> dict[tuple[str, str], set]:
     return out
 
 
-def test_no_stored_value_depends_on_a_purged_signers_content(tmp_path):
-    """Three SQLite databases, one server key and one campaign (same id, same index key):
-    the signers on the first two, variants with the same standing on the third."""
-    urls = []
-    for name in ("a", "b", "c"):
-        (tmp_path / name).mkdir()
-        urls.append(f"sqlite:///{tmp_path / name / 'server.db'}")
-    key_file = Path(urls[0].removeprefix("sqlite:///") + ".key")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def three_databases(request, tmp_path) -> Iterator[list[str]]:
+    """Three empty databases of one kind that the servers will run with the same keys."""
+    if request.param == "sqlite":
+        urls = []
+        for name in ("a", "b", "c"):
+            (tmp_path / name).mkdir()
+            urls.append(f"sqlite:///{tmp_path / name / 'server.db'}")
+        server_helpers.server_keys_for(urls[0])  # makes the key file beside the first
+        for url in urls[1:]:
+            shutil.copy(default_key_path(urls[0]), default_key_path(url))
+        yield urls
+        return
+    first = request.getfixturevalue("pg_url")  # skips (or fails under CI) without PostgreSQL
+    names = [f"canvass_purge_{uuid.uuid4().hex[:10]}" for _ in range(3)]
+    with conftest._admin_connect() as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    urls = [f"{first.rsplit('/', 1)[0]}/{name}" for name in names]
+    keys = server_helpers.server_keys_for(urls[0])
+    for url in urls[1:]:
+        server_helpers._PG_KEYS[url] = keys  # one server key for the three
+    try:
+        yield urls
+    finally:
+        with conftest._admin_connect() as conn:
+            for name in names:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s", (name,))
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_no_stored_value_depends_on_a_purged_signers_content(three_databases, tmp_path):
+    """Three databases, one server key and one campaign (same id, same index key): the
+    signers on the first two, variants with the same standing on the third."""
+    urls = three_databases
     with running_server(urls[0]) as server:
         cid = server.create_campaign(deadline="2030-12-31")
         with server.db.read() as s:
             campaign = {c.key: getattr(s.get(Campaign, cid), c.key) for c in Campaign.__table__.columns}
-        Campaign_(server, cid, tmp_path / "a").make_due()
-    for url in urls[1:]:
-        shutil.copy(key_file, url.removeprefix("sqlite:///") + ".key")
+        Campaign_(server, cid, tmp_path).make_due()
     for url, variant in ((urls[1], False), (urls[2], True)):
         with running_server(url) as server:
             with server.db.write() as s:
                 s.add(Campaign(**campaign))
-            Campaign_(server, cid, Path(url.removeprefix("sqlite:///")).parent, variant=variant).make_due()
+            Campaign_(server, cid, tmp_path, variant=variant).make_due()
 
     before = _content_dependent(*(_table_values(u) for u in urls))
     # The comparison sees content: keys, fingerprints, keyed ids differ with the words.

@@ -62,12 +62,12 @@ class AppSyncClient(SyncClient):
     """A SyncClient that applies the campaign's retention once a round succeeded: only then
     has the server answered everything it could, so what it settled may go."""
 
-    def _sync_once(self, progress: Callable[[int, int], None] | None) -> SyncReport:
-        # Inside the round's lock, so a second round waits for the purge too.
-        report = super()._sync_once(progress)
-        if report.ok:
+    def _finish(self, report: SyncReport, failure: BaseException | None) -> SyncReport:
+        # Before the round's status is published: the app refreshes its counts and lines
+        # when the state leaves "syncing", and must see the purge then.
+        if failure is None:
             report.purged = purge_settled(self.store)
-        return report
+        return super()._finish(report, failure)
 
 
 def device_sync_client(store: Any, **options: Any) -> AppSyncClient:
