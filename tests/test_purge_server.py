@@ -384,6 +384,7 @@ def test_cli_purge_asks_for_the_campaign_id(tmp_path):
         done = subprocess.run(command, input=f"{cid}\n", **run)
         assert done.returncode == 0, done.stderr
         assert '"purged_entries": 5' in done.stdout
+        assert "purge: erasing signer data" in done.stderr  # it says what it is doing
         with db.read() as s:
             assert s.scalar(select(func.count()).select_from(SignerKey)) == 0
             assert s.scalar(select(func.count()).select_from(Entry)

@@ -552,7 +552,6 @@ class DeviceStore:
         self._compact(vacuum=False)
         return len(ids)
 
-
     def wipe(self) -> None:
         """Erase the store without its PIN (staff's ``canvass wipe``): the data key and every
         row that held or pointed at personal data go, the file is rebuilt and the WAL

@@ -130,6 +130,11 @@ def cmd_keys_rotate_index(args) -> int:
     return 0
 
 
+_PURGE_STEPS = {"rollup": "bringing the per-day figures up to date",
+                "purge": "erasing signer data (one transaction)",
+                "compact": "rebuilding the database file"}
+
+
 def cmd_purge(args) -> int:
     """Purge a campaign's signer data (sync/server/purge.py). It cannot be undone, so it asks
     for the campaign id again unless --yes is given."""
@@ -145,7 +150,8 @@ def cmd_purge(args) -> int:
             return 1
     with _database(args) as db:
         try:
-            report = purge_campaign(db, args.campaign)
+            report = purge_campaign(db, args.campaign, progress=lambda step: print(
+                f"purge: {_PURGE_STEPS[step]}", file=sys.stderr, flush=True))
         except PurgeError as exc:
             raise admin.AdminError(str(exc)) from None
     _out(args, {"campaign_id": report.campaign_id, "purged_entries": report.entries,

@@ -81,6 +81,7 @@ from sync.server.ingest import campaign_context, handle_batch
 from sync.server.intake_models import ImportJob, IntakeSettings, PaperSection, SectionCheckIn
 from sync.server.models import Campaign, Device, Entry
 from sync.server.problems import ProblemError
+from sync.server.purge import purge_campaign  # the one purge of a campaign's signer data
 from sync.server.services import Services
 from sync.validation import validate_section_serial
 
@@ -721,8 +722,6 @@ class PurgeRequest(BaseModel):
 @router.post("/retention/purge")
 def purge(body: PurgeRequest | None = None, campaign_id: str | None = Query(None),
           staff: StaffIdentity = Depends(admin_only), svc: Services = Depends(services)) -> dict:
-    from sync.server.purge import purge_campaign  # the one purge (sync/server/purge.py)
-
     cid = campaign_for(staff, campaign_id)
     with svc.db.read() as s:
         campaign = s.get(Campaign, cid)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -98,20 +99,26 @@ class PurgeReport:
 
 
 def purge_campaign(db: Database, campaign_id: str, *, actor: str = "cli",
-                   now: datetime | None = None) -> PurgeReport:
+                   now: datetime | None = None,
+                   progress: Callable[[str], None] | None = None) -> PurgeReport:
     """Purge ``campaign_id``'s signer data (see the module docstring). Idempotent: a second
-    run finds nothing left and changes nothing that matters."""
+    run finds nothing left and changes nothing that matters. ``progress(step)`` is told each
+    step as it starts ("rollup", "purge", "compact"): a large campaign takes minutes."""
     now = now or utcnow()
+    step = progress or (lambda _name: None)
     with db.read() as s:
         info = dashboard_queries.campaign_info(s, campaign_id)
     if info is None:
         raise PurgeError("unknown campaign")
     # Every entry received so far goes into the per-day rollup before its links go.
+    step("rollup")
     dashboard_queries.refresh_rollup(
         db, info, now=now + timedelta(seconds=dashboard_queries.SETTLE_SECONDS + 1))
-    with db.write() as s:
+    step("purge")
+    with db.write() as s:  # one transaction: a failure leaves the campaign as it was
         report = _purge(s, campaign_id, actor, now)
     dedup.clear_candidate_cache()  # decoded candidates of this process's memory
+    step("compact")
     compacted = compact(db)
     log.info("campaign purged: %d entries, %d voter records", report.entries, report.voter_records)
     return replace(report, compacted=compacted)
