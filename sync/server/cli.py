@@ -137,7 +137,8 @@ _PURGE_STEPS = {"rollup": "bringing the per-day figures up to date",
 
 def cmd_purge(args) -> int:
     """Purge a campaign's signer data (sync/server/purge.py). It cannot be undone, so it asks
-    for the campaign id again unless --yes is given."""
+    for the campaign id again unless --yes is given. Unlike the admin action it does not wait
+    for the retention period (an operator may end a campaign early): the id typed is the check."""
     from sync.server.purge import PurgeError, purge_campaign
 
     if not args.yes:
