@@ -12,7 +12,7 @@ import sys
 # subcommand -> module with `register(subparsers)`; a module may register several commands.
 _COMMAND_MODULES = (
     "canvass.demo",  # demo, app
-    "canvass.device_cli",  # enroll, status, sync, export-pending
+    "canvass.device_cli",  # enroll, status, sync, export-pending, wipe
 )
 
 

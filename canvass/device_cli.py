@@ -1,4 +1,4 @@
-"""Device support commands: ``canvass enroll``, ``status``, ``sync``, ``export-pending``.
+"""Device support commands: ``canvass enroll``, ``status``, ``sync``, ``export-pending``, ``wipe``.
 
 The PIN is read from the environment variable CANVASS_PIN or from standard input (first line;
 a hidden prompt on a terminal) -- never from an argument, which would show in ``ps`` and in
@@ -7,7 +7,13 @@ writes (canvass.store.profile.STORE_FILE).
 
 Exit codes: 0 success; 1 sync failed (refused batch, protocol error); 3 offline or server
 unavailable (entries stay queued; try again later); 4 the device must be enrolled again;
-5 the store could not be opened (wrong PIN, wait, missing profile); 6 enrollment refused.
+5 the store could not be opened (wrong PIN, wait, missing profile); 6 enrollment refused;
+7 a wipe was not confirmed.
+
+``canvass wipe --profile DIR`` needs no PIN (staff take back a device whose circulator left):
+it erases the store in place (data key, entries, keys, secrets; the file rebuilt, the WAL
+truncated) and then deletes the profile's store files, so the app starts at enrollment.
+Entries still waiting to be sent are lost with it, so it asks first (or --yes).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-from canvass.store.profile import store_path
+from canvass.store.profile import STORE_FILE, store_path
 
 EXIT_OK = 0
 EXIT_SYNC_FAILED = 1
@@ -27,6 +33,7 @@ EXIT_OFFLINE = 3
 EXIT_REENROLL = 4
 EXIT_STORE = 5
 EXIT_ENROLL_REFUSED = 6
+EXIT_NOT_CONFIRMED = 7
 
 PIN_ENV = "CANVASS_PIN"
 
@@ -49,6 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", required=True, type=Path)
     p.add_argument("--attempts", type=int, default=5, help="tries per request before giving up")
     p.set_defaults(func=cmd_sync)
+
+    p = subparsers.add_parser("wipe", help="erase a profile's store without its PIN (asks first)")
+    p.add_argument("--profile", required=True, type=Path)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_wipe)
 
     p = subparsers.add_parser("export-pending", help="write queued entries to a sealed file for the office")
     p.add_argument("--profile", required=True, type=Path)
@@ -199,6 +211,38 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return _exit_for(report)
     finally:
         store.close()
+
+
+def cmd_wipe(args: argparse.Namespace) -> int:
+    from canvass.store import DeviceStore, StoreError
+
+    path = store_path(args.profile)
+    files = sorted(args.profile.glob(STORE_FILE + "*"))  # the store, its WAL/SHM, its indexes
+    if not files:
+        _err(f"no device store in {args.profile}")
+        return EXIT_STORE
+    if not args.yes:
+        print(f"This erases the device store in {args.profile} for good, entries not yet "
+              "uploaded included.", file=sys.stderr)
+        print('Type "wipe" to go on: ', end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline() if sys.stdin is not None else ""
+        if answer.strip().lower() != "wipe":
+            _err("not wiped")
+            return EXIT_NOT_CONFIRMED
+    if DeviceStore.exists(path):
+        try:
+            store = DeviceStore.open(path)
+        except StoreError:
+            store = None  # not readable as a store: deleting the files is all there is to do
+        if store is not None:
+            try:
+                store.wipe()  # zeroes and rebuilds the file first: deleting alone leaves the bytes
+            finally:
+                store.close()
+    for file in sorted(args.profile.glob(STORE_FILE + "*")):
+        file.unlink(missing_ok=True)
+    print(f"Wiped the device store in {args.profile}; the app will ask to enroll again.")
+    return EXIT_OK
 
 
 def cmd_export_pending(args: argparse.Namespace) -> int:

@@ -198,6 +198,7 @@ class SyncReport:
     outcomes_applied: int = 0
     index_keys_applied: int = 0
     registration_version: int = 0  # registration index held after the round (0: none)
+    purged: int = 0  # entries the app erased after the round (its retention; not sent back)
     pending: int = 0
     attempts: int = 0  # HTTP requests made, retries included
     error: str | None = None  # plain words for the circulator (== status.last_error)

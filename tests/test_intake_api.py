@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from sync.intake.importer import guess_mapping
 from sync.server.intake_api import create_job, office_device_id, run_import
-from sync.server.models import AuditLog, Entry
+from sync.server.models import AuditLog, BlockKey, Entry, IndexKey, SignerKey
 from sync.server.services import Services
 
 PASSWORD = "correct horse battery staple"
@@ -321,10 +321,20 @@ def test_retention_purge_drops_signer_data(office):
     assert r.json()["purge_due"] is True
     assert httpx.put(f"{office.url}/v1/intake/retention", headers=office.clerk,
                      json={"retention_days": 0}).status_code == 403
-    r = office.post("/retention/purge", office.admin)
+    with office.server.db.read() as s:  # the keys are there to be purged
+        assert s.scalar(select(func.count()).select_from(IndexKey)
+                        .where(IndexKey.campaign_id == office.cid)) > 0
+    r = office.post("/retention/purge", office.admin)  # unconfirmed: nothing happens
+    assert r.status_code == 422 and r.json()["code"] == "purge_not_confirmed"
+    r = office.post("/retention/purge", office.admin, json={"confirm": office.cid})
     assert r.status_code == 200 and r.json()["purged_entries"] == 1
     with office.server.db.read() as s:
         entry = s.scalars(select(Entry).where(Entry.campaign_id == office.cid)).one()
         assert entry.enc_first_name is None and entry.enc_street is None
         assert entry.enc_match is None  # the sealed normalized record is personal data too
+        assert entry.fingerprint == ""  # keyed from the content
         assert entry.status == "accepted"  # counts survive the purge
+        for model in (SignerKey, BlockKey, IndexKey):  # every key derived from the signer
+            assert s.scalar(select(func.count()).select_from(model)
+                            .where(model.campaign_id == office.cid)) == 0
+    # The raw scans, voter files, import rejections: tests/test_purge_server.py.

@@ -103,6 +103,7 @@ STRINGS: dict[str, str] = {
     "outcome.rejected": "Rejected: {reason}",
     "outcome.conflict": "Conflict: {reason}",
     "outcome.superseded": "Corrected",
+    "outcome.purged": "Settled and erased from this device (retention)",
     # status bar
     "status.today": "Today: {count}",
     "status.section": "This section: {count}",

@@ -103,6 +103,7 @@ STRINGS: dict[str, str] = {
     "outcome.rejected": "Rechazada: {reason}",
     "outcome.conflict": "Conflicto: {reason}",
     "outcome.superseded": "Corregida",
+    "outcome.purged": "Resuelta y borrada de este dispositivo (retención)",
     # barra de estado
     "status.today": "Hoy: {count}",
     "status.section": "Esta sección: {count}",

@@ -9,6 +9,8 @@ import flet as ft
 
 from canvass.state.text import Text, txt
 
+PURGED_NAME = "\u2014"  # an em dash where a purged line's name was
+
 
 @dataclass(frozen=True)
 class LineRow:
@@ -16,7 +18,7 @@ class LineRow:
     line: int
     name: str  # first name and last initial: enough for the circulator to find the line
     outcome: Text
-    status: str  # "pending", an EntryStatus value, or "superseded"
+    status: str  # "pending", an EntryStatus value, "superseded" or "purged"
     can_correct: bool
 
 
@@ -69,4 +71,12 @@ class SectionLines:
                 status="superseded" if stored.superseded_by else str(stored.status),
                 can_correct=stored.superseded_by is None,
             ))
+        # Lines whose entries the campaign's retention erased: the paper line stays, its
+        # signer's data is gone (no name to show, nothing to correct).
+        purged = getattr(self._store, "purged_lines", None)
+        for line in reversed(purged(self.section) if purged else []):
+            if len(rows) >= self._limit:
+                break
+            rows.append(LineRow(entry_id=f"purged-{line}", line=line, name=PURGED_NAME,
+                                outcome=txt("outcome.purged"), status="purged", can_correct=False))
         self.rows = rows

@@ -28,7 +28,7 @@ from sqlalchemy.pool import StaticPool
 
 from sync.domain import PERSONAL_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: purged_lines.captured_at (upgrade_schema adds it to a version 1 store)
 
 metadata = MetaData()
 
@@ -100,13 +100,24 @@ entries = Table(
 )
 
 # Lines of purged entries: purging drops the entry but the paper line stays used, so neither
-# next_line nor the line check may hand it out again.
+# next_line nor the line check may hand it out again, and the counts a circulator sees (today,
+# this section) still count it. Its capture time is kept for "today"; nothing personal.
 purged_lines = Table(
     "purged_lines", metadata,
     Column("section", String, primary_key=True),
     Column("line", Integer, primary_key=True),
+    Column("captured_at", String),
     sqlite_with_rowid=False,
 )
+
+
+def upgrade_schema(conn, version: int) -> int:
+    """Bring a store of an older schema version up to SCHEMA_VERSION (inside the caller's
+    transaction); returns the version now. Unknown versions are left for the caller to refuse."""
+    if version == 1:
+        conn.exec_driver_sql("ALTER TABLE purged_lines ADD COLUMN captured_at TEXT")
+        version = 2
+    return version
 
 # Blind matching keys of this device's own entries (16-byte BLOBs from the caller's hex).
 local_keys = Table(

@@ -120,6 +120,9 @@ class DeviceStore:
                 if not inspect(conn).has_table("keyring") or keyring.load_row(conn) is None:
                     raise StoreError("not a device store")
                 version = _get_state(conn, "schema_version")
+                if version < schema.SCHEMA_VERSION:
+                    version = schema.upgrade_schema(conn, version)
+                    _set_state(conn, "schema_version", version)
                 if version != schema.SCHEMA_VERSION:
                     raise StoreError("unsupported store schema version")
         except DBAPIError:
@@ -188,7 +191,7 @@ class DeviceStore:
                 keyring.reset_failures(conn)
                 return data_key
             failures = keyring.record_failure(conn, keyring.load_row(conn), now)
-            limit = _int_setting(conn, "pin_max_failures")
+            limit = _pin_limit(conn)
             if limit > 0 and failures >= limit:
                 _wipe(conn)
                 wiped = True
@@ -402,8 +405,22 @@ class DeviceStore:
             query = query.where(E.c.captured_at >= codec.iso(since))
         if not include_superseded:
             query = query.where(E.c.superseded_by.is_(None))
+        # A purged line was a live, counted line: it still counts (its capture time is kept).
+        P = schema.purged_lines
+        purged = select(func.count()).select_from(P)
+        if section is not None:
+            purged = purged.where(P.c.section == section)
+        if since is not None:
+            purged = purged.where(P.c.captured_at >= codec.iso(since))
         with self._unlocked_tx() as (conn, _):
-            return conn.execute(query).scalar_one()
+            return conn.execute(query).scalar_one() + conn.execute(purged).scalar_one()
+
+    def purged_lines(self, section: str) -> list[int]:
+        """Line numbers of ``section`` whose entries were purged (retention), ascending."""
+        P = schema.purged_lines
+        with self._unlocked_tx() as (conn, _):
+            return list(conn.execute(select(P.c.line).where(P.c.section == section)
+                                     .order_by(P.c.line)).scalars())
 
     # ----------------------------------------------------------------------------------------
     # Outbox
@@ -456,6 +473,10 @@ class DeviceStore:
                 conn.exec_driver_sql("INSERT OR IGNORE INTO index_keys (key) VALUES (?)",
                                      [(b,) for b in blobs])
             _set_state(conn, "index_version", int(version))
+        if reset:
+            # A reset follows a rotation or the campaign's purge: the WAL's frames still hold
+            # the dropped keys until a checkpoint, so take them out now.
+            self._compact(vacuum=False)
 
     def index_version(self) -> int:
         with self._unlocked_tx() as (conn, _):
@@ -508,15 +529,17 @@ class DeviceStore:
             not_(E.c.entry_id.in_(select(OX.c.entry_id))), not_(E.c.entry_id.in_(in_open_batch)),
         )
         with self._unlocked_tx() as (conn, _):
-            doomed = conn.execute(select(E.c.entry_id, E.c.section, E.c.line, E.c.superseded_by)
-                                  .where(condition)).mappings().all()
+            doomed = conn.execute(select(E.c.entry_id, E.c.section, E.c.line, E.c.superseded_by,
+                                         E.c.captured_at).where(condition)).mappings().all()
             if not doomed:
                 return 0
             ids = [r["entry_id"] for r in doomed]
-            live_lines = {(r["section"], r["line"]) for r in doomed if r["superseded_by"] is None}
+            live_lines = {(r["section"], r["line"]): r["captured_at"] for r in doomed
+                          if r["superseded_by"] is None}
             if live_lines:
                 conn.execute(sqlite_insert(schema.purged_lines).on_conflict_do_nothing(),
-                             [{"section": s, "line": n} for s, n in live_lines])
+                             [{"section": s, "line": n, "captured_at": at}
+                              for (s, n), at in live_lines.items()])
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start:start + _CHUNK]
                 conn.execute(schema.local_keys.delete().where(schema.local_keys.c.entry_id.in_(chunk)))
@@ -528,6 +551,16 @@ class DeviceStore:
         # secure_delete zeroed the freed pages; the checkpoint drops the WAL's old copies.
         self._compact(vacuum=False)
         return len(ids)
+
+    def wipe(self) -> None:
+        """Erase the store without its PIN (staff's ``canvass wipe``): the data key and every
+        row that held or pointed at personal data go, the file is rebuilt and the WAL
+        truncated. Afterwards the store answers StoreWiped, like after too many wrong PINs."""
+        with self._lock:
+            with self._tx() as conn:
+                _wipe(conn)
+            self._cipher = None
+            self._compact(vacuum=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -565,6 +598,19 @@ def _int_setting(conn: Connection, name: str) -> int:
         return int(_get_setting(conn, name, 0) or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def _pin_limit(conn: Connection) -> int:
+    """Wrong PINs before the store wipes itself: the campaign's ``pin_max_failures``
+    (CampaignSettings, stored at enrollment), or the store's own setting of that name; the
+    stricter when both are set. 0 = never."""
+    campaign = _get_setting(conn, "campaign", {}) or {}
+    try:
+        from_campaign = int(campaign.get("pin_max_failures") or 0) if isinstance(campaign, dict) else 0
+    except (TypeError, ValueError):
+        from_campaign = 0
+    limits = [n for n in (from_campaign, _int_setting(conn, "pin_max_failures")) if n > 0]
+    return min(limits) if limits else 0
 
 
 def _secret_record(name: str) -> str:

@@ -130,6 +130,39 @@ def cmd_keys_rotate_index(args) -> int:
     return 0
 
 
+_PURGE_STEPS = {"rollup": "bringing the per-day figures up to date",
+                "purge": "erasing signer data (one transaction)",
+                "compact": "rebuilding the database file"}
+
+
+def cmd_purge(args) -> int:
+    """Purge a campaign's signer data (sync/server/purge.py). It cannot be undone, so it asks
+    for the campaign id again unless --yes is given. Unlike the admin action it does not wait
+    for the retention period (an operator may end a campaign early): the id typed is the check."""
+    from sync.server.purge import PurgeError, purge_campaign
+
+    if not args.yes:
+        prompt = (f"This erases every signer's data of campaign {args.campaign} for good; "
+                  "counts per section and day stay.\nType the campaign id to go on: ")
+        print(prompt, end="", file=sys.stderr, flush=True)
+        answer = (sys.stdin.readline() if sys.stdin is not None else "").strip()
+        if answer != args.campaign:
+            print("canvass-server: not purged (the id typed did not match)", file=sys.stderr)
+            return 1
+    with _database(args) as db:
+        try:
+            report = purge_campaign(db, args.campaign, progress=lambda step: print(
+                f"purge: {_PURGE_STEPS[step]}", file=sys.stderr, flush=True))
+        except PurgeError as exc:
+            raise admin.AdminError(str(exc)) from None
+    _out(args, {"campaign_id": report.campaign_id, "purged_entries": report.entries,
+                "voter_records": report.voter_records, "import_jobs": report.import_jobs,
+                "compacted": report.compacted},
+         f"campaign {report.campaign_id} purged: {report.entries} entries, "
+         f"{report.voter_records} voter records")
+    return 0
+
+
 def cmd_keys_new(args) -> int:
     """A new server key file (created 0600, never overwriting one), for --key-file."""
     try:
@@ -263,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     _db_args(p)
     p.add_argument("--campaign", required=True)
     p.set_defaults(func=cmd_keys_rotate_index)
+
+    p = sub.add_parser("purge", help="erase a campaign's signer data for good (keeps its counts)")
+    _db_args(p)
+    p.add_argument("--campaign", required=True)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("serve", help="run the HTTP API (migrates the schema first)")
     _db_args(p)

@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync.domain import PERSONAL_FIELDS, SignerEntry, as_utc, utcnow
@@ -79,8 +79,9 @@ from sync.server.auth import (
 )
 from sync.server.ingest import campaign_context, handle_batch
 from sync.server.intake_models import ImportJob, IntakeSettings, PaperSection, SectionCheckIn
-from sync.server.models import SEALED_ENTRY_FIELDS, BlockKey, Campaign, Device, Entry, SignerKey
+from sync.server.models import Campaign, Device, Entry
 from sync.server.problems import ProblemError
+from sync.server.purge import purge_campaign  # the one purge of a campaign's signer data
 from sync.server.services import Services
 from sync.validation import validate_section_serial
 
@@ -713,31 +714,25 @@ def set_retention(body: RetentionRequest, campaign_id: str | None = Query(None),
         return _retention_view(row, campaign)
 
 
-def purge_signer_data(s, campaign_id: str) -> int:
-    """Drop every personal field and blind key of the campaign; counts and statuses stay."""
-    cleared = {column: None for column, _field in SEALED_ENTRY_FIELDS}
-    count = s.scalar(select(func.count()).select_from(Entry).where(Entry.campaign_id == campaign_id))
-    s.execute(update(Entry).where(Entry.campaign_id == campaign_id).values(**cleared))
-    s.execute(delete(SignerKey).where(SignerKey.campaign_id == campaign_id))
-    s.execute(delete(BlockKey).where(BlockKey.campaign_id == campaign_id))
-    s.execute(update(ImportJob).where(ImportJob.campaign_id == campaign_id)
-              .values(enc_rejections=None))
-    return int(count or 0)
+class PurgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confirm: str = Field(max_length=36)  # the campaign id again: a purge cannot be undone
 
 
 @router.post("/retention/purge")
-def purge(campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(admin_only),
-          svc: Services = Depends(services)) -> dict:
+def purge(body: PurgeRequest | None = None, campaign_id: str | None = Query(None),
+          staff: StaffIdentity = Depends(admin_only), svc: Services = Depends(services)) -> dict:
     cid = campaign_for(staff, campaign_id)
-    with svc.db.write() as s:
+    with svc.db.read() as s:
         campaign = s.get(Campaign, cid)
         if campaign is None:
             raise ProblemError(404, "not_found", "No such campaign.")
-        row = _settings(s, cid)
-        if not _retention_view(row, campaign)["purge_due"]:
-            raise ProblemError(409, "purge_not_due", "The retention period has not ended yet.")
-        count = purge_signer_data(s, cid)
-        row.purged, row.purged_at = True, utcnow()
-        audit(s, actor(staff), "retention.purge", cid, f"{count} entries")
-    return {"purged_entries": count}
-
+        row = s.get(IntakeSettings, cid) or IntakeSettings(retention_days=90, filed_on="", purged=False)
+        due = _retention_view(row, campaign)["purge_due"]
+    if not due:
+        raise ProblemError(409, "purge_not_due", "The retention period has not ended yet.")
+    if body is None or body.confirm != cid:
+        raise ProblemError(422, "purge_not_confirmed", "Confirm the purge with the campaign id.")
+    report = purge_campaign(svc.db, cid, actor=actor(staff))
+    return {"purged_entries": report.entries, "voter_records": report.voter_records,
+            "compacted": report.compacted}
