@@ -68,7 +68,7 @@ class DashboardView(ft.Column):
         self.error = ft.Text("", color=ft.Colors.RED_800)
         self.scope = ft.Text("", size=14, weight=ft.FontWeight.BOLD)
         self.cards = {k: Figure(tr(f"card.{k}")) for k in (
-            "raw", "unique", "valid", "goal", "days", "pace", "actual", "stale")}
+            "raw", "unique", "valid", "goal", "days", "pace", "actual", "stale", "filing")}
         self.chart = fch.LineChart(
             data_series=[], min_y=0, height=260, interactive=False,
             # No label at the top edge: it would sit on the goal's label (max_y = goal x 1.1).
@@ -175,6 +175,10 @@ class DashboardView(ft.Column):
             self._fill_chart(p)
         self.cards["stale"].set(str(s.devices.get("stale_count", 0)), tr(
             "note.stale", minutes=s.devices["campaign"]["stale_after_minutes"]))
+        f = s.filing.get("filing")
+        if f:
+            self.cards["filing"].set(str(f["blocking"]), tr(
+                "note.filing_ready" if f["ready"] else "note.filing_blocked"))
         self._fill_simulation()
         options = team_options(s.teams)
         if [o.key for o in options] != [o.key for o in self.team.options]:

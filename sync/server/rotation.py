@@ -219,6 +219,25 @@ def _reencrypt_import_jobs(db: Database, cipher: FieldCipher, batch_size: int) -
         after = rows[-1][0]
 
 
+def _reencrypt_withdrawals(db: Database, cipher: FieldCipher, batch_size: int) -> int:
+    from sync.server.withdrawal_models import Withdrawal
+    from sync.server.withdrawals import SEALED_FIELD
+
+    changed, after = 0, ""
+    while True:
+        with db.write() as s:
+            rows = s.execute(select(Withdrawal.id, Withdrawal.enc_signer).where(Withdrawal.id > after)
+                             .order_by(Withdrawal.id).limit(batch_size)).all()
+            for wid, blob in rows:
+                sealed = _reseal(cipher, blob, wid, SEALED_FIELD)
+                if sealed is not None:
+                    s.execute(update(Withdrawal).where(Withdrawal.id == wid).values(enc_signer=sealed))
+                    changed += 1
+        if len(rows) < batch_size:
+            return changed
+        after = rows[-1][0]
+
+
 def _reencrypt_voter_records(db: Database, cipher: FieldCipher, batch_size: int) -> int:
     try:
         from sync.server.voters_store import VoterRecord, voter_record_id
@@ -260,6 +279,7 @@ def rotate_data(db: Database, keys: ServerKeys, *, batch_size: int = 200, grace_
     total, passes = 0, 0
     for passes in range(1, max_passes + 1):  # noqa: B007 - passes is reported
         changed = _reencrypt_entries(db, cipher, batch_size) + _reencrypt_import_jobs(db, cipher, batch_size)
+        changed += _reencrypt_withdrawals(db, cipher, batch_size)
         # Voter files are large and one seal per voter: bigger slices, still short transactions.
         changed += _reencrypt_voter_records(db, cipher, batch_size * 10)
         total += changed
