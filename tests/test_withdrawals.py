@@ -22,7 +22,6 @@ from sync.server.integrity import key_integrity
 from sync.server.models import AuditLog, Entry
 from sync.server.withdrawal_models import Withdrawal, WithdrawnLine
 
-PASSWORD = "correct horse battery staple"
 GALLANT = dict(first_name="Perpetua", last_name="Gallant", street="88 North Spring Street",
                city="Los Angeles", zip="90012")
 QUILL = dict(first_name="Leopold", last_name="Quill", street="5 East First Street",
@@ -71,11 +70,7 @@ def _signer(line: int, fields: dict):
 def drive(db_url) -> Iterator[Drive]:
     with server_helpers.running_server(db_url) as server:
         cid = server.create_campaign(goal=4, deadline="2030-12-31", validity_rate=0.75)
-        tag = cid[-8:]
-        heads = {}
-        for role in ("admin", "intake", "team_lead"):
-            server.add_user(f"{role}-{tag}", PASSWORD, role, cid)
-            heads[role] = {"Authorization": "Bearer " + server.login(f"{role}-{tag}", PASSWORD)}
+        heads = server.staff_headers(cid)
         device = server.enroll_device(cid)
         # Line 1 Gallant, line 2 Gallant again (a duplicate of line 1), line 3 Quill, line 4 another.
         entries = [_signer(1, GALLANT), _signer(2, GALLANT), _signer(3, QUILL), _signer(4, OTHER)]
@@ -180,8 +175,7 @@ def test_no_match_is_left_to_a_person_and_roles_are_scoped(drive):
     assert drive.post("/v1/withdrawals", drive.lead, json=_request(GALLANT)).status_code == 403
     assert drive.get("/v1/withdrawals", drive.lead).status_code == 403
     other = drive.server.create_campaign(name="Other", deadline="2030-12-31")
-    drive.server.add_user(f"clerk-{other[-8:]}", PASSWORD, "intake", other)
-    stranger = {"Authorization": "Bearer " + drive.server.login(f"clerk-{other[-8:]}", PASSWORD)}
+    stranger = drive.server.staff_headers(other, ("intake",))["intake"]
     assert drive.get(f"/v1/withdrawals/{wid}", stranger).status_code == 404
     assert drive.get("/v1/withdrawals", drive.clerk,
                      params={"campaign_id": other}).status_code == 403
@@ -208,3 +202,22 @@ def test_refused_once_the_petition_is_filed(drive):
     assert late.status_code == 409 and late.json()["code"] == "already_filed"
     figures = drive.figures()
     assert (figures["unique"], figures["withdrawn"]) == (3, 0)
+
+
+def test_data_key_rotation_reseals_requests_and_purge_drops_them(drive):
+    from sync.crypto import FieldCipher
+    from sync.server import rotation, withdrawals
+
+    wid = drive.post("/v1/withdrawals", drive.clerk, json=_request(GALLANT)).json()["id"]
+    with drive.server.db.read() as s:
+        old_id = FieldCipher.key_id_of(s.get(Withdrawal, wid).enc_signer)
+    report = rotation.rotate_data(drive.server.db, drive.server.keys, batch_size=5,
+                                  grace_seconds=1.2, actor="test")
+    with drive.server.db.read() as s:
+        assert FieldCipher.key_id_of(s.get(Withdrawal, wid).enc_signer) == report.key_id != old_id
+    # Re-sealed under the new key, and it still opens.
+    assert drive.get(f"/v1/withdrawals/{wid}", drive.clerk).json()["signer"]["last_name"] == "Gallant"
+    with drive.server.db.write() as s:
+        assert withdrawals.purge_withdrawals(s, drive.cid) == 1
+    purged = drive.get(f"/v1/withdrawals/{wid}", drive.clerk).json()
+    assert purged["signer"] is None and purged["state"] == "withdrawn"
