@@ -156,6 +156,12 @@ def test_withdrawal_flow_and_the_figures_that_follow(drive):
         assert not s.scalar(select(Entry.counted).where(Entry.id == drive.ids[1]))
         assert len(s.scalars(select(WithdrawnLine.entry_id)).all()) == 3
         assert key_integrity(s).ok
+    if drive.server.db_url.startswith("sqlite:///"):  # the raw file, WAL included
+        from pathlib import Path
+
+        path = Path(drive.server.db_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+        assert raw and b"Gallant" not in raw and b"Spring" not in raw and b"Quil" not in raw
     listed = drive.get("/v1/withdrawals", drive.clerk)
     assert listed.status_code == 200 and len(listed.json()["items"]) == 2
     assert "Gallant" not in listed.text and "Spring" not in listed.text
