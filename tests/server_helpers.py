@@ -103,6 +103,16 @@ class ServerHandle:
         r.raise_for_status()
         return r.json()["token"]
 
+    def staff_headers(self, campaign_id: str, roles=("admin", "intake", "team_lead"),
+                      password: str = "correct horse battery staple") -> dict[str, dict[str, str]]:
+        """role -> the Authorization header of a new account of that role in the campaign."""
+        heads = {}
+        for role in roles:
+            name = f"{role}-{campaign_id[-8:]}-{len(heads)}"
+            self.add_user(name, password, role, campaign_id)
+            heads[role] = {"Authorization": "Bearer " + self.login(name, password)}
+        return heads
+
     @property
     def env(self) -> dict[str, str]:
         """Environment for a `canvass-server` subprocess on the same database and keys."""

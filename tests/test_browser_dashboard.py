@@ -74,6 +74,9 @@ def test_dashboard_by_role_stale_device_and_chart_lines(tmp_path):
                 expect(page.get_by_text("Figures computed at")).to_be_attached()
                 expect(page.get_by_text("Stale devices: 1")).to_be_attached()
                 expect(page.get_by_text("Projected valid: 6")).to_be_attached()
+                # The filing check's count (the seeded sections are not all back): in words.
+                expect(page.get_by_text(re.compile(r"^Filing check: \d+ to fix before filing$"))
+                       ).to_be_attached()
                 # The chart rendered: its semantics label, the left axis labels Flutter drew
                 # (goal 100; no label at the top edge), and its two lines in their colours.
                 chart = page.get_by_text(

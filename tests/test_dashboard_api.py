@@ -266,6 +266,26 @@ def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_u
             assert q._settled_before(s, info, True) > now
         assert figures(True, on) == figures(False, on) == later
 
+        # A signer withdraws (EC 11303; sync.server.withdrawals.apply): a settled counted entry
+        # stops counting through the outcomes feed; its line stays a raw entry.
+        from sync.ids import new_uuid7
+        from sync.server import withdrawals
+        from sync.server.withdrawal_models import Withdrawal
+
+        with db.write() as s:
+            target = s.scalar(select(Entry).where(Entry.device_id == ana, Entry.section == "A1",
+                                                  Entry.line == 2))
+            w = Withdrawal(id=new_uuid7(), campaign_id=cid, received_at=now, received_via="mail",
+                           recorded_by="test", recorded_at=now, state="pending", match="exact",
+                           candidates_json="[]", decided_by="")
+            s.add(w)
+            s.flush()
+            assert withdrawals.apply(s, w, target.id, "test", "exact") == [target.id]
+        q.refresh_rollup(db, info, on)
+        gone = figures(True, on)
+        assert gone == figures(False, on)
+        assert (gone[1].raw, gone[1].unique, gone[1].withdrawn) == (29, 25, 1)
+
         token = server.login(*_admin(server))
         flags = _get(server, "quality", token, campaign_id=cid).json()["flags"]
         assert {(f["circulator"], f["kind"], f["value"]) for f in flags} >= {("Ben", "burst", 15.0)}

@@ -30,6 +30,9 @@ CSV = ("Section,Line,First Name,Last Name,Street,City,ZIP\n"
        "I100,1,Perpetua,Gallant,88 North Spring Street,Los Angeles,90012\n")
 ROLES = ("admin_all", "admin", "intake", "team_lead")
 TARGETS = ("own", "other_campaign", "other_team")
+WITHDRAWAL = {"signer": {"first_name": "Nemo", "last_name": "Outis", "street": "1 Nowhere Road",
+                         "zip": "90012"},
+              "received_at": "2026-01-05T12:00:00+00:00", "received_via": "mail"}
 
 
 @dataclass
@@ -41,6 +44,7 @@ class World:
     job: dict[str, str]  # campaign id -> an import job of it
     doubt: dict[str, str]  # campaign id -> an entry awaiting review (decided by the tests)
     queued: list[str]  # A's and B's entries that stay in the review queue
+    withdrawal: dict[str, str]  # campaign id -> a withdrawal request (matching no one)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -83,7 +87,13 @@ def world(request, tmp_path_factory) -> Iterator[World]:
             db = svc_db
 
         job = {cid: create_job(_Svc, cid, "test", "csv", 1) for cid in (a, b)}
-        yield World(server.url, a, b, headers, job, doubt, queued)
+        withdrawal = {}
+        for cid in (a, b):
+            r = httpx.post(f"{server.url}/v1/withdrawals", params={"campaign_id": cid},
+                           headers=headers["admin_all"], json=WITHDRAWAL)
+            assert r.status_code == 201, r.text
+            withdrawal[cid] = r.json()["id"]
+        yield World(server.url, a, b, headers, job, doubt, queued, withdrawal)
 
 
 # Each route: method, path (with {serial}, {job}, {entry}), roles that may use it, body kind.
@@ -111,19 +121,30 @@ ROUTES = {
     "intake.purge": ("POST", "/v1/intake/retention/purge", {"admin"}, None),
     "review.queue": ("GET", "/v1/review/queue", {"admin", "intake"}, None),
     "review.decision": ("POST", "/v1/review/{entry}/decision", {"admin", "intake"}, "decision"),
+    "dashboard.filing": ("GET", "/v1/dashboard/filing", {"admin", "team_lead"}, None),
+    "filing.check": ("GET", "/v1/filing/check", {"admin", "intake"}, None),
+    "withdrawals.list": ("GET", "/v1/withdrawals", {"admin", "intake"}, None),
+    "withdrawals.record": ("POST", "/v1/withdrawals", {"admin", "intake"}, "withdrawal"),
+    "withdrawals.get": ("GET", "/v1/withdrawals/{withdrawal}", {"admin", "intake"}, None),
+    "withdrawals.rematch": ("POST", "/v1/withdrawals/{withdrawal}/rematch", {"admin", "intake"},
+                            None),
+    "withdrawals.decision": ("POST", "/v1/withdrawals/{withdrawal}/decision", {"admin", "intake"},
+                             "not_a_match"),
 }
 # Routes whose answer depends on a team (a team lead sees only their own).
 TEAM_SCOPED = {"dashboard.devices", "dashboard.export", "dashboard.quality", "intake.section",
-               "intake.reconciliation"}
+               "intake.reconciliation", "dashboard.filing"}
 # Answers that are "allowed, but not now" (a running job, a purge not due, a decided entry).
-OWN_REFUSALS = {"intake.rejections": {409}, "intake.purge": {409}, "review.decision": {200, 409}}
+OWN_REFUSALS = {"intake.rejections": {409}, "intake.purge": {409}, "review.decision": {200, 409},
+                "withdrawals.rematch": {200, 409}, "withdrawals.decision": {200, 409}}
 
 
 def _request(world: World, route: str, role: str, target: str) -> httpx.Response:
     method, path, _roles, kind = ROUTES[route]
     cid = world.b if target == "other_campaign" else world.a
     serial = {"own": "R100", "other_team": "U100", "other_campaign": "B100"}[target]
-    path = path.format(serial=serial, job=world.job[cid], entry=world.doubt[cid])
+    path = path.format(serial=serial, job=world.job[cid], entry=world.doubt[cid],
+                       withdrawal=world.withdrawal[cid])
     params = {}
     if target == "other_campaign" or role == "admin_all":
         params["campaign_id"] = cid  # scoped callers name no campaign for their own
@@ -142,6 +163,10 @@ def _request(world: World, route: str, role: str, target: str) -> httpx.Response
         kw["json"] = {"retention_days": 90}
     elif kind == "decision":
         kw["json"] = {"decision": "not_duplicate"}
+    elif kind == "withdrawal":
+        kw["json"] = WITHDRAWAL
+    elif kind == "not_a_match":
+        kw["json"] = {"decision": "not_a_match"}
     return httpx.request(method, f"{world.url}{path}", params=params,
                          headers=world.headers[role], timeout=60, **kw)
 

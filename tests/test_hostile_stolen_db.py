@@ -135,6 +135,21 @@ def _device_batch(server, device_token: str, batch_id: str, entry_id: str,
     return body, r.json()["results"][0]
 
 
+def _downgrade_to_0900(db_url: str) -> None:
+    from alembic import command
+
+    from sync.server.migrate import alembic_config
+
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(db_url)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0900_keyed_fingerprints")
+    finally:
+        engine.dispose()
+
+
 def test_migration_0900_rekeys_stored_fingerprints_and_keeps_idempotency(db_url):
     """A database written before 0900 (plain SHA-256 fingerprints) is re-keyed in place: a
     repeat of a stored entry stays a harmless repeat, other content stays a conflict, a
@@ -159,6 +174,7 @@ def test_migration_0900_rekeys_stored_fingerprints_and_keeps_idempotency(db_url)
     request = BatchRequest.model_validate(body)
     plain = content_digest(request.entries[0])
     plain_body = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+    _downgrade_to_0900(db_url)  # later migrations undone by their own downgrades
     engine = create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE entries SET fingerprint = :f WHERE id = :i"),

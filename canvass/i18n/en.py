@@ -180,6 +180,8 @@ STRINGS: dict[str, str] = {
     "staff.card.pace": "Pace needed / day",
     "staff.card.actual": "Actual / day (7 days)",
     "staff.card.stale": "Stale devices",
+    "staff.dash.filing_ready": "Filing check: nothing blocks filing",
+    "staff.dash.filing_blocked": "Filing check: {count} to fix before filing",
     "staff.note.raw": "{duplicates} duplicates, {rejected} rejected",
     "staff.note.raw_one": "1 duplicate, {rejected} rejected",
     "staff.note.unique": "after deduplication",

@@ -180,6 +180,8 @@ STRINGS: dict[str, str] = {
     "staff.card.pace": "Ritmo necesario / día",
     "staff.card.actual": "Real / día (7 días)",
     "staff.card.stale": "Dispositivos sin sincronizar",
+    "staff.dash.filing_ready": "Revisión de presentación: nada impide presentar",
+    "staff.dash.filing_blocked": "Revisión de presentación: {count} por corregir antes de presentar",
     "staff.note.raw": "{duplicates} duplicados, {rejected} rechazados",
     "staff.note.raw_one": "1 duplicado, {rejected} rechazados",
     "staff.note.unique": "tras quitar duplicados",

@@ -28,6 +28,7 @@ class DashboardState:
     progress: dict = field(default_factory=dict)
     simulation: dict = field(default_factory=dict)
     quality: dict = field(default_factory=dict)
+    filing: dict = field(default_factory=dict)  # /v1/dashboard/filing: what blocks filing
     error: str = ""
     team: str | None = None  # None = every team in view; "" = the devices of no team
     search: str = ""
@@ -50,6 +51,7 @@ class DashboardState:
             progress = self._get("progress").json()
             quality = self._get("quality").json()
             simulation = self._get("simulation", trials=self.trials).json()
+            filing = self._get("filing").json()
         except (requests.RequestException, ValueError):
             self.error = tr("dash.unreachable")
             return False
@@ -58,7 +60,7 @@ class DashboardState:
             return False
         with self._lock:
             self.devices, self.progress = devices, progress
-            self.quality, self.simulation = quality, simulation
+            self.quality, self.simulation, self.filing = quality, simulation, filing
             self.error = ""
         return True
 

@@ -67,6 +67,9 @@ class DashboardView(ft.Column):
         self.computed = ft.Text(tr("dash.loading"), size=12, color=ft.Colors.GREY_700)
         self.error = ft.Text("", color=ft.Colors.RED_800)
         self.scope = ft.Text("", size=14, weight=ft.FontWeight.BOLD)
+        # What blocks filing (the drive's count, /v1/dashboard/filing): in the header row, so
+        # the figures and the chart below stay where they are.
+        self.filing = ft.Text("", size=14, weight=ft.FontWeight.BOLD)
         self.cards = {k: Figure(tr(f"card.{k}")) for k in (
             "raw", "unique", "valid", "goal", "days", "pace", "actual", "stale")}
         self.chart = fch.LineChart(
@@ -107,8 +110,8 @@ class DashboardView(ft.Column):
             ft.Text(tr("dash.title"), size=24, weight=ft.FontWeight.BOLD),
             ft.Button(content=tr("dash.refresh"), on_click=lambda e: self._refresh_now()),
             ft.Button(content=tr("dash.export"), on_click=lambda e: on_export()),
-        ] + ([ft.Button(content=tr("logout"), on_click=lambda e: on_logout())] if on_logout else []),
-            wrap=True)
+        ] + ([ft.Button(content=tr("logout"), on_click=lambda e: on_logout())] if on_logout else [])
+            + [self.filing], wrap=True)
         self._refresh_callback: Callable[[], None] | None = None
         super().__init__(controls=[
             header, self.computed, self.error, self.scope,
@@ -175,6 +178,11 @@ class DashboardView(ft.Column):
             self._fill_chart(p)
         self.cards["stale"].set(str(s.devices.get("stale_count", 0)), tr(
             "note.stale", minutes=s.devices["campaign"]["stale_after_minutes"]))
+        f = s.filing.get("filing")
+        if f:
+            self.filing.value = tr("dash.filing_ready") if f["ready"] else tr(
+                "dash.filing_blocked", count=f"{f['blocking']:,}")
+            self.filing.color = ft.Colors.GREEN_800 if f["ready"] else ft.Colors.RED_800
         self._fill_simulation()
         options = team_options(s.teams)
         if [o.key for o in options] != [o.key for o in self.team.options]:

@@ -1,4 +1,6 @@
-"""The filing export: per-section line counts, totals and the duplicate lines, as CSV.
+"""The filing export: per-section line counts, totals, the duplicate lines and the lines
+withdrawn by their signers (EC 11303), as CSV, ending with the filing check: ``final`` only
+when nothing blocks filing (sync.intake.filing_check), else ``DRAFT`` and what blocks.
 
 Signer data may be used only to qualify the petition (Elections Code 18650). The filing export
 therefore holds section serials, line numbers, statuses and counts -- never a name, address,
@@ -16,13 +18,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sync.csv_cells import csv_writer
+from sync.intake.filing_check import FilingCheck
 from sync.intake.reconcile import FilingReadiness
 
 SUMMARY_COLUMNS = ("section", "status", "circulator", "paper_lines", "entry_lines",
                    "counted_lines", "duplicate_lines", "pending_review", "missing_lines",
-                   "extra_lines", "declaration_complete", "blockers")
+                   "extra_lines", "declaration_complete", "blockers", "withdrawn_lines")
 DUPLICATE_COLUMNS = ("section", "line", "status", "duplicate_of_section", "duplicate_of_line",
                      "entry_id", "duplicate_of")
+WITHDRAWN_COLUMNS = ("section", "withdrawn_line")
+CHECK_COLUMNS = ("filing", "blocker", "rule", "section", "lines")
+FINAL, DRAFT = "final", "DRAFT"
 
 # Columns an export may never carry (checked by export_columns_are_safe and the tests).
 FORBIDDEN_EXPORT_COLUMNS = frozenset({"first_name", "middle_name", "last_name", "street", "unit",
@@ -50,13 +56,14 @@ def summary_csv(readiness: FilingReadiness) -> str:
     buffer = io.StringIO()
     writer = _writer(buffer)
     writer.writerow(SUMMARY_COLUMNS)
-    totals = dict.fromkeys(("paper", "entry", "counted", "dup", "review", "missing", "extra"), 0)
+    totals = dict.fromkeys(("paper", "entry", "counted", "dup", "review", "missing", "extra",
+                            "withdrawn"), 0)
     for r in readiness.sections:
         writer.writerow([r.serial, r.status.value, r.circulator, r.paper_lines, r.entry_lines,
                          r.counted_lines, len(r.duplicate_lines), len(r.pending_review),
                          len(r.missing_lines), len(r.extra_lines),
                          "yes" if r.check_ins and not r.declaration_missing else "no",
-                         " ".join(r.blockers)])
+                         " ".join(r.blockers), len(r.withdrawn_lines)])
         totals["paper"] += r.paper_lines
         totals["entry"] += r.entry_lines
         totals["counted"] += r.counted_lines
@@ -64,10 +71,11 @@ def summary_csv(readiness: FilingReadiness) -> str:
         totals["review"] += len(r.pending_review)
         totals["missing"] += len(r.missing_lines)
         totals["extra"] += len(r.extra_lines)
+        totals["withdrawn"] += len(r.withdrawn_lines)
     writer.writerow(["TOTAL", "ready_to_file" if readiness.ready else "blocked", "",
                      totals["paper"], totals["entry"], totals["counted"], totals["dup"],
                      totals["review"], totals["missing"], totals["extra"], "",
-                     str(len(readiness.blockers))])
+                     str(len(readiness.blockers)), totals["withdrawn"]])
     return buffer.getvalue()
 
 
@@ -82,9 +90,39 @@ def duplicates_csv(lines: Iterable[DuplicateLine]) -> str:
     return buffer.getvalue()
 
 
-def filing_csv(readiness: FilingReadiness, duplicates: Iterable[DuplicateLine]) -> str:
-    """Both tables in one file, separated by a blank line: what the office prints to file."""
-    return summary_csv(readiness) + "\r\n" + duplicates_csv(duplicates)
+def withdrawn_csv(readiness: FilingReadiness) -> str:
+    """Per section, the lines whose signers withdrew (they stay on paper, they do not count)."""
+    buffer = io.StringIO()
+    writer = _writer(buffer)
+    writer.writerow(WITHDRAWN_COLUMNS)
+    for r in readiness.sections:
+        for line in r.withdrawn_lines:
+            writer.writerow([r.serial, line])
+    return buffer.getvalue()
+
+
+def check_csv(check: FilingCheck | None) -> str:
+    """The filing check: one ``final`` row when nothing blocks, else ``DRAFT`` and a row per
+    blocker. No check given: a draft (the export never calls itself final unchecked)."""
+    buffer = io.StringIO()
+    writer = _writer(buffer)
+    writer.writerow(CHECK_COLUMNS)
+    if check is not None and check.ready:
+        writer.writerow([FINAL, "", "", "", ""])
+        return buffer.getvalue()
+    blockers = check.blockers if check is not None else []
+    writer.writerow([DRAFT, f"{len(blockers)} blocking" if check is not None else "not checked",
+                     "", "", ""])
+    for b in blockers:
+        writer.writerow([DRAFT, b.code, b.rule, b.serial or "", " ".join(map(str, b.lines))])
+    return buffer.getvalue()
+
+
+def filing_csv(readiness: FilingReadiness, duplicates: Iterable[DuplicateLine],
+               check: FilingCheck | None = None) -> str:
+    """The tables in one file, separated by blank lines: what the office prints to file."""
+    return "\r\n".join((summary_csv(readiness), duplicates_csv(duplicates),
+                        withdrawn_csv(readiness), check_csv(check)))
 
 
 def export_columns_are_safe(columns: Iterable[str]) -> bool:

@@ -64,6 +64,7 @@ class CheckIn:
     skipped_lines: frozenset[int] = frozenset()  # blank or struck-out line numbers among them
     declaration: frozenset[str] = frozenset()  # DECLARATION_PARTS present on the paper
     received_by: str = ""  # the staff user who checked it in
+    county: str = ""  # the county the section names (the filing check's rule)
 
     def paper_lines(self) -> frozenset[int]:
         """The signed line numbers: the first ``signed_lines`` numbers from 1 that are not skipped."""
@@ -93,6 +94,8 @@ class EntryLine:
     line: int
     status: str
     superseded: bool = False  # a later correction replaced it
+    withdrawn: bool = False  # the signer withdrew (EC 11303): still a line, no longer counted
+    captured_at: datetime | None = None  # when it was signed (the filing check's date rules)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class SectionReport:
     rejected_lines: list[int] = field(default_factory=list)
     pending_review: list[int] = field(default_factory=list)
     duplicate_lines: list[int] = field(default_factory=list)
+    withdrawn_lines: list[int] = field(default_factory=list)  # the signer withdrew (EC 11303)
     counted_lines: int = 0
     declaration_missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -157,6 +161,7 @@ class SectionReport:
             "rejected_lines": self.rejected_lines,
             "pending_review": self.pending_review,
             "duplicate_lines": self.duplicate_lines,
+            "withdrawn_lines": self.withdrawn_lines,
             "declaration_missing": self.declaration_missing,
             "warnings": self.warnings,
             "blockers": self.blockers,
@@ -195,8 +200,10 @@ def reconcile_section(
         line for line in keyed if any(e.status in REVIEW_STATUSES for e in line_entries[line]))
     report.duplicate_lines = sorted(
         line for line in keyed if any(e.status == "duplicate" for e in line_entries[line]))
+    report.withdrawn_lines = sorted(
+        line for line in keyed if any(e.withdrawn for e in line_entries[line]))
     report.counted_lines = sum(
-        1 for line in keyed if any(e.status in ("accepted", "already_received")
+        1 for line in keyed if any(e.status in ("accepted", "already_received") and not e.withdrawn
                                    for e in line_entries[line]))
     for line, group in sorted(line_entries.items()):
         if len(group) > 1:
@@ -272,6 +279,7 @@ def reconcile_campaign(
     totals["paper_lines"] = sum(r.paper_lines for r in reports)
     totals["entry_lines"] = sum(r.entry_lines for r in reports)
     totals["counted_lines"] = sum(r.counted_lines for r in reports)
+    totals["withdrawn_lines"] = sum(len(r.withdrawn_lines) for r in reports)
     totals["missing_lines"] = sum(len(r.missing_lines) for r in reports)
     totals["extra_lines"] = sum(len(r.extra_lines) for r in reports)
     return FilingReadiness(ready=bool(reports) and not blockers, sections=reports,

@@ -56,7 +56,7 @@ def dashboard_csv(*, computed_at: datetime, progress: Progress | None,
         p = progress
         parts.append(to_csv(("progress", "value"), [
             ("raw_entries", p.raw_entries), ("unique_signers", p.unique_signers),
-            ("rejected", p.rejected), ("duplicates", p.duplicates),
+            ("rejected", p.rejected), ("duplicates", p.duplicates), ("withdrawn", p.withdrawn),
             ("projected_valid", p.projected_valid), ("validity_rate", p.validity_rate),
             ("goal", p.goal), ("deadline", p.deadline), ("days_left", p.days_left),
             ("pace_needed_per_day", p.pace_needed_per_day),

@@ -5,6 +5,10 @@ Projected valid signatures = unique signers x the campaign's expected validity r
 by registration matches once a voter file is loaded: a unique signer whose registration was
 checked counts 1 if registered in the jurisdiction and 0 otherwise; only the signers not yet
 checked are counted at the expected rate.
+
+Withdrawn lines (Elections Code 11303) stay raw entries (they are lines on the paper) but are
+no signer any more: the unique count no longer holds them, and they are neither duplicates
+nor rejected.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Progress:
     pace_actual_7d: float  # projected valid per day over the last 7 days (today included)
     on_pace: bool
     series: list[tuple[date, int]] = field(default_factory=list)  # cumulative projected valid
+    withdrawn: int = 0  # lines whose signers withdrew (in raw_entries, not in unique_signers)
 
 
 def projected_valid(unique: int, checked: int, registered: int, rate: float) -> float:
@@ -74,7 +79,8 @@ def cumulative_series(days: Iterable[DayCount], rate: float) -> list[tuple[date,
 
 def compute_progress(*, raw_entries: int, unique_signers: int, rejected: int = 0,
                      checked: int = 0, registered: int = 0, validity_rate: float, goal: int,
-                     deadline: date, today: date, days: Iterable[DayCount] = ()) -> Progress:
+                     deadline: date, today: date, days: Iterable[DayCount] = (),
+                     withdrawn: int = 0) -> Progress:
     days = list(days)
     expected = projected_valid(unique_signers, checked, registered, validity_rate)
     valid = math.floor(expected + 1e-9)
@@ -87,7 +93,7 @@ def compute_progress(*, raw_entries: int, unique_signers: int, rejected: int = 0
     actual = round(recent / PACE_WINDOW_DAYS, 1)
     return Progress(
         raw_entries=raw_entries, unique_signers=unique_signers, rejected=rejected,
-        duplicates=max(0, raw_entries - unique_signers - rejected), checked=checked,
+        duplicates=max(0, raw_entries - unique_signers - rejected - withdrawn), checked=checked,
         registered=registered, validity_rate=validity_rate,
         # Of the unrounded figure (one signer at 50% is 0.5 valid: a rate of 50%, not 0%), and
         # with no signer yet the rate that will apply.
@@ -96,5 +102,5 @@ def compute_progress(*, raw_entries: int, unique_signers: int, rejected: int = 0
         projected_valid=valid, goal=goal, deadline=deadline, today=today, days_left=left,
         remaining=remaining, pace_needed_per_day=needed, pace_actual_7d=actual,
         on_pace=remaining == 0 or (left > 0 and actual >= needed),
-        series=cumulative_series(days, validity_rate),
+        series=cumulative_series(days, validity_rate), withdrawn=withdrawn,
     )

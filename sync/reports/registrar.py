@@ -24,7 +24,9 @@ Sources (looked up, not recalled):
 The simulation model: the drive's raw entries are N signatures. ``unique`` of them are
 distinct signers who may be valid; ``duplicates = raw - unique - rejected`` are second copies
 of a signer already in the drive (each duplicate repeats a different signer); ``rejected``
-ones are invalid whatever happens (outside the jurisdiction, unreadable...). Each distinct
+ones are invalid whatever happens (outside the jurisdiction, unreadable...), and so are
+``withdrawn`` ones (the signer withdrew, Elections Code 11303: still a line on the paper the
+registrar samples, never a valid signature). Each distinct
 signer is valid (registered, signature matches) with probability ``validity_rate``. A sample
 of n signatures is drawn without replacement; a signer drawn twice counts once as valid (if
 valid) and once as a duplicate found (registrars detect duplicates against the voter file, so
@@ -180,8 +182,9 @@ class SampleDraw:
 
 
 def draw_sample(rng: random.Random, *, raw: int, unique: int, rejected: int,
-                validity_rate: float, required: int) -> SampleDraw:
+                validity_rate: float, required: int, withdrawn: int = 0) -> SampleDraw:
     """One simulated registrar check of the drive (see the module docstring for the model)."""
+    rejected += withdrawn  # a withdrawn line drawn into the sample is not valid
     unique = max(0, min(unique, raw - rejected))
     duplicates = min(unique, raw - rejected - unique)  # second copies; each of another signer
     rejected = raw - unique - duplicates  # any excess copies are simply not valid
@@ -214,6 +217,7 @@ class SimulationResult:
     more_raw_for_95: int | None  # more raw signatures (same mix) for >= 95% certify; None: never
     target_chance: float = 0.95
     counts: dict[str, int] = field(default_factory=dict)
+    withdrawn: int = 0  # of the raw signatures, withdrawn ones (counted as not valid)
 
 
 def _certify_chance(raw: int, unique: int, rejected: int, rate: float, required: int,
@@ -239,7 +243,7 @@ def _scaled(raw: int, unique: int, rejected: int, more: int) -> tuple[int, int, 
 
 def simulate(*, raw: int, unique: int, rejected: int = 0, validity_rate: float, required: int,
              trials: int = 1000, seed: int = 20531, target: float = 0.95,
-             max_more: int | None = None) -> SimulationResult:
+             max_more: int | None = None, withdrawn: int = 0) -> SimulationResult:
     """Simulate the registrar's random-sample check ``trials`` times (seeded: the same inputs
     give the same answer), and find the fewest more raw signatures, of the drive's present
     mix, that certify without a full count in at least ``target`` of the trials.
@@ -248,6 +252,7 @@ def simulate(*, raw: int, unique: int, rejected: int = 0, validity_rate: float, 
     bisecting to the nearest 1% of the requirement (or 1 signature for small drives)."""
     if trials <= 0:
         raise ValueError("trials must be positive")
+    reported_rejected, rejected = rejected, rejected + withdrawn  # both never valid
     chance, counts, projections = _certify_chance(raw, unique, rejected, validity_rate,
                                                   required, trials, seed)
     projections.sort()
@@ -278,8 +283,8 @@ def simulate(*, raw: int, unique: int, rejected: int = 0, validity_rate: float, 
                     lo = mid
             more = hi
     return SimulationResult(
-        raw=raw, unique=unique, rejected=rejected, validity_rate=validity_rate,
+        raw=raw, unique=unique, rejected=reported_rejected, validity_rate=validity_rate,
         required=required, sample=sample_size(raw), trials=trials, seed=seed,
         chances={k: counts[k] / trials for k in RESULTS}, median_projected_valid=median,
-        more_raw_for_95=more, target_chance=target, counts=counts,
+        more_raw_for_95=more, target_chance=target, counts=counts, withdrawn=withdrawn,
     )

@@ -17,7 +17,8 @@ from sync.server.routes import devices, entries, feeds, health, people, review
 from sync.server.services import Services
 
 # Feature routers beyond the core sync API, each owned by its module.
-_FEATURE_ROUTERS = ("sync.server.dashboard_api", "sync.server.intake_api", "sync.server.voters_api")
+_FEATURE_ROUTERS = ("sync.server.dashboard_api", "sync.server.intake_api", "sync.server.voters_api",
+                    "sync.server.routes.withdrawals", "sync.server.routes.filing")
 
 
 # Web apps that other installed packages mount on the server, each ``mount(app)``: the staff

@@ -96,7 +96,8 @@ def _progress(svc: Services, scope: _Scope, now: datetime) -> Progress:
     return compute_progress(raw_entries=t.raw, unique_signers=t.unique, rejected=t.rejected,
                             checked=t.checked, registered=t.registered,
                             validity_rate=scope.info.validity_rate, goal=scope.info.goal,
-                            deadline=scope.info.deadline, today=today, days=t.days)
+                            deadline=scope.info.deadline, today=today, days=t.days,
+                            withdrawn=t.withdrawn)
 
 
 def progress_dict(p: Progress) -> dict:
@@ -114,12 +115,12 @@ def simulation_for(p: Progress, trials: int) -> SimulationResult:
     """The registrar simulation of the drive as it stands; the same figures are simulated
     once (cached by value, seeded so the answer never changes between refreshes)."""
     rate = p.effective_validity_rate if p.unique_signers else p.validity_rate
-    key = (p.raw_entries, p.unique_signers, p.rejected, rate, p.goal, trials)
+    key = (p.raw_entries, p.unique_signers, p.rejected, p.withdrawn, rate, p.goal, trials)
     with _sim_lock:
         hit = _sim_cache.get(key)
     if hit is None:
         hit = simulate(raw=p.raw_entries, unique=p.unique_signers, rejected=p.rejected,
-                       validity_rate=rate, required=p.goal, trials=trials)
+                       validity_rate=rate, required=p.goal, trials=trials, withdrawn=p.withdrawn)
         with _sim_lock:
             if len(_sim_cache) > 256:
                 _sim_cache.clear()
@@ -155,6 +156,24 @@ def progress(campaign_id: str | None = CampaignParam,
     now = utcnow()
     return {"computed_at": now.isoformat(), "campaign": _campaign_dict(scope.info),
             "scope": scope_dict(scope), "progress": progress_dict(_progress(svc, scope, now))}
+
+
+@router.get("/filing")
+def filing(campaign_id: str | None = CampaignParam,
+           staff: StaffIdentity = Depends(dashboard_reader),
+           svc: Services = Depends(services)) -> dict:
+    """How many things block filing (sync.intake.filing_check): the drive's, whatever the
+    caller's teams, since every section is filed at once (EC 11222(a)); a count only. Its own
+    route: it reads every section line, which /progress (the rollup's) never does."""
+    from sync.server.filing import readiness_and_check
+
+    scope = _scope(svc, staff, campaign_id)
+    now = utcnow()
+    with svc.db.read() as s:
+        _readiness, check = readiness_and_check(s, scope.info.id)
+    return {"computed_at": now.isoformat(), "campaign": _campaign_dict(scope.info),
+            "scope": scope_dict(scope),
+            "filing": {"ready": check.ready, "final": check.ready, "blocking": check.blocking}}
 
 
 @router.get("/simulation")

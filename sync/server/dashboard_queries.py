@@ -582,6 +582,7 @@ class DriveTotals:
     registered: int
     days: list[DayCount]
     voter_file: bool = False
+    withdrawn: int = 0  # lines whose signers withdrew (EC 11303): in raw, not in unique
 
 
 def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True,
@@ -633,7 +634,18 @@ def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True,
         if n or chk:
             out.append(DayCount(date.fromisoformat(day), raw=n, unique=cnt, checked=chk,
                                 registered=reg))
-    return DriveTotals(raw, unique, rejected, checked, registered, out, voter_file)
+    return DriveTotals(raw, unique, rejected, checked, registered, out, voter_file,
+                       _withdrawn(s, info.id, device_ids))
+
+
+def _withdrawn(s: Session, campaign_id: str, device_ids: set[str] | None) -> int:
+    """Withdrawn lines, read live: they are few, and the rollup need not know them (a
+    withdrawal's change of ``counted`` reaches it through the outcomes feed)."""
+    from sync.server.withdrawal_models import WithdrawnLine
+
+    where = () if device_ids is None else (Entry.device_id.in_(sorted(device_ids)),)
+    return int(s.scalar(select(func.count()).select_from(WithdrawnLine).join(
+        Entry, Entry.id == WithdrawnLine.entry_id).where(*_live(campaign_id), *where)) or 0)
 
 
 def _registration_by_day(s: Session, info: CampaignInfo, file_id: int, days: _Days,

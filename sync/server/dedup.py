@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS
 from sync.protocol import EntryStatus
-from sync.scoring import score_pair
+from sync.scoring import MatchScore, score_pair
 from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
 
@@ -106,20 +106,29 @@ def decrypt_fields(cipher: FieldCipher, entry: Entry) -> dict[str, str]:
 
 
 def find_exact(session: Session, campaign_id: str, keys: list[str], exclude: str | None) -> str | None:
+    found = exact_owners(session, campaign_id, keys, exclude)
+    return found[0] if found else None
+
+
+def exact_owners(session: Session, campaign_id: str, keys: list[str],
+                 exclude: str | None = None) -> list[str]:
+    """The counted entries that claimed any of ``keys``, in entry id order (read only)."""
     if not keys:
-        return None
+        return []
     stmt = select(SignerKey.entry_id).where(SignerKey.campaign_id == campaign_id,
                                             SignerKey.key.in_(keys))
     if exclude:
         stmt = stmt.where(SignerKey.entry_id != exclude)
-    found = sorted(set(session.scalars(stmt)))
-    return found[0] if found else None
+    return sorted(set(session.scalars(stmt)))
 
 
-def find_fuzzy(session: Session, cipher: FieldCipher, campaign_id: str, blocks: list[str],
-               fields: Mapping[str, str], exclude: str | None) -> Verdict | None:
+def scored_candidates(session: Session, cipher: FieldCipher, campaign_id: str, blocks: list[str],
+                      fields: Mapping[str, str], exclude: str | None = None) -> list[tuple[str, MatchScore]]:
+    """(entry id, MatchScore) of the counted entries sharing a blocking key with ``fields``,
+    scored with ``score_pair`` (read only; the fuzzy matcher's candidate search, also used to
+    match a signer's withdrawal request, sync.server.withdrawals)."""
     if not blocks:
-        return None
+        return []
     stmt = (select(BlockKey.entry_id).where(BlockKey.campaign_id == campaign_id,
                                             BlockKey.key.in_(blocks))
             .distinct().order_by(BlockKey.entry_id).limit(MAX_CANDIDATES))
@@ -127,13 +136,18 @@ def find_fuzzy(session: Session, cipher: FieldCipher, campaign_id: str, blocks: 
         stmt = stmt.where(BlockKey.entry_id != exclude)
     ids = list(session.scalars(stmt))
     if not ids:
-        return None
+        return []
+    return [(candidate.id, score_pair(fields, decrypt_fields(cipher, candidate)))
+            for candidate in session.scalars(select(Entry).where(Entry.id.in_(ids)))]
+
+
+def find_fuzzy(session: Session, cipher: FieldCipher, campaign_id: str, blocks: list[str],
+               fields: Mapping[str, str], exclude: str | None) -> Verdict | None:
     best: tuple[int, float, str] | None = None  # (rank, score, entry_id): duplicate beats possible
-    for candidate in session.scalars(select(Entry).where(Entry.id.in_(ids))):
-        result = score_pair(fields, decrypt_fields(cipher, candidate))
+    for entry_id, result in scored_candidates(session, cipher, campaign_id, blocks, fields, exclude):
         rank = {"duplicate": 2, "possible_duplicate": 1}.get(result.decision, 0)
         if rank and (best is None or (rank, result.score) > best[:2]):
-            best = (rank, result.score, candidate.id)
+            best = (rank, result.score, entry_id)
     if best is None:
         return None
     if best[0] == 2:

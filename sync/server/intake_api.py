@@ -83,6 +83,7 @@ from sync.server.models import Campaign, Device, Entry
 from sync.server.problems import ProblemError
 from sync.server.purge import purge_campaign  # the one purge of a campaign's signer data
 from sync.server.services import Services
+from sync.server.withdrawal_models import WithdrawnLine
 from sync.validation import validate_section_serial
 
 log = logging.getLogger("canvass.server.intake")
@@ -181,12 +182,14 @@ def submit_entries(svc: Services, device: DeviceIdentity,
 
 
 def _entry_lines(s, campaign_id: str, serial: str | None = None) -> list[EntryLine]:
-    stmt = select(Entry.id, Entry.section, Entry.line, Entry.status, Entry.superseded_by).where(
-        Entry.campaign_id == campaign_id)
+    stmt = select(Entry.id, Entry.section, Entry.line, Entry.status, Entry.superseded_by,
+                  WithdrawnLine.entry_id.label("withdrawn"), Entry.captured_at).outerjoin(
+        WithdrawnLine, WithdrawnLine.entry_id == Entry.id).where(Entry.campaign_id == campaign_id)
     if serial is not None:
         stmt = stmt.where(Entry.section == serial)
     # Entries stored with an invalid serial (before ingest refused them) are left out.
-    return [EntryLine(r.id, r.section, r.line, r.status, r.superseded_by is not None)
+    return [EntryLine(r.id, r.section, r.line, r.status, r.superseded_by is not None,
+                      r.withdrawn is not None, as_utc(r.captured_at))
             for r in s.execute(stmt) if validate_section_serial(r.section) is None]
 
 
@@ -199,7 +202,7 @@ def _check_ins(s, campaign_id: str, serial: str | None = None) -> list[CheckIn]:
         skipped = frozenset(int(x) for x in row.skipped_lines.split(",") if x)
         parts = frozenset(p for p in row.declaration.split(",") if p)
         out.append(CheckIn(row.serial, row.returned_by, as_utc(row.returned_at), row.signed_lines,
-                           skipped, parts, row.received_by))
+                           skipped, parts, row.received_by, row.county or ""))
     return out
 
 
@@ -235,6 +238,7 @@ class CheckInRequest(BaseModel):
     signed_lines: int = Field(ge=0, le=999)
     skipped_lines: str = Field("", max_length=2000)  # "3, 7-9"
     declaration: list[str] = Field(default_factory=list, max_length=len(DECLARATION_PARTS))
+    county: str = Field("", max_length=64, pattern=NO_NUL)  # as the paper names it
 
 
 @router.post("/sections/issue")
@@ -282,7 +286,8 @@ def check_in(body: CheckInRequest, serial: str = Path(max_length=20),
                              skipped_lines=",".join(str(n) for n in sorted(skipped)),
                              declaration=",".join(p for p in DECLARATION_PARTS
                                                   if p in body.declaration),
-                             received_by=staff.username, recorded_at=utcnow()))
+                             received_by=staff.username, recorded_at=utcnow(),
+                             county=body.county.strip()))
         audit(s, actor(staff), "section.checkin", serial, f"{body.signed_lines} lines")
     return section_report(svc, cid, serial)
 
@@ -653,16 +658,22 @@ def duplicate_lines(s, campaign_id: str) -> list[export_logic.DuplicateLine]:
 @router.get("/export/filing.csv")
 def export_filing(campaign_id: str | None = Query(None), staff: StaffIdentity = Depends(admin_only),
                   svc: Services = Depends(services)) -> Response:
+    from sync.server.filing import readiness_and_check  # it loads through this module
+
     cid = campaign_for(staff, campaign_id)
     with svc.db.write() as s:
-        if s.get(Campaign, cid) is None:
+        found = readiness_and_check(s, cid)
+        if found is None:
             raise ProblemError(404, "not_found", "No such campaign.")
-        readiness = reconcile_campaign(_entry_lines(s, cid), _check_ins(s, cid), _issues(s, cid))
-        text = export_logic.filing_csv(readiness, duplicate_lines(s, cid))
+        readiness, check = found
+        text = export_logic.filing_csv(readiness, duplicate_lines(s, cid), check)
         audit(s, actor(staff), "export.filing", cid,
-              f"{len(readiness.sections)} sections, ready={readiness.ready}")
+              f"{len(readiness.sections)} sections, ready={readiness.ready}, final={check.ready}")
+    # Never "final" while the filing check finds anything (the file's last table says what).
+    name = "filing.csv" if check.ready else "filing-DRAFT.csv"
     return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="filing.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "X-Canvass-Filing": "final" if check.ready else "draft"})
 
 
 class RetentionRequest(BaseModel):

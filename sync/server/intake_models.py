@@ -40,6 +40,7 @@ class SectionCheckIn(Base):
     signed_lines: Mapped[int] = mapped_column(Integer)
     skipped_lines: Mapped[str] = mapped_column(Text, default="")  # "3,7,8"
     declaration: Mapped[str] = mapped_column(String(200), default="")  # "signature,dates_gathered"
+    county: Mapped[str] = mapped_column(String(64), default="", server_default="")  # as on the paper
     received_by: Mapped[str] = mapped_column(String(100))  # staff username
     recorded_at: Mapped[datetime]
 

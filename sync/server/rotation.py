@@ -199,24 +199,38 @@ def _reencrypt_entries(db: Database, cipher: FieldCipher, batch_size: int) -> in
         after = rows[-1][0]
 
 
+def _reencrypt_column(db: Database, cipher: FieldCipher, batch_size: int, model, column: str,
+                      field: str) -> int:
+    """Re-seal one sealed column of a table keyed by a string id (AAD = id + ``field``)."""
+    key, sealed_column = model.id, getattr(model, column)
+    changed, after = 0, ""
+    while True:
+        with db.write() as s:
+            rows = s.execute(select(key, sealed_column).where(key > after)
+                             .order_by(key).limit(batch_size)).all()
+            for row_id, blob in rows:
+                sealed = _reseal(cipher, blob, row_id, field)
+                if sealed is not None:
+                    s.execute(update(model).where(key == row_id).values({column: sealed}))
+                    changed += 1
+        if len(rows) < batch_size:
+            return changed
+        after = rows[-1][0]
+
+
 def _reencrypt_import_jobs(db: Database, cipher: FieldCipher, batch_size: int) -> int:
     try:
         from sync.server.intake_models import ImportJob
     except ImportError:  # pragma: no cover - intake not installed
         return 0
-    changed, after = 0, ""
-    while True:
-        with db.write() as s:
-            rows = s.execute(select(ImportJob.id, ImportJob.enc_rejections).where(ImportJob.id > after)
-                             .order_by(ImportJob.id).limit(batch_size)).all()
-            for job_id, blob in rows:
-                sealed = _reseal(cipher, blob, job_id, "rejections")
-                if sealed is not None:
-                    s.execute(update(ImportJob).where(ImportJob.id == job_id).values(enc_rejections=sealed))
-                    changed += 1
-        if len(rows) < batch_size:
-            return changed
-        after = rows[-1][0]
+    return _reencrypt_column(db, cipher, batch_size, ImportJob, "enc_rejections", "rejections")
+
+
+def _reencrypt_withdrawals(db: Database, cipher: FieldCipher, batch_size: int) -> int:
+    from sync.server.withdrawal_models import Withdrawal
+    from sync.server.withdrawals import SEALED_FIELD
+
+    return _reencrypt_column(db, cipher, batch_size, Withdrawal, "enc_signer", SEALED_FIELD)
 
 
 def _reencrypt_voter_records(db: Database, cipher: FieldCipher, batch_size: int) -> int:
@@ -260,6 +274,7 @@ def rotate_data(db: Database, keys: ServerKeys, *, batch_size: int = 200, grace_
     total, passes = 0, 0
     for passes in range(1, max_passes + 1):  # noqa: B007 - passes is reported
         changed = _reencrypt_entries(db, cipher, batch_size) + _reencrypt_import_jobs(db, cipher, batch_size)
+        changed += _reencrypt_withdrawals(db, cipher, batch_size)
         # Voter files are large and one seal per voter: bigger slices, still short transactions.
         changed += _reencrypt_voter_records(db, cipher, batch_size * 10)
         total += changed
