@@ -117,6 +117,11 @@ class Campaign_:
         r = httpx.post(f"{server.url}/v1/intake/imports", headers=self.admin, timeout=120,
                        files={"file": ("rows.csv", csv.encode(), "text/csv")}, data={"wait": "true"})
         assert r.status_code in (200, 201, 202), r.text
+        # The keyed signer asks to withdraw (EC 11303): a sealed request, an exact match that
+        # withdraws the office line at once, under an id the purge then changes.
+        r = httpx.post(f"{server.url}/v1/withdrawals", headers=self.admin, timeout=60, json={
+            "signer": keyed, "received_at": CAPTURED.isoformat(), "received_via": "mail"})
+        assert r.status_code in (200, 201) and r.json()["state"] == "withdrawn", r.text
 
     def make_due(self) -> None:
         r = httpx.put(f"{self.server.url}/v1/intake/retention", headers=self.admin,
@@ -155,6 +160,9 @@ def secrets_of(db: Database, cid: str, *, office_ids: bool = True) -> list[bytes
             "SELECT blob FROM registration_indexes WHERE campaign_id = :c"), {"c": cid})]
         out += [bytes(b) for (b,) in conn.execute(text(
             "SELECT enc_rejections FROM import_jobs WHERE campaign_id = :c AND enc_rejections IS NOT NULL"),
+            {"c": cid})]
+        out += [bytes(b) for (b,) in conn.execute(text(
+            "SELECT enc_signer FROM withdrawals WHERE campaign_id = :c AND enc_signer IS NOT NULL"),
             {"c": cid})]
     return out
 

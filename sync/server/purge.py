@@ -19,7 +19,9 @@
 - the voter file: records, keys, device registration indexes, the active pointer and every
   entry's registration match (the ``voter_files`` rows stay, with their counts, as
   ``purged``);
-- import jobs' sealed rejection files.
+- import jobs' sealed rejection files;
+- withdrawal requests: the sealed signer and the scored candidates (which lines the request
+  resembled); the withdrawn lines stay, under the entries' new ids where those change.
 
 What stays, and why: each line's position and standing (campaign, device, section, line,
 capture and arrival times, status, counted, reason code and field: the categories the
@@ -49,7 +51,7 @@ from sqlalchemy.orm import Session
 
 from sync.domain import utcnow
 from sync.ids import new_uuid7
-from sync.server import dashboard_queries, dedup
+from sync.server import dashboard_queries, dedup, withdrawals
 from sync.server.audit import audit
 from sync.server.db import Database
 from sync.server.intake_models import ImportJob, IntakeSettings
@@ -74,6 +76,7 @@ from sync.server.voters_store import (
     VoterKey,
     VoterRecord,
 )
+from sync.server.withdrawal_models import Withdrawal, WithdrawnLine
 
 log = logging.getLogger("canvass.server")
 
@@ -139,6 +142,7 @@ def _purge(s: Session, cid: str, actor: str, now: datetime) -> PurgeReport:
               .values(duplicate_of=None, candidate_of=None))
     s.execute(delete(BatchRecord).where(BatchRecord.device_id.in_(devices)))
     reidentified = _reidentify(s, cid, office)
+    withdrawals.purge_withdrawals(s, cid)
     _clear_first_results(s, cid)
     for model in (SignerKey, BlockKey, IndexKey):
         s.execute(delete(model).where(model.campaign_id == cid))
@@ -175,13 +179,15 @@ def _reidentify(s: Session, cid: str, office: str) -> int:
         if refs:
             s.execute(update(table).where(table.c.id == bindparam("b_id")).values(
                 {column: bindparam("b_ref")}), [{"b_id": i, "b_ref": new[v]} for i, v in refs])
-    # The audit log names keyed lines and review decisions by entry id: it keeps naming them.
-    log_table = AuditLog.__table__
-    for start in range(0, len(old_ids), _CHUNK):
-        chunk = old_ids[start:start + _CHUNK]
-        s.execute(update(log_table).where(log_table.c.target == bindparam("b_old"))
-                  .values(target=bindparam("b_new")),
-                  [{"b_old": o, "b_new": new[o]} for o in chunk])
+    # The audit log names keyed lines and review decisions by entry id, and a withdrawal
+    # names the line it withdrew: they keep naming them, by the new ids.
+    for table_, column in ((AuditLog.__table__, "target"), (Withdrawal.__table__, "entry_id"),
+                           (WithdrawnLine.__table__, "entry_id")):
+        col = table_.c[column]
+        for start in range(0, len(old_ids), _CHUNK):
+            chunk = old_ids[start:start + _CHUNK]
+            s.execute(update(table_).where(col == bindparam("b_old")).values({column: bindparam("b_new")}),
+                      [{"b_old": o, "b_new": new[o]} for o in chunk])
     return len(old_ids)
 
 

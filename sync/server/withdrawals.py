@@ -131,7 +131,7 @@ def apply(s: Session, w: Withdrawal, entry_id: str, actor: str, how: str) -> lis
     # (dashboard_queries._dirty); the device sees its entry's unchanged status again.
     emit_outcome(s, entry)
     w.state, w.entry_id, w.decided_by, w.decided_at = WITHDRAWN, entry.id, actor, now
-    audit(s, actor, "withdrawal.apply", w.id, f"{how} entry {entry.id} {len(withdrawn)} lines")
+    audit(s, actor, "withdrawal.apply", w.id, f"{how}: {len(withdrawn)} lines (the entry: withdrawals.entry_id)")
     return withdrawn
 
 
@@ -275,7 +275,8 @@ def withdrawn_entry_ids(s: Session, campaign_id: str) -> set[str]:
 
 
 def purge_withdrawals(s: Session, campaign_id: str) -> int:
-    """Drop the requests' sealed fields (the retention purge calls this); the lines withdrawn
-    and the dates stay: they are figures the campaign keeps."""
+    """Drop the requests' sealed fields and scored candidates (the retention purge,
+    sync/server/purge.py, calls this); the lines withdrawn and the dates stay: they are
+    figures the campaign keeps."""
     return s.execute(update(Withdrawal).where(Withdrawal.campaign_id == campaign_id)
-                     .values(enc_signer=None)).rowcount or 0
+                     .values(enc_signer=None, candidates_json="[]")).rowcount or 0
