@@ -131,7 +131,7 @@ def apply(s: Session, w: Withdrawal, entry_id: str, actor: str, how: str) -> lis
     # (dashboard_queries._dirty); the device sees its entry's unchanged status again.
     emit_outcome(s, entry)
     w.state, w.entry_id, w.decided_by, w.decided_at = WITHDRAWN, entry.id, actor, now
-    audit(s, actor, "withdrawal.apply", w.id, f"{how}: {len(withdrawn)} lines (the entry: withdrawals.entry_id)")
+    audit(s, actor, "withdrawal.apply", w.id, f"{how}: {len(withdrawn)} lines")  # entry: w.entry_id
     return withdrawn
 
 
