@@ -253,21 +253,11 @@ def import_status(client: IntakeClient, job_id: str) -> dict:
     return client.request("GET", f"/v1/intake/imports/{job_id}").json()
 
 
-def export_filing(client: IntakeClient) -> bytes:
-    if client.role != "admin":
-        raise IntakeError(tr("intake.export.admin_only"), 403)
-    return client.request("GET", "/v1/intake/export/filing.csv").content
-
-
 def preview_import(client: IntakeClient, name: str, data: bytes,
                    mapping: dict[str, str] | None = None) -> dict:
     form = {"mapping": json.dumps(mapping)} if mapping is not None else {}
     return client.request("POST", "/v1/intake/imports/preview", data=form,
                           files={"file": (name, data, "application/octet-stream")}).json()
-
-
-def import_rejections(client: IntakeClient, job_id: str) -> bytes:
-    return client.request("GET", f"/v1/intake/imports/{job_id}/rejections.csv").content
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,10 +433,11 @@ class ImportState:
     def has_rejections(self) -> bool:
         return self.step == DONE and self.counts()["rejected"] > 0
 
-    def rejections(self) -> tuple[str, bytes]:
-        """The rejection file (original cells plus row, reason code, field and reason)."""
-        job_id = self.job["job_id"]
-        return f"rejections-{job_id[:8]}.csv", import_rejections(self.client, job_id)
+    def rejections_name(self) -> str:
+        """The name of the rejection file (original cells plus row, reason code, field and
+        reason), as the server names it; the file itself is a download link
+        (canvass.staff.downloads)."""
+        return f"rejections-{self.job['job_id'][:8]}.csv"
 
 
 # --------------------------------------------------------------------------------------------

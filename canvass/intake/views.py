@@ -23,11 +23,11 @@ from canvass.intake.state import (
     IntakeError,
     KeyingForm,
     ReviewState,
-    export_filing,
     field_label,
     line_list,
     reason_text,
 )
+from canvass.staff.downloads import Downloader
 from canvass.staff.text import tr
 from sync.intake.reconcile import DECLARATION_PARTS
 
@@ -301,8 +301,8 @@ class ImportView(ft.Column):
     """Choose a file, map its columns (the server's guess, changed with dropdowns), see the first
     rows with their errors, import with progress, then the counts and the rejected rows."""
 
-    def __init__(self, client: IntakeClient, picker: ft.FilePicker) -> None:
-        self.state, self.picker = ImportState(client), picker
+    def __init__(self, client: IntakeClient, picker: ft.FilePicker, downloader: Downloader) -> None:
+        self.state, self.picker, self.downloader = ImportState(client), picker, downloader
         self.file_text = ft.Text("")
         self.mapping_area = ft.Column(spacing=6, visible=False)
         self.preview_area = ft.Column(spacing=4, visible=False)
@@ -434,18 +434,17 @@ class ImportView(ft.Column):
         self._redraw()
 
     async def _download(self, _e=None) -> None:
-        try:
-            name, data = await asyncio.to_thread(self.state.rejections)
-        except IntakeError as exc:
-            self.status.value = str(exc)
-            self.update()
+        job_id = (self.state.job or {}).get("job_id")
+        if not job_id:
             return
-        await self.picker.save_file(file_name=name, src_bytes=data)
+        self.status.value = await self.downloader.download(
+            self.state.client, "rejections", self.state.rejections_name(), job_id=job_id)
+        self._redraw()
 
 
 class ExportView(ft.Column):
-    def __init__(self, client: IntakeClient, picker: ft.FilePicker) -> None:
-        self.client, self.picker = client, picker
+    def __init__(self, client: IntakeClient, downloader: Downloader) -> None:
+        self.client, self.downloader = client, downloader
         self.status = ft.Text("")
         controls: list[ft.Control] = [
             ft.Text(tr("intake.export.title"), size=22, weight=ft.FontWeight.BOLD)]
@@ -457,12 +456,5 @@ class ExportView(ft.Column):
         super().__init__(controls=controls + [self.status], spacing=10)
 
     async def _export(self, _e=None) -> None:
-        try:
-            data = await asyncio.to_thread(export_filing, self.client)
-        except IntakeError as exc:
-            self.status.value = str(exc)
-            self.update()
-            return
-        await self.picker.save_file(file_name="filing.csv", src_bytes=data)
-        self.status.value = tr("intake.export.done")
+        self.status.value = await self.downloader.download(self.client, "filing", "filing.csv")
         self.update()

@@ -22,6 +22,7 @@ from canvass.intake.state import IntakeClient, KeyingForm, ReviewState
 from canvass.intake.views import CheckInView, ExportView, ImportView, KeyingView, ReviewView
 from canvass.staff.dashboard_state import DashboardState
 from canvass.staff.dashboard_view import DashboardView
+from canvass.staff.downloads import Downloader
 from canvass.staff.login_state import DASHBOARD, StaffLogin
 from canvass.staff.login_view import LoginView
 from canvass.staff.text import tr
@@ -53,7 +54,7 @@ def _server_url(own_url: Callable[[], str]) -> str:
 class StaffSession:
     """One browser tab: the login, the open panel, and the page it draws on."""
 
-    def __init__(self, page: ft.Page, login: StaffLogin) -> None:
+    def __init__(self, page: ft.Page, login: StaffLogin, download_origin: str = "") -> None:
         self.page, self.login = page, login
         self.generation = 0  # a new panel or a logout stops the dashboard's refresh loop
         self.review: ReviewView | None = None
@@ -63,6 +64,7 @@ class StaffSession:
         self.import_view: ImportView | None = None
         self.picker = ft.FilePicker()
         page.services.append(self.picker)
+        self.downloader = Downloader(page, download_origin)
         self.area = ft.Container(expand=True)
         self.nav = ft.Row(wrap=True, spacing=8, run_spacing=8)
         self.current = ""
@@ -135,10 +137,10 @@ class StaffSession:
             view = CheckInView(client, on_key_lines=self.key_lines)
         elif panel == "Import":
             if self.import_view is None:
-                self.import_view = ImportView(client, self.picker)
+                self.import_view = ImportView(client, self.picker, self.downloader)
             view = self.import_view
         else:
-            view = ExportView(client, self.picker)
+            view = ExportView(client, self.downloader)
         self.area.content = ft.Column([view], scroll=ft.ScrollMode.AUTO, expand=True)
         self.page.update()
         if self.review is not None:
@@ -163,8 +165,9 @@ class StaffSession:
         state = DashboardState(self.login)
 
         async def export() -> None:
-            data = await asyncio.to_thread(state.export_csv)
-            await self.picker.save_file(file_name="dashboard.csv", src_bytes=data)
+            if self.client is not None:
+                view.show_notice(await self.downloader.download(
+                    self.client, "dashboard", "dashboard.csv", trials=state.trials))
 
         view = DashboardView(state, on_export=lambda: self.page.run_task(export))
 
@@ -184,13 +187,18 @@ class StaffSession:
         return view
 
 
-def build_staff_main(server_url: str | None = None, *, own_url: Callable[[], str] = str):
+def build_staff_main(server_url: str | None = None, *, own_url: Callable[[], str] = str,
+                     same_origin: bool = False):
+    """``same_origin``: the API server serves this app too (canvass.staff.web_mount), so the
+    browser opens download links on the page's own origin; else at the API's address."""
+
     def main(page: ft.Page) -> None:
         page.title = tr("title")
         page.theme_mode = ft.ThemeMode.LIGHT
         page.bgcolor = ft.Colors.WHITE
         page.padding = 16
-        StaffSession(page, StaffLogin(server_url or _server_url(own_url))).show_login()
+        api = server_url or _server_url(own_url)
+        StaffSession(page, StaffLogin(api), "" if same_origin else api).show_login()
 
     return main
 
