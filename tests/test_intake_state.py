@@ -164,6 +164,13 @@ def test_checkin_panel_statuses_blockers_and_lines_to_key(office):
                        city="Los Angeles", zip="90012")
     assert form.save().status == "accepted"
     assert form.queue == [] and form.values["line"] == "6"
+    # Line 3 again with another signer: refused, and the line is back in the form as typed.
+    other = dict(form.values, line="3", first_name="Ada", last_name="Quill",
+                 street="301 West Olive Avenue", city="Los Angeles", zip="90012")
+    form.values.update(other)
+    refused = form.save()
+    assert refused.status not in ("accepted", "already_received", "duplicate", "possible_duplicate")
+    assert form.values == other
     state.load()
     c1 = {r.serial: r for r in state.rows()}["C1"]
     assert c1.to_key == [] and c1.status == "reconciled"
