@@ -214,6 +214,7 @@ class ReviewState:
     index: int = 0
     decided: int = 0
     last: str = ""
+    undoable: str = ""  # the entry of this tab's last decision, while it may be undone
 
     def load(self) -> None:
         self.items = self.client.request("GET", "/v1/review/queue").json()["items"]
@@ -249,7 +250,20 @@ class ReviewState:
             self.index = 0
         self.decided += 1
         self.last = r.json()["status"]
+        self.undoable = entry_id
         return self.last
+
+    def undo(self) -> str:
+        """Take back this staff member's last decision (the server keeps the window and the
+        audit); the entry is first in the queue again. Its entry id."""
+        entry_id = self.client.request("POST", "/v1/review/undo").json()["entry_id"]
+        self.undoable = ""
+        self.decided = max(0, self.decided - 1)
+        self.last = "undone"
+        self.load()
+        ids = [item["entry"]["entry_id"] for item in self.items]
+        self.index = ids.index(entry_id) if entry_id in ids else 0
+        return entry_id
 
 
 # --------------------------------------------------------------------------------------------

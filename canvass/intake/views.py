@@ -201,13 +201,16 @@ class ReviewView(ft.Column):
     def __init__(self, state: ReviewState) -> None:
         self.state = state
         self.body = ft.Column(spacing=6)
-        self.status = ft.Text("")
+        self.status = ft.Text("", size=15)
+        self.undo_button = ft.OutlinedButton(content=tr("intake.review.undo"),
+                                             on_click=lambda _e: self.page.run_task(self.undo),
+                                             visible=False)
         super().__init__(controls=[
             ft.Text(tr("intake.review.title"), size=22, weight=ft.FontWeight.BOLD),
             ft.Text(tr("intake.review.keys")),
             ft.Row([self._button(tr("intake.review.duplicate"), "duplicate"),
                     self._button(tr("intake.review.not_duplicate"), "not_duplicate"),
-                    self._button(tr("intake.review.skip"), "skip")]),
+                    self._button(tr("intake.review.skip"), "skip"), self.undo_button], wrap=True),
             self.status, self.body], spacing=10)
 
     def _button(self, text: str, decision: str) -> ft.Button:
@@ -267,6 +270,24 @@ class ReviewView(ft.Column):
         last = self.state.last
         self.status.value = tr("intake.review.last", decision=saved_text(last) if last != "skipped"
                                else tr("intake.review.skipped")) + " " + self.status.value
+        self.undo_button.visible = bool(self.state.undoable)
+        self.update()
+
+    async def undo(self) -> None:
+        """Undo (U): this staff member's last decision, within the server's window."""
+        if not self.state.undoable:
+            return
+        try:
+            await asyncio.to_thread(self.state.undo)
+        except IntakeError as exc:
+            self.state.undoable = ""
+            self.undo_button.visible = False
+            self.status.value = str(exc)
+            self.update()
+            return
+        self.render()
+        self.undo_button.visible = False
+        self.status.value = tr("intake.review.undone") + " " + self.status.value
         self.update()
 
 

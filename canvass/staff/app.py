@@ -7,7 +7,8 @@ a team lead the dashboard, an intake clerk the intake panels but the filing expo
 
 The dashboard refreshes itself every REFRESH_SECONDS in the background while it is open; the
 HTTP calls run in a worker thread and the controls are updated in place afterwards. In the
-review panel the keys D / N / S decide duplicate / not a duplicate / skip."""
+review panel the keys D / N / S decide duplicate / not a duplicate / skip, and U undoes the
+last decision."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from canvass.staff.text import tr
 REFRESH_SECONDS = float(os.environ.get("CANVASS_DASHBOARD_REFRESH", "30"))
 ENV_SERVER_URL = "CANVASS_STAFF_SERVER_URL"
 REVIEW_KEYS = {"D": "duplicate", "N": "not_duplicate", "S": "skip"}
+UNDO_KEY = "U"  # undo this staff member's last review decision
 
 # Flet logs every message between the browser and Python at DEBUG (flet_transport) and every
 # control patch (flet_object_patch): the intake screens carry signers' names and addresses, so
@@ -155,7 +157,11 @@ class StaffSession:
         review = self.review
         if review is None or e.ctrl or e.alt or e.meta:
             return
-        choice = REVIEW_KEYS.get((e.key or "").upper())
+        key = (e.key or "").upper()
+        if key == UNDO_KEY:
+            self.page.run_task(review.undo)
+            return
+        choice = REVIEW_KEYS.get(key)
         if choice:
             self.page.run_task(review.decide, choice)
 
