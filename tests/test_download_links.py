@@ -49,6 +49,9 @@ def test_filing_link_serves_once_as_attachment(office):  # noqa: F811
 def test_link_refused_to_a_role_without_the_export(office):  # noqa: F811
     assert link(office, office.clerk, export="filing").status_code == 403
     assert link(office, office.lead, export="rejections", job_id="x").status_code == 403
+    # No such job: refused when the link is asked for, not in the browser tab it would open.
+    assert link(office, office.clerk, export="rejections", job_id="x").status_code == 404
+    assert link(office, office.clerk, export="rejections").status_code == 422
     assert link(office, office.clerk, export="dashboard").status_code == 403
     assert link(office, office.device, export="dashboard").status_code == 403
     assert link(office, {}, export="dashboard").status_code == 401

@@ -76,8 +76,12 @@ def new_link(body: LinkRequest, staff: StaffIdentity = Depends(current_staff),
     export = EXPORTS[body.export]
     export.allowed(staff)  # refused now, not only when the browser opens the link
     cid = campaign_for(staff, body.campaign_id)
-    if body.export == "rejections" and body.job_id is None:
-        raise ProblemError(422, "invalid_request", "A rejections link names its job_id.")
+    if body.export == "rejections":
+        if body.job_id is None:
+            raise ProblemError(422, "invalid_request", "A rejections link names its job_id.")
+        # Refused now rather than in the tab the link opens in (a problem page there).
+        with svc.db.read() as s:
+            intake_api.rejections_job(s, body.job_id, cid)
     token, now = new_token(), utcnow()
     params = {"campaign_id": cid, "job_id": body.job_id, "trials": body.trials}
     with svc.db.write() as s:
