@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+import httpx
 import pytest
 from fake_clock import FakeClock
 from test_intake_api import FULL_DECLARATION, Office, intake_server, signer  # noqa: F401
@@ -22,6 +23,7 @@ from canvass.intake.state import (
     KeyingForm,
     line_list,
 )
+from canvass.staff.downloads import download_link
 
 
 @pytest.fixture
@@ -94,9 +96,13 @@ def test_import_steps_mapping_preview_progress_counts_rejections(office):
         "Import finished: 3 of 5 rows imported, 1 rejected, 1 blank (")
     assert state.rate() > 0
     assert state.has_rejections
-    name, data = state.rejections()
+    name = state.rejections_name()
     assert name.startswith("rejections-") and name.endswith(".csv")
-    rejected = list(csv.reader(io.StringIO(data.decode())))
+    # The file comes through a one-time link, opened without the bearer header (a browser).
+    url = download_link(state.client, "rejections", job_id=state.job["job_id"])
+    served = httpx.get(office.url + url)
+    assert served.headers["content-disposition"] == f'attachment; filename="{name}"'
+    rejected = list(csv.reader(io.StringIO(served.text)))
     assert rejected[0][-4:] == ["_row", "_reason_code", "_field", "_reason"]
     assert [(r[0], r[-4], r[-2]) for r in rejected[1:]] == [("IM1", "2", "zip")]
 
@@ -158,6 +164,13 @@ def test_checkin_panel_statuses_blockers_and_lines_to_key(office):
                        city="Los Angeles", zip="90012")
     assert form.save().status == "accepted"
     assert form.queue == [] and form.values["line"] == "6"
+    # Line 3 again with another signer: refused, and the line is back in the form as typed.
+    other = dict(form.values, line="3", first_name="Ada", last_name="Quill",
+                 street="301 West Olive Avenue", city="Los Angeles", zip="90012")
+    form.values.update(other)
+    refused = form.save()
+    assert refused.status not in ("accepted", "already_received", "duplicate", "possible_duplicate")
+    assert form.values == other
     state.load()
     c1 = {r.serial: r for r in state.rows()}["C1"]
     assert c1.to_key == [] and c1.status == "reconciled"

@@ -82,6 +82,7 @@ def reason_text(code: int | None, fallback: str = "") -> str:
     return fallback or tr("intake.reason.unknown")
 ADDRESS_FIELDS = ("street", "unit", "city", "zip")
 KEEP_AFTER_SAVE = ("section",)
+SAVED_OK = ("accepted", "already_received", "duplicate", "possible_duplicate")
 
 
 @dataclass
@@ -105,6 +106,7 @@ class KeyingForm:
         self.same_address = False
         self.history: list[SavedLine] = []
         self.queue: list[int] = []  # paper lines still to key (from the check-in panel)
+        self._sent_from_queue: set[int] = set()  # queued lines being sent (back if refused)
 
     def key_lines(self, section: str, lines: list[int]) -> None:
         """Key ``lines`` of ``section`` (lines on paper with no entry): the form starts at the
@@ -114,8 +116,8 @@ class KeyingForm:
         if self.queue:
             self.values["line"] = str(self.queue[0])
 
-    def _entry(self) -> SignerEntry:
-        v = self.values
+    def _entry(self, values: dict[str, str] | None = None) -> SignerEntry:
+        v = self.values if values is None else values
         try:
             line = int(v["line"])
         except ValueError:
@@ -123,10 +125,11 @@ class KeyingForm:
         return SignerEntry(section=v["section"].strip().upper(), line=line,
                            **{k: v[k].strip() for k in FORM_FIELDS if k not in ("section", "line")})
 
-    def errors(self) -> dict[str, str]:
-        """field -> message for every field with a problem (in the staff language)."""
+    def errors(self, values: dict[str, str] | None = None) -> dict[str, str]:
+        """field -> message for every field with a problem (in the staff language), of the
+        form's values or of ``values`` (a line taken at its Enter)."""
         lang = staff_lang()
-        return {e.field: message(e, lang) for e in validate_entry(self._entry())
+        return {e.field: message(e, lang) for e in validate_entry(self._entry(values))
                 if e.field in self.values}
 
     def field_error(self, name: str) -> str:
@@ -141,31 +144,55 @@ class KeyingForm:
             self.values.update(self.previous_address)
 
     def save(self) -> SavedLine:
-        """Send the line. On success the form keeps the section, moves to the next line and
-        clears the signer (the address stays when "same address" is on)."""
-        errors = self.errors()
+        """Send the line; when it is saved, go on to the next one."""
+        line = dict(self.values)
+        if self.errors(line):
+            return self.send(line)
+        self.advance(line)
+        saved = self.send(line)
+        if saved.status not in SAVED_OK:
+            self.restore(line)
+        return saved
+
+    def advance(self, line: dict[str, str]) -> None:
+        """Go on to the line after ``line`` (taken at the Enter that saves it) at once, before
+        the server answers, so the clerk types the next line while this one is sent: the
+        form keeps the section, takes the next line number and clears the signer (the
+        address stays when "same address" is on)."""
+        self.previous_address = {k: line[k] for k in ADDRESS_FIELDS}
+        number = int(line["line"])
+        if number in self.queue:
+            self.queue.remove(number)
+            self._sent_from_queue.add(number)
+        for name in FORM_FIELDS:
+            if name not in KEEP_AFTER_SAVE:
+                self.values[name] = ""
+        self.values["line"] = str(self.queue[0] if self.queue else number + 1)
+        if self.same_address:
+            self.values.update(self.previous_address)
+
+    def restore(self, line: dict[str, str]) -> None:
+        """A line the server did not save goes back into the form, to be corrected."""
+        self.values.update(line)
+        number = int(line["line"])
+        if number in self._sent_from_queue:
+            self._sent_from_queue.discard(number)
+            self.queue = sorted({*self.queue, number})
+
+    def send(self, line: dict[str, str]) -> SavedLine:
+        """Send ``line``; what the server made of it ("invalid" without a request when the
+        line has a field error)."""
+        errors = self.errors(line)
         if errors:
             first = next(iter(errors))
-            return SavedLine(self.values["section"], int(self.values["line"] or 0), "invalid", first,
+            return SavedLine(line["section"], int(line["line"] or 0), "invalid", first,
                              errors[first])
-        body = {name: value.strip() for name, value in self.values.items() if name != "line"}
-        body["line"] = int(self.values["line"])
-        r = self.client.request("POST", "/v1/intake/lines", json=body)
-        answer = r.json()
-        result = answer["result"]
+        body = {name: value.strip() for name, value in line.items() if name != "line"}
+        body["line"] = int(line["line"])
+        result = self.client.request("POST", "/v1/intake/lines", json=body).json()["result"]
         saved = SavedLine(body["section"].upper(), body["line"], result["status"], result.get("field"),
                           result.get("reason"), result.get("reason_code"))
         self.history.append(saved)
-        if result["status"] in ("accepted", "already_received", "duplicate", "possible_duplicate"):
-            self.previous_address = {k: self.values[k] for k in ADDRESS_FIELDS}
-            for name in FORM_FIELDS:
-                if name not in KEEP_AFTER_SAVE:
-                    self.values[name] = ""
-            if body["line"] in self.queue:
-                self.queue.remove(body["line"])
-            self.values["line"] = str(self.queue[0] if self.queue else answer["next_line"])
-            if self.same_address:
-                self.values.update(self.previous_address)
         return saved
 
 
@@ -187,6 +214,7 @@ class ReviewState:
     index: int = 0
     decided: int = 0
     last: str = ""
+    undoable: str = ""  # the entry of this tab's last decision, while it may be undone
 
     def load(self) -> None:
         self.items = self.client.request("GET", "/v1/review/queue").json()["items"]
@@ -222,7 +250,20 @@ class ReviewState:
             self.index = 0
         self.decided += 1
         self.last = r.json()["status"]
+        self.undoable = entry_id
         return self.last
+
+    def undo(self) -> str:
+        """Take back this staff member's last decision (the server keeps the window and the
+        audit); the entry is first in the queue again. Its entry id."""
+        entry_id = self.client.request("POST", "/v1/review/undo").json()["entry_id"]
+        self.undoable = ""
+        self.decided = max(0, self.decided - 1)
+        self.last = "undone"
+        self.load()
+        ids = [item["entry"]["entry_id"] for item in self.items]
+        self.index = ids.index(entry_id) if entry_id in ids else 0
+        return entry_id
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,21 +294,11 @@ def import_status(client: IntakeClient, job_id: str) -> dict:
     return client.request("GET", f"/v1/intake/imports/{job_id}").json()
 
 
-def export_filing(client: IntakeClient) -> bytes:
-    if client.role != "admin":
-        raise IntakeError(tr("intake.export.admin_only"), 403)
-    return client.request("GET", "/v1/intake/export/filing.csv").content
-
-
 def preview_import(client: IntakeClient, name: str, data: bytes,
                    mapping: dict[str, str] | None = None) -> dict:
     form = {"mapping": json.dumps(mapping)} if mapping is not None else {}
     return client.request("POST", "/v1/intake/imports/preview", data=form,
                           files={"file": (name, data, "application/octet-stream")}).json()
-
-
-def import_rejections(client: IntakeClient, job_id: str) -> bytes:
-    return client.request("GET", f"/v1/intake/imports/{job_id}/rejections.csv").content
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,10 +474,11 @@ class ImportState:
     def has_rejections(self) -> bool:
         return self.step == DONE and self.counts()["rejected"] > 0
 
-    def rejections(self) -> tuple[str, bytes]:
-        """The rejection file (original cells plus row, reason code, field and reason)."""
-        job_id = self.job["job_id"]
-        return f"rejections-{job_id[:8]}.csv", import_rejections(self.client, job_id)
+    def rejections_name(self) -> str:
+        """The name of the rejection file (original cells plus row, reason code, field and
+        reason), as the server names it; the file itself is a download link
+        (canvass.staff.downloads)."""
+        return f"rejections-{self.job['job_id'][:8]}.csv"
 
 
 # --------------------------------------------------------------------------------------------

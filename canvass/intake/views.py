@@ -12,23 +12,27 @@ from collections.abc import Callable
 
 import flet as ft
 
+from canvass.i18n import t
 from canvass.intake.state import (
     COMPARED_FIELDS,
     FORM_FIELDS,
     NO_COLUMN,
     RUNNING,
+    SAVED_OK,
     CheckInState,
     ImportState,
     IntakeClient,
     IntakeError,
     KeyingForm,
     ReviewState,
-    export_filing,
     field_label,
     line_list,
     reason_text,
 )
-from canvass.staff.text import tr
+from canvass.staff.downloads import Downloader
+from canvass.staff.text import staff_lang, tr
+from canvass.views.common import submitted_text
+from canvass.views.palette import DANGER, OK_FG
 from sync.intake.reconcile import DECLARATION_PARTS
 
 POLL_SECONDS = 0.5
@@ -37,32 +41,52 @@ SAVED_STATUSES = ("accepted", "already_received", "duplicate", "possible_duplica
                   "conflict", "invalid")
 
 
+NOTICE_SIZE = 18
+
+
+def keys_hint() -> str:
+    """The keyboard convention, in the words of the circulator app's form (one string)."""
+    return t("capture.keys_hint", staff_lang())
+
+
 def saved_text(status: str) -> str:
     return tr(f"intake.saved.{status}") if status in SAVED_STATUSES else status
 
 
 class KeyingView(ft.Column):
+    """The office keying form, with the circulator app's keyboard convention (and its hint on
+    screen): Tab moves to the next field, Enter saves the line.
+
+    A fast clerk types the next line right after the Enter, so the Enter moves the form to
+    the next line at once (fields cleared, the focus sent to First name) and the line is sent
+    afterwards: a focus move or a redraw after the server's answer raced the next line's keys
+    (issue 21, the circulator app's lost first letters). The fields are the same controls from
+    line to line; a refused line comes back into the form with its error."""
+
     def __init__(self, form: KeyingForm) -> None:
         self.form = form
         self.touched: set[str] = set()
         self.fields: dict[str, ft.TextField] = {}
+        self.sending = asyncio.Lock()  # lines reach the server in the order they were keyed
         first = "first_name" if form.queue else "section"
         for name in FORM_FIELDS:
             self.fields[name] = ft.TextField(
                 label=field_label(name), value=form.values[name],
                 width=260 if name != "street" else 400,
-                autofocus=name == first, on_submit=self._save,
+                autofocus=name == first, on_submit=lambda e, n=name: self._enter(n, e),
                 on_change=lambda e, n=name: self._changed(n, e.control.value),
                 on_blur=lambda e, n=name: self._blurred(n))
         self.same = ft.Checkbox(label=tr("intake.key.same_address"), value=False,
                                 on_change=self._same_changed)
-        self.status = ft.Text("", semantics_label="", size=16)
-        self.saved_count = ft.Text(tr("intake.key.saved_count", count=0))
+        # The notice of the last line: large, bold and dark (palette: >= 7:1 on white).
+        self.status = ft.Text("", semantics_label="", size=NOTICE_SIZE, weight=ft.FontWeight.BOLD,
+                              color=OK_FG)
+        self.saved_count = ft.Text(tr("intake.key.saved_count", count=0), size=15)
         self.queue_text = ft.Text(self._queue_text())
         f = self.fields
         super().__init__(controls=[
             ft.Text(tr("intake.key.title"), size=22, weight=ft.FontWeight.BOLD),
-            ft.Text(tr("intake.key.help")),
+            ft.Text(keys_hint(), size=15, color=ft.Colors.BLACK_87),
             self.queue_text,
             ft.Row([f["section"], f["line"]]),
             ft.Row([f["first_name"], f["middle_name"], f["last_name"], f["suffix"]], wrap=True),
@@ -70,7 +94,7 @@ class KeyingView(ft.Column):
             ft.Row([f["street"], f["unit"]]),
             ft.Row([f["city"], f["zip"]]),
             ft.Row([f["phone"], f["email"]]),
-            ft.Button(content=tr("intake.key.save"), on_click=self._save),
+            ft.Button(content=tr("intake.key.save"), on_click=lambda _e: self._save()),
             self.status, self.saved_count,
         ], spacing=10)
 
@@ -79,7 +103,6 @@ class KeyingView(ft.Column):
             return ""
         return tr("intake.key.queue", section=self.form.values["section"],
                   lines=line_list(self.form.queue))
-
 
     def _show_error(self, name: str) -> bool:
         """Set the field's error; True when it changed (only then is the field redrawn, so a
@@ -110,52 +133,84 @@ class KeyingView(ft.Column):
 
     def _refresh_values(self) -> None:
         for name, control in self.fields.items():
-            control.value = self.form.values[name]
+            if control.value != self.form.values[name]:
+                control.value = self.form.values[name]
 
-    async def _save(self, _e=None) -> None:
-        try:
-            saved = await asyncio.to_thread(self.form.save)
-        except IntakeError as exc:
-            self.status.value = str(exc)
-            self.update()
+    def _enter(self, name: str, e) -> None:
+        # The submit event carries the field's text; its last change event may still be
+        # queued behind it (canvass.views.common.submitted_text).
+        typed = submitted_text(e, lambda: self.form.values[name])
+        if typed != self.form.values[name]:
+            self.form.set(name, typed)
+        self._save()
+
+    def _save(self) -> None:
+        """Enter (or the button): take the line as it is now, and send it."""
+        line = dict(self.form.values)
+        if self.form.errors(line):
+            self.page.run_task(self._send, line, False)
             return
-        text = tr("intake.key.result", line=saved.line, section=saved.section,
-                  status=saved_text(saved.status))
-        if saved.field and saved.status in ("invalid", "rejected"):
+        self.form.advance(line)
+        self.touched.clear()
+        for control in self.fields.values():
+            control.error = None
+        self._refresh_values()
+        self.queue_text.value = self._queue_text()
+        self.update()
+        self.page.run_task(self.fields["first_name"].focus)
+        self.page.run_task(self._send, line, True)
+
+    async def _send(self, line: dict[str, str], advanced: bool) -> None:
+        async with self.sending:
+            try:
+                saved = await asyncio.to_thread(self.form.send, line)
+            except IntakeError as exc:
+                saved = None
+                text = str(exc)
+            else:
+                text = tr("intake.key.result", line=saved.line, section=saved.section,
+                          status=saved_text(saved.status))
+        ok = saved is not None and saved.status in SAVED_OK
+        if saved is not None and saved.field and saved.status in ("invalid", "rejected"):
             reason = (saved.reason if saved.status == "invalid"
                       else reason_text(saved.code, saved.reason or ""))
             text += f" ({field_label(saved.field)}: {reason or tr('intake.key.check_field')})"
-            self.touched.add(saved.field)
-            self._show_error(saved.field)
-        self.status.value = text
-        self.status.semantics_label = text
-        if saved.status not in ("invalid", "rejected", "conflict"):
-            self.touched.clear()
-            for control in self.fields.values():
-                control.error = None
-            self._refresh_values()
-            done = sum(1 for h in self.form.history if h.status != "rejected")
+        self.status.value = self.status.semantics_label = text
+        self.status.color = OK_FG if ok else DANGER
+        if ok:
+            done = sum(1 for h in self.form.history if h.status in SAVED_OK)
             self.saved_count.value = tr("intake.key.saved_count", count=done)
-            self.queue_text.value = self._queue_text()
             self.update()
-            await self.fields["first_name"].focus()
             return
+        # Not saved: the line is back in the form (what was typed since is replaced: the
+        # notice says which line needs the clerk), with the focus on the field to correct.
+        if advanced:
+            self.form.restore(line)
+            self._refresh_values()
+            self.queue_text.value = self._queue_text()
+        target = saved.field if saved is not None and saved.field in self.fields else None
+        if target:
+            self.touched.add(target)
+            self._show_error(target)
         self.update()
-        if saved.field in self.fields:
-            await self.fields[saved.field].focus()
+        if target:
+            await self.fields[target].focus()
 
 
 class ReviewView(ft.Column):
     def __init__(self, state: ReviewState) -> None:
         self.state = state
         self.body = ft.Column(spacing=6)
-        self.status = ft.Text("")
+        self.status = ft.Text("", size=15)
+        self.undo_button = ft.OutlinedButton(content=tr("intake.review.undo"),
+                                             on_click=lambda _e: self.page.run_task(self.undo),
+                                             visible=False)
         super().__init__(controls=[
             ft.Text(tr("intake.review.title"), size=22, weight=ft.FontWeight.BOLD),
             ft.Text(tr("intake.review.keys")),
             ft.Row([self._button(tr("intake.review.duplicate"), "duplicate"),
                     self._button(tr("intake.review.not_duplicate"), "not_duplicate"),
-                    self._button(tr("intake.review.skip"), "skip")]),
+                    self._button(tr("intake.review.skip"), "skip"), self.undo_button], wrap=True),
             self.status, self.body], spacing=10)
 
     def _button(self, text: str, decision: str) -> ft.Button:
@@ -215,6 +270,24 @@ class ReviewView(ft.Column):
         last = self.state.last
         self.status.value = tr("intake.review.last", decision=saved_text(last) if last != "skipped"
                                else tr("intake.review.skipped")) + " " + self.status.value
+        self.undo_button.visible = bool(self.state.undoable)
+        self.update()
+
+    async def undo(self) -> None:
+        """Undo (U): this staff member's last decision, within the server's window."""
+        if not self.state.undoable:
+            return
+        try:
+            await asyncio.to_thread(self.state.undo)
+        except IntakeError as exc:
+            self.state.undoable = ""
+            self.undo_button.visible = False
+            self.status.value = str(exc)
+            self.update()
+            return
+        self.render()
+        self.undo_button.visible = False
+        self.status.value = tr("intake.review.undone") + " " + self.status.value
         self.update()
 
 
@@ -301,8 +374,8 @@ class ImportView(ft.Column):
     """Choose a file, map its columns (the server's guess, changed with dropdowns), see the first
     rows with their errors, import with progress, then the counts and the rejected rows."""
 
-    def __init__(self, client: IntakeClient, picker: ft.FilePicker) -> None:
-        self.state, self.picker = ImportState(client), picker
+    def __init__(self, client: IntakeClient, picker: ft.FilePicker, downloader: Downloader) -> None:
+        self.state, self.picker, self.downloader = ImportState(client), picker, downloader
         self.file_text = ft.Text("")
         self.mapping_area = ft.Column(spacing=6, visible=False)
         self.preview_area = ft.Column(spacing=4, visible=False)
@@ -314,18 +387,21 @@ class ImportView(ft.Column):
         self.counts = ft.Text("", size=16, weight=ft.FontWeight.BOLD)
         self.rejections_button = ft.Button(content=tr("intake.import.download_rejected"),
                                            on_click=self._download, visible=False)
+        self.download_note = ft.Text("")  # what the download did; the import's result stays
         super().__init__(controls=[
             ft.Text(tr("intake.import.title"), size=22, weight=ft.FontWeight.BOLD),
             ft.Text(tr("intake.import.help")),
             ft.Button(content=tr("intake.import.choose"), on_click=self._pick),
             self.file_text, self.mapping_area, self.preview_area, self.start_button,
-            self.progress, self.status, self.counts, self.rejections_button], spacing=10)
+            self.progress, self.status, self.counts, self.rejections_button, self.download_note],
+            spacing=10)
 
     async def _pick(self, _e=None) -> None:
         files = await self.picker.pick_files(allowed_extensions=["csv", "xlsx"], with_data=True)
         if not files or files[0].bytes is None:
             return
         self.status.value = tr("intake.import.reading")
+        self.download_note.value = ""
         self.update()
         try:
             await asyncio.to_thread(self.state.choose, files[0].name, files[0].bytes)
@@ -434,18 +510,17 @@ class ImportView(ft.Column):
         self._redraw()
 
     async def _download(self, _e=None) -> None:
-        try:
-            name, data = await asyncio.to_thread(self.state.rejections)
-        except IntakeError as exc:
-            self.status.value = str(exc)
-            self.update()
+        job_id = (self.state.job or {}).get("job_id")
+        if not job_id:
             return
-        await self.picker.save_file(file_name=name, src_bytes=data)
+        self.download_note.value = await self.downloader.download(
+            self.state.client, "rejections", self.state.rejections_name(), job_id=job_id)
+        self._redraw()
 
 
 class ExportView(ft.Column):
-    def __init__(self, client: IntakeClient, picker: ft.FilePicker) -> None:
-        self.client, self.picker = client, picker
+    def __init__(self, client: IntakeClient, downloader: Downloader) -> None:
+        self.client, self.downloader = client, downloader
         self.status = ft.Text("")
         controls: list[ft.Control] = [
             ft.Text(tr("intake.export.title"), size=22, weight=ft.FontWeight.BOLD)]
@@ -457,12 +532,5 @@ class ExportView(ft.Column):
         super().__init__(controls=controls + [self.status], spacing=10)
 
     async def _export(self, _e=None) -> None:
-        try:
-            data = await asyncio.to_thread(export_filing, self.client)
-        except IntakeError as exc:
-            self.status.value = str(exc)
-            self.update()
-            return
-        await self.picker.save_file(file_name="filing.csv", src_bytes=data)
-        self.status.value = tr("intake.export.done")
+        self.status.value = await self.downloader.download(self.client, "filing", "filing.csv")
         self.update()

@@ -7,7 +7,8 @@ a team lead the dashboard, an intake clerk the intake panels but the filing expo
 
 The dashboard refreshes itself every REFRESH_SECONDS in the background while it is open; the
 HTTP calls run in a worker thread and the controls are updated in place afterwards. In the
-review panel the keys D / N / S decide duplicate / not a duplicate / skip."""
+review panel the keys D / N / S decide duplicate / not a duplicate / skip, and U undoes the
+last decision."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from canvass.intake.state import IntakeClient, KeyingForm, ReviewState
 from canvass.intake.views import CheckInView, ExportView, ImportView, KeyingView, ReviewView
 from canvass.staff.dashboard_state import DashboardState
 from canvass.staff.dashboard_view import DashboardView
+from canvass.staff.downloads import Downloader
 from canvass.staff.login_state import DASHBOARD, StaffLogin
 from canvass.staff.login_view import LoginView
 from canvass.staff.text import tr
@@ -29,6 +31,7 @@ from canvass.staff.text import tr
 REFRESH_SECONDS = float(os.environ.get("CANVASS_DASHBOARD_REFRESH", "30"))
 ENV_SERVER_URL = "CANVASS_STAFF_SERVER_URL"
 REVIEW_KEYS = {"D": "duplicate", "N": "not_duplicate", "S": "skip"}
+UNDO_KEY = "U"  # undo this staff member's last review decision
 
 # Flet logs every message between the browser and Python at DEBUG (flet_transport) and every
 # control patch (flet_object_patch): the intake screens carry signers' names and addresses, so
@@ -53,7 +56,7 @@ def _server_url(own_url: Callable[[], str]) -> str:
 class StaffSession:
     """One browser tab: the login, the open panel, and the page it draws on."""
 
-    def __init__(self, page: ft.Page, login: StaffLogin) -> None:
+    def __init__(self, page: ft.Page, login: StaffLogin, download_origin: str = "") -> None:
         self.page, self.login = page, login
         self.generation = 0  # a new panel or a logout stops the dashboard's refresh loop
         self.review: ReviewView | None = None
@@ -63,6 +66,7 @@ class StaffSession:
         self.import_view: ImportView | None = None
         self.picker = ft.FilePicker()
         page.services.append(self.picker)
+        self.downloader = Downloader(page, download_origin)
         self.area = ft.Container(expand=True)
         self.nav = ft.Row(wrap=True, spacing=8, run_spacing=8)
         self.current = ""
@@ -135,10 +139,10 @@ class StaffSession:
             view = CheckInView(client, on_key_lines=self.key_lines)
         elif panel == "Import":
             if self.import_view is None:
-                self.import_view = ImportView(client, self.picker)
+                self.import_view = ImportView(client, self.picker, self.downloader)
             view = self.import_view
         else:
-            view = ExportView(client, self.picker)
+            view = ExportView(client, self.downloader)
         self.area.content = ft.Column([view], scroll=ft.ScrollMode.AUTO, expand=True)
         self.page.update()
         if self.review is not None:
@@ -153,7 +157,11 @@ class StaffSession:
         review = self.review
         if review is None or e.ctrl or e.alt or e.meta:
             return
-        choice = REVIEW_KEYS.get((e.key or "").upper())
+        key = (e.key or "").upper()
+        if key == UNDO_KEY:
+            self.page.run_task(review.undo)
+            return
+        choice = REVIEW_KEYS.get(key)
         if choice:
             self.page.run_task(review.decide, choice)
 
@@ -163,8 +171,9 @@ class StaffSession:
         state = DashboardState(self.login)
 
         async def export() -> None:
-            data = await asyncio.to_thread(state.export_csv)
-            await self.picker.save_file(file_name="dashboard.csv", src_bytes=data)
+            if self.client is not None:
+                view.show_notice(await self.downloader.download(
+                    self.client, "dashboard", "dashboard.csv", trials=state.trials))
 
         view = DashboardView(state, on_export=lambda: self.page.run_task(export))
 
@@ -184,13 +193,18 @@ class StaffSession:
         return view
 
 
-def build_staff_main(server_url: str | None = None, *, own_url: Callable[[], str] = str):
+def build_staff_main(server_url: str | None = None, *, own_url: Callable[[], str] = str,
+                     same_origin: bool = False):
+    """``same_origin``: the API server serves this app too (canvass.staff.web_mount), so the
+    browser opens download links on the page's own origin; else at the API's address."""
+
     def main(page: ft.Page) -> None:
         page.title = tr("title")
         page.theme_mode = ft.ThemeMode.LIGHT
         page.bgcolor = ft.Colors.WHITE
         page.padding = 16
-        StaffSession(page, StaffLogin(server_url or _server_url(own_url))).show_login()
+        api = server_url or _server_url(own_url)
+        StaffSession(page, StaffLogin(api), "" if same_origin else api).show_login()
 
     return main
 

@@ -64,9 +64,6 @@ class DashboardState:
             self.error = ""
         return True
 
-    def export_csv(self) -> bytes:
-        return self._get("export.csv", trials=self.trials).content
-
     @property
     def computed_at(self) -> str:
         return self.devices.get("computed_at", "")

@@ -66,6 +66,7 @@ class DashboardView(ft.Column):
         self.state = state
         self.computed = ft.Text(tr("dash.loading"), size=12, color=ft.Colors.GREY_700)
         self.error = ft.Text("", color=ft.Colors.RED_800)
+        self.notice = ft.Text("", size=14)  # what the export did ("Your browser is downloading")
         self.scope = ft.Text("", size=14, weight=ft.FontWeight.BOLD)
         # What blocks filing (the drive's count, /v1/dashboard/filing): in the header row, so
         # the figures and the chart below stay where they are.
@@ -114,7 +115,7 @@ class DashboardView(ft.Column):
             + [self.filing], wrap=True)
         self._refresh_callback: Callable[[], None] | None = None
         super().__init__(controls=[
-            header, self.computed, self.error, self.scope,
+            header, self.notice, self.computed, self.error, self.scope,
             ft.ResponsiveRow(list(self.cards.values()), spacing=10, run_spacing=10),
             ft.Text(tr("progress"), size=18, weight=ft.FontWeight.BOLD), self.chart_note,
             self.chart_box,
@@ -127,6 +128,11 @@ class DashboardView(ft.Column):
             ft.Text(tr("quality.intro"), size=12),
             self.flags,
         ], spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+
+    def show_notice(self, text: str) -> None:
+        self.notice.value = text
+        self.notice.semantics_label = text
+        self.update()
 
     def on_refresh(self, callback: Callable[[], None]) -> None:
         self._refresh_callback = callback

@@ -22,6 +22,7 @@ def mount_staff_app(app: Any, path: str = STAFF_PATH, server_url: str | None = N
     # The API address comes from the server's own settings (app.state.own_url, read when a
     # page opens: ServerThread learns its port only once bound), never from a request.
     staff = flet_fastapi.app(build_staff_main(
-        server_url, own_url=lambda: getattr(app.state, "own_url", "")), no_cdn=True)
+        server_url, own_url=lambda: getattr(app.state, "own_url", ""), same_origin=True),
+        no_cdn=True)
     serve_local_web_assets(app, path)  # before the mount: these routes must match first
     app.mount(path, staff)

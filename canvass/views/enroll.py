@@ -16,6 +16,10 @@ from canvass.views.common import PRIMARY, button, field, message, submitted_text
 def EnrollView(enrollment: Enrollment, language: Language) -> ft.Control:
     lang = language.lang
     e = enrollment
+    # A pasted link becomes its code in the same field; Flutter kept the field scrolled to
+    # the link's end, so the code showed its tail ("DV9ZTFM" of "PCBDV9ZTFM"). A fresh field
+    # (a new key) shows the code from its start.
+    pastes, set_pastes = ft.use_state(0)
 
     def err(name: str) -> str | None:
         text = e.errors.get(name)
@@ -24,7 +28,10 @@ def EnrollView(enrollment: Enrollment, language: Language) -> ft.Control:
     def setter(name: str):
         def handler(ev):
             if name == "code":
-                e.set_code(ev.control.value)
+                typed = ev.control.value or ""
+                e.set_code(typed)
+                if e.code != typed.strip():
+                    set_pastes(pastes + 1)
             else:
                 setattr(e, name, ev.control.value)
         return handler
@@ -45,7 +52,7 @@ def EnrollView(enrollment: Enrollment, language: Language) -> ft.Control:
         field(t("enroll.server", lang), e.server_url, on_change=setter("server_url"),
               error=err("server_url"), keyboard=ft.KeyboardType.URL),
         field(t("enroll.code", lang), e.code, on_change=setter("code"), error=err("code"),
-              autofocus=True),
+              autofocus=True, key=f"code-{pastes}"),
         field(t("enroll.device_name", lang), e.device_name, on_change=setter("device_name")),
         field(t("enroll.pin", lang), e.pin, on_change=setter("pin"), password=True,
               error=err("pin"), keyboard=ft.KeyboardType.NUMBER),

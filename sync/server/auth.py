@@ -110,6 +110,16 @@ def charge_device(svc: Services, device_id: str, cost: float = 1.0) -> None:
                            {"Retry-After": str(max(1, int(wait + 0.999)))})
 
 
+def staff_of_session(svc: Services, session_hash: str) -> StaffIdentity | None:
+    """The staff member of a live session (not ended, not expired, account not disabled)."""
+    found = _find_staff(svc, session_hash)
+    if not _staff_valid(found):
+        return None
+    session, user = found
+    return StaffIdentity(user.id, user.username, user.role, user.campaign_id, user.team,
+                         session.token_hash)
+
+
 def current_staff(request: Request, svc: Services = Depends(services)) -> StaffIdentity:
     hashed = token_hash(_bearer(request))
     found = _find_staff(svc, hashed)

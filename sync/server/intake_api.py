@@ -616,17 +616,23 @@ def get_import(job_id: str = Path(max_length=36), campaign_id: str | None = Quer
     return job_status(svc, job_id, campaign_for(staff, campaign_id))
 
 
+def rejections_job(s, job_id: str, campaign_id: str) -> ImportJob:
+    """The campaign's import job with a rejection file, or the problem that says why not."""
+    job = s.get(ImportJob, job_id)
+    if job is None or job.campaign_id != campaign_id:
+        raise ProblemError(404, "not_found", "No such import job.")
+    if job.enc_rejections is None:
+        raise ProblemError(409, "not_available", "The job has no rejection file (running or purged).")
+    return job
+
+
 @router.get("/imports/{job_id}/rejections.csv")
 def get_rejections(job_id: str = Path(max_length=36), campaign_id: str | None = Query(None),
                    staff: StaffIdentity = Depends(intake_staff),
                    svc: Services = Depends(services)) -> Response:
     cid = campaign_for(staff, campaign_id)
     with svc.db.write() as s:
-        job = s.get(ImportJob, job_id)
-        if job is None or job.campaign_id != cid:
-            raise ProblemError(404, "not_found", "No such import job.")
-        if job.enc_rejections is None:
-            raise ProblemError(409, "not_available", "The job has no rejection file (running or purged).")
+        job = rejections_job(s, job_id, cid)
         text = svc.cipher.decrypt(job.enc_rejections, record_id=job.id, field="rejections")
         audit(s, actor(staff), "import.rejections_download", job_id)
     return Response(text, media_type="text/csv; charset=utf-8", headers={

@@ -302,3 +302,19 @@ class DashboardRollupState(Base):
     settled_before: Mapped[datetime]
     outcome_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime]
+
+
+class DownloadLink(Base):
+    """A one-time link to a staff export (sync.server.routes.downloads): the browser opens it
+    without the staff session's bearer header, so the link stands for that session, for one
+    export, for one use and a minute. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "download_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64))  # the staff session that asked
+    user_id: Mapped[str] = mapped_column(String(36))
+    export: Mapped[str] = mapped_column(String(20))
+    params_json: Mapped[str] = mapped_column(Text, default="{}")  # ids only, never personal data
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)

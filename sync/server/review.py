@@ -3,16 +3,21 @@ emits an outcome to the device that sent it, and is audited."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.domain import utcnow
+from sync.domain import as_utc, utcnow
 from sync.matching import blocking_keys, matching_keys
 from sync.protocol import EntryStatus
 from sync.server import dedup
 from sync.server.audit import audit
-from sync.server.models import Entry, OutcomeRow
+from sync.server.models import AuditLog, Entry, OutcomeRow
 
 OUTCOMES_COUNTER = "outcomes"
+DECISION, UNDO = "review.decision", "review.undo"  # audit actions
+UNDO_SECONDS = 15 * 60  # a decision can be taken back this long after it was made
 
 
 def emit_outcome(s: Session, entry: Entry) -> None:
@@ -39,4 +44,47 @@ def decide(s: Session, cipher, index_key: bytes, entry: Entry, decision: str, ac
             s.flush()
             dedup.claim(s, entry.campaign_id, entry.id, keys, blocks)
     emit_outcome(s, entry)
-    audit(s, actor, "review.decision", entry.id, decision)
+    audit(s, actor, DECISION, entry.id, decision)
+
+
+class UndoRefused(Exception):
+    """Why a decision cannot be taken back: ``code`` is the problem code."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code)
+        self.code, self.detail = code, detail
+
+
+def last_decision(s: Session, actor: str) -> AuditLog | None:
+    """The actor's last review action (a decision, or the undo of one), from the audit log."""
+    return s.scalars(select(AuditLog).where(AuditLog.actor == actor,
+                                            AuditLog.action.in_([DECISION, UNDO]))
+                     .order_by(AuditLog.id.desc()).limit(1)).first()
+
+
+def undoable(s: Session, actor: str, now: datetime) -> AuditLog:
+    """The actor's last decision if it can still be undone (or UndoRefused): only the
+    actor's own, only the last one (an undo is not undone in turn), within UNDO_SECONDS."""
+    row = last_decision(s, actor)
+    if row is None or row.action != DECISION:
+        raise UndoRefused("nothing_to_undo", "You have no review decision to undo.")
+    if now - as_utc(row.at) > timedelta(seconds=UNDO_SECONDS):
+        raise UndoRefused("undo_expired", "Your last decision is too old to undo.")
+    return row
+
+
+def undo(s: Session, entry: Entry, decision: AuditLog, actor: str) -> None:
+    """Take ``decision`` back: the entry is a possible duplicate again, exactly as it was
+    before it (not counted, no duplicate_of, no claimed matching or blocking keys: a
+    possible duplicate holds none, see ingest), and the device hears of it through the
+    outcomes feed. The entry must still be as the decision left it."""
+    decided = entry.status in (EntryStatus.DUPLICATE.value, EntryStatus.ACCEPTED.value)
+    if not decided or entry.superseded_by or entry.id != decision.target:
+        raise UndoRefused("undo_conflict", "The entry changed since your decision.")
+    if entry.status == EntryStatus.ACCEPTED.value:
+        # "not a duplicate" made it count and claim its keys; the keys stay in the devices'
+        # dedup-index feed, as when an entry is superseded (dedup.release).
+        dedup.release(s, entry.id)
+    entry.status, entry.duplicate_of, entry.counted = EntryStatus.POSSIBLE_DUPLICATE.value, None, False
+    emit_outcome(s, entry)
+    audit(s, actor, UNDO, entry.id, f"{decision.detail} (audit {decision.id})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 
+from sync.domain import utcnow
 from sync.protocol import EntryStatus
 from sync.server import review, rotation
 from sync.server.auth import StaffIdentity, campaign_for, require_roles, services
@@ -68,4 +69,25 @@ def decision(body: DecisionRequest, entry_id: str = Path(max_length=64),
                                {"Retry-After": "1"}) from None
         review.decide(s, svc.cipher, ctx.index_key, entry, body.decision, f"user:{staff.user_id}")
         result = DecisionResponse(entry_id=entry.id, status=entry.status, duplicate_of=entry.duplicate_of)
+    return result
+
+
+@router.post("/undo", response_model=DecisionResponse)
+def undo_last(staff: StaffIdentity = Depends(reviewer),
+              svc: Services = Depends(services)) -> DecisionResponse:
+    """Take back the caller's own last decision (within review.UNDO_SECONDS): the entry is
+    waiting for review again. Audited as ``review.undo``."""
+    actor = f"user:{staff.user_id}"
+    with svc.db.write() as s:
+        try:
+            last = review.undoable(s, actor, utcnow())
+            # The same row lock as a decision's; the undo needs no index key (it releases the
+            # entry's keys by entry id, whichever key made them).
+            entry = s.get(Entry, last.target, with_for_update=True)
+            if not _in_scope(staff, entry):
+                raise review.UndoRefused("undo_conflict", "The entry changed since your decision.")
+            review.undo(s, entry, last, actor)
+        except review.UndoRefused as exc:
+            raise ProblemError(409, exc.code, exc.detail) from None
+        result = DecisionResponse(entry_id=entry.id, status=entry.status, duplicate_of=None)
     return result
