@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0950_download_links"
-down_revision = "0900_keyed_fingerprints"
+down_revision = "0940_withdrawals"
 branch_labels = None
 depends_on = None
 
