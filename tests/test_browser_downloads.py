@@ -64,9 +64,9 @@ def test_exports_download_at_the_click_and_the_link_works_once(tmp_path):
             # ---- the filing export
             page.get_by_role("button", name="Export", exact=True).click()
             filing = download_after_one_click(page, "Download filing export")
-            assert filing.suggested_filename == "filing.csv"
+            assert filing.suggested_filename == "filing-DRAFT.csv"  # the filing check blocks
             assert open(filing.path(), encoding="utf-8").readline().startswith("section,status")
-            expect(page.get_by_text("Your browser is downloading filing.csv", exact=False)
+            expect(page.get_by_text("Your browser is downloading the filing export", exact=False)
                    ).to_be_attached(timeout=WAIT)
             assert page.get_by_text("Filing export downloaded").count() == 0
 

@@ -33,7 +33,9 @@ def test_filing_link_serves_once_as_attachment(office):  # noqa: F811
     assert answer["expires_in"] <= 60 and answer["url"].startswith("/v1/downloads/")
     first = fetch(office, answer["url"])
     assert first.status_code == 200, first.text
-    assert first.headers["content-disposition"] == 'attachment; filename="filing.csv"'
+    # One signer and no section checked in: the filing check blocks, so the file says DRAFT.
+    assert first.headers["content-disposition"] == 'attachment; filename="filing-DRAFT.csv"'
+    assert first.headers["x-canvass-filing"] == "draft"
     assert first.headers["cache-control"] == "no-store"
     assert first.text.splitlines()[0].startswith("section,status,circulator")
     again = fetch(office, answer["url"])

@@ -365,6 +365,7 @@ STRINGS: dict[str, str] = {
     "staff.intake.export.help": "Per-section line counts, totals and duplicate lines. The export is recorded in the audit log.",
     "staff.intake.export.download": "Download filing export",
     "staff.intake.export.admin_only": "Only an admin can export signer data for filing.",
+    "staff.download.filing": "the filing export",
     "staff.download.started": "Your browser is downloading {file}. It is in your downloads folder when the browser says it is done.",
     "staff.intake.import.column_of": "{field} column: {column}",
 }

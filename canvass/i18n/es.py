@@ -365,6 +365,7 @@ STRINGS: dict[str, str] = {
     "staff.intake.export.help": "Líneas por sección, totales y líneas duplicadas. La exportación queda en el registro de auditoría.",
     "staff.intake.export.download": "Descargar exportación para presentar",
     "staff.intake.export.admin_only": "Solo un administrador puede exportar datos de firmantes para presentar.",
+    "staff.download.filing": "la exportación para presentar",
     "staff.download.started": "Su navegador está descargando {file}. Estará en su carpeta de descargas cuando el navegador termine.",
     "staff.intake.import.column_of": "Columna de {field}: {column}",
 }

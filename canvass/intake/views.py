@@ -532,5 +532,7 @@ class ExportView(ft.Column):
         super().__init__(controls=controls + [self.status], spacing=10)
 
     async def _export(self, _e=None) -> None:
-        self.status.value = await self.downloader.download(self.client, "filing", "filing.csv")
+        self.status.value = await self.downloader.download(
+            # Not a file name: filing.csv, or filing-DRAFT.csv while the filing check blocks.
+            self.client, "filing", tr("download.filing"))
         self.update()
