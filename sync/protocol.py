@@ -166,6 +166,40 @@ class BatchResponse(_Strict):
 
 
 # --------------------------------------------------------------------------------------------
+# The door-step check (issue 15): is the person at the door already a signer?
+
+
+class DoorstepAnswer(StrEnum):
+    """The only thing a door-step check answers: never who, never which device or entry."""
+
+    PROBABLY_SIGNED = "probably_signed"  # the intake would call the line a duplicate
+    MAYBE = "maybe"  # the intake would send the line to review (possible_duplicate)
+    NO = "no"
+
+
+class DoorstepRequest(_Strict):
+    """The signer's fields the device sends at sync anyway (EntryWire's names and caps), and
+    only those the matcher reads: no phone, email or notes, no ids, no section or line."""
+
+    protocol_version: int
+    first_name: WireText = ""
+    middle_name: WireText = ""
+    last_name: WireText = ""
+    suffix: WireText = ""
+    street: WireText = ""
+    unit: WireText = ""
+    city: WireText = ""
+    zip: WireText = ""
+
+    def fields(self) -> dict[str, str]:
+        return self.model_dump(exclude={"protocol_version"})
+
+
+class DoorstepResponse(_Strict):
+    answer: DoorstepAnswer
+
+
+# --------------------------------------------------------------------------------------------
 # Feeds the device pulls
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import any_, bindparam, delete, func, insert, select, text
@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS
 from sync.protocol import EntryStatus
-from sync.scoring import score_pair
+from sync.scoring import address_conflict, match_records, score_pair
 from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
 
@@ -257,6 +257,63 @@ def claims_of(session: Session,
         for key, entry_id in session.execute(select(BlockKey.key, BlockKey.entry_id).where(where)):
             blocks.setdefault(entry_id, []).append(key)
     return signer, blocks
+
+
+# The one decision rule of the fuzzy matcher, shared by batch intake (ingest.py, over its
+# in-memory maps) and the read-only door-step check (match_stored, doorstep.py).
+RANK = {"duplicate": 2, "possible_duplicate": 1}
+
+
+def capped_candidates(owners_of: Mapping[str, Iterable[str]], blocks: Iterable[str],
+                      exclude: str | None) -> list[str]:
+    """The candidates of an entry's blocks: at most MAX_CANDIDATES_PER_BLOCK from each block
+    (the first by entry id), MAX_CANDIDATES in all, ``exclude`` (a corrected entry) left out."""
+    found: set[str] = set()
+    for b in blocks:
+        owners = owners_of.get(b, ())
+        if len(owners) > MAX_CANDIDATES_PER_BLOCK:
+            owners = sorted(owners)[:MAX_CANDIDATES_PER_BLOCK]
+        found.update(owners)
+    found.discard(exclude)
+    return sorted(found)[:MAX_CANDIDATES]
+
+
+def best_candidate(record, candidate_ids: Iterable[str], load: Callable[[str], Candidate],
+                   cipher: FieldCipher) -> tuple[int, float, str] | None:
+    """(rank, score, entry id) of the best candidate (a duplicate beats a possible one, then
+    the higher score), or None when every candidate is distinct."""
+    best: tuple[int, float, str] | None = None
+    for candidate in candidate_ids:
+        cand = load(candidate)
+        # A house / ZIP conflict first, from the candidate's address alone: exactly the pairs
+        # the scorer calls distinct for it, most of a large block's candidates.
+        if address_conflict(record.house_number, record.zip5, cand.house, cand.zip5):
+            continue
+        score = match_records(record, cand.record(cipher))  # None: distinct
+        if score is None:
+            continue
+        rank = RANK[score.decision]
+        if rank and (best is None or (rank, score.score) > best[:2]):
+            best = (rank, score.score, candidate)
+    return best
+
+
+def match_stored(session: Session, cipher: FieldCipher, campaign_id: str, record,
+                 keys: list[str], blocks: list[str]) -> Verdict:
+    """What batch intake would decide for a new entry with this normalized record, matching
+    keys and blocking keys, against the campaign's counted entries -- reading only: nothing
+    is claimed, locked or written (the door-step check)."""
+    owners = signer_owners(session, campaign_id, keys)
+    if owners:
+        return Verdict(EntryStatus.DUPLICATE, duplicate_of=min(owners.values()))
+    ids = capped_candidates(block_owners(session, campaign_id, blocks), blocks, None)
+    cands = candidates(session, cipher, ids) if ids else {}
+    best = best_candidate(record, [i for i in ids if i in cands], cands.__getitem__, cipher)
+    if best is None:
+        return Verdict(EntryStatus.ACCEPTED)
+    if best[0] == 2:
+        return Verdict(EntryStatus.DUPLICATE, duplicate_of=best[2])
+    return Verdict(EntryStatus.POSSIBLE_DUPLICATE, candidate_of=best[2])
 
 
 class Candidate:
