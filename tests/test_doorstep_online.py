@@ -220,3 +220,61 @@ def test_household_pairs_are_not_probably_signed(db_url, tmp_path):
             # and the stored one checked again is recognised (the check is not simply blind)
             assert answer(server, token, a) == "probably_signed", label
     assert all(word != "probably_signed" for word in got.values()), got
+
+
+def _typed(form, values: dict) -> None:
+    """Key by key, as the view's change handler sees it (each keystroke the whole field)."""
+    for name, value in values.items():
+        for end in range(1, len(value) + 1):
+            form.set(name, value[:end])
+
+
+def test_capture_form_asks_the_server_while_typing_then_the_tablet_offline(db_url, tmp_path):
+    """The device side: CaptureForm.for_store on an enrolled store asks the server once the
+    name, street and ZIP are in (debounced, before any Enter); the server's answer blocks the
+    first save and says it came from the server; with the server gone the tablet answers."""
+    import time
+
+    from canvass.state.capture import CaptureForm
+    from canvass.store import DeviceStore, KdfParams
+    from sync.enroll import enroll
+
+    with served(db_url, tmp_path / "server.log", rate="100/60") as server:
+        cid = server.create_campaign()
+        other = server.enroll_device(cid, "tablet 1").device_token
+        assert store(server, other, server_helpers.signer("Guadalupe", "Hernandez", "501 S Indiana St",
+                                                          zip="90063")) == ["accepted"]
+        device = DeviceStore.create(tmp_path / "store.db", "246813", kdf=KdfParams(64, 1, 1))
+        enroll(server.url, server.enroll_code(cid, "Circulator Two"), "tablet 2", device)
+        device.open_section("B-0001", "Circulator Two")
+        form = CaptureForm.for_store(device)
+        assert form.doorstep is not None
+        form.start("B-0001")
+        # A nickname (Lupe) and a typo in the surname: no exact key, the fuzzy matcher's case.
+        repeat = {"first_name": "Lupe", "last_name": "Hernadez", "street": "501 South Indiana Street",
+                  "zip": "90063"}
+        _typed(form, repeat)
+        deadline = time.monotonic() + 15
+        while form.doorstep.asked == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert form.doorstep.asked == 1  # asked while typing, once (debounced), before Enter
+        assert checks_counted(server, device.get_setting("device_id")) <= 1
+        assert form.enter("zip") is False  # the first Enter: warned, nothing saved
+        assert form.warning == "duplicate" and form.doorstep.source == "server"
+        text = form.warning_text().render("en")
+        assert text.startswith("This person has probably already signed — ask before they sign again")
+        assert "server" in text and "Lupe" not in text
+        assert form.doorstep.asked == 1  # the answer in hand was used, not asked again
+        # A stranger: the server says no, nothing stands in the way of the save.
+        form.start("B-0001")
+        _typed(form, {"first_name": "Octavia", "last_name": "Brennan", "street": "77 Valley Blvd",
+                      "zip": "91776"})
+        assert form.enter("zip") is True
+    # The server is gone: the tablet's own lines answer (the stranger just saved), from the tablet.
+    form.start("B-0001")
+    _typed(form, {"first_name": "Octavia", "last_name": "Brennan", "street": "77 Valley Blvd",
+                  "zip": "91776"})
+    assert form.enter("zip") is False
+    assert form.warning == "duplicate" and form.doorstep.source == "tablet"
+    assert "tablet" in form.warning_text().render("en")
+    device.close()
