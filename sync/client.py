@@ -53,6 +53,7 @@ from sync.errors import (
 )
 from sync.protocol import (
     IDEMPOTENCY_HEADER,
+    MATCHED_FIELDS,
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
     PROTOCOL_VERSION,
@@ -83,7 +84,6 @@ PATH_DOORSTEP = "/v1/doorstep/check"
 # The door-step check is asked while a person waits at the door: one attempt, a short wait,
 # then the tablet's own check answers (canvass.state.doorstep).
 DOORSTEP_TIMEOUT = (1.5, 2.5)
-_DOORSTEP_FIELDS = tuple(name for name in DoorstepRequest.model_fields if name != "protocol_version")
 
 # Store setting set on 401 and cleared by a new enrollment.
 SETTING_NEEDS_REENROLL = "needs_reenroll"
@@ -354,7 +354,7 @@ class SyncClient:
         form's values; only the matcher's fields are sent). One attempt within ``timeout``:
         any SyncError (offline, 429, refused) means "ask the tablet" to the caller."""
         request = DoorstepRequest(protocol_version=PROTOCOL_VERSION,
-                                  **{name: str(fields.get(name) or "") for name in _DOORSTEP_FIELDS})
+                                  **{name: str(fields.get(name) or "") for name in MATCHED_FIELDS})
         response = self._request_once("POST", PATH_DOORSTEP, token=self._token(),
                                       body=request.model_dump_json().encode("utf-8"), timeout=timeout)
         try:

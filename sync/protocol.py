@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOL_VERSIONS = frozenset({1})
@@ -177,22 +177,22 @@ class DoorstepAnswer(StrEnum):
     NO = "no"
 
 
-class DoorstepRequest(_Strict):
-    """The signer's fields the device sends at sync anyway (EntryWire's names and caps), and
-    only those the matcher reads: no phone, email or notes, no ids, no section or line."""
+# The signer's fields the server's matcher reads (sync.server.dedup.SCORED_FIELDS is this
+# list): all a door-step check sends. No city, phone, email or notes; no ids, section or line.
+MATCHED_FIELDS: tuple[str, ...] = ("first_name", "middle_name", "last_name", "suffix", "street",
+                                   "unit", "zip")
 
-    protocol_version: int
-    first_name: WireText = ""
-    middle_name: WireText = ""
-    last_name: WireText = ""
-    suffix: WireText = ""
-    street: WireText = ""
-    unit: WireText = ""
-    city: WireText = ""
-    zip: WireText = ""
 
+class _DoorstepFields(_Strict):
     def fields(self) -> dict[str, str]:
-        return self.model_dump(exclude={"protocol_version"})
+        return {name: getattr(self, name) for name in MATCHED_FIELDS}
+
+
+# EntryWire's cap (WireText) on each of MATCHED_FIELDS, plus the protocol version.
+DoorstepRequest = create_model(
+    "DoorstepRequest", __base__=_DoorstepFields, protocol_version=(int, ...),
+    **{name: (WireText, "") for name in MATCHED_FIELDS})
+DoorstepRequest.__doc__ = "A door-step check: the MATCHED_FIELDS of the person at the door."
 
 
 class DoorstepResponse(_Strict):

@@ -9,9 +9,6 @@ never calls a household pair (father / son, twins, neighbours in one building) "
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,35 +18,19 @@ from sqlalchemy import inspect, select, text
 from test_scoring_table import DIFFERENT
 
 from sync.client import PATH_DOORSTEP
-from sync.protocol import PROTOCOL_VERSION, DoorstepAnswer
+from sync.protocol import MATCHED_FIELDS, PROTOCOL_VERSION, DoorstepAnswer
 from sync.server.config import ENV_DOORSTEP_RATE
 from sync.server.db import Database
-from sync.server.migrate import upgrade_head
 from sync.server.models import Counter
 from sync.synthetic import la_zips
 
 WORDS = {a.value for a in DoorstepAnswer}
 
 
-@contextlib.contextmanager
-def served(db_url: str, log_path: Path, rate: str | None = None) -> Iterator[server_helpers.ServerHandle]:
-    """`canvass-server serve` as a child process, its output in ``log_path``."""
-    upgrade_head(db_url)
-    keys = server_helpers.server_keys_for(db_url)
-    port = server_helpers.free_port()
-    db = Database(db_url)
-    handle = server_helpers.ServerHandle(url=f"http://127.0.0.1:{port}", db_url=db_url, keys=keys, db=db)
-    env = dict(handle.env)
-    if rate:
-        env[ENV_DOORSTEP_RATE] = rate
-    with open(log_path, "wb") as out:
-        proc = server_helpers.spawn_server(db_url, port, env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            server_helpers.wait_healthy(handle.url, proc)
-            yield handle
-        finally:
-            server_helpers.stop_process(proc)
-            db.dispose()
+def served(db_url: str, log_path: Path, rate: str | None = None):
+    """`canvass-server serve` as a child process (spawn_server), its output in ``log_path``."""
+    return server_helpers.serve_subprocess(db_url, env={ENV_DOORSTEP_RATE: rate} if rate else None,
+                                           output=log_path)
 
 
 def person(first="Maria", last="Lopez", street="123 North Main Street", zip_code="90012", **kw) -> dict:
@@ -57,7 +38,10 @@ def person(first="Maria", last="Lopez", street="123 North Main Street", zip_code
             "zip": zip_code, **kw}
 
 
-def ask(server, token: str, fields: dict) -> httpx.Response:
+def ask(server, token: str, fields: dict, *, exactly: bool = False) -> httpx.Response:
+    """POST a check of ``fields`` (the matched ones, as the device sends; all with ``exactly``)."""
+    if not exactly:
+        fields = {k: v for k, v in fields.items() if k in MATCHED_FIELDS}
     return httpx.post(f"{server.url}{PATH_DOORSTEP}", json={"protocol_version": PROTOCOL_VERSION, **fields},
                       headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
@@ -153,8 +137,9 @@ def test_bad_checks_are_clear_problems(db_url, tmp_path):
         incomplete = ask(server, token, {"first_name": "Maria Elena", "last_name": ""})
         assert incomplete.status_code == 422 and incomplete.json()["code"] == "doorstep_incomplete"
         assert "Maria" not in incomplete.text
-        unknown = ask(server, token, {**person(), "phone": "3235550101"})
-        assert unknown.status_code == 422  # only the matcher's fields travel
+        for extra in ({"phone": "3235550101"}, {"city": "Los Angeles"}, {"entry_id": "x"}):
+            unknown = ask(server, token, {**person(), **extra}, exactly=True)
+            assert unknown.status_code == 422  # only the matcher's fields travel
         no_token = httpx.post(f"{server.url}{PATH_DOORSTEP}",
                               json={"protocol_version": PROTOCOL_VERSION, **person()})
         assert no_token.status_code == 401

@@ -27,13 +27,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sync.protocol import MATCHED_FIELDS
+
 log = logging.getLogger("canvass.app")
 
 # What the server needs before a check means anything (the same as the local check's).
 NEEDS: tuple[str, ...] = ("first_name", "last_name", "street", "zip")
-# What the matcher reads (the server's dedup.SCORED_FIELDS): the city is not sent, so the
-# city the form fills from the ZIP at the save request does not ask again.
-SENT: tuple[str, ...] = ("first_name", "middle_name", "last_name", "suffix", "street", "unit", "zip")
+# What the matcher reads: the city is not among them, so the city the form fills from the
+# ZIP at the save request does not ask again.
+SENT: tuple[str, ...] = MATCHED_FIELDS
 PROBABLY_SIGNED = "probably_signed"
 SERVER, TABLET = "server", "tablet"
 UNREACHABLE = None  # an answer slot: the server could not be asked

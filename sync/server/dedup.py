@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS
-from sync.protocol import EntryStatus
+from sync.protocol import MATCHED_FIELDS, EntryStatus
 from sync.scoring import address_conflict, match_records, score_pair
 from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
@@ -187,8 +187,7 @@ def claimed_keys(session: Session, entry_id: str) -> list[str]:
 
 # The fields score_records needs (normalized_record's but the city): candidates are decrypted
 # for these only, the address ones first (see Candidate).
-SCORED_FIELDS: tuple[str, ...] = ("first_name", "middle_name", "last_name", "suffix", "street",
-                                  "unit", "zip")
+SCORED_FIELDS: tuple[str, ...] = MATCHED_FIELDS
 _ADDRESS_FIELDS = ("street", "zip")
 _IN_CHUNK = 900  # bound on bound parameters per IN list (SQLite's limit is far higher)
 _ANY_CHUNK = 20_000  # PostgreSQL: one array parameter per statement, bounded all the same
