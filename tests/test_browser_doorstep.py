@@ -9,6 +9,8 @@ where the answer came from -- the server while it runs; with the server stopped,
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import httpx
 import pytest
 import server_helpers
@@ -40,28 +42,36 @@ def _first_signature_elsewhere(server: DemoServer) -> None:
     assert r.json()["results"][0]["status"] == "accepted"
 
 
-def test_repeat_signer_warned_before_save_online_from_the_server(tmp_path, chromium):  # noqa: F811
-    from playwright.sync_api import expect
-
+@contextmanager
+def enrolled_tablet(tmp_path, chromium, prefix: str):  # noqa: F811
+    """A real server holding Circulator A's first signature, and the app at tablet size,
+    enrolled as Circulator B: (server, page). Stopped on leaving."""
     server = DemoServer(tmp_path / "server").start()
     try:
         _first_signature_elsewhere(server)
         with served_app(tmp_path / "tablet", server.url, free_port()) as url, \
-                shots_on_failure(chromium, "failure-doorstep-online"):
+                shots_on_failure(chromium, prefix):
             _, tablet = open_app(chromium, url, 820, 1180)
             enroll(tablet, server.enroll_code("Circulator B"))
-            open_section(tablet, "D-0001")
-            key_signer(tablet, REPEAT, delay=ORDINARY_MS)  # Enter in the ZIP: checked first
-            wait_text(tablet, WARNING)
-            wait_text(tablet, "(Answer from the server.)")
-            expect(tablet.get_by_role("button", name="Save line 1 anyway")).to_be_visible()
-            assert tablet.get_by_text("Saved line 1").count() == 0
-            expect(box(tablet, "Last name")).to_have_value("Hernadez")  # nothing typed lost
-            shot(tablet, "doorstep-online-warned")
-            tablet.keyboard.press("Enter")  # the paper line was signed anyway: saved
-            wait_text(tablet, "Saved line 1")
+            yield server, tablet
     finally:
         server.stop()
+
+
+def test_repeat_signer_warned_before_save_online_from_the_server(tmp_path, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    with enrolled_tablet(tmp_path, chromium, "failure-doorstep-online") as (_server, tablet):
+        open_section(tablet, "D-0001")
+        key_signer(tablet, REPEAT, delay=ORDINARY_MS)  # Enter in the ZIP: checked first
+        wait_text(tablet, WARNING)
+        wait_text(tablet, "(Answer from the server.)")
+        expect(tablet.get_by_role("button", name="Save line 1 anyway")).to_be_visible()
+        assert tablet.get_by_text("Saved line 1").count() == 0
+        expect(box(tablet, "Last name")).to_have_value("Hernadez")  # nothing typed lost
+        shot(tablet, "doorstep-online-warned")
+        tablet.keyboard.press("Enter")  # the paper line was signed anyway: saved
+        wait_text(tablet, "Saved line 1")
 
 
 @pytest.mark.xfail(strict=False, reason=(
@@ -69,23 +79,15 @@ def test_repeat_signer_warned_before_save_online_from_the_server(tmp_path, chrom
     "nickname plus a surname typo (Lupe Hernadez / Guadalupe Hernandez) shares none of them, "
     "so offline the tablet does not warn until the new key kinds land"))
 def test_repeat_signer_warned_offline_from_the_tablet(tmp_path, chromium):  # noqa: F811
-    server = DemoServer(tmp_path / "server").start()
-    try:
-        _first_signature_elsewhere(server)
-        with served_app(tmp_path / "tablet", server.url, free_port()) as url, \
-                shots_on_failure(chromium, "failure-doorstep-offline"):
-            _, tablet = open_app(chromium, url, 820, 1180)
-            enroll(tablet, server.enroll_code("Circulator B"))
-            wait_text(tablet, "Synced", timeout=60_000)  # the campaign's index is on the tablet
-            open_section(tablet, "D-0001")
-            server.stop()
-            key_signer(tablet, REPEAT, delay=ORDINARY_MS)
-            # What a person sees after the Enter: the warning, or the line saved.
-            tablet.get_by_text(WARNING).or_(tablet.get_by_text("Saved line 1")).first.wait_for(
-                timeout=30_000)
-            assert tablet.get_by_text("Saved line 1").count() == 0
-            wait_text(tablet, WARNING)
-            wait_text(tablet, "(Answer from this tablet.)")
-            shot(tablet, "doorstep-offline-warned")
-    finally:
+    with enrolled_tablet(tmp_path, chromium, "failure-doorstep-offline") as (server, tablet):
+        wait_text(tablet, "Synced", timeout=60_000)  # the campaign's index is on the tablet
+        open_section(tablet, "D-0001")
         server.stop()
+        key_signer(tablet, REPEAT, delay=ORDINARY_MS)
+        # What a person sees after the Enter: the warning, or the line saved.
+        tablet.get_by_text(WARNING).or_(tablet.get_by_text("Saved line 1")).first.wait_for(
+            timeout=30_000)
+        assert tablet.get_by_text("Saved line 1").count() == 0
+        wait_text(tablet, WARNING)
+        wait_text(tablet, "(Answer from this tablet.)")
+        shot(tablet, "doorstep-offline-warned")
