@@ -53,10 +53,15 @@ from sync.errors import (
 )
 from sync.protocol import (
     IDEMPOTENCY_HEADER,
+    MATCHED_FIELDS,
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
+    PROTOCOL_VERSION,
     BatchResponse,
     DedupIndexResponse,
+    DoorstepAnswer,
+    DoorstepRequest,
+    DoorstepResponse,
     EntryStatus,
     HeartbeatRequest,
     HeartbeatResponse,
@@ -74,6 +79,11 @@ PATH_DEDUP_INDEX = "/v1/dedup-index"
 PATH_REGISTRATION_INDEX = "/v1/registration-index"
 PATH_HEARTBEAT = "/v1/devices/heartbeat"
 PATH_HEALTH = "/healthz"
+PATH_DOORSTEP = "/v1/doorstep/check"
+
+# The door-step check is asked while a person waits at the door: one attempt, a short wait,
+# then the tablet's own check answers (canvass.state.doorstep).
+DOORSTEP_TIMEOUT = (1.5, 2.5)
 
 # Store setting set on 401 and cleared by a new enrollment.
 SETTING_NEEDS_REENROLL = "needs_reenroll"
@@ -259,7 +269,8 @@ class SyncClient:
 
     def _request_once(self, method: str, path: str, *, token: str | None, body: bytes | None = None,
                       params: dict[str, Any] | None = None,
-                      headers: dict[str, str] | None = None) -> requests.Response:
+                      headers: dict[str, str] | None = None,
+                      timeout: tuple[float, float] | None = None) -> requests.Response:
         url = self._server_url() + path
         all_headers = {"Accept": "application/json"}
         if token:
@@ -269,7 +280,7 @@ class SyncClient:
         all_headers.update(headers or {})
         try:
             response = self.session.request(method, url, data=body, params=params, headers=all_headers,
-                                            timeout=self.timeout, verify=self._verify())
+                                            timeout=timeout or self.timeout, verify=self._verify())
         except requests.exceptions.SSLError as exc:
             # A wrong certificate is not a flaky network: say so, do not retry forever.
             raise ProtocolError("TLS certificate not trusted") from exc
@@ -337,6 +348,20 @@ class SyncClient:
 
     def pending(self) -> int:
         return int(self.store.pending_count())
+
+    def doorstep_check(self, fields: Any, *,
+                       timeout: tuple[float, float] = DOORSTEP_TIMEOUT) -> DoorstepAnswer:
+        """The server's door-step answer for the person at the door (``fields``: the capture
+        form's values; only the matcher's fields are sent). One attempt within ``timeout``:
+        any SyncError (offline, 429, refused) means "ask the tablet" to the caller."""
+        request = DoorstepRequest(protocol_version=PROTOCOL_VERSION,
+                                  **{name: str(fields.get(name) or "") for name in MATCHED_FIELDS})
+        response = self._request_once("POST", PATH_DOORSTEP, token=self._token(),
+                                      body=request.model_dump_json().encode("utf-8"), timeout=timeout)
+        try:
+            return DoorstepResponse.model_validate(response.json()).answer
+        except (ValueError, ValidationError) as exc:
+            raise ProtocolError(f"unexpected answer shape from {PATH_DOORSTEP}") from exc
 
     def sync_once(self, progress: Callable[[int, int], None] | None = None) -> SyncReport:
         """One full sync round. Never raises for network or server trouble: the outcome is in

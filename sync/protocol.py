@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 PROTOCOL_VERSION = 1
 SUPPORTED_PROTOCOL_VERSIONS = frozenset({1})
@@ -163,6 +163,40 @@ class BatchResponse(_Strict):
     batch_id: str
     results: list[EntryResult]
     server_time: datetime
+
+
+# --------------------------------------------------------------------------------------------
+# The door-step check (issue 15): is the person at the door already a signer?
+
+
+class DoorstepAnswer(StrEnum):
+    """The only thing a door-step check answers: never who, never which device or entry."""
+
+    PROBABLY_SIGNED = "probably_signed"  # the intake would call the line a duplicate
+    MAYBE = "maybe"  # the intake would send the line to review (possible_duplicate)
+    NO = "no"
+
+
+# The signer's fields the server's matcher reads (sync.server.dedup.SCORED_FIELDS is this
+# list): all a door-step check sends. No city, phone, email or notes; no ids, section or line.
+MATCHED_FIELDS: tuple[str, ...] = ("first_name", "middle_name", "last_name", "suffix", "street",
+                                   "unit", "zip")
+
+
+class _DoorstepFields(_Strict):
+    def fields(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in MATCHED_FIELDS}
+
+
+# EntryWire's cap (WireText) on each of MATCHED_FIELDS, plus the protocol version.
+DoorstepRequest = create_model(
+    "DoorstepRequest", __base__=_DoorstepFields, protocol_version=(int, ...),
+    **{name: (WireText, "") for name in MATCHED_FIELDS})
+DoorstepRequest.__doc__ = "A door-step check: the MATCHED_FIELDS of the person at the door."
+
+
+class DoorstepResponse(_Strict):
+    answer: DoorstepAnswer
 
 
 # --------------------------------------------------------------------------------------------

@@ -202,20 +202,27 @@ def spawn_server(db_url: str, port: int, env: dict[str, str], *, workers: int = 
 
 
 @contextmanager
-def serve_subprocess(db_url: str, workers: int = 1) -> Iterator[ServerHandle]:
-    """`canvass-server serve` as a child process (several uvicorn workers when asked)."""
+def serve_subprocess(db_url: str, workers: int = 1, *, env: dict[str, str] | None = None,
+                     output: Path | None = None) -> Iterator[ServerHandle]:
+    """`canvass-server serve` as a child process (several uvicorn workers when asked), with
+    more environment (settings) when given, its stdout and stderr into ``output`` if given."""
     upgrade_head(db_url)
     keys = server_keys_for(db_url)
     port = free_port()
     db = Database(db_url)
     handle = ServerHandle(url=f"http://127.0.0.1:{port}", db_url=db_url, keys=keys, db=db)
-    proc = spawn_server(db_url, port, handle.env, workers=workers)
+    popen = {}
+    if output is not None:
+        popen = {"stdout": open(output, "wb"), "stderr": subprocess.STDOUT}  # noqa: SIM115
+    proc = spawn_server(db_url, port, {**handle.env, **(env or {})}, workers=workers, **popen)
     try:
         wait_healthy(handle.url, proc)
         yield handle
     finally:
         stop_process(proc)
         db.dispose()
+        if popen:
+            popen["stdout"].close()
 
 
 @pytest.fixture

@@ -148,7 +148,8 @@ def test_duplicate_warning_from_local_entries_never_names_the_signer(form):
     form.set("zip", "90012")
     assert form.run_checks() == "duplicate"
     text = form.warning_text().render("en")
-    assert text == "This person has probably already signed."
+    assert text == ("This person has probably already signed — ask before they sign again. "
+                    "(Answer from this tablet.)")
     assert "Maria" not in text and "Lopez" not in text
 
 

@@ -110,3 +110,15 @@ def test_runner_writes_json(tmp_path):
     assert run.main(["device", "--size", "tiny", "--out", str(tmp_path)]) == 0
     data = json.loads((tmp_path / "bench-device-tiny.json").read_text())
     assert data["device"][0]["local_entries"] == 60
+
+
+def test_doorstep_online_tiny(tmp_path, capsys):
+    """The door-step benchmark end to end on SQLite: a served store, checks over HTTP, both
+    tables printed with their rows."""
+    from tests.benchmarks import doorstep_online
+
+    assert doorstep_online.main(["--entries", "1500", "--stored", "800", "--queries", "60",
+                                 "--backend", "sqlite"]) == 0
+    out = capsys.readouterr().out
+    assert "online: probably_signed" in out and "baseline: tablet's exact keys" in out
+    assert "Door-step latency with a large store" in out

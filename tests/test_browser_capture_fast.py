@@ -116,7 +116,7 @@ def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_pat
         # issue 21, the strict xfail above); this test is about the check before the save.
         wait_text(page, "Saved line 1")
         key_signer(page, REPEAT, delay=ORDINARY_MS)
-        wait_text(page, "This person has probably already signed.")
+        wait_text(page, "This person has probably already signed")
         save_anyway = page.get_by_role("button", name="Save line 2 anyway")
         expect(save_anyway).to_be_visible()
         shot(page, "fast-repeat-warned")
@@ -140,7 +140,7 @@ def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_pat
         page.keyboard.type("s", delay=40)
         page.keyboard.press("Enter")
         wait_text(page, "Corrected line 1")
-        assert page.get_by_text("This person has probably already signed.").count() == 0
+        assert page.get_by_text("This person has probably already signed").count() == 0
         shot(page, "fast-correction")
 
     lines = saved_lines(profile, PIN, "R-0001")

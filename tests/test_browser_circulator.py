@@ -106,7 +106,7 @@ def test_two_devices_capture_dedup_offline_and_catch_up(tmp_path, chromium):
             open_section(tablet, "B-0001")
             repeat = {**SIGNERS[0], "first_name": "MARIA", "street": "123 N Main St"}
             type_signer(tablet, repeat)  # Enter in the ZIP: checked first, not saved
-            wait_text(tablet, "This person has probably already signed.")
+            wait_text(tablet, "This person has probably already signed")
             tablet.get_by_role("button", name="Save line 1 anyway").wait_for(timeout=20_000)
             assert tablet.get_by_text("Saved line 1").count() == 0
             shot(tablet, "tablet-duplicate-warning")

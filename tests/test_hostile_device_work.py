@@ -13,7 +13,7 @@ from server_helpers import batch_body, device_headers, running_server, signer
 from sqlalchemy import func, select
 
 from sync.protocol import MAX_BATCH_ENTRIES, MAX_WIRE_FIELD_CHARS
-from sync.server import dedup, ingest
+from sync.server import dedup
 from sync.server.config import RateLimits
 from sync.server.models import Entry
 
@@ -86,16 +86,23 @@ def test_a_huge_block_scores_at_most_the_per_block_cap(tmp_path, monkeypatch):
         accepted = Counter(x["status"] for x in r.json()["results"])["accepted"]
         assert accepted > dedup.MAX_CANDIDATES_PER_BLOCK + 50, accepted
         scored = []
-        real = ingest.match_records
+        real = dedup.match_records  # the one scoring loop of intake and the door-step check
 
         def counting(a, b):
             scored.append(1)
             return real(a, b)
 
-        monkeypatch.setattr(ingest, "match_records", counting)
+        monkeypatch.setattr(dedup, "match_records", counting)
         r = post(server, token, [signer(first="Zebulon", last="Quackenbush",
                                         street="500 South Figueroa Street", zip="90071")])
         assert r.status_code == 200 and r.json()["results"][0]["status"] == "accepted"
+        assert 0 < len(scored) <= dedup.MAX_CANDIDATES_PER_BLOCK, len(scored)
+        # The door-step check reads the same capped candidates.
+        scored.clear()
+        r = httpx.post(f"{server.url}/v1/doorstep/check", headers={"Authorization": f"Bearer {token}"},
+                       json={"protocol_version": 1, "first_name": "Ignatius", "last_name": "Featherstone",
+                             "street": "500 South Figueroa Street", "zip": "90071"})
+        assert r.status_code == 200 and r.json() == {"answer": "no"}
         assert 0 < len(scored) <= dedup.MAX_CANDIDATES_PER_BLOCK, len(scored)
 
 

@@ -66,8 +66,12 @@ def _empty() -> dict[str, str]:
 @ft.observable
 class CaptureForm:
     def __init__(self, store: Any, *, jurisdiction: Any = None, index_key: bytes | None = None,
-                 on_saved: Callable[[Any], None] | None = None, registration: Any = None) -> None:
+                 on_saved: Callable[[Any], None] | None = None, registration: Any = None,
+                 doorstep: Any = None) -> None:
         self._store = store
+        # canvass.state.doorstep.DoorstepCheck | None: the server's door-step answer, asked
+        # while typing; the duplicate check uses it (its answer wins when it has one).
+        self.doorstep = doorstep
         self._registration = registration  # RegistrationCheck | None
         self._jurisdiction = jurisdiction
         self._index_key = index_key
@@ -109,6 +113,10 @@ class CaptureForm:
         index_key = base64.b64decode(key_b64) if key_b64 else None
         if "registration" not in kwargs:
             kwargs["registration"] = _registration_check(store, index_key)
+        if "doorstep" not in kwargs:
+            from canvass.state.doorstep import doorstep_for_store
+
+            kwargs["doorstep"] = doorstep_for_store(store)
         return cls(store, jurisdiction=jurisdiction, index_key=index_key, **kwargs)
 
     # ------------------------------------------------------------------ section / line
@@ -173,6 +181,8 @@ class CaptureForm:
             self.confirm = False  # what the check saw has changed: it runs again before the save
         if self.warnings:
             self.warnings = []
+        if self.doorstep is not None:
+            self.doorstep.typed(self._values)  # debounced, off this thread
 
     def _fill_city(self) -> None:
         """An empty city (or one the form filled itself) follows the ZIP."""
@@ -236,9 +246,10 @@ class CaptureForm:
     def warning(self) -> str | None:
         return self.warnings[0] if self.warnings else None
 
-    def duplicate_found(self) -> bool:
+    def duplicate_found(self, index: bool = True) -> bool:
         """This device's lines or the campaign's index hold a matching key of the signer; the
-        line being corrected (its entry, and its own keys in the index) does not count."""
+        line being corrected (its entry, and its own keys in the index) does not count.
+        ``index=False``: this device's lines only (the server answered for the campaign)."""
         values = self.values
         if not all(values[n].strip() for n in _DUP_NEEDS):
             return False
@@ -249,6 +260,8 @@ class CaptureForm:
         exclude = self.correcting.entry.entry_id if self.correcting is not None else None
         if self._store.find_local_match(keys, exclude_entry_id=exclude) is not None:
             return True
+        if not index:
+            return False
         others = [k for k in keys if k not in self._own_keys]
         return bool(others) and self._store.index_contains_any(others)
 
@@ -278,7 +291,8 @@ class CaptureForm:
     def warning_text(self, warning: str | None = None) -> Text | None:
         warning = warning or self.warning
         if warning == "duplicate":
-            return txt("capture.warn.duplicate")
+            source = self.doorstep.source if self.doorstep is not None else "tablet"
+            return txt("capture.warn.duplicate", source_key=f"capture.warn.source.{source}")
         if warning == "outside":
             name = getattr(self._jurisdiction, "name", "")
             return Text("capture.warn.outside", {"jurisdiction_name": name})
@@ -393,6 +407,9 @@ class CaptureForm:
 
 
 def duplicate_check(form: CaptureForm) -> str | None:
+    """The door-step check: the server's answer when it has one, else the tablet's."""
+    if form.doorstep is not None:
+        return form.doorstep.check(form)
     return "duplicate" if form.duplicate_found() else None
 
 

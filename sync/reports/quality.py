@@ -19,6 +19,11 @@ BURST_WINDOW_MINUTES = 10
 BURST_ENTRIES = 15  # 15 or more entries within 10 minutes: about 40 seconds each
 OUTSIDE_MIN_COUNT = 3
 OUTSIDE_MIN_RATE = 0.05
+# Door-step checks (issue 15): a circulator checks about one person per line, plus people who
+# then do not sign and a re-check after a correction. Far more checks than entries may be
+# someone looking signers up.
+DOORSTEP_MIN_CHECKS = 30
+DOORSTEP_CHECKS_PER_ENTRY = 5.0
 
 
 @dataclass(frozen=True)
@@ -29,13 +34,14 @@ class CirculatorActivity:
     duplicates: int
     outside_jurisdiction: int  # entries rejected for a ZIP outside the jurisdiction
     max_in_window: int  # most entries captured within any BURST_WINDOW_MINUTES window
+    doorstep_checks: int = 0  # door-step checks the circulator's devices asked (a count)
 
 
 @dataclass(frozen=True)
 class QualityFlag:
     circulator: str
     team: str
-    kind: str  # "duplicate_rate" | "burst" | "outside_jurisdiction"
+    kind: str  # "duplicate_rate" | "burst" | "outside_jurisdiction" | "doorstep_checks"
     value: float
     reference: float
     text: str
@@ -81,4 +87,12 @@ def quality_flags(activity: Iterable[CirculatorActivity],
                 OUTSIDE_MIN_RATE,
                 f"{a.outside_jurisdiction} of {a.entries} entries ({share:.0%}) have a ZIP "
                 f"outside the jurisdiction. The location may be near the county line."))
+        if a.doorstep_checks >= DOORSTEP_MIN_CHECKS and \
+                a.doorstep_checks > DOORSTEP_CHECKS_PER_ENTRY * max(a.entries, 1):
+            flags.append(QualityFlag(
+                a.circulator, a.team, "doorstep_checks", float(a.doorstep_checks),
+                float(a.entries),
+                f"{a.doorstep_checks} door-step checks for {a.entries} entries. A circulator "
+                f"checks about one person per signature; this many more checks is worth a "
+                f"look (a device used to look signers up?)."))
     return flags

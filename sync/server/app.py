@@ -13,7 +13,7 @@ from sync.server import problems
 from sync.server.bodylimit import BodyLimit
 from sync.server.config import Settings
 from sync.server.problems import PROBLEM_MEDIA_TYPE
-from sync.server.routes import devices, downloads, entries, feeds, health, people, review
+from sync.server.routes import devices, doorstep, downloads, entries, feeds, health, people, review
 from sync.server.services import Services
 
 # Feature routers beyond the core sync API, each owned by its module.
@@ -57,7 +57,7 @@ def create_app(settings: Settings, *, staff_web: bool = True,
     app.state.services = Services.build(settings)
     app.state.own_url = settings.own_url  # where mounted web apps call the API (config.py)
     problems.install(app)
-    for module in (devices, entries, feeds, people, review, downloads, health):
+    for module in (devices, entries, feeds, people, review, downloads, health, doorstep):
         app.include_router(module.router)
     for router in _feature_routers():
         app.include_router(router)

@@ -16,6 +16,7 @@ from sync.server.keys import ENV_BOX_KEY, ENV_SERVER_KEY, ServerKeys, load_keys
 
 ENV_DB_URL = "CANVASS_DB_URL"
 ENV_OWN_URL = "CANVASS_OWN_URL"
+ENV_DOORSTEP_RATE = "CANVASS_DOORSTEP_RATE"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,19 @@ class RateLimits:
     device_per_second: float = 20.0
     login_capacity: float = 10.0
     login_per_second: float = 0.2
+    # Door-step checks (doorstep.py), per device, on top of the request token: a circulator
+    # checks one person at the door at a time, a few a minute. A burst of 10 (a busy table,
+    # a re-check after a correction), then 6 a minute. CANVASS_DOORSTEP_RATE="burst/per_minute".
+    doorstep_capacity: float = 10.0
+    doorstep_per_second: float = 0.1
+
+    @classmethod
+    def from_env(cls) -> RateLimits:
+        spec = os.environ.get(ENV_DOORSTEP_RATE, "")
+        if not spec:
+            return cls()
+        burst, _, per_minute = spec.partition("/")
+        return cls(doorstep_capacity=float(burst), doorstep_per_second=float(per_minute) / 60)
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,7 @@ class Settings:
     session_idle_minutes: float = 30.0  # ... and it ends after this long without a request
     outcomes_page: int = 1000
     index_page: int = 10_000
-    rate_limits: RateLimits = field(default_factory=RateLimits)
+    rate_limits: RateLimits = field(default_factory=lambda: RateLimits.from_env())
     # The address this server serves on, where its own staff web app (/app) calls the API:
     # set by `canvass-server serve` from --host/--port, by ServerThread once bound. Never
     # taken from a request (a rewritten Host header would send a login elsewhere).

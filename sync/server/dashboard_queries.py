@@ -67,6 +67,7 @@ from sync.protocol import ReasonCode
 from sync.reports.devices import DeviceStats
 from sync.reports.progress import DayCount
 from sync.reports.quality import BURST_WINDOW_MINUTES, CirculatorActivity
+from sync.server.doorstep import checks_by_device
 from sync.server.intake_models import SectionCheckIn
 from sync.server.models import (
     Campaign,
@@ -696,16 +697,20 @@ def circulator_activity(s: Session, info: CampaignInfo, devices: list[DeviceRef]
             a[3] = max(a[3], burst)
     else:
         _sqlite_recent_activity(s, info, settled, days, per_dev)
+    # Door-step checks count for a device with no entry too (checks far above entries).
+    checks = checks_by_device(s, by_device)
     acc: dict[tuple[str, str], list[int]] = {}
-    for device_id, (n, dup, outside, burst) in per_dev.items():
+    for device_id in set(per_dev) | set(checks):
+        n, dup, outside, burst = per_dev.get(device_id, (0, 0, 0, 0))
         d = by_device.get(device_id)
-        if d is None or n == 0:
+        if d is None or (n == 0 and not checks.get(device_id)):
             continue
-        a = acc.setdefault((d.team, d.circulator), [0, 0, 0, 0])
+        a = acc.setdefault((d.team, d.circulator), [0, 0, 0, 0, 0])
         a[0] += n
         a[1] += dup
         a[2] += outside
         a[3] = max(a[3], burst)
+        a[4] += checks.get(device_id, 0)
     return [CirculatorActivity(circ, team, *v) for (team, circ), v in sorted(acc.items())]
 
 

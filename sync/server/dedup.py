@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import any_, bindparam, delete, func, insert, select, text
@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session
 
 from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS
-from sync.protocol import EntryStatus
-from sync.scoring import MatchScore, score_pair
+from sync.protocol import MATCHED_FIELDS, EntryStatus
+from sync.scoring import MatchScore, address_conflict, match_records
 from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
 
@@ -105,64 +105,26 @@ def decrypt_fields(cipher: FieldCipher, entry: Entry) -> dict[str, str]:
     return out
 
 
+def exact_owners(session: Session, campaign_id: str, keys: Iterable[str],
+                 exclude: str | None = None) -> list[str]:
+    """The counted entries that claimed any of ``keys``, in entry id order (read only)."""
+    return sorted(set(signer_owners(session, campaign_id, keys).values()) - {exclude})
+
+
 def find_exact(session: Session, campaign_id: str, keys: list[str], exclude: str | None) -> str | None:
     found = exact_owners(session, campaign_id, keys, exclude)
     return found[0] if found else None
 
 
-def exact_owners(session: Session, campaign_id: str, keys: list[str],
-                 exclude: str | None = None) -> list[str]:
-    """The counted entries that claimed any of ``keys``, in entry id order (read only)."""
-    if not keys:
-        return []
-    stmt = select(SignerKey.entry_id).where(SignerKey.campaign_id == campaign_id,
-                                            SignerKey.key.in_(keys))
-    if exclude:
-        stmt = stmt.where(SignerKey.entry_id != exclude)
-    return sorted(set(session.scalars(stmt)))
-
-
-def scored_candidates(session: Session, cipher: FieldCipher, campaign_id: str, blocks: list[str],
-                      fields: Mapping[str, str], exclude: str | None = None) -> list[tuple[str, MatchScore]]:
-    """(entry id, MatchScore) of the counted entries sharing a blocking key with ``fields``,
-    scored with ``score_pair`` (read only; the fuzzy matcher's candidate search, also used to
-    match a signer's withdrawal request, sync.server.withdrawals)."""
-    if not blocks:
-        return []
-    stmt = (select(BlockKey.entry_id).where(BlockKey.campaign_id == campaign_id,
-                                            BlockKey.key.in_(blocks))
-            .distinct().order_by(BlockKey.entry_id).limit(MAX_CANDIDATES))
-    if exclude:
-        stmt = stmt.where(BlockKey.entry_id != exclude)
-    ids = list(session.scalars(stmt))
-    if not ids:
-        return []
-    return [(candidate.id, score_pair(fields, decrypt_fields(cipher, candidate)))
-            for candidate in session.scalars(select(Entry).where(Entry.id.in_(ids)))]
-
-
-def find_fuzzy(session: Session, cipher: FieldCipher, campaign_id: str, blocks: list[str],
-               fields: Mapping[str, str], exclude: str | None) -> Verdict | None:
-    best: tuple[int, float, str] | None = None  # (rank, score, entry_id): duplicate beats possible
-    for entry_id, result in scored_candidates(session, cipher, campaign_id, blocks, fields, exclude):
-        rank = {"duplicate": 2, "possible_duplicate": 1}.get(result.decision, 0)
-        if rank and (best is None or (rank, result.score) > best[:2]):
-            best = (rank, result.score, entry_id)
-    if best is None:
-        return None
-    if best[0] == 2:
-        return Verdict(EntryStatus.DUPLICATE, duplicate_of=best[2])
-    return Verdict(EntryStatus.POSSIBLE_DUPLICATE, candidate_of=best[2])
-
-
-def judge(session: Session, cipher: FieldCipher, campaign_id: str, fields: Mapping[str, str],
-          keys: list[str], blocks: list[str], exclude: str | None) -> Verdict:
-    """Exact first, then fuzzy. The caller holds the key locks (see lock_keys)."""
-    exact = find_exact(session, campaign_id, keys, exclude)
-    if exact is not None:
-        return Verdict(EntryStatus.DUPLICATE, duplicate_of=exact)
-    fuzzy = find_fuzzy(session, cipher, campaign_id, blocks, fields, exclude)
-    return fuzzy or Verdict(EntryStatus.ACCEPTED)
+def scored_candidates(session: Session, cipher: FieldCipher, campaign_id: str, record,
+                      blocks: list[str], exclude: str | None = None) -> list[tuple[str, MatchScore]]:
+    """(entry id, MatchScore) of every candidate the fuzzy matcher would weigh for this
+    normalized record that is not distinct from it -- the same blocks, caps and scorer as
+    intake, reading only (a withdrawal request lists them for a person to pick from,
+    sync.server.withdrawals)."""
+    ids = capped_candidates(block_owners(session, campaign_id, blocks), blocks, exclude)
+    cands = candidates(session, cipher, ids) if ids else {}
+    return list(_scores(record, [i for i in ids if i in cands], cands.__getitem__, cipher))
 
 
 def claim(session: Session, campaign_id: str, entry_id: str, keys: list[str], blocks: list[str]) -> None:
@@ -201,8 +163,7 @@ def claimed_keys(session: Session, entry_id: str) -> list[str]:
 
 # The fields score_records needs (normalized_record's but the city): candidates are decrypted
 # for these only, the address ones first (see Candidate).
-SCORED_FIELDS: tuple[str, ...] = ("first_name", "middle_name", "last_name", "suffix", "street",
-                                  "unit", "zip")
+SCORED_FIELDS: tuple[str, ...] = MATCHED_FIELDS
 _ADDRESS_FIELDS = ("street", "zip")
 _IN_CHUNK = 900  # bound on bound parameters per IN list (SQLite's limit is far higher)
 _ANY_CHUNK = 20_000  # PostgreSQL: one array parameter per statement, bounded all the same
@@ -271,6 +232,69 @@ def claims_of(session: Session,
         for key, entry_id in session.execute(select(BlockKey.key, BlockKey.entry_id).where(where)):
             blocks.setdefault(entry_id, []).append(key)
     return signer, blocks
+
+
+# The one decision rule of the fuzzy matcher, shared by batch intake (ingest.py, over its
+# in-memory maps) and the read-only door-step check (match_stored, doorstep.py).
+RANK = {"duplicate": 2, "possible_duplicate": 1}
+
+
+def capped_candidates(owners_of: Mapping[str, Iterable[str]], blocks: Iterable[str],
+                      exclude: str | None) -> list[str]:
+    """The candidates of an entry's blocks: at most MAX_CANDIDATES_PER_BLOCK from each block
+    (the first by entry id), MAX_CANDIDATES in all, ``exclude`` (a corrected entry) left out."""
+    found: set[str] = set()
+    for b in blocks:
+        owners = owners_of.get(b, ())
+        if len(owners) > MAX_CANDIDATES_PER_BLOCK:
+            owners = sorted(owners)[:MAX_CANDIDATES_PER_BLOCK]
+        found.update(owners)
+    found.discard(exclude)
+    return sorted(found)[:MAX_CANDIDATES]
+
+
+def _scores(record, candidate_ids: Iterable[str], load: Callable[[str], Candidate],
+            cipher: FieldCipher) -> Iterator[tuple[str, MatchScore]]:
+    """(entry id, score) of each candidate the scorer does not call distinct."""
+    for candidate in candidate_ids:
+        cand = load(candidate)
+        # A house / ZIP conflict first, from the candidate's address alone: exactly the pairs
+        # the scorer calls distinct for it, most of a large block's candidates.
+        if address_conflict(record.house_number, record.zip5, cand.house, cand.zip5):
+            continue
+        score = match_records(record, cand.record(cipher))  # None: distinct
+        if score is not None:
+            yield candidate, score
+
+
+def best_candidate(record, candidate_ids: Iterable[str], load: Callable[[str], Candidate],
+                   cipher: FieldCipher) -> tuple[int, float, str] | None:
+    """(rank, score, entry id) of the best candidate (a duplicate beats a possible one, then
+    the higher score), or None when every candidate is distinct."""
+    best: tuple[int, float, str] | None = None
+    for candidate, score in _scores(record, candidate_ids, load, cipher):
+        rank = RANK[score.decision]
+        if rank and (best is None or (rank, score.score) > best[:2]):
+            best = (rank, score.score, candidate)
+    return best
+
+
+def match_stored(session: Session, cipher: FieldCipher, campaign_id: str, record,
+                 keys: list[str], blocks: list[str]) -> Verdict:
+    """What batch intake would decide for a new entry with this normalized record, matching
+    keys and blocking keys, against the campaign's counted entries -- reading only: nothing
+    is claimed, locked or written (the door-step check)."""
+    owners = signer_owners(session, campaign_id, keys)
+    if owners:
+        return Verdict(EntryStatus.DUPLICATE, duplicate_of=min(owners.values()))
+    ids = capped_candidates(block_owners(session, campaign_id, blocks), blocks, None)
+    cands = candidates(session, cipher, ids) if ids else {}
+    best = best_candidate(record, [i for i in ids if i in cands], cands.__getitem__, cipher)
+    if best is None:
+        return Verdict(EntryStatus.ACCEPTED)
+    if best[0] == 2:
+        return Verdict(EntryStatus.DUPLICATE, duplicate_of=best[2])
+    return Verdict(EntryStatus.POSSIBLE_DUPLICATE, candidate_of=best[2])
 
 
 class Candidate:

@@ -51,7 +51,6 @@ from sync.protocol import (
     EntryWire,
     ReasonCode,
 )
-from sync.scoring import address_conflict, match_records
 from sync.server import dedup, rotation, voters_store
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity, charge_device
@@ -266,14 +265,7 @@ class _Chunk:
     def _candidates(self, item: _Item, exclude: str | None) -> list[str]:
         # Each block gives at most MAX_CANDIDATES_PER_BLOCK (dedup.py), also when this chunk
         # grew it in memory: a batch of 500 entries at one address scores no more than that.
-        found: set[str] = set()
-        for b in item.blocks:
-            owners = self.blocks.get(b, ())
-            if len(owners) > dedup.MAX_CANDIDATES_PER_BLOCK:
-                owners = sorted(owners)[:dedup.MAX_CANDIDATES_PER_BLOCK]
-            found.update(owners)
-        found.discard(exclude)
-        return sorted(found)[:dedup.MAX_CANDIDATES]
+        return dedup.capped_candidates(self.blocks, item.blocks, exclude)
 
     def _candidate(self, entry_id: str) -> dedup.Candidate:
         cand = self.cands.get(entry_id)
@@ -338,20 +330,8 @@ class _Chunk:
         owners.discard(exclude)
         if owners:
             return _result(entry_id, EntryStatus.DUPLICATE, duplicate_of=min(owners))
-        best: tuple[int, float, str] | None = None  # (rank, score, entry_id): duplicate beats possible
-        record, cipher = item.record, self.svc.cipher
-        for candidate in self._candidates(item, exclude):
-            cand = self._candidate(candidate)
-            # A house / ZIP conflict first, from the candidate's address alone: exactly the
-            # pairs the scorer calls distinct for it, most of a large block's candidates.
-            if address_conflict(record.house_number, record.zip5, cand.house, cand.zip5):
-                continue
-            score = match_records(record, cand.record(cipher))  # None: distinct
-            if score is None:
-                continue
-            rank = _RANK[score.decision]
-            if rank and (best is None or (rank, score.score) > best[:2]):
-                best = (rank, score.score, candidate)
+        best = dedup.best_candidate(item.record, self._candidates(item, exclude), self._candidate,
+                                    self.svc.cipher)
         if best is None:
             return _result(entry_id, EntryStatus.ACCEPTED)
         if best[0] == 2:
@@ -439,8 +419,6 @@ class _Chunk:
                                if item.record is not None else None)
         return values
 
-
-_RANK = {"duplicate": 2, "possible_duplicate": 1}
 
 
 def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity,

@@ -22,6 +22,7 @@ class Services:
     office_id_key: bytes  # office-keyed and imported entry ids (importer.stable_entry_id)
     device_buckets: TokenBuckets
     login_buckets: TokenBuckets
+    doorstep_buckets: TokenBuckets  # door-step checks per device (doorstep.py)
     index_keys: dict = field(default_factory=dict)  # campaign id -> unwrapped index key (cache)
 
     @classmethod
@@ -37,4 +38,5 @@ class Services:
             office_id_key=keys.subkey(OFFICE_ID_LABEL),
             device_buckets=TokenBuckets(limits.device_capacity, limits.device_per_second),
             login_buckets=TokenBuckets(limits.login_capacity, limits.login_per_second),
+            doorstep_buckets=TokenBuckets(limits.doorstep_capacity, limits.doorstep_per_second),
         )

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sync.domain import as_utc, utcnow
 from sync.ids import new_uuid7
 from sync.matching import blocking_keys, matching_keys
+from sync.normalize import normalized_record
 from sync.server import dedup, rotation
 from sync.server.audit import audit
 from sync.server.dashboard_queries import DEFAULT_TIMEZONE
@@ -82,8 +83,9 @@ def find_candidates(s: Session, cipher, index_key: bytes, campaign_id: str,
     fuzzy candidates by score. Ids, kinds and scores only."""
     exact = dedup.exact_owners(s, campaign_id, matching_keys(index_key, fields))
     out = [{"entry_id": e, "match": "exact", "score": 1.0} for e in exact]
+    record = normalized_record(fields)
     fuzzy = [(entry_id, result.score) for entry_id, result in dedup.scored_candidates(
-        s, cipher, campaign_id, blocking_keys(index_key, fields), fields)
+        s, cipher, campaign_id, record, blocking_keys(index_key, record))
         if result.decision in _FUZZY and entry_id not in exact]
     out += [{"entry_id": e, "match": "fuzzy", "score": round(float(score), 4)}
             for e, score in sorted(fuzzy, key=lambda p: (-p[1], p[0]))]
