@@ -11,7 +11,8 @@ from sqlalchemy import create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Every module that declares tables on models.Base; their migrations live in migrations/.
-MODEL_MODULES = ("sync.server.models", "sync.server.intake_models", "sync.server.voters_store")
+MODEL_MODULES = ("sync.server.models", "sync.server.intake_models", "sync.server.voters_store",
+                 "sync.server.ratelimit", "sync.server.jobs")
 
 
 def load_all_models():
