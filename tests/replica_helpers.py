@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count as counter
 from pathlib import Path
 
+from fault_layer import ServerUnderTest
 from server_helpers import free_port, server_keys_for, spawn_server, stop_process, wait_healthy
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
@@ -171,22 +172,8 @@ class Replicas:
         return create_enroll_code(self.db, self.keys, campaign_id=self.campaign_id,
                                   circulator=circulator).code
 
-    def entry_rows(self) -> list[tuple]:
-        from sqlalchemy import select
-
-        from sync.server.models import Entry
-
-        with self.db.read() as s:
-            return [tuple(r) for r in s.execute(
-                select(Entry.id, Entry.device_id, Entry.device_seq, Entry.status))]
-
-    def entry_count(self) -> int:
-        from sqlalchemy import func, select
-
-        from sync.server.models import Entry
-
-        with self.db.read() as s:
-            return s.scalar(select(func.count()).select_from(Entry))
+    entry_rows = ServerUnderTest.entry_rows  # both read self.db
+    entry_count = ServerUnderTest.entry_count
 
     def campaign_entries(self) -> int:
         """Entries of this set's own campaign (the test module's database is shared)."""

@@ -73,12 +73,13 @@ def test_lossy_link_sync_through_two_replicas(pg_url, workdir):
             t.join()
         assert not errors, errors
         _exactly_once(replicas, [e for d in devices for e in d[3]])
-        for store, _, adapter, _ in devices:
-            assert adapter.counts["drop_request"] > 0 and adapter.counts["drop_response"] > 0
+        drops = {k: sum(d[2].counts[k] for d in devices) for k in ("drop_request", "drop_response")}
+        assert min(drops.values()) > 0, drops  # the link did lose requests and answers
+        for store, _, _, _ in devices:
             statuses = {s.status for s in store.entries()}
             assert statuses <= {s.value for s in FINAL_STATUSES}
             assert EntryStatus.DUPLICATE.value not in statuses
-        assert min(replicas.proxy.served) > 50  # both replicas did real work
+        assert min(replicas.proxy.served) >= 10  # both replicas did real work
 
 
 def test_the_same_signer_at_both_replicas_at_once_is_accepted_once(pg_url, workdir):
@@ -95,13 +96,13 @@ def test_the_same_signer_at_both_replicas_at_once_is_accepted_once(pg_url, workd
                       "street": f"{200 + 37 * round_} {pronounceable(n * 5, 3)} Street"}
             barrier = threading.Barrier(2)
 
-            def send(i: int, person=person, barrier=barrier, line=round_ + 1) -> None:
+            def send(i: int, person=person, barrier=barrier, line=round_ + 1, at=round_) -> None:
                 body = batch_body([signer(**person, section=f"R{i}", line=line)])
                 barrier.wait()
                 r = httpx.post(f"{replicas.urls[i]}/v1/entries/batch", json=body,
                                headers=device_headers(tokens[i], body), timeout=60)
                 assert r.status_code == 200, r.text
-                statuses.append((round_, r.json()["results"][0]["status"]))
+                statuses.append((at, r.json()["results"][0]["status"]))
 
             threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
             for t in threads:

@@ -102,6 +102,7 @@ def start(app) -> None:
 
 def stop(app) -> None:
     svc = app.state.services
+    app.state.stopping = True  # /readyz answers 503 from here on
     rollup = getattr(app.state, "rollup", None)
     if rollup is not None:
         rollup.stop()

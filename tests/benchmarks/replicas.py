@@ -36,9 +36,9 @@ TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from benchmarks.load_devices import LoadResult, _device, provision_devices  # noqa: E402
 from server_helpers import free_port, server_keys_for, spawn_server, stop_process, wait_healthy  # noqa: E402
 
+from benchmarks.load_devices import LoadResult, _device, provision_devices  # noqa: E402
 from sync.server.models import Entry  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
