@@ -132,6 +132,10 @@ class Replicas:
         self.proxy = RoundRobinProxy([f"127.0.0.1:{p}" for p in self.ports])
         self.url = self.proxy.url
 
+    def env_for_cli(self) -> dict[str, str]:
+        """Environment for a `canvass-server` admin command on the same database and keys."""
+        return {**os.environ, **self.env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
     @property
     def urls(self) -> list[str]:
         return [f"http://127.0.0.1:{p}" for p in self.ports]

@@ -294,3 +294,36 @@ def test_sigterm_finishes_the_batch_in_flight(pg_url, workdir):
         assert answer["r"].status_code == 200
         results = answer["r"].json()["results"]
         assert len(results) == 500 and replicas.entry_count() - before == 500
+
+
+def test_a_queued_voter_file_load_is_run_by_a_replica(pg_url, workdir):
+    """`canvass-server voters import --queue` writes a job; a serving replica runs it."""
+    import json
+    import subprocess
+    import sys
+
+    from sync.server.voters_store import active_file_id
+    from sync.voters.synthetic import write_voter_file
+
+    with Replicas(pg_url, workdir) as replicas:
+        vf = write_voter_file(workdir / "county.csv", 300, seed=11)
+        queued = subprocess.run(
+            [sys.executable, "-m", "sync.server.cli", "voters", "import", str(vf.path), "--campaign",
+             replicas.campaign_id, "--db", pg_url, "--queue", "--json"],
+            env={**replicas.env_for_cli()}, capture_output=True, text=True, timeout=120)
+        assert queued.returncode == 0, queued.stderr
+        job_id = json.loads(queued.stdout)["job_id"]
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            with replicas.db.read() as s:
+                state = s.scalar(text("SELECT state FROM jobs WHERE id = :j"), {"j": job_id})
+            if state in ("done", "failed"):
+                break
+            time.sleep(0.3)
+        assert state == "done"
+        with replicas.db.read() as s:
+            assert active_file_id(s, replicas.campaign_id) is not None
+        status = subprocess.run(
+            [sys.executable, "-m", "sync.server.cli", "voters", "job", job_id, "--db", pg_url,
+             "--json"], env=replicas.env_for_cli(), capture_output=True, text=True, timeout=60)
+        assert json.loads(status.stdout)["state"] == "done"

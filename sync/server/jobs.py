@@ -42,7 +42,7 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 LEASE_SECONDS = 30.0
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 2.0  # an idle worker looks for queued or orphaned jobs this often
-HANDLER_MODULES = ("sync.server.import_jobs",)
+HANDLER_MODULES = ("sync.server.import_jobs", "sync.server.voter_jobs")
 
 
 class Job(Base):
@@ -136,6 +136,17 @@ def _finish(svc, job: Job, state: str, error: str = "") -> None:
     with svc.db.write() as s:
         s.execute(update(Job).where(Job.id == job.id, Job.owner == job.owner).values(
             state=state, finished_at=utcnow(), payload=None, lease_until=None, error=error[:200]))
+
+
+def job_state(db, job_id: str) -> dict | None:
+    """A job's state for a status command (no payload)."""
+    with db.read() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            return None
+        return {"job_id": job.id, "kind": job.kind, "state": job.state, "attempts": job.attempts,
+                "error": job.error, "created_at": job.created_at.isoformat(),
+                "finished_at": job.finished_at.isoformat() if job.finished_at else None}
 
 
 def release(svc, owner: str) -> int:

@@ -71,6 +71,10 @@ class ServerThread:
             self._thread.join(30)
             self._sock.close()
             self._server = self._thread = self._sock = None
+            # No lifespan here: stop the job worker a job may have started (jobs.py).
+            svc = getattr(getattr(self.app, "state", None), "services", None)
+            if getattr(svc, "jobs", None) is not None:
+                svc.jobs.stop()
 
     @property
     def running(self) -> bool:
