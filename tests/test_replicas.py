@@ -26,6 +26,7 @@ from sqlalchemy import text
 
 from sync.client import SyncClient
 from sync.protocol import FINAL_STATUSES, EntryStatus
+from sync.server.background import LEADER_LOCK
 
 
 @pytest.fixture
@@ -208,6 +209,23 @@ def test_an_import_started_on_one_replica_is_read_on_the_other(pg_url, workdir):
         with replicas.db.read() as s:
             assert s.scalar(text("SELECT count(*) FROM entries WHERE campaign_id = :c"),
                             {"c": replicas.campaign_id}) == 200
+        # The rollup is refreshed in the background (no dashboard GET was made), by one
+        # replica: one session holds the leader's advisory lock.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with replicas.db.read() as s:
+                rolled = s.scalar(text("SELECT count(*) FROM dashboard_rollup_state "
+                                       "WHERE campaign_id = :c"), {"c": replicas.campaign_id})
+            if rolled:
+                break
+            time.sleep(0.2)
+        with replicas.db.read() as s:
+            holders = s.scalar(text(
+                "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database() "
+                "AND l.objsubid = 1 AND l.objid = (hashtext(:k)::bigint & 4294967295)::oid"),
+                {"k": LEADER_LOCK})
+        assert rolled == 1 and holders == 1
 
 
 def test_an_import_whose_replica_dies_is_resumed_by_the_other(pg_url, workdir):

@@ -106,9 +106,12 @@ def test_concurrent_replays_of_one_batch_get_the_first_answer(pg_url):
     the replay waits on the batch lock and then answers from what the first attempt decided."""
     with serve_subprocess(pg_url, workers=2) as server:
         cid = server.create_campaign()
-        dev = server.enroll_device(cid)
         seq = 0
         for round_no in range(3):
+            # A device per round: two concurrent attempts may each pay for the batch's entries
+            # (the first chunk commits before the batch record), and the device budget is one
+            # across both workers now (ratelimit.py), no longer one per worker process.
+            dev = server.enroll_device(cid)
             entries = []
             for i in range(300):
                 seq += 1
