@@ -124,11 +124,11 @@ def test_concurrent_replays_of_one_batch_get_the_first_answer(pg_url):
             body = batch_body(entries)
             barrier = threading.Barrier(3)
 
-            def send(_n, body=body, barrier=barrier):
+            def send(_n, body=body, barrier=barrier, token=dev.device_token):
                 barrier.wait()
                 with httpx.Client(timeout=120) as client:
                     r = client.post(f"{server.url}/v1/entries/batch", json=body,
-                                    headers=device_headers(dev.device_token, body))
+                                    headers=device_headers(token, body))
                 return r.status_code, r.json()
 
             with ThreadPoolExecutor(3) as pool:
