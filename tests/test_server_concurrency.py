@@ -106,9 +106,12 @@ def test_concurrent_replays_of_one_batch_get_the_first_answer(pg_url):
     the replay waits on the batch lock and then answers from what the first attempt decided."""
     with serve_subprocess(pg_url, workers=2) as server:
         cid = server.create_campaign()
-        dev = server.enroll_device(cid)
         seq = 0
         for round_no in range(3):
+            # A device per round: two concurrent attempts may each pay for the batch's entries
+            # (the first chunk commits before the batch record), and the device budget is one
+            # across both workers now (ratelimit.py), no longer one per worker process.
+            dev = server.enroll_device(cid)
             entries = []
             for i in range(300):
                 seq += 1
@@ -121,11 +124,11 @@ def test_concurrent_replays_of_one_batch_get_the_first_answer(pg_url):
             body = batch_body(entries)
             barrier = threading.Barrier(3)
 
-            def send(_n, body=body, barrier=barrier):
+            def send(_n, body=body, barrier=barrier, token=dev.device_token):
                 barrier.wait()
                 with httpx.Client(timeout=120) as client:
                     r = client.post(f"{server.url}/v1/entries/batch", json=body,
-                                    headers=device_headers(dev.device_token, body))
+                                    headers=device_headers(token, body))
                 return r.status_code, r.json()
 
             with ThreadPoolExecutor(3) as pool:

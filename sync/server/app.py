@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 from fastapi import FastAPI
 
 from sync.protocol import MAX_BATCH_BYTES, BatchRequest, Problem
-from sync.server import problems
+from sync.server import background, problems
 from sync.server.bodylimit import BodyLimit
 from sync.server.config import Settings
 from sync.server.problems import PROBLEM_MEDIA_TYPE
@@ -52,8 +52,10 @@ def create_app(settings: Settings, *, staff_web: bool = True,
                mounts: Iterable[Mount] | None = None) -> FastAPI:
     """The central server. ``staff_web`` also mounts the installed web apps (the staff views,
     dashboard and intake, at /app); ``mounts`` replaces that list."""
+    # lifespan: the job worker and the rollup refresher (background.py); ServerThread runs
+    # without one (its jobs start their worker on first use).
     app = FastAPI(title="Canvass central server", version="1", openapi_url="/openapi.json",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=background.lifespan)
     app.state.services = Services.build(settings)
     app.state.own_url = settings.own_url  # where mounted web apps call the API (config.py)
     problems.install(app)

@@ -101,11 +101,12 @@ def current_device(request: Request, svc: Services = Depends(services)) -> Devic
     return DeviceIdentity(device.id, device.campaign_id)
 
 
-def charge_device(svc: Services, device_id: str, cost: float = 1.0, buckets=None) -> None:
+def charge_device(svc: Services, device_id: str, cost: float = 1.0, buckets=None, *,
+                  session=None) -> None:
     """Take ``cost`` tokens from the device's bucket (one a request; a batch pays one more per
     entry beyond the first, ingest.py), or refuse with 429 and the seconds to wait.
     ``buckets``: another per-device budget (the door-step checks'), the device's by default."""
-    wait = (buckets or svc.device_buckets).take(device_id, cost)
+    wait = (buckets or svc.device_buckets).take(device_id, cost, session=session)
     if wait:
         raise ProblemError(429, "rate_limited", "Too many requests.",
                            {"Retry-After": str(max(1, int(wait + 0.999)))})

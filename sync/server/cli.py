@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sync.server import admin
-from sync.server.config import Settings
+from sync.server.config import Settings, env_settings
 from sync.server.db import Database
 from sync.server.keys import ServerKeyError, load_keys, write_key_file
 from sync.server.migrate import upgrade_head
+from sync.server.ratelimit import parse_networks
 from sync.server.threaded import wait_healthy
 
 
@@ -204,22 +205,29 @@ def cmd_serve(args) -> int:
 
     from sync.server.runtime import tune_gc
 
-    settings = Settings.load(args.db, args.key_file, own_url=_own_url(args.host, args.port))
+    overrides = {**env_settings(), "trusted_proxies": args.trusted_proxy}
+    settings = Settings.load(args.db, args.key_file, own_url=_own_url(args.host, args.port),
+                             **overrides)
+    parse_networks(settings.trusted_proxies)  # a bad address fails here, before serving
     upgrade_head(args.db, settings.keys)
+    # uvicorn believes X-Forwarded-For/-Proto from 127.0.0.1 unless told otherwise: only from
+    # the configured proxies (none by default).
+    proxy = {"proxy_headers": bool(settings.trusted_proxies),
+             "forwarded_allow_ips": settings.trusted_proxies or ""}
     if args.workers > 1:
         # Each worker process builds its own app from the environment (keys included, never
         # on the command line where other users could read them with ps).
         os.environ.update(settings.to_env())
         _announce_when_up(args.host, args.port, args.workers)
         uvicorn.run("sync.server.app:app_from_env", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=args.log_level)
+                    workers=args.workers, log_level=args.log_level, **proxy)
     else:
         from sync.server.app import create_app
 
         app = create_app(settings)
         tune_gc()
         _announce_when_up(args.host, args.port, args.workers)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **proxy)
     return 0
 
 
@@ -307,8 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     _db_args(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes; several replicas on several hosts share one PostgreSQL "
+                   "database the same way (README, Production)")
     p.add_argument("--log-level", default="warning")
+    p.add_argument("--trusted-proxy", default=os.environ.get("CANVASS_TRUSTED_PROXIES", ""),
+                   metavar="ADDRS", help="reverse proxies (addresses/CIDRs, comma-separated) whose "
+                   "X-Forwarded-For is believed (default: none; else CANVASS_TRUSTED_PROXIES)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("import-bundle", help="import a sealed offline export bundle")

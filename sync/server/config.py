@@ -17,11 +17,27 @@ from sync.server.keys import ENV_BOX_KEY, ENV_SERVER_KEY, ServerKeys, load_keys
 ENV_DB_URL = "CANVASS_DB_URL"
 ENV_OWN_URL = "CANVASS_OWN_URL"
 ENV_DOORSTEP_RATE = "CANVASS_DOORSTEP_RATE"
+ENV_TRUSTED_PROXIES = "CANVASS_TRUSTED_PROXIES"
+ENV_JOB_LEASE = "CANVASS_JOB_LEASE_SECONDS"
+ENV_ROLLUP = "CANVASS_ROLLUP_SECONDS"
+
+
+def env_settings() -> dict:
+    """The settings `canvass-server serve` takes from the environment (beside its flags)."""
+    out: dict = {}
+    if os.environ.get(ENV_TRUSTED_PROXIES):
+        out["trusted_proxies"] = os.environ[ENV_TRUSTED_PROXIES]
+    if os.environ.get(ENV_JOB_LEASE):
+        out["job_lease_seconds"] = float(os.environ[ENV_JOB_LEASE])
+    if os.environ.get(ENV_ROLLUP):
+        out["rollup_seconds"] = float(os.environ[ENV_ROLLUP])
+    return out
 
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Token buckets, per process (see ratelimit.py): capacity and refill per second.
+    """Token buckets, kept in the database (see ratelimit.py): capacity and refill per second.
+    They hold across workers and replicas: N processes allow this rate, not N times it.
 
     A device's token pays for a request or for one entry of a batch (a batch of 500 costs 500),
     so the budget counts work, not requests. The burst holds four full batches: a circulator's
@@ -60,6 +76,16 @@ class Settings:
     # set by `canvass-server serve` from --host/--port, by ServerThread once bound. Never
     # taken from a request (a rewritten Host header would send a login elsewhere).
     own_url: str = ""
+    # The reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the
+    # client: empty = none, the TCP peer is the client (a header from anyone else is ignored;
+    # a rotating header must not buy an attacker fresh rate-limit buckets).
+    trusted_proxies: str = ""
+    # A job (jobs.py) whose process stops renewing its lease for this long is resumed by
+    # another replica.
+    job_lease_seconds: float = 30.0
+    # How often one replica (holding an advisory lock) folds new entries into the dashboard
+    # rollup (dashboard_api.RollupRefresher); reads fold in the tail themselves.
+    rollup_seconds: float = 5.0
 
     @classmethod
     def load(cls, db_url: str, key_file: str | None = None, **kw) -> Settings:
@@ -71,10 +97,13 @@ class Settings:
             ENV_SERVER_KEY: base64.b64encode(self.keys.server_key).decode(),
             ENV_BOX_KEY: base64.b64encode(self.keys.box_private_key).decode(),
             ENV_OWN_URL: self.own_url,
+            ENV_TRUSTED_PROXIES: self.trusted_proxies,
+            ENV_JOB_LEASE: str(self.job_lease_seconds),
+            ENV_ROLLUP: str(self.rollup_seconds),
         }
 
     @classmethod
     def from_env(cls) -> Settings:
         db_url = os.environ[ENV_DB_URL]
         return cls(db_url=db_url, keys=load_keys(db_url, None, create=False),
-                   own_url=os.environ.get(ENV_OWN_URL, ""))
+                   own_url=os.environ.get(ENV_OWN_URL, ""), **env_settings())

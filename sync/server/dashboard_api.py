@@ -72,9 +72,14 @@ def _campaign_dict(info: q.CampaignInfo) -> dict:
 
 
 def _read(svc: Services, scope: _Scope, now: datetime):
-    """Bring the campaign's rollup up to date, then open a read session (the caller makes it
-    one snapshot with ``q.snapshot(s)``)."""
-    q.refresh_rollup(svc.db, scope.info, now)
+    """A read session (the caller makes it one snapshot with ``q.snapshot(s)``). One replica
+    keeps the rollup up to date in the background (sync.server.background) and the queries
+    add the not-yet-rolled tail; a GET refreshes first (a write) only when that would not be
+    exact: no rollup yet, or a settled entry changed since the last refresh."""
+    with svc.db.read() as s:
+        current = q.rollup_is_current(s, scope.info)
+    if not current:
+        q.refresh_rollup(svc.db, scope.info, now)
     return svc.db.read()
 
 

@@ -269,6 +269,22 @@ def refresh_rollup(db, info: CampaignInfo, now: datetime | None = None) -> None:
         state.outcome_seq, state.updated_at = seq_top, now
 
 
+def rollup_is_current(s: Session, info: CampaignInfo) -> bool:
+    """Whether reads of the rollup plus the live tail are exact without a refresh first: a
+    rollup exists in the campaign's time zone, and nothing since its last refresh changed a
+    settled entry (no outcomes-feed row after its ``outcome_seq``, no correction in the tail).
+    Cheap and read-only, so a dashboard GET writes only in the rare case it is not
+    (the refresh itself runs in the background: sync.server.background)."""
+    state = s.get(DashboardRollupState, info.id)
+    if state is None or state.timezone != info.timezone:
+        return False
+    if int(s.scalar(select(func.max(OutcomeRow.seq))) or 0) > int(state.outcome_seq):
+        return False
+    return s.scalar(select(Entry.id).where(
+        Entry.campaign_id == info.id, Entry.received_at >= as_utc(state.settled_before),
+        Entry.supersedes.is_not(None)).limit(1)) is None
+
+
 def _rebuild(s: Session, campaign_id: str, settle: datetime, days: _Days) -> None:
     s.execute(delete(DashboardRollup).where(DashboardRollup.campaign_id == campaign_id))
     s.execute(delete(DashboardSection).where(DashboardSection.campaign_id == campaign_id))

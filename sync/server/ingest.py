@@ -423,12 +423,12 @@ class _Chunk:
 
 def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity,
                   batch_id: str, fingerprint: str, items: list[_Item],
-                  charge: Callable[[], None]) -> list[EntryResult]:
+                  charge: Callable[[Session], None]) -> list[EntryResult]:
     dedup.lock_keys(s, "", [batch_lock_key(batch_id)])  # a concurrent replay waits here
     record = s.get(BatchRecord, batch_id)
     if record is not None:
         raise _Answered(_replay(record, device, fingerprint), record.response_json)
-    charge()  # only work is charged: a replay answered above costs its request's token only
+    charge(s)  # only work is charged: a replay answered above costs its request's token only
     if any(i.record is not None for i in items):
         rotation.guard_index_key(s, ctx.campaign_id, ctx.index_key_id)
     chunk = _Chunk(s, svc, ctx, device, batch_id, items)
@@ -460,16 +460,17 @@ def _replay(record: BatchRecord, device: DeviceIdentity, fingerprint: str) -> Ba
     return BatchResponse.model_validate_json(record.response_json)
 
 
-def _entry_charge(svc: Services, device: DeviceIdentity, entries: int) -> Callable[[], None]:
+def _entry_charge(svc: Services, device: DeviceIdentity, entries: int) -> Callable[[Session], None]:
     """Charge the device's bucket once for the batch's entries (the request paid one token
     already, so a batch of n costs n): 429 before any of its work when the bucket is short.
-    Once only, however often a chunk is retried."""
+    Once only, however often a chunk is retried. In the chunk's own transaction (the bucket
+    is a database row; SQLite has one writer at a time)."""
     charged = False
 
-    def charge() -> None:
+    def charge(s: Session) -> None:
         nonlocal charged
         if not charged and device.metered:
-            charge_device(svc, device.device_id, max(0, entries - 1))
+            charge_device(svc, device.device_id, max(0, entries - 1), session=s)
             charged = True
 
     return charge

@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -77,8 +76,10 @@ from sync.server.auth import (
     services,
     staff_teams,
 )
+from sync.server.import_jobs import queue_import
 from sync.server.ingest import campaign_context, handle_batch
 from sync.server.intake_models import ImportJob, IntakeSettings, PaperSection, SectionCheckIn
+from sync.server.jobs import run_now
 from sync.server.models import Campaign, Device, Entry
 from sync.server.problems import ProblemError
 from sync.server.purge import purge_campaign  # the one purge of a campaign's signer data
@@ -567,7 +568,7 @@ async def start_import(file: UploadFile = File(...), mapping: str = Form(""), pr
                        wait: bool = Form(False), campaign_id: str | None = Query(None),
                        staff: StaffIdentity = Depends(intake_staff),
                        svc: Services = Depends(services)) -> dict:
-    """Start an import job. The job runs in a background thread; poll GET /imports/{id}.
+    """Start an import job. The job runs in a server's job worker; poll GET /imports/{id}.
     ``wait=true`` runs it before answering (small files, scripts)."""
     cid = campaign_for(staff, campaign_id)
     data = await _read_upload(file)
@@ -579,21 +580,12 @@ async def start_import(file: UploadFile = File(...), mapping: str = Form(""), pr
     job_id = create_job(svc, cid, staff.username, table.kind, table.total_rows)
     with svc.db.write() as s:
         audit(s, actor(staff), "import.start", job_id, table.kind)
+    # A durable job (import_jobs.py): any replica's worker runs it, and resumes it after a crash.
+    queued = await run_in_threadpool(queue_import, svc, cid, job_id, data, name, resolved,
+                                     run_here=wait)
     if wait:
-        import anyio.to_thread
-
-        await anyio.to_thread.run_sync(run_import, svc, job_id, cid, data, name, resolved)
-    else:
-        threading.Thread(target=_run_quietly, args=(svc, job_id, cid, data, name, resolved),
-                         daemon=True, name=f"import-{job_id[:8]}").start()
+        await run_in_threadpool(run_now, svc, queued)
     return job_status(svc, job_id, cid)
-
-
-def _run_quietly(*args) -> None:
-    try:
-        run_import(*args)
-    except Exception:  # noqa: BLE001 - recorded on the job; the thread must not die loudly
-        pass
 
 
 def job_status(svc: Services, job_id: str, campaign_id: str) -> dict:

@@ -35,6 +35,7 @@ ENV_SERVER_KEY = "CANVASS_SERVER_KEY"
 # under one of these, so a stolen database cannot confirm a guessed signer.
 FINGERPRINT_LABEL = "canvass/content-fingerprint/v1"
 OFFICE_ID_LABEL = "canvass/office-entry-id/v1"
+RATE_LIMIT_LABEL = "canvass/rate-limit/v1"  # keyed hashes of rate-limit bucket keys
 ENV_BOX_KEY = "CANVASS_BOX_KEY"
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Every module that declares tables on models.Base; their migrations live in migrations/.
 MODEL_MODULES = ("sync.server.models", "sync.server.intake_models", "sync.server.voters_store",
-                 "sync.server.withdrawal_models")
+                 "sync.server.withdrawal_models",
+                 "sync.server.ratelimit", "sync.server.jobs")
 
 
 def load_all_models():

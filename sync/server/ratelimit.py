@@ -1,45 +1,122 @@
-"""In-memory token buckets, per server process.
+"""Token buckets kept in the database, so a limit holds across uvicorn workers and replicas.
 
-With N uvicorn workers a client can get up to N times the configured rate (each worker keeps
-its own buckets); that is acceptable for the goal here -- slowing password guessing and a
-runaway device -- and keeps the database out of the hot path. Buckets are keyed by opaque ids
-(device id, client IP, a hash of the username), never by personal data.
+One row per bucket (``rate_buckets``): the tokens left and when they were counted. ``take`` is
+one atomic upsert (INSERT ... ON CONFLICT DO UPDATE ... RETURNING) on PostgreSQL and SQLite
+alike: two processes charging the same bucket at once serialize on its row, so N processes
+allow the configured rate, not N times it. A row whose bucket would have refilled is the same
+as no row: ``prune`` deletes only those, so a flood of new keys never resets a victim's wait
+(the in-process buckets before this cleared every bucket at 100,000 keys).
+
+Buckets are keyed by opaque ids (device id, client address, a hash of the username), and the
+stored key is a keyed hash of them: the table holds no client address.
+
+Clock: wall time of the serving process (replicas need NTP, as they do for every timestamp).
 """
 
 from __future__ import annotations
 
-import threading
+import hashlib
+import ipaddress
 import time
-from dataclasses import dataclass
+
+from sqlalchemy import Boolean, Float, String, case, delete, literal
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sync.server.models import Base
+
+PRUNE_EVERY = 1000  # takes between two prunes of refilled rows, per process
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
+class RateBucket(Base):
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # keyed hash, see _row_key
+    tokens: Mapped[float] = mapped_column(Float)
+    stamp: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds of ``tokens``
+    allowed: Mapped[bool] = mapped_column(Boolean)  # the last take's answer (read by RETURNING)
 
 
 class TokenBuckets:
-    def __init__(self, capacity: float, per_second: float, *, clock=time.monotonic,
-                 max_keys: int = 100_000) -> None:
-        self.capacity, self.per_second, self.clock, self.max_keys = capacity, per_second, clock, max_keys
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()  # protects the dict only; not a correctness guarantee
+    """``take(key, cost)``: 0.0 when allowed, else the seconds to wait. ``scope`` separates
+    kinds of bucket sharing one table ("device", "login", a new route's own name...)."""
 
-    def take(self, key: str, cost: float = 1.0) -> float:
-        """0.0 when allowed; else the seconds to wait before retrying. A cost above the
-        capacity is charged as a full bucket: it would otherwise never be allowed."""
-        cost = min(cost, self.capacity)
-        now = self.clock()
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                if len(self._buckets) >= self.max_keys:
-                    self._buckets.clear()  # crude bound on memory under a flood of new keys
-                bucket = self._buckets[key] = _Bucket(self.capacity, now)
-            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.stamp) * self.per_second)
-            bucket.stamp = now
-            if bucket.tokens >= cost:
-                bucket.tokens -= cost
-                return 0.0
-            return (cost - bucket.tokens) / self.per_second if self.per_second > 0 else 3600.0
+    def __init__(self, capacity: float, per_second: float, *, db, scope: str,
+                 secret: bytes = b"", clock=time.time) -> None:
+        self.capacity, self.per_second, self.clock = float(capacity), float(per_second), clock
+        self.db, self.scope, self.secret = db, scope, secret
+        self._takes = 0
+
+    def _row_key(self, key: str) -> str:
+        return hashlib.blake2b(f"{self.scope}\x00{key}".encode(), key=self.secret[:64],
+                               digest_size=32).hexdigest()
+
+    def _insert(self):
+        if self.db.sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        return insert(RateBucket)
+
+    def take(self, key: str, cost: float = 1.0, *, session=None) -> float:
+        """A cost above the capacity is charged as a full bucket: it would otherwise never be
+        allowed. ``session``: charge inside that write transaction (a caller already holding
+        one: on SQLite a second writer would wait for it for ever)."""
+        cost = min(float(cost), self.capacity)
+        now = float(self.clock())
+        t = RateBucket.__table__.c
+        # Refilled tokens, capped; then charged only when they cover the cost.
+        refilled = t.tokens + (literal(now) - t.stamp) * self.per_second
+        level = case((refilled < self.capacity, refilled), else_=literal(self.capacity))
+        ok = level >= cost
+        stmt = self._insert().values(key=self._row_key(key), tokens=self.capacity - cost,
+                                     stamp=now, allowed=True)
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={
+            "tokens": case((ok, level - cost), else_=level),
+            "stamp": literal(now), "allowed": ok,
+        }).returning(t.tokens, t.allowed)
+        if session is not None:
+            tokens, allowed = session.execute(stmt).one()
+        else:
+            with self.db.write() as s:
+                tokens, allowed = s.execute(stmt).one()
+        self._takes += 1
+        if self._takes % PRUNE_EVERY == 0:
+            self.prune()
+        if allowed:
+            return 0.0
+        return (cost - tokens) / self.per_second if self.per_second > 0 else 3600.0
+
+    def prune(self) -> int:
+        """Delete the rows of buckets that are full again (identical to having no row)."""
+        if self.per_second <= 0:
+            return 0
+        full_after = self.capacity / self.per_second
+        with self.db.write() as s:
+            return s.execute(delete(RateBucket).where(
+                RateBucket.stamp < self.clock() - full_after)).rowcount or 0
+
+
+def parse_networks(spec: str | tuple | list) -> tuple:
+    """``"10.0.0.1, 192.168.0.0/16"`` (or a sequence) -> ip networks; a bad item is an error."""
+    items = spec.split(",") if isinstance(spec, str) else spec
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
+
+
+def _in(host: str, networks) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in net for net in networks)
+
+
+def client_address(peer: str, forwarded_for: str | None, trusted) -> str:
+    """The client's address: the TCP peer, unless the peer is a configured trusted proxy;
+    then the right-most X-Forwarded-For address that is not itself a trusted proxy (the
+    left part of the header is the client's own to write). Nothing trusted: the peer."""
+    if not trusted or not forwarded_for or not _in(peer, trusted):
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if not _in(hop, trusted):
+            return hop
+    return peer

@@ -1,4 +1,5 @@
-"""The per-process objects every request needs, built once by create_app."""
+"""The per-process objects every request needs, built once by create_app. Nothing here is
+state a replica must share: rate limits and jobs live in the database (ratelimit.py, jobs.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import dataclass, field
 from sync.crypto import FieldCipher
 from sync.server.config import Settings
 from sync.server.db import Database
-from sync.server.keys import FINGERPRINT_LABEL, OFFICE_ID_LABEL
-from sync.server.ratelimit import TokenBuckets
+from sync.server.jobs import JobWorker
+from sync.server.keys import FINGERPRINT_LABEL, OFFICE_ID_LABEL, RATE_LIMIT_LABEL
+from sync.server.ratelimit import TokenBuckets, parse_networks
 from sync.server.rotation import ServerCipher
 
 
@@ -23,20 +25,29 @@ class Services:
     device_buckets: TokenBuckets
     login_buckets: TokenBuckets
     doorstep_buckets: TokenBuckets  # door-step checks per device (doorstep.py)
+    trusted_networks: tuple = ()  # proxies whose X-Forwarded-For is believed (ratelimit.py)
     index_keys: dict = field(default_factory=dict)  # campaign id -> unwrapped index key (cache)
+    jobs: JobWorker | None = None  # this process's durable-job worker (jobs.py)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         keys, limits = settings.keys, settings.rate_limits
         db = Database(settings.db_url)
-        return cls(
+        limit_key = keys.subkey(RATE_LIMIT_LABEL)  # bucket keys are keyed hashes (ratelimit.py)
+        svc = cls(
             settings=settings,
             db=db,
             cipher=ServerCipher(db, keys),
             code_key=keys.subkey("canvass/enroll-code/v1"),
             fingerprint_key=keys.subkey(FINGERPRINT_LABEL),
             office_id_key=keys.subkey(OFFICE_ID_LABEL),
-            device_buckets=TokenBuckets(limits.device_capacity, limits.device_per_second),
-            login_buckets=TokenBuckets(limits.login_capacity, limits.login_per_second),
-            doorstep_buckets=TokenBuckets(limits.doorstep_capacity, limits.doorstep_per_second),
+            device_buckets=TokenBuckets(limits.device_capacity, limits.device_per_second,
+                                        db=db, scope="device", secret=limit_key),
+            login_buckets=TokenBuckets(limits.login_capacity, limits.login_per_second,
+                                       db=db, scope="login", secret=limit_key),
+            doorstep_buckets=TokenBuckets(limits.doorstep_capacity, limits.doorstep_per_second,
+                                          db=db, scope="doorstep", secret=limit_key),
+            trusted_networks=parse_networks(settings.trusted_proxies),
         )
+        svc.jobs = JobWorker(svc, lease=settings.job_lease_seconds)
+        return svc

@@ -52,7 +52,9 @@ class ServerThread:
         state = getattr(self.app, "state", None)
         if state is not None and not getattr(state, "own_url", ""):
             state.own_url = self.url  # the staff app's API address: this socket, not a Host header
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        # proxy_headers off: the app itself decides whom to believe (Settings.trusted_proxies).
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
+                                proxy_headers=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="canvass-server", daemon=True)
@@ -69,6 +71,10 @@ class ServerThread:
             self._thread.join(30)
             self._sock.close()
             self._server = self._thread = self._sock = None
+            # No lifespan here: stop the job worker a job may have started (jobs.py).
+            svc = getattr(getattr(self.app, "state", None), "services", None)
+            if getattr(svc, "jobs", None) is not None:
+                svc.jobs.stop()
 
     @property
     def running(self) -> bool:

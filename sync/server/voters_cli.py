@@ -3,6 +3,8 @@
     canvass-server voters import FILE --campaign ID --db URL [--preset county|simple]
                    [--map field=Column[+Column],...] [--encoding utf-8-sig] [--no-rematch]
     canvass-server voters status --campaign ID --db URL
+    canvass-server voters import FILE --campaign ID --db URL --queue   # a job for the replicas
+    canvass-server voters job JOB_ID --db URL
 
 Progress goes to stderr as counts and percentages only. See sync/voters/columns.py for the
 presets and the --map syntax, and sync/server/voters_store.py for what is stored.
@@ -46,6 +48,8 @@ def cmd_import(args) -> int:
         print(f"canvass-server: {exc}", file=sys.stderr)
         return 2
     keys = load_keys(args.db, args.key_file)
+    if args.queue:
+        return _queue(args, keys)
     db = Database(args.db)
     try:
         result = import_voter_file(db, keys, args.campaign, args.file, mapping=mapping,
@@ -67,6 +71,44 @@ def cmd_import(args) -> int:
             f"{result.index_keys:,} keys, {result.index_bytes / 1e6:.1f} MB, "
             f"false-positive rate {result.false_positive_rate:.2e} per key")
     print(json.dumps(data) if args.json else text)
+    return 0
+
+
+def _queue(args, keys) -> int:
+    """Queue the load as a durable job for the serving replicas (sync/server/voter_jobs.py)."""
+    import os
+
+    from sync.server.config import Settings
+    from sync.server.services import Services
+    from sync.server.voter_jobs import queue_voter_file
+
+    svc = Services.build(Settings(db_url=args.db, keys=keys))
+    try:
+        job_id = queue_voter_file(svc, args.campaign, os.path.abspath(args.file),
+                                  preset=None if args.preset == "none" else args.preset,
+                                  maps=args.map, encoding=args.encoding,
+                                  batch_rows=args.batch_rows, rematch=not args.no_rematch)
+    finally:
+        svc.db.dispose()
+    print(json.dumps({"job_id": job_id}) if args.json else
+          f"voter file load queued as job {job_id}: `canvass-server voters job {job_id}`")
+    return 0
+
+
+def cmd_job(args) -> int:
+    from sync.server.jobs import job_state
+
+    db = Database(args.db)
+    try:
+        state = job_state(db, args.job_id)
+    finally:
+        db.dispose()
+    if state is None:
+        print(f"canvass-server: no job {args.job_id}", file=sys.stderr)
+        return 2
+    print(json.dumps(state) if args.json else
+          f"job {state['job_id']}: {state['state']} (attempts {state['attempts']})"
+          + (f", {state['error']}" if state["error"] else ""))
     return 0
 
 
@@ -101,7 +143,13 @@ def register(subparsers) -> None:
     p.add_argument("--batch-rows", type=int, default=2000)
     p.add_argument("--no-rematch", action="store_true", help="do not re-match existing entries")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--queue", action="store_true",
+                   help="queue the load for the serving replicas (the file at the same path there)")
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("job", help="the state of a queued voter-file load")
+    _db_args(p)
+    p.add_argument("job_id")
+    p.set_defaults(func=cmd_job)
     p = sub.add_parser("status", help="entries by registration match; projected valid count")
     _db_args(p)
     p.add_argument("--campaign", required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from sync.server.audit import audit
 from sync.server.auth import DeviceIdentity, current_device, services
 from sync.server.models import Campaign, Device, EnrollCode
 from sync.server.problems import ProblemError
+from sync.server.ratelimit import client_address
 from sync.server.services import Services
 from sync.server.tokens import code_hash, new_token, token_hash
 
@@ -38,7 +40,20 @@ def campaign_settings(campaign: Campaign) -> CampaignSettings:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: X-Forwarded-For is believed only from the trusted proxies the
+    server is configured with (Settings.trusted_proxies), never from anyone else."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.services.trusted_networks
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted)
+
+
+def from_own_app(request: Request) -> bool:
+    """A call of the staff web app running inside this server: from the server's own address
+    (app.state.own_url), not through a proxy. Its logins carry every staff member's attempts
+    from one address, so they are limited per account only (people.py)."""
+    own = urlsplit(getattr(request.app.state, "own_url", "") or "").hostname
+    peer = request.client.host if request.client else None
+    return bool(own) and peer == own and "x-forwarded-for" not in request.headers
 
 
 def rate_limit(svc: Services, key: str) -> None:

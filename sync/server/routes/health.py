@@ -1,8 +1,16 @@
-"""Liveness and readiness."""
+"""Liveness (/healthz) and readiness (/readyz), for a load balancer or an orchestrator.
+
+/healthz: the process answers and reaches its database. /readyz: send it traffic -- the
+database is reachable, its schema is at this code's migration head (a replica started
+before ``canvass-server init``/another replica's upgrade, or during one, is not ready), and
+the process is not shutting down. Neither says anything about the data.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from functools import lru_cache
+
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import text
 
 from sync.server.auth import services
@@ -10,6 +18,15 @@ from sync.server.problems import ProblemError
 from sync.server.services import Services
 
 router = APIRouter(tags=["health"])
+
+
+@lru_cache(maxsize=1)
+def migration_heads() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    from sync.server.migrate import alembic_config
+
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 @router.get("/healthz")
@@ -20,3 +37,19 @@ def healthz(svc: Services = Depends(services)) -> dict:
     except Exception:
         raise ProblemError(503, "database_unavailable", "The database is not reachable.") from None
     return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request, svc: Services = Depends(services)) -> dict:
+    if getattr(request.app.state, "stopping", False):
+        raise ProblemError(503, "shutting_down", "The server is shutting down.")
+    try:
+        with svc.db.read() as s:
+            current = set(s.scalars(text("SELECT version_num FROM alembic_version")))
+    except Exception:
+        raise ProblemError(503, "database_unavailable", "The database is not reachable.") from None
+    if current != set(migration_heads()):
+        raise ProblemError(503, "migrations_pending",
+                           "The database schema is not at this server's version; run "
+                           "`canvass-server init`.")
+    return {"status": "ready"}
