@@ -237,8 +237,9 @@ class CaptureForm:
         return self.warnings[0] if self.warnings else None
 
     def duplicate_found(self) -> bool:
-        """This device's lines or the campaign's index hold a matching key of the signer; the
-        line being corrected (its entry, and its own keys in the index) does not count."""
+        """This device's lines hold a matching key of the signer, or the door-step filter of
+        the device's scope says "probably signed" (sync.doorstep_offline); the line being
+        corrected does not count."""
         values = self.values
         if not all(values[n].strip() for n in _DUP_NEEDS):
             return False
@@ -249,8 +250,14 @@ class CaptureForm:
         exclude = self.correcting.entry.entry_id if self.correcting is not None else None
         if self._store.find_local_match(keys, exclude_entry_id=exclude) is not None:
             return True
-        others = [k for k in keys if k not in self._own_keys]
-        return bool(others) and self._store.index_contains_any(others)
+        if self.correcting is not None:
+            # The door-step filter cannot leave one signer out: the corrected line's own
+            # signer is in it once counted. Its own lines were checked above.
+            return False
+        from sync.matching import PROBABLY
+
+        held = self._store.doorstep_filter()
+        return held is not None and held.answer(values) == PROBABLY
 
     def outside_jurisdiction(self) -> bool:
         zip_code = self.values["zip"]

@@ -14,6 +14,7 @@ Decisions (see also the package docstring):
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import threading
@@ -65,6 +66,7 @@ class DeviceStore:
         self._lock = threading.RLock()
         self._cipher: FieldCipher | None = None
         self._closed = False
+        self._doorstep: tuple[str, Any] | None = None  # (tag, loaded DoorstepFilter), while unlocked
 
     # ----------------------------------------------------------------------------------------
     # Lifecycle
@@ -153,6 +155,7 @@ class DeviceStore:
     def lock(self) -> None:
         # Python cannot scrub memory; dropping the only references is the best available.
         self._cipher = None
+        self._doorstep = None
 
     def unlock(self, pin: str) -> None:
         with self._lock:
@@ -475,6 +478,45 @@ class DeviceStore:
                     return True
         return False
 
+    # ----------------------------------------------------------------------------------------
+    # The door-step filter (issue 15): one encrypted blob instead of key rows
+
+    def set_doorstep_filter(self, blob: bytes | None, *, key: bytes | None, tag: str, scope: str) -> None:
+        """Replace the offline door-step filter (sync.keyfilter blob) and its door-step key, in
+        one transaction; ``blob=None`` drops it (scope "none"). The rows of the retired exact
+        index (every signer's keys) go with the first call."""
+        with self._unlocked_tx() as (conn, cipher):
+            conn.execute(schema.index_keys.delete())
+            _set_state(conn, "index_version", 0)
+            for name, value in ((_DOORSTEP_BLOB, blob), (_DOORSTEP_KEY, key)):
+                if value is None:
+                    conn.execute(schema.secrets.delete().where(schema.secrets.c.name == name))
+                    continue
+                sealed = cipher.encrypt(base64.b64encode(value).decode("ascii"),
+                                        record_id=_secret_record(name), field="value")
+                conn.execute(sqlite_insert(schema.secrets).values(name=name, value=sealed)
+                             .on_conflict_do_update(index_elements=["name"], set_={"value": sealed}))
+            for name, value in (("doorstep_tag", tag), ("doorstep_scope", scope)):
+                text = json.dumps(value)
+                conn.execute(sqlite_insert(schema.settings).values(name=name, value=text)
+                             .on_conflict_do_update(index_elements=["name"], set_={"value": text}))
+        self._doorstep = None
+
+    def doorstep_filter(self) -> Any:
+        """The held filter as a sync.doorstep_offline.DoorstepFilter (loaded once per unlock), or None."""
+        tag = self.get_setting("doorstep_tag")
+        cached = self._doorstep
+        if cached is not None and cached[0] == tag and self.is_unlocked:
+            return cached[1]
+        blob, key = self.get_secret(_DOORSTEP_BLOB), self.get_secret(_DOORSTEP_KEY)
+        if blob is None or key is None:
+            return None
+        from sync.doorstep_offline import DoorstepFilter
+
+        loaded = DoorstepFilter(base64.b64decode(key), base64.b64decode(blob))
+        self._doorstep = (tag, loaded)
+        return loaded
+
     def find_local_match(self, keys: Iterable[str], *,
                          exclude_entry_id: str | None = None) -> str | None:
         """The oldest live local entry (not superseded, not rejected) sharing a key."""
@@ -565,6 +607,10 @@ def _int_setting(conn: Connection, name: str) -> int:
         return int(_get_setting(conn, name, 0) or 0)
     except (TypeError, ValueError):
         return 0
+
+
+_DOORSTEP_BLOB = "doorstep_filter"
+_DOORSTEP_KEY = "doorstep_key"
 
 
 def _secret_record(name: str) -> str:
