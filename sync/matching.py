@@ -120,35 +120,35 @@ def blocking_keys(index_key: bytes, fields: Mapping[str, str] | NormalizedRecord
 # of tests/test_scoring_table.py (tests/test_doorstep_offline.py).
 #
 # Strong kinds ("probably signed" when one hits):
-# Every kind carries the street (normalized, directionals dropped): one house number
-# on two streets of one ZIP is two households (tests/test_scoring_table.py).
+# Every kind carries the street (normalized, directionals dropped): one house number on two
+# streets of one ZIP is two households (tests/test_scoring_table.py).
 # - door_exact: sorted canonical (first, last) | middle initial | suffix | house | street |
-#   unit | zip5.
+#   unit; no ZIP, so a ZIP slip still hits (one house number on one street name in two ZIPs
+#   of a device's scope, with one full name at both, is rare).
 #   The signer stores it once per blanking of middle initial and unit (up to 4 keys), the
 #   device probes only what was typed: a repeat that drops the middle name or the unit still
 #   hits, while a son written "Jose L Perez" does not hit his father "Jose A Perez", nor
 #   "Kim Park, Apt 40" her namesake in Apt 12. Sorted names survive swapped boxes.
-# - door_anagram: the same with each name's letters sorted after doubled letters collapse:
-#   survives swapped and doubled letters (half of all typos) in either name; Mario/Maria,
-#   Daniel/Daniela and Francis/Frances stay apart (their letters differ).
-# - door_phonetic: phonetic(first surname) | canonical first | ... : survives most surname
-#   typos and a dropped second surname. The first name stays exact (twins).
-# - door_nozip: the same without the ZIP: survives a ZIP slip.
+# - door_anagram: the same names with each name's letters sorted after doubled letters
+#   collapse, and the ZIP: survives swapped and doubled letters (half of all typos) in
+#   either name; Mario/Maria, Daniel/Daniela and Francis/Frances stay apart.
+# - door_phonetic: phonetic(first surname) | canonical first | ... | zip5: survives most
+#   surname typos and a dropped second surname. The first name stays exact (twins).
 # Weak kinds ("maybe" when only these hit):
 # - door_nolast: canonical first | middle | suffix | address: any surname error,
 #   but also Jennifer Lopez / Jennifer Lozano at one address.
-# - door_first_shape: last | first two letters and last letter of the first name | ...:
-#   dropped or mistyped letters inside the first name, but also siblings Jose / Jorge.
+# - door_first_shape: last | first two and last two letters of the first name | ...:
+#   dropped or mistyped letters inside a first name, but also siblings whose first names
+#   share their first two and last two letters.
 # Not covered, on purpose: a house-number slip (same-name neighbours on one street), a
 # dropped or mistyped letter that changes a first name's shape, two errors in one field.
 
 DOOR_EXACT = "door_exact"
 DOOR_ANAGRAM = "door_anagram"
 DOOR_PHONETIC = "door_phonetic"
-DOOR_NOZIP = "door_nozip"
 DOOR_NOLAST = "door_nolast"
 DOOR_FIRST_SHAPE = "door_first_shape"
-DOORSTEP_STRONG_KINDS: tuple[str, ...] = (DOOR_EXACT, DOOR_ANAGRAM, DOOR_PHONETIC, DOOR_NOZIP)
+DOORSTEP_STRONG_KINDS: tuple[str, ...] = (DOOR_EXACT, DOOR_ANAGRAM, DOOR_PHONETIC)
 DOORSTEP_WEAK_KINDS: tuple[str, ...] = (DOOR_NOLAST, DOOR_FIRST_SHAPE)
 DOORSTEP_KINDS: tuple[str, ...] = DOORSTEP_STRONG_KINDS + DOORSTEP_WEAK_KINDS
 
@@ -187,12 +187,11 @@ def _door_parts(r: NormalizedRecord, middle: str, unit: str) -> dict[str, tuple[
     first = r.first_canonical
     address = (r.house_number, _street_core(r.street), unit)
     return {
-        DOOR_EXACT: (*names, middle, r.suffix, *address, r.zip5),
+        DOOR_EXACT: (*names, middle, r.suffix, *address),
         DOOR_ANAGRAM: (*letters, middle, r.suffix, *address, r.zip5),
         DOOR_PHONETIC: (phonetic(r.last.split()[0]), first, middle, r.suffix, *address, r.zip5),
-        DOOR_NOZIP: (*names, middle, r.suffix, *address),
         DOOR_NOLAST: (first, middle, r.suffix, *address, r.zip5),
-        DOOR_FIRST_SHAPE: (r.last, first[:2], first[-1:], middle, r.suffix, *address, r.zip5),
+        DOOR_FIRST_SHAPE: (r.last, first[:2], first[-2:], middle, r.suffix, *address, r.zip5),
     }
 
 
@@ -204,7 +203,7 @@ def doorstep_keys(doorstep_key: bytes, fields: Mapping[str, str] | NormalizedRec
     """What a counted signer puts in a device's filter (hex keys, deduplicated).
 
     door_exact is stored for every blanking of middle initial and unit; the other kinds once,
-    as written. [] when last name, first name, house number or ZIP5 is missing."""
+    as written. 5.8 keys a signer on the generated drives. [] when last name, first name, house number or ZIP5 is missing."""
     r = _record(fields)
     if not _door_ready(r):
         return []

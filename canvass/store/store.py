@@ -14,7 +14,6 @@ Decisions (see also the package docstring):
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 import threading
@@ -135,6 +134,7 @@ class DeviceStore:
     def close(self) -> None:
         with self._lock:
             self._cipher = None
+            self._doorstep = None
             if not self._closed:
                 self._closed = True
                 self._engine.dispose()
@@ -492,8 +492,7 @@ class DeviceStore:
                 if value is None:
                     conn.execute(schema.secrets.delete().where(schema.secrets.c.name == name))
                     continue
-                sealed = cipher.encrypt(base64.b64encode(value).decode("ascii"),
-                                        record_id=_secret_record(name), field="value")
+                sealed = cipher.encrypt_bytes(value, record_id=_secret_record(name), field="value")
                 conn.execute(sqlite_insert(schema.secrets).values(name=name, value=sealed)
                              .on_conflict_do_update(index_elements=["name"], set_={"value": sealed}))
             for name, value in (("doorstep_tag", tag), ("doorstep_scope", scope)):
@@ -508,12 +507,16 @@ class DeviceStore:
         cached = self._doorstep
         if cached is not None and cached[0] == tag and self.is_unlocked:
             return cached[1]
-        blob, key = self.get_secret(_DOORSTEP_BLOB), self.get_secret(_DOORSTEP_KEY)
-        if blob is None or key is None:
-            return None
+        with self._unlocked_tx() as (conn, cipher):
+            sealed = dict(conn.execute(select(schema.secrets.c.name, schema.secrets.c.value).where(
+                schema.secrets.c.name.in_((_DOORSTEP_BLOB, _DOORSTEP_KEY)))).all())
+            if len(sealed) != 2:
+                return None
+            blob, key = (cipher.decrypt_bytes(sealed[n], record_id=_secret_record(n), field="value")
+                         for n in (_DOORSTEP_BLOB, _DOORSTEP_KEY))
         from sync.doorstep_offline import DoorstepFilter
 
-        loaded = DoorstepFilter(base64.b64decode(key), base64.b64decode(blob))
+        loaded = DoorstepFilter(key, blob)
         self._doorstep = (tag, loaded)
         return loaded
 
