@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.keyfilter import KeyFilter
-from sync.matching import NO, PROBABLY, doorstep_probes, doorstep_verdict, matching_keys
+from sync.matching import NO, PROBABLY, doorstep_keys, doorstep_probes, doorstep_verdict, matching_keys
 
 
 class DoorstepFilter:
@@ -29,28 +29,33 @@ class DoorstepFilter:
         self.key = key
         self.filter = KeyFilter.from_bytes(blob)
 
-    def hit_kinds(self, fields: Mapping[str, str]) -> set[str]:
-        return self.filter.hits(doorstep_probes(self.key, fields))
+    def hit_kinds(self, fields: Mapping[str, str], *, own: Mapping[str, str] | None = None) -> set[str]:
+        """Kinds whose probe is in the filter; ``own``: the fields of the line being corrected,
+        whose own keys (in the filter once it was counted) do not count."""
+        probes = doorstep_probes(self.key, fields)
+        if own is not None:
+            mine = set(doorstep_keys(self.key, own))
+            probes = {kind: key for kind, key in probes.items() if key not in mine}
+        return self.filter.hits(probes)
 
-    def answer(self, fields: Mapping[str, str]) -> str:
-        return doorstep_verdict(self.hit_kinds(fields))
+    def answer(self, fields: Mapping[str, str], *, own: Mapping[str, str] | None = None) -> str:
+        return doorstep_verdict(self.hit_kinds(fields, own=own))
 
     def __len__(self) -> int:
         return len(self.filter)
 
 
 def offline_answer(store: Any, fields: Mapping[str, str], *, index_key: bytes | None = None,
-                   exclude_entry_id: str | None = None) -> str:
+                   exclude_entry_id: str | None = None, own: Mapping[str, str] | None = None) -> str:
     """"probably_signed", "maybe" or "no" for the person being typed, from the tablet alone.
 
     ``store`` is the unlocked DeviceStore; ``index_key`` the campaign index key the device's
-    own lines are keyed with (None: own lines are not checked); ``exclude_entry_id`` the line
-    being corrected. Note: a signer whose line this device sent is in the filter too once the
-    server counted it, so a correction's own signer may answer "probably_signed" from the
-    filter; the caller that corrects a line should not ask."""
+    own lines are keyed with (None: own lines are not checked); ``exclude_entry_id`` and
+    ``own``: the id and the fields of the line being corrected (its signer is in the filter
+    once counted; its own keys do not count)."""
     if index_key is not None:
         keys = matching_keys(index_key, fields)
         if keys and store.find_local_match(keys, exclude_entry_id=exclude_entry_id) is not None:
             return PROBABLY
     held = store.doorstep_filter()
-    return held.answer(fields) if held is not None else NO
+    return held.answer(fields, own=own) if held is not None else NO

@@ -203,7 +203,8 @@ def doorstep_keys(doorstep_key: bytes, fields: Mapping[str, str] | NormalizedRec
     """What a counted signer puts in a device's filter (hex keys, deduplicated).
 
     door_exact is stored for every blanking of middle initial and unit; the other kinds once,
-    as written. 5.8 keys a signer on the generated drives. [] when last name, first name, house number or ZIP5 is missing."""
+    as written: 5.8 keys a signer on the generated drives. [] when last name, first name,
+    house number or ZIP5 is missing."""
     r = _record(fields)
     if not _door_ready(r):
         return []

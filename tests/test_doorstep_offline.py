@@ -244,7 +244,7 @@ def test_revoked_device_and_rotation(server, tmp_path):
 def test_device_store_holds_a_sealed_blob_not_key_rows(server, tmp_path):
     _set(server, scope="campaign")
     west = _device(tmp_path, server, "west", "")
-    for i in range(5):
+    for i in range(12):
         _sign(west, 500 + i, "90033")
     _sync(west)
     _sync(west)
@@ -257,13 +257,13 @@ def test_device_store_holds_a_sealed_blob_not_key_rows(server, tmp_path):
         assert conn.execute("SELECT count(*) FROM index_keys").fetchone()[0] == 0
     raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
     assert len(blob) > 100
-    # The blob's densest 24 bytes (slots left zero by the filter would match any page).
-    start = max(range(32, len(blob) - 24), key=lambda i: len(set(blob[i:i + 24])))
-    assert len(set(blob[start:start + 24])) > 16
-    for chunk in (blob[start:start + 24], dkey, base64.b64encode(blob)[40:80]):
+    # The blob's densest 16 bytes (slots left zero by the filter would match any page).
+    start = max(range(32, len(blob) - 16), key=lambda i: len(set(blob[i:i + 16])))
+    assert len(set(blob[start:start + 16])) >= 12
+    for chunk in (blob[start:start + 16], dkey, base64.b64encode(blob)[40:80]):
         assert chunk not in raw
     keys = [bytes.fromhex(k) for f in ([valid_entry(500 + i, section="x", line=1, zip="90033").personal()
-                                        for i in range(5)])
+                                        for i in range(12)])
             for k in doorstep_keys(dkey, f) + matching_keys(index_key, f)]
     assert keys and not any(k in raw for k in keys)
 
@@ -274,3 +274,48 @@ def test_the_old_index_feed_is_refused_plainly(server, tmp_path):
     r = httpx.get(f"{server.url}/v1/dedup-index", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 410 and r.json()["code"] == "index_feed_retired"
     assert "key" not in r.text.lower().replace("keys", "")  # no keys, no index key
+
+
+def test_cli_sets_scope_and_team_zips_and_revokes_with_rotation(tmp_path):
+    import json
+
+    from test_server_cli import cli
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    assert cli("init", "--db", url).returncode == 0
+    cid = json.loads(cli("campaign", "create", "--db", url, "--name", "Q", "--goal", "10",
+                         "--deadline", "2030-01-01", "--json").stdout)["campaign_id"]
+    made = cli("team", "zips", "--db", url, "--campaign", cid, "--team", "North",
+               "--set", "90012, 90033-1234,90012", "--json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["zips"] == ["90012", "90033"]
+    shown = cli("team", "zips", "--db", url, "--campaign", cid, "--team", "North", "--json")
+    assert json.loads(shown.stdout)["zips"] == ["90012", "90033"]
+    bad = cli("team", "zips", "--db", url, "--campaign", cid, "--team", "North", "--set", "9001x")
+    assert bad.returncode != 0 and "five digits" in bad.stderr
+    assert cli("campaign", "doorstep", "--db", url, "--campaign", cid, "--scope", "none").returncode == 0
+    assert cli("campaign", "doorstep", "--db", url, "--campaign", cid, "--scope", "all").returncode != 0
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        settings = json.loads(conn.execute(text("SELECT settings_json FROM campaigns")).scalar())
+    assert settings["doorstep_scope"] == "none"
+    from sync.domain import utcnow
+    from sync.server.db import Database
+    from sync.server.models import Campaign, Device
+
+    db = Database(url)
+    try:
+        with db.write() as s:  # a device (enrolling over HTTP is tested above)
+            s.add(Device(id="d" * 36, campaign_id=cid, circulator="Ann", name="t", token_hash="x" * 64,
+                         enrolled_at=utcnow()))
+        revoked = cli("device", "revoke", "--db", url, "--device", "d" * 36, "--rotate-index", "--json")
+        assert revoked.returncode == 0, revoked.stderr
+        assert json.loads(revoked.stdout) == {"revoked": "d" * 36, "index_key_id": 2}
+        with db.read() as s:
+            assert s.get(Campaign, cid).index_key_id == 2
+            assert s.get(Device, "d" * 36).revoked_at is not None
+    finally:
+        db.dispose()
+        engine.dispose()

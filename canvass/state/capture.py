@@ -250,14 +250,11 @@ class CaptureForm:
         exclude = self.correcting.entry.entry_id if self.correcting is not None else None
         if self._store.find_local_match(keys, exclude_entry_id=exclude) is not None:
             return True
-        if self.correcting is not None:
-            # The door-step filter cannot leave one signer out: the corrected line's own
-            # signer is in it once counted. Its own lines were checked above.
-            return False
         from sync.matching import PROBABLY
 
         held = self._store.doorstep_filter()
-        return held is not None and held.answer(values) == PROBABLY
+        own = self.correcting.entry.personal() if self.correcting is not None else None
+        return held is not None and held.answer(values, own=own) == PROBABLY
 
     def outside_jurisdiction(self) -> bool:
         zip_code = self.values["zip"]

@@ -111,8 +111,8 @@ def cmd_device_revoke(args) -> int:
             with db.read() as s:
                 campaign_id = s.get(Device, args.device).campaign_id
             rotated = rotate_index(db, load_keys(args.db, args.key_file), campaign_id).key_id
-    _out(args, {"revoked": args.device, "index_key_id": rotated},
-         f"revoked {args.device}" + (f"; index key {rotated} in use" if rotated else ""))
+    data = {"revoked": args.device, **({"index_key_id": rotated} if rotated else {})}
+    _out(args, data, f"revoked {args.device}" + (f"; index key {rotated} in use" if rotated else ""))
     return 0
 
 
