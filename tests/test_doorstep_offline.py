@@ -319,3 +319,33 @@ def test_cli_sets_scope_and_team_zips_and_revokes_with_rotation(tmp_path):
     finally:
         db.dispose()
         engine.dispose()
+
+
+def test_what_a_malicious_device_confirms_offline_per_scope(server, tmp_path):
+    """The review's attack (issue 15): a device of team east tests a voter list (the 300
+    signers of team west and 2,000 people who did not sign) against what it holds offline.
+    The figures are in SECURITY.md."""
+    _set(server, team="east", zips=["90012"])
+    _set(server, team="west", zips=["90033"])
+    east, west = _device(tmp_path, server, "east", "east"), _device(tmp_path, server, "west", "west")
+    theirs = [_sign(west, 10_000 + i, "90033").personal() for i in range(300)]
+    mine = [_sign(east, 20_000 + i, "90012").personal() for i in range(20)]
+    others = [valid_entry(30_000 + i, section="x", line=1, zip=("90033", "90012")[i % 2]).personal()
+              for i in range(2_000)]
+    for store in (west, east, west, east):
+        _sync(store)
+
+    def confirmed() -> tuple[int, int, int]:
+        held = east.doorstep_filter()
+        if held is None:
+            return 0, 0, 0
+        return tuple(sum(held.answer(f) == PROBABLY for f in group) for group in (theirs, mine, others))
+
+    assert confirmed() == (0, 20, 0)  # region: its own team's signers only
+    _set(server, scope="campaign")
+    _sync(east)
+    got = confirmed()
+    assert got[:2] == (300, 20) and got[2] <= 2  # campaign: every signer (false hits ~ 2e-5 each)
+    _set(server, scope="none")
+    _sync(east)
+    assert confirmed() == (0, 0, 0)  # none: nothing (its own lines are checked, not here)
