@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if sa.inspect(op.get_bind()).has_table("team_zips"):
+        return  # a schema built from the models, its version set back by a test of an older step
     op.create_table(
         "team_zips",
         sa.Column("campaign_id", sa.String(36), sa.ForeignKey("campaigns.id"), nullable=False),
