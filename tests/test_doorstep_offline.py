@@ -349,3 +349,24 @@ def test_what_a_malicious_device_confirms_offline_per_scope(server, tmp_path):
     _set(server, scope="none")
     _sync(east)
     assert confirmed() == (0, 0, 0)  # none: nothing (its own lines are checked, not here)
+
+
+def test_an_expensive_build_is_served_again_for_a_while(server, tmp_path, monkeypatch):
+    """A scope whose build took long is not rebuilt for every new signer; a rotation (a new
+    key) is never served from the old build."""
+    from sync.server import doorstep_filter
+    from sync.server.rotation import rotate_index
+
+    monkeypatch.setattr(doorstep_filter, "REUSE_AFTER_BUILD_SECONDS", 0.0)  # every build "costly"
+    monkeypatch.setattr(doorstep_filter, "REUSE_FACTOR", 1e9)  # ... reused for the hour
+    _set(server, scope="campaign")
+    west = _device(tmp_path, server, "west", "")
+    _sign(west, 700, "90033")
+    _sync(west)
+    _sync(west)
+    assert _filter_page(server, west)["signers"] == 1
+    _sign(west, 701, "90033")
+    _sync(west)
+    assert _filter_page(server, west)["signers"] == 1  # the recent build, not a new one
+    rotate_index(server.db, server.settings.keys, server.campaign_id)
+    assert _filter_page(server, west)["signers"] == 2

@@ -89,7 +89,6 @@ class CaptureForm:
         self.warnings: list[str] = []  # what the last check found, in the order of ``checks``
         # True once a save request found warnings: the next request saves. Any edit clears it.
         self.confirm = False
-        self._own_keys: set[str] = set()  # a corrected line's own keys: never warned against
         self.checks: list[PreSaveCheck] = [duplicate_check, outside_check, registration_check]
 
     @classmethod
@@ -127,7 +126,6 @@ class CaptureForm:
     def _new_entry(self) -> None:
         self.warnings = []
         self.confirm = False
-        self._own_keys = set()
 
     def _advance_line(self) -> None:
         self.line = self._store.next_line(self.section) if self.section else 1
@@ -386,8 +384,8 @@ class CaptureForm:
         self.error = None
         self.notice = None
         self._new_entry()
-        # Once synced, the campaign's index holds this line's own keys: not a duplicate of it.
-        self._own_keys = set(self._keys(stored.entry.personal()))
+        # Once synced, the door-step filter holds this line's own signer: duplicate_found
+        # leaves its keys out (DoorstepFilter.answer(own=...)).
         # No focus move: the person came with the pointer ("Correct line N") and clicks the
         # field to correct; the view's delayed focus move took the focus back from that click,
         # and the key typed there went into First name.

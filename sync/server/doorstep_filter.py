@@ -19,7 +19,10 @@ keeps matching the signers it held, and none counted after the rotation.
 Building the filter decrypts the counted entries' match blobs (dedup.candidates' cache) and
 peels a binary fuse filter in pure Python: about 1.4 s per 100,000 keys. Filters are cached
 per content tag (scope, key id, index counter, counted entries, ZIP set), so devices of one
-team, or of one campaign-scoped campaign, share one build.
+team, or of one campaign-scoped campaign, share one build; a build that took seconds is
+served again for ten times as long even after new signers (below). Not done: keeping
+per-entry door-step keys in a table at intake, so that a large scope's build does not read
+every counted entry's match blob.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -56,6 +60,9 @@ class DeviceFilter:
 
 
 _cache: dict[str, DeviceFilter] = {}
+_recent: dict[str, tuple[float, DeviceFilter]] = {}  # scope -> (reuse until, filter)
+REUSE_AFTER_BUILD_SECONDS = 0.5
+REUSE_FACTOR = 10.0
 _cache_lock = threading.Lock()
 
 
@@ -124,10 +131,15 @@ def device_filter(s: Session, cipher, device: Device, campaign: Campaign, index_
     counted = select(Entry.id).where(Entry.campaign_id == campaign.id, Entry.counted.is_(True))
     n_counted = s.scalar(select(func.count()).select_from(counted.subquery())) or 0
     tag = _tag(dkey, [scope, campaign.index_key_id, counter, n_counted, zips])
+    same_scope = _tag(dkey, [scope, campaign.index_key_id, zips])
+    now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(tag)
+        recent = _recent.get(same_scope)
     if hit is not None:
         return hit
+    if recent is not None and now < recent[0]:
+        return recent[1]  # an expensive build is not redone for every new signer (below)
     wanted = set(zips or ())
     keys: list[str] = []
     signers = 0
@@ -139,8 +151,18 @@ def device_filter(s: Session, cipher, device: Device, campaign: Campaign, index_
             signers += bool(mine)
             keys.extend(mine)
     built = DeviceFilter(scope, tag, campaign.index_key_id, dkey, signers, KeyFilter.build(keys).to_bytes())
+    cost = time.monotonic() - now
     with _cache_lock:
         _cache[tag] = built
         while len(_cache) > _CACHE_SIZE:
             del _cache[next(iter(_cache))]
+        if cost >= REUSE_AFTER_BUILD_SECONDS:
+            # A build that took seconds (a campaign scope of many signers) is served for a
+            # while, ten times its cost (at most an hour), to devices of the same scope even
+            # as new signers are counted: a device's offline copy is hours old anyway.
+            _recent[same_scope] = (time.monotonic() + min(REUSE_FACTOR * cost, 3600.0), built)
+        else:
+            _recent.pop(same_scope, None)
+        while len(_recent) > _CACHE_SIZE:
+            del _recent[next(iter(_recent))]
     return built
