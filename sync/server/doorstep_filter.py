@@ -8,7 +8,8 @@ chooses the scope (CampaignSettings.doorstep_scope):
 - ``none``: nothing; the device checks only its own lines (and the server, online);
 - ``region`` (the default): signers whose ZIP is assigned to the device's team (table
   ``team_zips``, set with ``canvass-server team zips``) or one the team's devices entered a
-  line in during the last ``doorstep_region_days`` days (a device with no team: its own);
+  line in during the last ``doorstep_region_days`` days (the devices enrolled without a team
+  are one team, "");
 - ``campaign``: every counted signer.
 
 Nothing outside the scope is in the blob, and the keys are HMACs: the device can test a
@@ -105,11 +106,11 @@ def team_zips(s: Session, campaign_id: str, team: str) -> list[str]:
 
 
 def region_zips(s: Session, cipher, device: Device, days: int) -> set[str]:
-    """The team's assigned ZIPs plus those its devices worked in during the last ``days``."""
-    zips = set(team_zips(s, device.campaign_id, device.team)) if device.team else set()
+    """The team's assigned ZIPs plus those its devices worked in during the last ``days``
+    (devices without a team count as the team "")."""
+    zips = set(team_zips(s, device.campaign_id, device.team))
     since = utcnow() - timedelta(days=days)
-    devices = (select(Device.id).where(Device.campaign_id == device.campaign_id, Device.team == device.team)
-               if device.team else select(Device.id).where(Device.id == device.id))
+    devices = select(Device.id).where(Device.campaign_id == device.campaign_id, Device.team == device.team)
     recent = s.scalars(select(Entry.id).where(Entry.campaign_id == device.campaign_id,
                                               Entry.device_id.in_(devices), Entry.received_at >= since))
     zips.update(r.zip5 for r in dedup.candidate_records(s, cipher, list(recent)).values() if r.zip5)
