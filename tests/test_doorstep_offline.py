@@ -370,3 +370,15 @@ def test_an_expensive_build_is_served_again_for_a_while(server, tmp_path, monkey
     assert _filter_page(server, west)["signers"] == 1  # the recent build, not a new one
     rotate_index(server.db, server.settings.keys, server.campaign_id)
     assert _filter_page(server, west)["signers"] == 2
+
+
+def test_devices_without_a_team_share_one_region(server, tmp_path):
+    """The default: two tablets enrolled without a team hold each other's signers (the
+    browser test's two devices), written differently at the door."""
+    a, b = _device(tmp_path, server, "a", ""), _device(tmp_path, server, "b", "")
+    a.save_entry(valid_entry(1, section="S-a", line=1, first_name="Maria", last_name="Lopez",
+                             street="123 North Main Street", zip="90012"), [])
+    _sync(a)
+    _sync(b)
+    repeat = {"first_name": "MARIA", "last_name": "Lopez", "street": "123 N Main St", "zip": "90012"}
+    assert offline_answer(b, repeat) == PROBABLY
