@@ -1,4 +1,4 @@
-"""The device side of sync: push the outbox, pull outcomes and the dedup index, heartbeat.
+"""The device side of sync: push the outbox, pull outcomes and the door-step filter, heartbeat.
 
 ``SyncClient(store).sync_once()`` runs one full round:
 
@@ -10,7 +10,7 @@
    replay instead of storing twice. Only a server answer takes an entry out of the outbox:
    ``store.apply_batch_results`` applies one batch's results in one local transaction.
 2. Pull outcome changes (``GET /v1/outcomes?since=cursor``, all pages).
-3. Pull dedup-index deltas (``GET /v1/dedup-index?since=version``, all pages), then the
+3. Pull the door-step filter (``GET /v1/doorstep-filter?tag=...``, only when changed), then the
    voter-file registration index (``GET /v1/registration-index?since=version``, a delta or a
    snapshot into the file beside the store, through the ``registration`` pull the app passes in:
    canvass.state.device_sync). No voter file
@@ -27,6 +27,7 @@ Nothing here logs or raises with entry content: only ids, counts, status and pro
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -51,6 +52,7 @@ from sync.errors import (
     ServerUnavailable,
     SyncError,
 )
+from sync.keyfilter import KeyFilter, KeyFilterError
 from sync.protocol import (
     IDEMPOTENCY_HEADER,
     MATCHED_FIELDS,
@@ -58,8 +60,8 @@ from sync.protocol import (
     MAX_BATCH_ENTRIES,
     PROTOCOL_VERSION,
     BatchResponse,
-    DedupIndexResponse,
     DoorstepAnswer,
+    DoorstepFilterResponse,
     DoorstepRequest,
     DoorstepResponse,
     EntryStatus,
@@ -75,7 +77,7 @@ log = logging.getLogger("canvass.sync")
 # Endpoint paths (sync.server). One place, so a rename is a one-line change.
 PATH_BATCHES = "/v1/entries/batch"
 PATH_OUTCOMES = "/v1/outcomes"
-PATH_DEDUP_INDEX = "/v1/dedup-index"
+PATH_DOORSTEP_FILTER = "/v1/doorstep-filter"
 PATH_REGISTRATION_INDEX = "/v1/registration-index"
 PATH_HEARTBEAT = "/v1/devices/heartbeat"
 PATH_HEALTH = "/healthz"
@@ -462,22 +464,33 @@ class SyncClient:
                 return
 
     def _pull_index(self, token: str, report: SyncReport) -> None:
-        for _ in range(MAX_FEED_PAGES):
-            version = int(self.store.index_version() or 0)
-            params = {"since": version}
-            key_id = self.store.get_setting("index_key_id")
-            if isinstance(key_id, int) and key_id >= 1:
-                params["key_id"] = key_id  # a rotated campaign key answers reset + the new key
-            page: DedupIndexResponse = self._request("GET", PATH_DEDUP_INDEX, report,
-                                                     parse=DedupIndexResponse, token=token,
+        """The door-step filter of this device's scope (issue 15); sent again only when its
+        content changed (the tag), dropped when the campaign holds nothing offline."""
+        params: dict[str, Any] = {}
+        tag = self.store.get_setting("doorstep_tag")
+        if isinstance(tag, str) and tag:
+            params["tag"] = tag
+        key_id = self.store.get_setting("index_key_id")
+        if isinstance(key_id, int) and key_id >= 1:
+            params["key_id"] = key_id  # a rotated campaign key answers with the new key
+        page: DoorstepFilterResponse = self._request("GET", PATH_DOORSTEP_FILTER, report,
+                                                     parse=DoorstepFilterResponse, token=token,
                                                      params=params)
-            if page.index_key and page.index_key_id:
-                self.store.set_secret("index_key", page.index_key)
-                self.store.set_setting("index_key_id", page.index_key_id)
-            self.store.apply_index_delta(page.keys, page.version, reset=page.reset)
-            report.index_keys_applied += len(page.keys)
-            if not page.more or (page.version == version and not page.reset):
-                return
+        if page.index_key and page.index_key_id:
+            self.store.set_secret("index_key", page.index_key)
+            self.store.set_setting("index_key_id", page.index_key_id)
+        if page.unchanged:
+            return
+        try:
+            blob = base64.b64decode(page.filter, validate=True) if page.filter else None
+            key = base64.b64decode(page.doorstep_key, validate=True) if page.doorstep_key else None
+            if blob is not None:
+                KeyFilter.from_bytes(blob)  # a broken blob is refused before it replaces a good one
+        except (ValueError, KeyFilterError) as exc:
+            raise ProtocolError(f"unexpected answer shape from {PATH_DOORSTEP_FILTER}") from exc
+        self.store.set_doorstep_filter(blob if key else None, key=key if blob else None,
+                                       tag=page.tag, scope=page.scope)
+        report.index_keys_applied += page.signers
 
     def _pull_registration(self, token: str, report: SyncReport) -> None:
         """The registration index: retried like every request; a 404 (no such endpoint), an

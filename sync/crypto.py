@@ -65,12 +65,18 @@ class FieldCipher:
         self.current = current
 
     def encrypt(self, plaintext: str, *, record_id: str, field: str) -> bytes:
+        return self.encrypt_bytes(plaintext.encode("utf-8"), record_id=record_id, field=field)
+
+    def encrypt_bytes(self, plaintext: bytes, *, record_id: str, field: str) -> bytes:
+        """``encrypt`` for binary content (the door-step filter: no base64 inflation)."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead[self.current].encrypt(nonce, plaintext.encode("utf-8"),
-                                                  _aad(record_id, field))
+        sealed = self._aead[self.current].encrypt(nonce, plaintext, _aad(record_id, field))
         return bytes((BLOB_VERSION, self.current)) + nonce + sealed
 
     def decrypt(self, blob: bytes, *, record_id: str, field: str) -> str:
+        return self.decrypt_bytes(blob, record_id=record_id, field=field).decode("utf-8")
+
+    def decrypt_bytes(self, blob: bytes, *, record_id: str, field: str) -> bytes:
         if not isinstance(blob, (bytes, bytearray, memoryview)) or len(blob) < _HEADER + NONCE_BYTES + 16:
             raise TamperedData(f"ciphertext for field {field!r} is truncated or missing")
         blob = bytes(blob)
@@ -81,7 +87,7 @@ class FieldCipher:
             raise UnknownKey(f"ciphertext for field {field!r} uses key id {blob[1]}, not held")
         nonce = blob[_HEADER:_HEADER + NONCE_BYTES]
         try:
-            return aead.decrypt(nonce, blob[_HEADER + NONCE_BYTES:], _aad(record_id, field)).decode("utf-8")
+            return aead.decrypt(nonce, blob[_HEADER + NONCE_BYTES:], _aad(record_id, field))
         except InvalidTag:
             raise TamperedData(
                 f"ciphertext for field {field!r} failed authentication (altered or moved)"

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sync.normalize import NormalizedRecord, canonical_first_name, normalized_record, phonetic
 
@@ -106,3 +106,133 @@ def blocking_keys(index_key: bytes, fields: Mapping[str, str] | NormalizedRecord
     if last_code and r.house_number:
         keys.append(_key(index_key, PHONETIC_LAST_HOUSE, (last_code, r.house_number)))
     return _unique(keys)
+
+
+# ------------------------------------------------------------------------------ door-step keys
+#
+# The offline door-step check (issue 15) asks "did someone like this already sign?" against a
+# filter of keys the server built for this device's scope (sync/keyfilter.py). Unlike
+# matching_keys these are allowed to be loose, because the answer is a warning to ask, never a
+# strike: each kind survives one kind of writing error, and the verdict says how far to trust
+# a hit. They are keyed with a sub-key of the index key (doorstep_subkey), so a device that
+# holds them cannot compute the server's matching or blocking keys. Chosen and measured on
+# sync/synthetic.py drives (tests/benchmarks/doorstep_offline.py) against the household pairs
+# of tests/test_scoring_table.py (tests/test_doorstep_offline.py).
+#
+# Strong kinds ("probably signed" when one hits):
+# Every kind carries the street (normalized, directionals dropped): one house number on two
+# streets of one ZIP is two households (tests/test_scoring_table.py).
+# - door_exact: sorted canonical (first, last) | middle initial | suffix | house | street |
+#   unit; no ZIP, so a ZIP slip still hits (one house number on one street name in two ZIPs
+#   of a device's scope, with one full name at both, is rare).
+#   The signer stores it once per blanking of middle initial and unit (up to 4 keys), the
+#   device probes only what was typed: a repeat that drops the middle name or the unit still
+#   hits, while a son written "Jose L Perez" does not hit his father "Jose A Perez", nor
+#   "Kim Park, Apt 40" her namesake in Apt 12. Sorted names survive swapped boxes.
+# - door_anagram: the same names with each name's letters sorted after doubled letters
+#   collapse, and the ZIP: survives swapped and doubled letters (half of all typos) in
+#   either name; Mario/Maria, Daniel/Daniela and Francis/Frances stay apart.
+# - door_phonetic: phonetic(first surname) | canonical first | ... | zip5: survives most
+#   surname typos and a dropped second surname. The first name stays exact (twins).
+# Weak kinds ("maybe" when only these hit):
+# - door_nolast: canonical first | middle | suffix | address: any surname error,
+#   but also Jennifer Lopez / Jennifer Lozano at one address.
+# - door_first_shape: last | first two and last two letters of the first name | ...:
+#   dropped or mistyped letters inside a first name, but also siblings whose first names
+#   share their first two and last two letters.
+# Not covered, on purpose: a house-number slip (same-name neighbours on one street), a
+# dropped or mistyped letter that changes a first name's shape, two errors in one field.
+
+DOOR_EXACT = "door_exact"
+DOOR_ANAGRAM = "door_anagram"
+DOOR_PHONETIC = "door_phonetic"
+DOOR_NOLAST = "door_nolast"
+DOOR_FIRST_SHAPE = "door_first_shape"
+DOORSTEP_STRONG_KINDS: tuple[str, ...] = (DOOR_EXACT, DOOR_ANAGRAM, DOOR_PHONETIC)
+DOORSTEP_WEAK_KINDS: tuple[str, ...] = (DOOR_NOLAST, DOOR_FIRST_SHAPE)
+DOORSTEP_KINDS: tuple[str, ...] = DOORSTEP_STRONG_KINDS + DOORSTEP_WEAK_KINDS
+
+PROBABLY = "probably_signed"  # the values of protocol.DoorstepAnswer (issue 15, online half)
+MAYBE = "maybe"
+NO = "no"
+
+_DOORSTEP_LABEL = b"canvass doorstep keys v1"
+
+
+def doorstep_subkey(index_key: bytes) -> bytes:
+    """The door-step key: one-way from the campaign index key, so it rotates with it
+    (rotation.py) and gives its holder no matching or blocking keys."""
+    return hmac.new(index_key, _DOORSTEP_LABEL, hashlib.sha256).digest()
+
+
+def _letters(text: str) -> str:
+    """Letters sorted after doubled letters collapse: 'rboert' == 'robbert' == 'robert'."""
+    text = text.replace(" ", "")
+    return "".join(sorted(c for i, c in enumerate(text) if i == 0 or text[i - 1] != c))
+
+
+_DIRECTIONALS = frozenset({"n", "s", "e", "w", "ne", "nw", "se", "sw"})
+
+
+def _street_core(street: str) -> str:
+    """The normalized street without directionals: "200 N Figueroa St" is often written
+    without its "N"; two streets of one name and one ZIP that differ only by it are rare."""
+    return " ".join(t for t in street.split() if t not in _DIRECTIONALS)
+
+
+def _door_parts(r: NormalizedRecord, middle: str, unit: str) -> dict[str, tuple[str, ...]]:
+    last_c = canonical_first_name(r.last)
+    names = tuple(sorted((last_c, r.first_canonical)))
+    letters = tuple(sorted((_letters(last_c), _letters(r.first_canonical))))
+    first = r.first_canonical
+    address = (r.house_number, _street_core(r.street), unit)
+    return {
+        DOOR_EXACT: (*names, middle, r.suffix, *address),
+        DOOR_ANAGRAM: (*letters, middle, r.suffix, *address, r.zip5),
+        DOOR_PHONETIC: (phonetic(r.last.split()[0]), first, middle, r.suffix, *address, r.zip5),
+        DOOR_NOLAST: (first, middle, r.suffix, *address, r.zip5),
+        DOOR_FIRST_SHAPE: (r.last, first[:2], first[-2:], middle, r.suffix, *address, r.zip5),
+    }
+
+
+def _door_ready(r: NormalizedRecord) -> bool:
+    return bool(r.last and r.first_canonical and r.house_number and r.zip5)
+
+
+def doorstep_keys(doorstep_key: bytes, fields: Mapping[str, str] | NormalizedRecord) -> list[str]:
+    """What a counted signer puts in a device's filter (hex keys, deduplicated).
+
+    door_exact is stored for every blanking of middle initial and unit; the other kinds once,
+    as written: 5.8 keys a signer on the generated drives. [] when last name, first name,
+    house number or ZIP5 is missing."""
+    r = _record(fields)
+    if not _door_ready(r):
+        return []
+    keys = []
+    for middle in dict.fromkeys((r.middle_initial, "")):
+        for unit in dict.fromkeys((r.unit, "")):
+            keys.append(_key(doorstep_key, DOOR_EXACT, _door_parts(r, middle, unit)[DOOR_EXACT]))
+    for kind, parts in _door_parts(r, r.middle_initial, r.unit).items():
+        if kind != DOOR_EXACT:
+            keys.append(_key(doorstep_key, kind, parts))
+    return _unique(keys)
+
+
+def doorstep_probes(doorstep_key: bytes, fields: Mapping[str, str] | NormalizedRecord) -> dict[str, str]:
+    """kind -> hex key to look up for what the circulator typed (exactly as typed: a blank
+    middle or unit in the form matches any, a written one only the same)."""
+    r = _record(fields)
+    if not _door_ready(r):
+        return {}
+    return {kind: _key(doorstep_key, kind, parts)
+            for kind, parts in _door_parts(r, r.middle_initial, r.unit).items()}
+
+
+def doorstep_verdict(hit_kinds: Iterable[str]) -> str:
+    """"probably" when a strong kind hit, "maybe" when only weak kinds did, else "no"."""
+    hits = set(hit_kinds)
+    if hits & set(DOORSTEP_STRONG_KINDS):
+        return PROBABLY
+    if hits & set(DOORSTEP_WEAK_KINDS):
+        return MAYBE
+    return NO

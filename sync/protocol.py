@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
@@ -220,6 +220,27 @@ class OutcomesResponse(_Strict):
     more: bool = False  # true when a page limit cut the list; ask again with the new cursor
 
 
+class DoorstepFilterResponse(_Strict):
+    """GET /v1/doorstep-filter: the door-step keys of the counted signers in this device's
+    scope, as one sync.keyfilter blob (base64), with the door-step key that makes them
+    (sync.matching.doorstep_subkey of the campaign index key, never the index key itself).
+    ``tag`` names the filter's content; a device that sends it back gets ``unchanged`` and
+    no blob. Scope "none": no key and no filter, and the device drops what it held."""
+
+    scope: Literal["none", "region", "campaign"]
+    tag: str
+    unchanged: bool = False
+    key_id: int | None = None
+    doorstep_key: str | None = None
+    signers: int = 0
+    filter: str | None = None
+    # The campaign index key (base64) and its id, only when the device's key_id is not the
+    # current one (a rotation): the device keys its own lines and its registration check
+    # with it. It is no longer the key of the offline check, whose signers it does not get.
+    index_key: str | None = None
+    index_key_id: int | None = None
+
+
 class DedupIndexResponse(_Strict):
     """Blind matching keys of the campaign's signers (hex strings), never plaintext."""
 
@@ -249,6 +270,10 @@ class CampaignSettings(_Strict):
     retention_days: int = 7  # acknowledged entries are purged from devices after this
     stale_after_minutes: int = 60  # team leads see devices unsynced this long highlighted
     pin_max_failures: int = 0  # 0 = never wipe; else wipe the device store after N wrong PINs
+    # What a device holds for the offline door-step check (issue 15): nothing, its team's
+    # region (ZIPs assigned to the team plus those it worked in the last N days), or all.
+    doorstep_scope: Literal["none", "region", "campaign"] = "region"
+    doorstep_region_days: Annotated[int, Field(ge=0, le=365)] = 14
 
 
 # Text fields that reach a database column as text: no NUL (PostgreSQL refuses it in text,

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from sync.server.models import BatchRecord, Device, Entry, StaffSession
 
-SYNC_API = r"^/(v1/(devices|entries|outcomes|dedup-index|auth|review)|healthz)"
+SYNC_API = r"^/(v1/(devices|entries|outcomes|dedup-index|doorstep-filter|auth|review)|healthz)"
 
 
 @pytest.fixture(scope="module")

@@ -229,6 +229,8 @@ def test_a_device_cannot_write_for_another_device_or_campaign(env):
     # Feeds are per device and per campaign: C sees none of A's outcomes or index keys.
     auth_c = {"Authorization": f"Bearer {token_c}"}
     assert httpx.get(f"{server.url}/v1/outcomes", headers=auth_c).json()["outcomes"] == []
-    index_c = httpx.get(f"{server.url}/v1/dedup-index", headers=auth_c).json()
-    index_a = httpx.get(f"{server.url}/v1/dedup-index", headers={"Authorization": f"Bearer {token_a}"}).json()
-    assert index_a["keys"] and not set(index_c["keys"]) & set(index_a["keys"])
+    index_c = httpx.get(f"{server.url}/v1/doorstep-filter", headers=auth_c).json()
+    index_a = httpx.get(f"{server.url}/v1/doorstep-filter",
+                        headers={"Authorization": f"Bearer {token_a}"}).json()
+    assert index_a["signers"] and index_c["signers"] == 0
+    assert index_a["doorstep_key"] != index_c["doorstep_key"]

@@ -21,10 +21,11 @@ from canvass.store import DeviceStore, KdfParams
 from sync.client import SyncClient
 from sync.crypto import FieldCipher
 from sync.enroll import enroll
-from sync.matching import matching_keys
+from sync.matching import PROBABLY, doorstep_subkey, matching_keys
 from sync.server import rotation
 from sync.server.admin import campaign_index_key
 from sync.server.dedup import decrypt_fields
+from sync.server.doorstep_filter import set_scope
 from sync.server.models import SEALED_ENTRY_FIELDS, Campaign, DataKey, Entry, IndexKey, SignerKey
 
 CHEAP = KdfParams(memory_kib=64, time_cost=1, parallelism=1)
@@ -148,6 +149,8 @@ def _save(store: DeviceStore, section: str, first: str, last: str, street: str) 
 def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp_path):
     with running_server(db_url) as server:
         cid = server.create_campaign()
+        with server.db.write() as s:
+            set_scope(s, cid, "campaign")  # b holds every signer offline
         a, b = _device(tmp_path, server, cid, "a"), _device(tmp_path, server, cid, "b")
         for i in range(5):
             _save(a, "R-a", _w(i), _w(i + 50), f"{10 + i} Index Road")
@@ -157,7 +160,7 @@ def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp
         with server.db.read() as s:
             old_rows = s.scalar(select(func.count()).select_from(IndexKey).where(IndexKey.campaign_id == cid))
             old_version = s.scalar(select(func.max(IndexKey.version)).where(IndexKey.campaign_id == cid))
-        assert b.index_version() == old_version and b.index_size() == old_rows > 0
+        assert b.index_size() == 0 and len(b.doorstep_filter()) > 0 and old_rows > 0
 
         report = rotation.rotate_index(server.db, server.keys, cid, actor="test")
         assert (report.key_id, report.entries, report.index_keys, report.reset_floor) == (
@@ -174,16 +177,16 @@ def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp
                         matching_keys(new_key, decrypt_fields(cipher, e))}
         assert claimed == expected
 
-        # Device b: next sync drops its index, takes the new key and the re-keyed feed.
+        # Device b: next sync takes the new key and a filter re-keyed under it.
         report_b = SyncClient(b, sleep=lambda _s: None).sync_once()
-        assert report_b.ok and report_b.index_keys_applied == old_rows
+        assert report_b.ok and report_b.index_keys_applied == 5
         assert base64.b64decode(b.get_secret("index_key")) == new_key != base64.b64decode(old_key)
         assert b.get_setting("index_key_id") == 2
-        assert b.index_version() == versions[-1] and b.index_size() == old_rows
         probe = {"first_name": _w(2), "last_name": _w(52), "street": "12 Index Road",
                  "city": "Los Angeles", "zip": "90012"}
-        assert b.index_contains_any(matching_keys(new_key, probe))
-        # A second sync is a plain delta again (no reset loop).
+        held = b.doorstep_filter()
+        assert held.key == doorstep_subkey(new_key) and held.answer(probe) == PROBABLY
+        # A second sync sends nothing again (no reset loop).
         assert SyncClient(b, sleep=lambda _s: None).sync_once().index_keys_applied == 0
 
         # A signer already counted is still found by exact keys under the new key.
@@ -192,7 +195,9 @@ def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp
         assert result_b.ok and dict(result_b.results) == {"duplicate": 1}
 
 
-def test_dedup_feed_reset_rules(tmp_path):
+def test_doorstep_feed_rotation_rules(tmp_path):
+    """After an index rotation a device that names the old key id gets the new index key, and
+    every device a filter under the new door-step key (a new tag)."""
     with running_server(f"sqlite:///{tmp_path / 'feed.db'}") as server:
         cid = server.create_campaign()
         token = server.enroll_device(cid).device_token
@@ -200,24 +205,22 @@ def test_dedup_feed_reset_rules(tmp_path):
         auth = {"Authorization": f"Bearer {token}"}
 
         def page(**params) -> dict:
-            r = httpx.get(f"{server.url}/v1/dedup-index", params=params, headers=auth)
+            r = httpx.get(f"{server.url}/v1/doorstep-filter", params=params, headers=auth)
             assert r.status_code == 200
             return r.json()
 
-        before = page(since=0, key_id=1)
-        assert before["reset"] is False and before["index_key"] is None and before["index_key_id"] is None
-        top = before["version"]
-        assert page(since=top, key_id=1) == {"version": top, "keys": [], "more": False, "reset": False,
-                                             "index_key": None, "index_key_id": None}
+        before = page(key_id=1)
+        assert before["index_key"] is None and before["index_key_id"] is None and before["signers"] == 1
+        assert page(key_id=1, tag=before["tag"])["unchanged"] is True
         rotation.rotate_index(server.db, server.keys, cid, actor="test")
         with server.db.read() as s:
-            new_key = base64.b64encode(campaign_index_key(server.keys, s.get(Campaign, cid))).decode()
-        for params in ({"since": top}, {"since": 1}, {"since": 0, "key_id": 1}):
-            answer = page(**params)
-            assert answer["reset"] is True and answer["index_key"] == new_key and answer["index_key_id"] == 2
-            assert answer["version"] == 2 * top and len(answer["keys"]) == top
-        fresh = page(since=2 * top, key_id=2)
-        assert fresh["reset"] is False and fresh["keys"] == [] and fresh["index_key"] is None
+            raw = campaign_index_key(server.keys, s.get(Campaign, cid))
+        answer = page(key_id=1, tag=before["tag"])
+        assert answer["index_key"] == base64.b64encode(raw).decode() and answer["index_key_id"] == 2
+        assert not answer["unchanged"] and answer["tag"] != before["tag"] and answer["key_id"] == 2
+        assert base64.b64decode(answer["doorstep_key"]) == doorstep_subkey(raw)
+        fresh = page(key_id=2, tag=answer["tag"])
+        assert fresh["unchanged"] and fresh["index_key"] is None
 
 
 def test_stale_index_key_is_refused_inside_the_transaction(tmp_path):

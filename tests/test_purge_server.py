@@ -37,6 +37,7 @@ from canvass.store import DeviceStore, KdfParams
 from sync.domain import SignerEntry
 from sync.enroll import enroll
 from sync.matching import matching_keys
+from sync.server import doorstep_filter
 from sync.server.dashboard_queries import campaign_info, refresh_rollup
 from sync.server.db import Database
 from sync.server.keys import default_key_path
@@ -255,10 +256,12 @@ def test_purge_leaves_no_signer_data_in_the_raw_file_or_dump(db_url, tmp_path):
         assert seeded.purge().status_code == 200
 
 
-def test_a_device_drops_its_dedup_index_at_its_next_pull(db_url, tmp_path):
+def test_a_device_drops_its_door_step_filter_at_its_next_pull(db_url, tmp_path):
     with running_server(db_url) as server:
         cid = server.create_campaign(deadline="2030-12-31")
         office = Campaign_(server, cid, tmp_path)
+        with server.db.write() as s:  # the whole campaign in every device's filter
+            doorstep_filter.set_scope(s, cid, "campaign")
         store = DeviceStore.create(tmp_path / "device.sqlite", "246813", kdf=CHEAP)
         try:
             enroll(server.url, server.enroll_code(cid), "tablet", store)
@@ -267,13 +270,15 @@ def test_a_device_drops_its_dedup_index_at_its_next_pull(db_url, tmp_path):
             entry = SignerEntry(section="D100", line=1, **KEYED | {"first_name": "Evangeline"})
             store.save_entry(entry, matching_keys(index_key, entry.personal()))
             assert device_sync_client(store, sleep=lambda _s: None).sync_once().ok
-            assert store.index_size() > 0 and store.index_version() > 0
-            held = store.index_version()
+            held, tag = store.doorstep_filter(), store.get_setting("doorstep_tag")
+            assert held is not None and len(held) > 0
             office.make_due()
             assert office.purge().status_code == 200
             report = device_sync_client(store, sleep=lambda _s: None).sync_once()
             assert report.ok
-            assert store.index_size() == 0 and store.index_version() == 0 != held
+            after = store.doorstep_filter()
+            assert store.get_setting("doorstep_tag") != tag
+            assert after is None or len(after) == 0  # nobody's keys: the signers are purged
             with server.db.read() as s:
                 assert s.scalar(select(func.count()).select_from(IndexKey)
                                 .where(IndexKey.campaign_id == cid)) == 0

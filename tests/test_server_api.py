@@ -10,10 +10,11 @@ import server_helpers
 from server_helpers import batch_body, device_headers, signer
 from sqlalchemy import select
 
-from sync.matching import matching_keys
+from sync.keyfilter import KeyFilter
+from sync.matching import doorstep_keys, doorstep_subkey
 from sync.protocol import (
     BatchResponse,
-    DedupIndexResponse,
+    DoorstepFilterResponse,
     EntryStatus,
     HeartbeatResponse,
     LoginResponse,
@@ -80,14 +81,18 @@ def test_batch_dedup_index_outcomes_heartbeat(live_server):
     assert resp.results[2].reason == "The ZIP code is outside the campaign's jurisdiction."
 
     auth = device_headers(dev.device_token)
-    idx = DedupIndexResponse.model_validate(
-        httpx.get(f"{live_server.url}/v1/dedup-index", headers=auth).json())
-    assert set(idx.keys) == set(matching_keys(index_key, first.personal()))
-    assert idx.version >= len(idx.keys) and not idx.more
-    later = httpx.get(f"{live_server.url}/v1/dedup-index", params={"since": idx.version}, headers=auth)
-    assert later.json()["keys"] == []
-    # The index holds no plaintext.
-    assert "quimby" not in later.text.lower() and "quimby" not in str(idx.keys).lower()
+    idx = DoorstepFilterResponse.model_validate(
+        httpx.get(f"{live_server.url}/v1/doorstep-filter", headers=auth).json())
+    dkey = base64.b64decode(idx.doorstep_key)
+    assert dkey == doorstep_subkey(index_key) and idx.signers == 1  # the repeat is not counted
+    held = KeyFilter.from_bytes(base64.b64decode(idx.filter))
+    assert len(held) == len(doorstep_keys(dkey, first.personal()))
+    assert all(k in held for k in doorstep_keys(dkey, first.personal()))
+    later = httpx.get(f"{live_server.url}/v1/doorstep-filter", params={"tag": idx.tag}, headers=auth)
+    assert later.json()["unchanged"] is True and later.json()["filter"] is None
+    # The filter holds no plaintext, and the index key is not sent again.
+    assert "quimby" not in later.text.lower() and b"quimby" not in base64.b64decode(idx.filter).lower()
+    assert idx.index_key is None
 
     out = OutcomesResponse.model_validate(httpx.get(f"{live_server.url}/v1/outcomes", headers=auth).json())
     assert out.outcomes == [] and out.cursor == 0

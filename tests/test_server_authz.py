@@ -21,7 +21,7 @@ DEVICE_ONLY = [401, 401, 401, 200, 401, 403, 403, 403]
 MATRIX = {
     "batch": DEVICE_ONLY,
     "outcomes": DEVICE_ONLY,
-    "dedup_index": DEVICE_ONLY,
+    "doorstep_filter": DEVICE_ONLY,
     "heartbeat": DEVICE_ONLY,
     "review_queue": [401, 401, 401, 403, 401, 200, 403, 200],
     "review_decision": [401, 401, 401, 403, 401, 404, 403, 404],  # unknown entry: 404 once allowed
@@ -62,8 +62,8 @@ def _call(server, endpoint: str, token: str | None) -> httpx.Response:
                           headers={**headers, "Idempotency-Key": body["batch_id"]})
     if endpoint == "outcomes":
         return httpx.get(f"{url}/v1/outcomes", headers=headers)
-    if endpoint == "dedup_index":
-        return httpx.get(f"{url}/v1/dedup-index", headers=headers)
+    if endpoint == "doorstep_filter":
+        return httpx.get(f"{url}/v1/doorstep-filter", headers=headers)
     if endpoint == "heartbeat":
         return httpx.post(f"{url}/v1/devices/heartbeat", headers=headers,
                           json={"pending_count": 0, "last_device_seq": 0, "app_version": "t"})

@@ -1,5 +1,5 @@
-"""Feed paging: the dedup index and outcomes come in pages with `more`, and a cursor from
-another server state asks the device to reset its index."""
+"""Feed paging: outcomes come in pages with `more`; the door-step filter comes whole, once per
+change."""
 
 from __future__ import annotations
 
@@ -7,26 +7,28 @@ import httpx
 from server_helpers import batch_body, device_headers, running_server, signer
 
 
-def test_dedup_index_pages(tmp_path):
-    with running_server(f"sqlite:///{tmp_path / 's.db'}", index_page=4) as server:
+def test_doorstep_filter_is_sent_again_only_when_it_changed(tmp_path):
+    """The door-step filter replaced the paged dedup index (issue 15): one blob, and a device
+    that sends back the tag it holds gets ``unchanged`` until new signers are counted."""
+    with running_server(f"sqlite:///{tmp_path / 's.db'}") as server:
         cid = server.create_campaign()
         dev = server.enroll_device(cid)
-        people = [signer("Page", name, f"{10 + i} Elm Street") for i, name in
-                  enumerate(["Aldridge", "Barrow", "Cobb"])]
-        body = batch_body(people)
-        httpx.post(f"{server.url}/v1/entries/batch", json=body,
-                   headers=device_headers(dev.device_token, body))
         auth = device_headers(dev.device_token)
-        keys, since, pages = [], 0, 0
-        while True:
-            page = httpx.get(f"{server.url}/v1/dedup-index", params={"since": since}, headers=auth).json()
-            pages += 1
-            assert len(page["keys"]) <= 4 and page["reset"] is False
-            keys += page["keys"]
-            since = page["version"]
-            if not page["more"]:
-                break
-        assert pages >= 2 and len(keys) == len(set(keys)) >= 3
-        beyond = httpx.get(f"{server.url}/v1/dedup-index", params={"since": since + 1000},
-                           headers=auth).json()
-        assert beyond["reset"] is True and beyond["keys"] == keys[:4]
+
+        url = f"{server.url}/v1/doorstep-filter"
+
+        def push(names, street):
+            body = batch_body([signer("Page", name, f"{10 + i} {street} Street")
+                               for i, name in enumerate(names)])
+            httpx.post(f"{server.url}/v1/entries/batch", json=body,
+                       headers=device_headers(dev.device_token, body))
+
+        push(["Aldridge", "Barrow", "Cobb"], "Elm")
+        first = httpx.get(url, headers=auth).json()
+        assert first["signers"] == 3 and first["filter"] and not first["unchanged"]
+        same = httpx.get(url, params={"tag": first["tag"]}, headers=auth).json()
+        assert same["unchanged"] and same["filter"] is None and same["tag"] == first["tag"]
+        push(["Dunn"], "Oak")
+        later = httpx.get(url, params={"tag": first["tag"]}, headers=auth).json()
+        assert not later["unchanged"] and later["signers"] == 4 and later["tag"] != first["tag"]
+        assert httpx.get(url, params={"tag": "not hex"}, headers=auth).status_code == 422

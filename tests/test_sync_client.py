@@ -100,9 +100,12 @@ def test_a_rejected_entry_is_final_and_does_not_block_the_rest(server, tmp_path)
     assert store.pending_count() == 0
 
 
-def test_duplicate_signer_across_devices_and_dedup_index(server, tmp_path):
-    from sync.matching import matching_keys
+def test_duplicate_signer_across_devices_and_doorstep_filter(server, tmp_path):
+    from sync.matching import PROBABLY
+    from sync.server.doorstep_filter import set_scope
 
+    with server.db.write() as s:
+        set_scope(s, server.campaign_id, "campaign")
     a = new_device(tmp_path, server, name="a")
     b = new_device(tmp_path, server, name="b")
     a.open_section("D-1", "One")
@@ -110,11 +113,9 @@ def test_duplicate_signer_across_devices_and_dedup_index(server, tmp_path):
     first = a.save_entry(valid_entry(77_777, section="D-1", line=1))
     assert SyncClient(a, sleep=no_sleep).sync_once().ok
     client_b = SyncClient(b, sleep=no_sleep)
-    # b pulled nothing yet; after a sync its index holds a's signer keys
-    assert client_b.sync_once().ok and b.index_version() > 0
-    key = base64.b64decode(b.get_secret("index_key"))
-    keys = matching_keys(key, first.personal())
-    assert b.index_contains_any(keys)
+    # b pulled nothing yet; after a sync its door-step filter holds a's signer
+    assert client_b.sync_once().ok and b.index_size() == 0
+    assert b.doorstep_filter().answer(first.personal()) == PROBABLY
     second = b.save_entry(valid_entry(77_777, section="D-2", line=1))
     report = client_b.sync_once()
     assert report.ok and store_status(b, second) == EntryStatus.DUPLICATE

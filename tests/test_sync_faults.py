@@ -188,9 +188,14 @@ def test_five_devices_two_thousand_entries_through_drops(server, tmp_path):
     ours = [r for r in rows if r[0] in saved_ids]
     assert len(ours) == 10_000 and {r[0] for r in ours} == saved_ids  # none lost, none twice
     assert len({(r[1], r[2]) for r in ours}) == 10_000
+    # Both kinds of drop happened (a device that drains in eight requests, now that the index
+    # comes as one filter instead of pages, may see only one kind with its seed).
+    drops = {kind: sum(adapter.counts[kind] for _, _, adapter, _ in devices)
+             for kind in ("drop_request", "drop_response")}
+    assert drops["drop_request"] >= 5 and drops["drop_response"] >= 5, drops
     for store, _, adapter, _ in devices:
         assert store.pending_count() == 0
-        assert adapter.counts["drop_request"] > 0 and adapter.counts["drop_response"] > 0
+        assert sum(adapter.counts[k] for k in drops) > 0, adapter.counts
         statuses = {s.status for s in store.entries()}
         assert statuses <= {s.value for s in FINAL_STATUSES}
         # the clean, distinct signers were all accepted; replays never turned into duplicates

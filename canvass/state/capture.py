@@ -93,7 +93,6 @@ class CaptureForm:
         self.warnings: list[str] = []  # what the last check found, in the order of ``checks``
         # True once a save request found warnings: the next request saves. Any edit clears it.
         self.confirm = False
-        self._own_keys: set[str] = set()  # a corrected line's own keys: never warned against
         self.checks: list[PreSaveCheck] = [duplicate_check, outside_check, registration_check]
 
     @classmethod
@@ -135,7 +134,6 @@ class CaptureForm:
     def _new_entry(self) -> None:
         self.warnings = []
         self.confirm = False
-        self._own_keys = set()
 
     def _advance_line(self) -> None:
         self.line = self._store.next_line(self.section) if self.section else 1
@@ -247,9 +245,10 @@ class CaptureForm:
         return self.warnings[0] if self.warnings else None
 
     def duplicate_found(self, index: bool = True) -> bool:
-        """This device's lines or the campaign's index hold a matching key of the signer; the
-        line being corrected (its entry, and its own keys in the index) does not count.
-        ``index=False``: this device's lines only (the server answered for the campaign)."""
+        """This device's lines hold a matching key of the signer, or the door-step filter of
+        the device's scope says "probably signed" (sync.doorstep_offline); the line being
+        corrected does not count. ``index=False``: this device's lines only (the server
+        answered for the campaign)."""
         values = self.values
         if not all(values[n].strip() for n in _DUP_NEEDS):
             return False
@@ -262,8 +261,11 @@ class CaptureForm:
             return True
         if not index:
             return False
-        others = [k for k in keys if k not in self._own_keys]
-        return bool(others) and self._store.index_contains_any(others)
+        from sync.matching import PROBABLY
+
+        held = self._store.doorstep_filter()
+        own = self.correcting.entry.personal() if self.correcting is not None else None
+        return held is not None and held.answer(values, own=own) == PROBABLY
 
     def outside_jurisdiction(self) -> bool:
         zip_code = self.values["zip"]
@@ -396,8 +398,8 @@ class CaptureForm:
         self.error = None
         self.notice = None
         self._new_entry()
-        # Once synced, the campaign's index holds this line's own keys: not a duplicate of it.
-        self._own_keys = set(self._keys(stored.entry.personal()))
+        # Once synced, the door-step filter holds this line's own signer: duplicate_found
+        # leaves its keys out (DoorstepFilter.answer(own=...)).
         # No focus move: the person came with the pointer ("Correct line N") and clicks the
         # field to correct; the view's delayed focus move took the focus back from that click,
         # and the key typed there went into First name.

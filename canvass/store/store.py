@@ -65,6 +65,7 @@ class DeviceStore:
         self._lock = threading.RLock()
         self._cipher: FieldCipher | None = None
         self._closed = False
+        self._doorstep: tuple[str, Any] | None = None  # (tag, loaded DoorstepFilter), while unlocked
 
     # ----------------------------------------------------------------------------------------
     # Lifecycle
@@ -136,6 +137,7 @@ class DeviceStore:
     def close(self) -> None:
         with self._lock:
             self._cipher = None
+            self._doorstep = None
             if not self._closed:
                 self._closed = True
                 self._engine.dispose()
@@ -156,6 +158,7 @@ class DeviceStore:
     def lock(self) -> None:
         # Python cannot scrub memory; dropping the only references is the best available.
         self._cipher = None
+        self._doorstep = None
 
     def unlock(self, pin: str) -> None:
         with self._lock:
@@ -496,6 +499,48 @@ class DeviceStore:
                     return True
         return False
 
+    # ----------------------------------------------------------------------------------------
+    # The door-step filter (issue 15): one encrypted blob instead of key rows
+
+    def set_doorstep_filter(self, blob: bytes | None, *, key: bytes | None, tag: str, scope: str) -> None:
+        """Replace the offline door-step filter (sync.keyfilter blob) and its door-step key, in
+        one transaction; ``blob=None`` drops it (scope "none"). The rows of the retired exact
+        index (every signer's keys) go with the first call."""
+        with self._unlocked_tx() as (conn, cipher):
+            conn.execute(schema.index_keys.delete())
+            _set_state(conn, "index_version", 0)
+            for name, value in ((_DOORSTEP_BLOB, blob), (_DOORSTEP_KEY, key)):
+                if value is None:
+                    conn.execute(schema.secrets.delete().where(schema.secrets.c.name == name))
+                    continue
+                sealed = cipher.encrypt_bytes(value, record_id=_secret_record(name), field="value")
+                conn.execute(sqlite_insert(schema.secrets).values(name=name, value=sealed)
+                             .on_conflict_do_update(index_elements=["name"], set_={"value": sealed}))
+            for name, value in (("doorstep_tag", tag), ("doorstep_scope", scope)):
+                text = json.dumps(value)
+                conn.execute(sqlite_insert(schema.settings).values(name=name, value=text)
+                             .on_conflict_do_update(index_elements=["name"], set_={"value": text}))
+        self._doorstep = None
+
+    def doorstep_filter(self) -> Any:
+        """The held filter as a sync.doorstep_offline.DoorstepFilter (loaded once per unlock), or None."""
+        tag = self.get_setting("doorstep_tag")
+        cached = self._doorstep
+        if cached is not None and cached[0] == tag and self.is_unlocked:
+            return cached[1]
+        with self._unlocked_tx() as (conn, cipher):
+            sealed = dict(conn.execute(select(schema.secrets.c.name, schema.secrets.c.value).where(
+                schema.secrets.c.name.in_((_DOORSTEP_BLOB, _DOORSTEP_KEY)))).all())
+            if len(sealed) != 2:
+                return None
+            blob, key = (cipher.decrypt_bytes(sealed[n], record_id=_secret_record(n), field="value")
+                         for n in (_DOORSTEP_BLOB, _DOORSTEP_KEY))
+        from sync.doorstep_offline import DoorstepFilter
+
+        loaded = DoorstepFilter(key, blob)
+        self._doorstep = (tag, loaded)
+        return loaded
+
     def find_local_match(self, keys: Iterable[str], *,
                          exclude_entry_id: str | None = None) -> str | None:
         """The oldest live local entry (not superseded, not rejected) sharing a key."""
@@ -611,6 +656,10 @@ def _pin_limit(conn: Connection) -> int:
         from_campaign = 0
     limits = [n for n in (from_campaign, _int_setting(conn, "pin_max_failures")) if n > 0]
     return min(limits) if limits else 0
+
+
+_DOORSTEP_BLOB = "doorstep_filter"
+_DOORSTEP_KEY = "doorstep_key"
 
 
 def _secret_record(name: str) -> str:

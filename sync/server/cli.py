@@ -103,7 +103,44 @@ def cmd_enroll_code(args) -> int:
 def cmd_device_revoke(args) -> int:
     with _database(args) as db:
         admin.revoke_device(db, args.device)
-    _out(args, {"revoked": args.device}, f"revoked {args.device}")
+        rotated = None
+        if args.rotate_index:
+            # A lost device's door-step key stops matching anyone counted after this.
+            from sync.server.models import Device
+            from sync.server.rotation import rotate_index
+
+            with db.read() as s:
+                campaign_id = s.get(Device, args.device).campaign_id
+            rotated = rotate_index(db, load_keys(args.db, args.key_file), campaign_id).key_id
+    data = {"revoked": args.device, **({"index_key_id": rotated} if rotated else {})}
+    _out(args, data, f"revoked {args.device}" + (f"; index key {rotated} in use" if rotated else ""))
+    return 0
+
+
+def cmd_campaign_doorstep(args) -> int:
+    from sync.server.doorstep_filter import set_scope
+
+    with _database(args) as db, db.write() as s:
+        try:
+            set_scope(s, args.campaign, args.scope, args.region_days)
+        except (ValueError, LookupError) as exc:
+            raise admin.AdminError(str(exc)) from exc
+    _out(args, {"campaign_id": args.campaign, "doorstep_scope": args.scope},
+         f"door-step scope of {args.campaign}: {args.scope}")
+    return 0
+
+
+def cmd_team_zips(args) -> int:
+    from sync.server.doorstep_filter import set_team_zips, team_zips
+
+    with _database(args) as db, db.write() as s:
+        try:
+            zips = (set_team_zips(s, args.campaign, args.team, args.set.split(",") if args.set else [])
+                    if args.set is not None else team_zips(s, args.campaign, args.team))
+        except (ValueError, LookupError) as exc:
+            raise admin.AdminError(str(exc)) from exc
+    _out(args, {"campaign_id": args.campaign, "team": args.team, "zips": zips},
+         f"team {args.team}: {', '.join(zips) or 'no ZIPs'}")
     return 0
 
 
@@ -254,6 +291,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jurisdiction", default="los_angeles_county")
     p.add_argument("--validity-rate", type=float, default=0.726)
     p.set_defaults(func=cmd_campaign_create)
+    p = camp.add_parser("doorstep", help="what devices hold for the offline door-step check")
+    _db_args(p)
+    p.add_argument("--campaign", required=True)
+    p.add_argument("--scope", required=True, choices=("none", "region", "campaign"))
+    p.add_argument("--region-days", type=int, default=None,
+                   help="region scope: ZIPs the team worked in during this many days (default 14)")
+    p.set_defaults(func=cmd_campaign_doorstep)
+
+    team = sub.add_parser("team").add_subparsers(dest="sub", required=True)
+    p = team.add_parser("zips", help="show or set (--set 90012,90033; --set '' clears) a team's ZIPs")
+    _db_args(p)
+    p.add_argument("--campaign", required=True)
+    p.add_argument("--team", required=True)
+    p.add_argument("--set", default=None, metavar="ZIPS")
+    p.set_defaults(func=cmd_team_zips)
 
     user = sub.add_parser("user").add_subparsers(dest="sub", required=True)
     p = user.add_parser("add", help="add a staff account (password on stdin)")
@@ -285,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = dev.add_parser("revoke", help="revoke a device's token")
     _db_args(p)
     p.add_argument("--device", required=True)
+    p.add_argument("--rotate-index", action="store_true",
+                   help="also rotate the campaign's index key (a lost or stolen device)")
     p.set_defaults(func=cmd_device_revoke)
 
     keys = sub.add_parser(

@@ -209,6 +209,17 @@ class IndexKey(Base):
     key: Mapped[str] = mapped_column(String(80))
 
 
+class TeamZip(Base):
+    """A ZIP a team is assigned to (issue 15): the region whose signers its devices hold for
+    the offline door-step check (sync/server/doorstep_filter.py)."""
+
+    __tablename__ = "team_zips"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), ForeignKey("campaigns.id"), primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), primary_key=True)
+    zip5: Mapped[str] = mapped_column(String(5), primary_key=True)
+
+
 class OutcomeRow(Base):
     """The outcomes feed: changes of an entry's standing after its first answer."""
 

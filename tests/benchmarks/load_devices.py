@@ -157,7 +157,7 @@ async def _device(client: httpx.AsyncClient, base: str, run: str, device_no: int
         if again is None or again["results"] != answer["results"]:
             result.replay_mismatches += 1
     auth = {"Authorization": f"Bearer {token}"}
-    for path in ("/v1/outcomes", "/v1/dedup-index"):
+    for path in ("/v1/outcomes", "/v1/doorstep-filter"):
         for attempt in range(MAX_ATTEMPTS):
             try:
                 r = await client.get(f"{base}{path}", headers=auth)

@@ -1,4 +1,4 @@
-"""The feeds a device pulls: outcomes of its own entries, and its campaign's dedup index."""
+"""The feeds a device pulls: outcomes of its own entries, and its door-step filter."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ import base64
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from sync.protocol import DedupIndexResponse, EntryStatus, Outcome, OutcomesResponse, RegistrationMatch
+from sync.protocol import (
+    DedupIndexResponse,
+    DoorstepFilterResponse,
+    EntryStatus,
+    Outcome,
+    OutcomesResponse,
+    RegistrationMatch,
+)
 from sync.server import voters_store
 from sync.server.auth import DeviceIdentity, current_device, services
-from sync.server.dedup import index_counter_name
+from sync.server.doorstep_filter import device_filter
 from sync.server.ingest import campaign_context
-from sync.server.models import Counter, IndexKey, OutcomeRow
-from sync.server.rotation import index_reset_name
+from sync.server.models import Campaign, Device, OutcomeRow
+from sync.server.problems import ProblemError
 from sync.server.services import Services
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
@@ -46,25 +53,34 @@ def outcomes(since: int = Cursor, device: DeviceIdentity = Depends(current_devic
 def dedup_index(since: int = Cursor, key_id: int | None = Query(None, ge=1, le=2**31),
                 device: DeviceIdentity = Depends(current_device),
                 svc: Services = Depends(services)) -> DedupIndexResponse:
-    page = svc.settings.index_page
+    """Retired (issue 15): it gave every device the exact keys of every signer and the
+    campaign's index key. Devices pull /v1/doorstep-filter instead; an older app is told
+    plainly (410) rather than given the list."""
+    raise ProblemError(410, "index_feed_retired",
+                       "This feed is retired: update the app (it uses /v1/doorstep-filter).")
+
+
+@router.get("/doorstep-filter", response_model=DoorstepFilterResponse)
+def doorstep_filter(tag: str = Query("", max_length=64, pattern=r"^[0-9a-f]*$"),
+                    key_id: int | None = Query(None, ge=1, le=2**31),
+                    device: DeviceIdentity = Depends(current_device),
+                    svc: Services = Depends(services)) -> DoorstepFilterResponse:
+    """The door-step filter of this device's scope (doorstep_filter.py); ``tag`` = the one the
+    device holds: an unchanged filter is not sent again."""
     ctx = campaign_context(svc, device.campaign_id)
     with svc.db.read() as s:
-        current = s.scalar(select(Counter.value).where(
-            Counter.name == index_counter_name(device.campaign_id))) or 0
-        floor = s.scalar(select(Counter.value).where(
-            Counter.name == index_reset_name(device.campaign_id))) or 0
-        # A cursor beyond anything issued means the device knows another server state
-        # (a restored database): it must drop its index and start again. So must a device
-        # whose cursor or key id dates from before an index-key rotation (rotation.py).
-        stale_key = key_id is not None and key_id != ctx.index_key_id
-        reset = since > current or 0 < since <= floor or stale_key
-        start = 0 if reset else since
-        rows = s.execute(select(IndexKey.version, IndexKey.key)
-                         .where(IndexKey.campaign_id == device.campaign_id, IndexKey.version > start)
-                         .order_by(IndexKey.version).limit(page + 1)).all()
-    more = len(rows) > page
-    rows = rows[:page]
-    new_key = base64.b64encode(ctx.index_key).decode() if reset else None
-    return DedupIndexResponse(version=rows[-1][0] if rows else start, keys=[r[1] for r in rows],
-                              more=more, reset=reset, index_key=new_key,
-                              index_key_id=ctx.index_key_id if reset else None)
+        campaign = s.get(Campaign, device.campaign_id)
+        row = s.get(Device, device.device_id)
+        if campaign is None or row is None:
+            raise ProblemError(403, "forbidden", "The device's campaign no longer exists.")
+        built = device_filter(s, svc.cipher, row, campaign, ctx.index_key)
+    rotated = {}
+    if key_id is not None and key_id != ctx.index_key_id:
+        rotated = {"index_key": base64.b64encode(ctx.index_key).decode(), "index_key_id": ctx.index_key_id}
+    if built.scope == "none" or (tag and tag == built.tag):
+        return DoorstepFilterResponse(scope=built.scope, tag=built.tag, unchanged=built.scope != "none",
+                                      **rotated)
+    return DoorstepFilterResponse(scope=built.scope, tag=built.tag, key_id=built.key_id,
+                                  doorstep_key=base64.b64encode(built.doorstep_key).decode(),
+                                  signers=built.signers, filter=base64.b64encode(built.blob).decode(),
+                                  **rotated)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0940_withdrawals"
-down_revision = "0900_keyed_fingerprints"
+down_revision = "0920_doorstep_scope"
 branch_labels = None
 depends_on = None
 
