@@ -131,9 +131,9 @@ def test_a_good_round_erases_what_the_server_settled_past_the_retention(tmp_path
         assert [b for b in blobs if b in raw] == []
         for word in WORDS:
             assert word.encode() not in raw
-        # Their matching keys are still in the campaign's dedup index (every counted
-        # signer's, pulled from the server) until the server purges the campaign.
-        assert all(k in raw for k in keys)
+        # Their matching keys went with them: the campaign's offline index is a sealed filter
+        # of door-step keys (sync/keyfilter.py), never the raw keys.
+        assert _left_in_file(store.path, keys) == []
 
         # The server's purge: at its next pull the device drops the index, and no key is left.
         server.add_user("purger", "correct horse battery staple", "admin", cid)
@@ -143,7 +143,8 @@ def test_a_good_round_erases_what_the_server_settled_past_the_retention(tmp_path
         httpx.post(f"{server.url}/v1/intake/retention/purge", headers=admin, json={"confirm": cid},
                    timeout=120).raise_for_status()
         assert device_sync_client(store, sleep=lambda _s: None).sync_once().ok
-        assert store.index_size() == 0
+        held = store.doorstep_filter()
+        assert held is None or len(held) == 0  # the filter holds nobody: all purged
         assert _left_in_file(store.path, keys) == []
         store.close()
         assert _left_in_file(store.path, [*blobs, *keys]) == []  # closed, too
