@@ -35,6 +35,22 @@ def test_enrollment_guesses_per_ip_are_limited(tmp_path):
         assert login.status_code == 401
 
 
+def test_valid_enrollments_use_no_guessing_budget(tmp_path):
+    """An office enrolls a box of tablets from one address: codes that work are no guesses,
+    so they never use up the budget that stops guessing (the limit is in the database and
+    shared: without the give-back the fourth tablet here was refused). Guesses still are."""
+    with running_server(f"sqlite:///{tmp_path / 'office.db'}", rate_limits=SLOW) as server:
+        cid = server.create_campaign()
+        url = f"{server.url}/v1/devices/enroll"
+        for i in range(8):  # more than the budget of 3
+            r = httpx.post(url, json={"code": server.enroll_code(cid, f"Tablet {i}"),
+                                      "device_name": f"tablet-{i}"})
+            assert r.status_code == 200, (i, r.text)
+        statuses = [httpx.post(url, json={"code": f"WRONG{i:05d}", "device_name": "guesser"}).status_code
+                    for i in range(4)]
+        assert statuses == [401, 401, 401, 429]
+
+
 def test_login_guesses_per_ip_are_limited_even_for_the_right_password(tmp_path):
     with running_server(f"sqlite:///{tmp_path / 'login.db'}", rate_limits=SLOW) as server:
         server.add_user("brute-admin", "right-password", role="admin")

@@ -26,6 +26,18 @@ def test_bucket_refills_with_time(db_url):
     assert buckets.take("k") == 1.0  # the refused take charged nothing: one token short still
 
 
+def test_give_back_returns_a_token_but_never_past_capacity(db_url):
+    now = [1000.0]
+    db = _db(db_url)
+    buckets = TokenBuckets(2, 0.0001, db=db, scope="refund", clock=lambda: now[0])
+    assert buckets.take("k") == 0.0
+    buckets.give_back("k")  # the attempt proved to be no guess
+    buckets.give_back("k")  # a second refund cannot lift the bucket above its 2 tokens
+    assert [buckets.take("k") > 0 for _ in range(3)] == [False, False, True]
+    buckets.give_back("fresh")  # no row yet: a full bucket, not more
+    assert [buckets.take("fresh") > 0 for _ in range(3)] == [False, False, True]
+
+
 def test_a_flood_of_new_keys_does_not_reset_a_victims_wait(db_url):
     """The in-process buckets cleared every bucket at 100,000 keys: an attacker's flood of
     new keys gave the victim key a full bucket again. Pruning drops only refilled rows."""

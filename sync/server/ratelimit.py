@@ -68,10 +68,12 @@ class TokenBuckets:
         refilled = t.tokens + (literal(now) - t.stamp) * self.per_second
         level = case((refilled < self.capacity, refilled), else_=literal(self.capacity))
         ok = level >= cost
-        stmt = self._insert().values(key=self._row_key(key), tokens=self.capacity - cost,
+        after = level - cost  # a refund (give_back) never fills a bucket past its capacity
+        after = case((after > self.capacity, literal(self.capacity)), else_=after)
+        stmt = self._insert().values(key=self._row_key(key), tokens=min(self.capacity, self.capacity - cost),
                                      stamp=now, allowed=True)
         stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={
-            "tokens": case((ok, level - cost), else_=level),
+            "tokens": case((ok, after), else_=level),
             "stamp": literal(now), "allowed": ok,
         }).returning(t.tokens, t.allowed)
         if session is not None:
@@ -85,6 +87,12 @@ class TokenBuckets:
         if allowed:
             return 0.0
         return (cost - tokens) / self.per_second if self.per_second > 0 else 3600.0
+
+    def give_back(self, key: str, cost: float = 1.0, *, session=None) -> None:
+        """Return ``cost`` tokens taken for an attempt that proved to be no guess (an
+        enrollment with a valid code): only failures use up a guessing budget, so an office
+        enrolling thirty tablets from one address is not turned away."""
+        self.take(key, -float(cost), session=session)
 
     def prune(self) -> int:
         """Delete the rows of buckets that are full again (identical to having no row)."""

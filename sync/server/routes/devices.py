@@ -65,7 +65,8 @@ def rate_limit(svc: Services, key: str) -> None:
 
 @router.post("/enroll", response_model=EnrollResponse)
 def enroll(body: EnrollRequest, request: Request, svc: Services = Depends(services)) -> EnrollResponse:
-    rate_limit(svc, f"enroll-ip:{client_ip(request)}")
+    limit_key = f"enroll-ip:{client_ip(request)}"
+    rate_limit(svc, limit_key)
     hashed = code_hash(svc.code_key, body.code)
     token = new_token()
     device_id = new_uuid7()
@@ -86,6 +87,7 @@ def enroll(body: EnrollRequest, request: Request, svc: Services = Depends(servic
         settings = campaign_settings(campaign)
         index_key = campaign_index_key(svc.settings.keys, campaign)
         key_id, circulator = campaign.index_key_id, code.circulator
+    svc.login_buckets.give_back(limit_key)  # a valid code was no guess
     return EnrollResponse(device_id=device_id, device_token=token, circulator=circulator,
                           campaign=settings, index_key=base64.b64encode(index_key).decode(),
                           index_key_id=key_id, server_public_key=svc.settings.keys.box_public_b64)
