@@ -51,6 +51,21 @@ def test_valid_enrollments_use_no_guessing_budget(tmp_path):
         assert statuses == [401, 401, 401, 429]
 
 
+def test_right_passwords_use_no_guessing_budget(tmp_path):
+    """A morning's logins from one office address: each right password gives its tokens
+    back; wrong ones still run the budget down."""
+    with running_server(f"sqlite:///{tmp_path / 'logins.db'}", rate_limits=SLOW) as server:
+        cid = server.create_campaign()
+        server.add_user("clerk", "correct horse battery staple", "intake", cid)
+        url = f"{server.url}/v1/auth/login"
+        for _ in range(6):  # twice the budget of 3
+            r = httpx.post(url, json={"username": "clerk", "password": "correct horse battery staple"})
+            assert r.status_code == 200, r.text
+        statuses = [httpx.post(url, json={"username": "clerk", "password": f"wrong {i}"}).status_code
+                    for i in range(4)]
+        assert statuses == [401, 401, 401, 429]
+
+
 def test_login_guesses_per_ip_are_limited_even_for_the_right_password(tmp_path):
     with running_server(f"sqlite:///{tmp_path / 'login.db'}", rate_limits=SLOW) as server:
         server.add_user("brute-admin", "right-password", role="admin")

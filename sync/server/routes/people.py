@@ -25,9 +25,10 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 def login(body: LoginRequest, request: Request, svc: Services = Depends(services)) -> LoginResponse:
     # Buckets per IP and per (hashed) username: one slows a guesser, the other a botnet. The
     # staff web app's calls all come from the server's own address: per account only.
-    if not from_own_app(request):
-        rate_limit(svc, f"login-ip:{client_ip(request)}")
-    rate_limit(svc, "login-user:" + hashlib.sha256(body.username.encode()).hexdigest()[:32])
+    keys = [] if from_own_app(request) else [f"login-ip:{client_ip(request)}"]
+    keys.append("login-user:" + hashlib.sha256(body.username.encode()).hexdigest()[:32])
+    for key in keys:
+        rate_limit(svc, key)
     with svc.db.read() as s:
         user = s.scalar(select(User).where(User.username == body.username))
     ok = verify_password(user.password_hash if user else None, body.password)
@@ -44,6 +45,8 @@ def login(body: LoginRequest, request: Request, svc: Services = Depends(services
             audit(s, f"user:{user.id}", "login", user.id)
     if not ok or user is None or user.disabled:
         raise ProblemError(401, "invalid_credentials", "Unknown username or wrong password.")
+    for key in keys:  # a right password was no guess (as a valid enrollment code, devices.py)
+        svc.login_buckets.give_back(key)
     return LoginResponse(token=token, role=user.role, expires_at=expires)
 
 
