@@ -92,10 +92,18 @@ def build_main(profile_dir: Path, server_url: str = "", **kwargs: Any) -> Callab
             # Android's Back on the only view would close the app with a signer half typed.
             await event.control.confirm_pop(app.back_pressed())
 
+        def keyboard(event: ft.KeyboardEvent) -> None:
+            # Every key, whichever field has the focus or none: the capture form carries the
+            # keys typed while its focus moves (canvass.state.carry).
+            capture = app.capture
+            if capture is not None and screen.is_owner:
+                capture.key_pressed(event.key, event.shift)
+
         screen = app.attach_screen(post=post, is_current=is_current)
         app.set_post(post)  # for sync news while no window holds the workspace
         page.on_close = lambda _: app.detach_screen(screen)
         page.on_app_lifecycle_state_change = lifecycle
+        page.on_keyboard_event = keyboard
         page.views[0].can_pop = False  # every Back asks back_pressed (on_confirm_pop) first
         page.views[0].on_confirm_pop = back
         page.render(AppRoot, screen)

@@ -40,6 +40,7 @@ from typing import Any
 
 import flet as ft
 
+from canvass.state.carry import KeyCarry
 from canvass.state.text import Text, txt
 from canvass.store.errors import LineAlreadyUsed, SectionClosed
 
@@ -79,6 +80,7 @@ class CaptureForm:
         self._city_from_zip = ""  # the city the form filled in itself
         self._match_keys: list[str] = []
         self.section: str | None = None
+        self._pushes: dict[str, int] = {}  # see ``pushes``
         self._values: dict[str, str] = _empty()
         self.errors: dict[str, Any] = {}  # field -> sync.validation.FieldError (or Text)
         self.line = 1
@@ -94,6 +96,11 @@ class CaptureForm:
         # True once a save request found warnings: the next request saves. Any edit clears it.
         self.confirm = False
         self.checks: list[PreSaveCheck] = [duplicate_check, outside_check, registration_check]
+        # Keys typed between a save and the focus reaching First name (canvass.state.carry);
+        # private: the observable does not watch it. ``shown_seq`` is bumped to re-render
+        # when a field must be given the value the form holds (the carried keys in front).
+        self._carry = KeyCarry()
+        self.shown_seq = 0
 
     @classmethod
     def for_store(cls, store: Any, **kwargs: Any) -> CaptureForm:
@@ -129,7 +136,7 @@ class CaptureForm:
         self._city_from_zip = ""
         self._new_entry()
         self._advance_line()
-        self.request_focus("first_name")
+        self._focus_next_signer()  # the serial's Enter: the focus moves from Python
 
     def _new_entry(self) -> None:
         self.warnings = []
@@ -163,7 +170,60 @@ class CaptureForm:
 
     @values.setter
     def values(self, values: dict[str, str]) -> None:
-        self._values = dict(values)
+        old, self._values = self._values, dict(values)
+        for name in ALL_FIELDS:
+            if old.get(name) != self._values.get(name):
+                self._push(name)
+
+    def _push(self, name: str) -> None:
+        """The app itself sets field ``name``: the next render sends it to the screen."""
+        self._pushes[name] = self._pushes.get(name, 0) + 1
+
+    def pushes(self, name: str) -> int:
+        """How many times the app has set field ``name`` itself. The view sends a field's
+        value only when this has moved: otherwise a redraw keeps what the field on the screen
+        holds. Why: the client's copy of a field runs ahead of the change events Python has
+        handled (at 40 ms a key, one or two keys), so a redraw for another reason (a sync
+        result, a warning cleared) that sent the form's value replaced the newest keys. Seen
+        in Chromium: "Leilani" saved as "Lein"."""
+        return self._pushes.get(name, 0)
+
+    def typed(self, name: str, text: str) -> None:
+        """A field's change event (the person typing): what the field holds, or what the keys
+        say was typed into it when its first keys never reached it (see ``key_pressed``)."""
+        self.set(name, self._carry.change(name, text))
+        misplaced = self._carry.take_misplaced()
+        if misplaced is not None:  # the client's focus is not where the typist is
+            self.focus = misplaced
+            self.focus_seq += 1
+        self._show_carried()
+
+    def key_pressed(self, label: str, shift: bool = False) -> None:
+        """A key pressed anywhere in the window (the page's keyboard listener): the carry
+        follows the typist (canvass.state.carry); a field left with keys it never got takes
+        its whole value, on the screen too (a re-render, once per such field)."""
+        left = self._carry.key(label, shift)
+        if left is not None:
+            whole = self._carry.value(left)
+            if whole is not None:
+                self.set(left, whole)
+        self._show_carried()
+
+    def _show_carried(self) -> None:
+        """Send the fields that lack carried keys on the screen and that no one types in."""
+        names = self._carry.to_show()
+        for name in names:
+            whole = self._carry.value(name)
+            if whole is not None:
+                self._values[name] = whole
+            self._carry.shown(name)
+            self._push(name)
+        if names:
+            self.shown_seq += 1  # a re-render: the fields pushed are sent, no others
+
+    @property
+    def carry(self) -> KeyCarry:
+        return self._carry
 
     def set(self, name: str, value: str) -> None:
         """One keystroke's text of field ``name``: kept without a re-render (see the module
@@ -200,8 +260,18 @@ class CaptureForm:
         self.show_more = not self.show_more
 
     def request_focus(self, name: str) -> None:
+        """Send the focus to ``name`` (the view does). The person has stopped to read (an
+        error, a warning): the carry stops following, and what it carried is shown."""
+        self._carry.disarm()
+        self._show_carried()
         self.focus = name
         self.focus_seq += 1
+
+    def _focus_next_signer(self) -> None:
+        """First name, empty, for the next signer: the typist does not wait, so the carry
+        follows the keys from here (canvass.state.carry)."""
+        self.request_focus("first_name")
+        self._carry.arm("first_name", self.field_order)
 
     def enter(self, name: str) -> bool:
         """Enter in field ``name`` (any field, the line number too): this signer is done. The
@@ -378,9 +448,7 @@ class CaptureForm:
         self.show_more = False
         self._new_entry()
         self._advance_line()
-        # First name for the next signer. Measured: at 40 ms a key with no pause after Enter,
-        # this focus move lands before the next signer's first key.
-        self.request_focus("first_name")
+        self._focus_next_signer()
         if self._on_saved:
             self._on_saved(saved)
         return True
@@ -398,6 +466,7 @@ class CaptureForm:
         self.error = None
         self.notice = None
         self._new_entry()
+        self._carry.disarm()  # the person works with the pointer here: nothing is carried
         # Once synced, the door-step filter holds this line's own signer: duplicate_found
         # leaves its keys out (DoorstepFilter.answer(own=...)).
         # No focus move: the person came with the pointer ("Correct line N") and clicks the

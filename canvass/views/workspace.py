@@ -105,19 +105,26 @@ def ClosePanel(app: CirculatorApp, sections: Sections, language: Language) -> ft
 def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language) -> ft.Control:
     lang = language.lang
     refs = {name: ft.use_ref(None) for name in ("line", *ALL_FIELDS)}
+    sent = ft.use_ref(None)  # field -> capture.pushes(field) when its value was last sent
+    if sent.current is None:
+        sent.current = {}
 
     async def move_focus():
-        # Twice: a freshly mounted field may not have reached the client on the first try.
+        # A second try only when the first could not be made (a freshly mounted field not yet
+        # on the client): a second focus() sent anyway landed after a fast typist's Tab and
+        # pulled the focus back, and every later field of that signer went one field up.
         for _ in range(2):
             target = refs.get(capture.focus)
             if target is not None and target.current is not None:
                 try:
                     await target.current.focus()
+                    return
                 except Exception:  # the control was just replaced; the next render focuses
                     pass
             await asyncio.sleep(0.15)
 
     ft.use_effect(move_focus, [capture.focus_seq])
+
 
     def err(name: str) -> str | None:
         problem = capture.errors.get(name)
@@ -132,15 +139,16 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
     def on_change(name: str):
         def handler(e):
             app.touch()
-            capture.set(name, e.control.value)
+            capture.typed(name, e.control.value)
         return handler
 
     def on_submit(name: str):
         def handler(e):
             app.touch()
             typed = submitted_text(e, lambda: capture.values[name])
-            if typed != capture.values[name]:  # the last keystroke's change not seen yet
-                capture.set(name, typed)
+            value = capture.carry.change(name, typed)
+            if value != capture.values[name]:  # the last keystroke's change not seen yet
+                capture.set(name, value)
             capture.enter(name)  # Enter in any field: this signer is done
         return handler
 
@@ -148,8 +156,17 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
     # measured at 40 ms a key (issue 21): fresh keys per line (new controls each time) made keys
     # typed after a Tab land in the field before ("Ong Beach", a lost middle name) for the
     # whole next signer; an on_focus handler on each field did the same.
+    def value_of(name: str) -> str:
+        # What the screen's field holds, unless the app has set the field since it was last
+        # sent (capture.pushes: a redraw must not replace the newest keys with older text).
+        shown = refs[name].current
+        if shown is not None and sent.current.get(name) == capture.pushes(name):
+            return shown.value or ""
+        sent.current[name] = capture.pushes(name)
+        return capture.values[name]
+
     def make(name: str, *, expand: int | None = None) -> ft.Control:
-        tf = field(t(f"field.{name}", lang), capture.values[name], on_change=on_change(name),
+        tf = field(t(f"field.{name}", lang), value_of(name), on_change=on_change(name),
                    on_submit=on_submit(name), error=err(name), keyboard=_KEYBOARDS.get(name),
                    expand=expand, key=f"f-{name}",
                    autofocus=name == capture.focus,
