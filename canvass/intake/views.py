@@ -31,6 +31,7 @@ from canvass.intake.state import (
 )
 from canvass.staff.downloads import Downloader
 from canvass.staff.text import staff_lang, tr
+from canvass.state.carry import KeyCarry
 from canvass.views.common import submitted_text
 from canvass.views.palette import DANGER, OK_FG
 from sync.intake.reconcile import DECLARATION_PARTS
@@ -53,6 +54,12 @@ def saved_text(status: str) -> str:
     return tr(f"intake.saved.{status}") if status in SAVED_STATUSES else status
 
 
+# The keying form's fields in Tab order ("same" is the "Same address as previous line" box,
+# a stop of its own): the carry follows Tabs typed before the focus lands (canvass.state.carry).
+_TAB_ORDER = (*FORM_FIELDS[FORM_FIELDS.index("first_name"):FORM_FIELDS.index("street")], "same",
+              *FORM_FIELDS[FORM_FIELDS.index("street"):])
+
+
 class KeyingView(ft.Column):
     """The office keying form, with the circulator app's keyboard convention (and its hint on
     screen): Tab moves to the next field, Enter saves the line.
@@ -61,10 +68,13 @@ class KeyingView(ft.Column):
     the next line at once (fields cleared, the focus sent to First name) and the line is sent
     afterwards: a focus move or a redraw after the server's answer raced the next line's keys
     (issue 21, the circulator app's lost first letters). The fields are the same controls from
-    line to line; a refused line comes back into the form with its error."""
+    line to line; a refused line comes back into the form with its error. The keys typed
+    before the focus reaches First name are carried into it (canvass.state.carry), from the
+    page's keyboard listener (``key_pressed``)."""
 
     def __init__(self, form: KeyingForm) -> None:
         self.form = form
+        self.carry = KeyCarry()
         self.touched: set[str] = set()
         self.fields: dict[str, ft.TextField] = {}
         self.sending = asyncio.Lock()  # lines reach the server in the order they were keyed
@@ -116,9 +126,29 @@ class KeyingView(ft.Column):
         return True
 
     def _changed(self, name: str, value: str) -> None:
-        self.form.set(name, value or "")
+        self.form.set(name, self.carry.change(name, value or ""))
+        self._show_carried()
         # A field shows its error once visited; while typing, only an error going away is shown.
         if name in self.touched and not self.form.field_error(name) and self._show_error(name):
+            self.fields[name].update()
+
+    def key_pressed(self, label: str, shift: bool = False) -> None:
+        """A key pressed anywhere on the page (the staff app's keyboard listener)."""
+        left = self.carry.key(label, shift)
+        if left is not None and left in self.fields and self.carry.value(left) is not None:
+            self.form.set(left, self.carry.value(left))
+        self._show_carried()
+
+    def _show_carried(self) -> None:
+        # Fields the typist has left with keys they never got: no one types in them, so
+        # setting them replaces nothing.
+        for name in self.carry.to_show():
+            whole = self.carry.value(name)
+            self.carry.shown(name)
+            if whole is None or name not in self.fields:
+                continue
+            self.form.set(name, whole)
+            self.fields[name].value = whole
             self.fields[name].update()
 
     def _blurred(self, name: str) -> None:
@@ -140,8 +170,9 @@ class KeyingView(ft.Column):
         # The submit event carries the field's text; its last change event may still be
         # queued behind it (canvass.views.common.submitted_text).
         typed = submitted_text(e, lambda: self.form.values[name])
-        if typed != self.form.values[name]:
-            self.form.set(name, typed)
+        value = self.carry.change(name, typed)
+        if value != self.form.values[name]:  # the last keystroke's change not seen yet
+            self.form.set(name, value)
         self._save()
 
     def _save(self) -> None:
@@ -158,6 +189,7 @@ class KeyingView(ft.Column):
         self.queue_text.value = self._queue_text()
         self.update()
         self.page.run_task(self.fields["first_name"].focus)
+        self.carry.arm("first_name", order=_TAB_ORDER)
         self.page.run_task(self._send, line, True)
 
     async def _send(self, line: dict[str, str], advanced: bool) -> None:
@@ -185,10 +217,12 @@ class KeyingView(ft.Column):
         # Not saved: the line is back in the form (what was typed since is replaced: the
         # notice says which line needs the clerk), with the focus on the field to correct.
         if advanced:
+            self.carry.disarm()
             self.form.restore(line)
             self._refresh_values()
             self.queue_text.value = self._queue_text()
         target = saved.field if saved is not None and saved.field in self.fields else None
+        self.carry.disarm()  # the clerk stops to read: the focus goes to the field to correct
         if target:
             self.touched.add(target)
             self._show_error(target)

@@ -71,12 +71,13 @@ class StaffSession:
         self.nav = ft.Row(wrap=True, spacing=8, run_spacing=8)
         self.current = ""
         self.key_queue: tuple[str, list[int]] | None = None  # lines the check-in panel sends to key
+        self.keying: KeyingView | None = None  # the open keying form: it hears every key
         page.on_keyboard_event = self._on_key
 
     # ---- login and logout -------------------------------------------------------------
     def show_login(self) -> None:
         self.generation += 1
-        self.review = self.client = self.import_view = None
+        self.review = self.client = self.import_view = self.keying = None
         self.current = ""
         self.login.logout()
         self.page.controls.clear()
@@ -119,7 +120,7 @@ class StaffSession:
         if panel not in self.login.panels or self.client is None:
             return
         self.generation += 1
-        self.review = None
+        self.review = self.keying = None
         self.current = panel
         self._fill_nav()
         if panel == DASHBOARD:
@@ -132,7 +133,8 @@ class StaffSession:
             if self.key_queue is not None:
                 form.key_lines(*self.key_queue)
                 self.key_queue = None
-            view: ft.Control = KeyingView(form)
+            self.keying = KeyingView(form)
+            view: ft.Control = self.keying
         elif panel == "Review":
             view = self.review = ReviewView(ReviewState(client))
         elif panel == "Check-in":
@@ -154,6 +156,8 @@ class StaffSession:
         self.show("Key lines")
 
     def _on_key(self, e: ft.KeyboardEvent) -> None:
+        if self.keying is not None:
+            self.keying.key_pressed(e.key or "", bool(e.shift))
         review = self.review
         if review is None or e.ctrl or e.alt or e.meta:
             return
