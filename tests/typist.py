@@ -56,6 +56,19 @@ def signers(count: int, *, run: int = 0) -> list[dict[str, str]]:
     return out
 
 
+def type_text(page, text: str, *, delay: int = KEY_DELAY_MS) -> None:
+    """Type ``text`` as a person does on a keyboard: a capital is Shift held with its letter
+    (the page's keyboard listener learns the case from Shift, as from a real keyboard), every
+    key ``delay`` ms after the one before."""
+    for n, ch in enumerate(text):
+        if n:
+            page.wait_for_timeout(delay)
+        if ch.isalpha() and ch.isupper() and ch.lower() != ch:
+            page.keyboard.press(f"Shift+{ch}")
+        else:
+            page.keyboard.type(ch)
+
+
 def key_signer(page, signer: dict[str, str], *, delay: int = KEY_DELAY_MS) -> int:
     """Key one signer: each field's text, Tab to the next field (also past an empty one),
     Enter in the ZIP, every key ``delay`` ms after the one before, Tab and Enter included: the
@@ -65,7 +78,7 @@ def key_signer(page, signer: dict[str, str], *, delay: int = KEY_DELAY_MS) -> in
     for name in PAPER_FIELDS:
         text = signer.get(name, "")
         if text:
-            page.keyboard.type(text, delay=delay)
+            type_text(page, text, delay=delay)
             page.wait_for_timeout(delay)  # the pace between this field's last key and Tab
             keys += len(text)
         page.keyboard.press("Enter" if name == PAPER_FIELDS[-1] else "Tab")
