@@ -16,8 +16,7 @@ from sync.ids import new_uuid7
 from sync.server import dashboard_api
 from sync.server.app import create_app
 from sync.server.config import Settings
-from sync.server.intake_models import SectionCheckIn
-from sync.server.models import Campaign, Device, Entry
+from sync.server.models import Campaign, Device, Entry, SectionCheckIn
 
 
 def build_app(settings: Settings, *, staff_web: bool = False):

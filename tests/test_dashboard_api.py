@@ -270,7 +270,7 @@ def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_u
         # stops counting through the outcomes feed; its line stays a raw entry.
         from sync.ids import new_uuid7
         from sync.server import withdrawals
-        from sync.server.withdrawal_models import Withdrawal
+        from sync.server.models import Withdrawal
 
         with db.write() as s:
             target = s.scalar(select(Entry).where(Entry.device_id == ana, Entry.section == "A1",

@@ -34,10 +34,8 @@ from sync.server import rotation
 from sync.server.app import create_app
 from sync.server.config import Settings
 from sync.server.migrate import upgrade_head
-from sync.server.models import OutcomeRow
+from sync.server.models import EntryRegistration, OutcomeRow, VoterRecord
 from sync.server.voters_store import (
-    EntryRegistration,
-    VoterRecord,
     import_voter_file,
     open_voter,
     registrations_for,

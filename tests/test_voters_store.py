@@ -27,12 +27,8 @@ from sync.server.app import create_app
 from sync.server.config import Settings
 from sync.server.db import Database
 from sync.server.migrate import upgrade_head
+from sync.server.models import EntryRegistration, VoterFile, VoterFilePointer, VoterKey, VoterRecord
 from sync.server.voters_store import (
-    EntryRegistration,
-    VoterFile,
-    VoterFilePointer,
-    VoterKey,
-    VoterRecord,
     import_voter_file,
     open_voter,
     registration_summary,

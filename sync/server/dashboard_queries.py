@@ -68,7 +68,6 @@ from sync.reports.devices import DeviceStats
 from sync.reports.progress import DayCount
 from sync.reports.quality import BURST_WINDOW_MINUTES, CirculatorActivity
 from sync.server.doorstep import checks_by_device
-from sync.server.intake_models import SectionCheckIn
 from sync.server.models import (
     Campaign,
     DashboardRollup,
@@ -77,6 +76,7 @@ from sync.server.models import (
     Device,
     Entry,
     OutcomeRow,
+    SectionCheckIn,
 )
 
 DEFAULT_TIMEZONE = os.environ.get("CANVASS_TIMEZONE", "America/Los_Angeles")
@@ -658,7 +658,7 @@ def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True,
 def _withdrawn(s: Session, campaign_id: str, device_ids: set[str] | None) -> int:
     """Withdrawn lines, read live: they are few, and the rollup need not know them (a
     withdrawal's change of ``counted`` reaches it through the outcomes feed)."""
-    from sync.server.withdrawal_models import WithdrawnLine
+    from sync.server.models import WithdrawnLine
 
     where = () if device_ids is None else (Entry.device_id.in_(sorted(device_ids)),)
     return int(s.scalar(select(func.count()).select_from(WithdrawnLine).join(
@@ -669,7 +669,7 @@ def _registration_by_day(s: Session, info: CampaignInfo, file_id: int, days: _Da
                          device_ids: set[str] | None = None) -> dict[str, tuple[int, int]]:
     """Counted entries matched against the active voter file, and those registered here, by
     local day of capture (the same entries registration_summary counts)."""
-    from sync.server.voters_store import EntryRegistration
+    from sync.server.models import EntryRegistration
 
     slot = _slot(s, Entry.captured_at).label("slot")
     known = EntryRegistration.match != "unknown"

@@ -43,7 +43,7 @@ def _abandon(svc, job: jobs.Job, reason: str) -> None:
     """A job given up (jobs.execute): its import says failed, not running for ever."""
     from sqlalchemy import update
 
-    from sync.server.intake_models import ImportJob
+    from sync.server.models import ImportJob
 
     with svc.db.write() as s:
         s.execute(update(ImportJob).where(ImportJob.id == job.ref_id,

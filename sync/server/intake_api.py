@@ -78,13 +78,20 @@ from sync.server.auth import (
 )
 from sync.server.import_jobs import queue_import
 from sync.server.ingest import campaign_context, handle_batch
-from sync.server.intake_models import ImportJob, IntakeSettings, PaperSection, SectionCheckIn
 from sync.server.jobs import run_now
-from sync.server.models import Campaign, Device, Entry
+from sync.server.models import (
+    Campaign,
+    Device,
+    Entry,
+    ImportJob,
+    IntakeSettings,
+    PaperSection,
+    SectionCheckIn,
+    WithdrawnLine,
+)
 from sync.server.problems import ProblemError
 from sync.server.purge import purge_campaign  # the one purge of a campaign's signer data
 from sync.server.services import Services
-from sync.server.withdrawal_models import WithdrawnLine
 from sync.validation import validate_section_serial
 
 log = logging.getLogger("canvass.server.intake")

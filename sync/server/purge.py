@@ -54,7 +54,6 @@ from sync.ids import new_uuid7
 from sync.server import dashboard_queries, dedup, withdrawals
 from sync.server.audit import audit
 from sync.server.db import Database
-from sync.server.intake_models import ImportJob, IntakeSettings
 from sync.server.models import (
     SEALED_ENTRY_FIELDS,
     AuditLog,
@@ -63,20 +62,21 @@ from sync.server.models import (
     Counter,
     Device,
     Entry,
-    IndexKey,
-    OutcomeRow,
-    SignerKey,
-)
-from sync.server.rotation import _set_counter, index_reset_name
-from sync.server.voters_store import (
     EntryRegistration,
+    ImportJob,
+    IndexKey,
+    IntakeSettings,
+    OutcomeRow,
     RegistrationIndexRow,
+    SignerKey,
     VoterFile,
     VoterFilePointer,
     VoterKey,
     VoterRecord,
+    Withdrawal,
+    WithdrawnLine,
 )
-from sync.server.withdrawal_models import Withdrawal, WithdrawnLine
+from sync.server.rotation import _set_counter, index_reset_name
 
 log = logging.getLogger("canvass.server")
 

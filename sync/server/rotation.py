@@ -49,14 +49,19 @@ from sync.server.db import Database
 from sync.server.keys import ServerKeys
 from sync.server.models import (
     SEALED_ENTRY_FIELDS,
+    WITHDRAWAL_SEALED_FIELD,
     BlockKey,
     Campaign,
     Counter,
     DataKey,
     Entry,
+    ImportJob,
     IndexKey,
     SignerKey,
+    VoterRecord,
+    Withdrawal,
 )
+from sync.server.voters.sealing import voter_record_id
 
 log = logging.getLogger("canvass.server")
 
@@ -219,25 +224,14 @@ def _reencrypt_column(db: Database, cipher: FieldCipher, batch_size: int, model,
 
 
 def _reencrypt_import_jobs(db: Database, cipher: FieldCipher, batch_size: int) -> int:
-    try:
-        from sync.server.intake_models import ImportJob
-    except ImportError:  # pragma: no cover - intake not installed
-        return 0
     return _reencrypt_column(db, cipher, batch_size, ImportJob, "enc_rejections", "rejections")
 
 
 def _reencrypt_withdrawals(db: Database, cipher: FieldCipher, batch_size: int) -> int:
-    from sync.server.withdrawal_models import Withdrawal
-    from sync.server.withdrawals import SEALED_FIELD
-
-    return _reencrypt_column(db, cipher, batch_size, Withdrawal, "enc_signer", SEALED_FIELD)
+    return _reencrypt_column(db, cipher, batch_size, Withdrawal, "enc_signer", WITHDRAWAL_SEALED_FIELD)
 
 
 def _reencrypt_voter_records(db: Database, cipher: FieldCipher, batch_size: int) -> int:
-    try:
-        from sync.server.voters_store import VoterRecord, voter_record_id
-    except ImportError:  # pragma: no cover - voters not installed
-        return 0
     table = VoterRecord.__table__
     reseal = (update(table).where(table.c.file_id == bindparam("b_file"), table.c.row == bindparam("b_row"))
               .values(enc_fields=bindparam("b_blob")))

@@ -40,32 +40,38 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import (
-    BigInteger,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    SmallInteger,
-    String,
-    Text,
     delete,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from sync.crypto import FieldCipher
 from sync.domain import utcnow
 from sync.matching import blocking_keys
 from sync.normalize import NormalizedRecord, normalized_record
 from sync.protocol import EntryResult, EntryStatus, RegistrationMatch
-from sync.server.models import Base, Campaign, Entry, OutcomeRow
+from sync.server.admin import campaign_index_key
+from sync.server.dedup import bulk_insert, decrypt_fields, next_counter
+from sync.server.models import (
+    Campaign,
+    Entry,
+    EntryRegistration,
+    OutcomeRow,
+    RegistrationIndexRow,
+    VoterFile,
+    VoterFilePointer,
+    VoterKey,
+    VoterRecord,
+)
+from sync.server.review import OUTCOMES_COUNTER
+from sync.server.rotation import ServerCipher, data_cipher
+from sync.server.voters.sealing import open_voter, seal_voter
 from sync.voters.columns import ColumnMapping
 from sync.voters.keys import probe_keys, registration_subkey, voter_keys
 from sync.voters.matcher import MAX_CANDIDATES, MatchResult, match_entry
@@ -81,82 +87,12 @@ log = logging.getLogger("canvass.server.voters")
 
 KIND_BLOCK, KIND_ADDRESS, KIND_PERSON = 0, 1, 2
 KEEP_INDEX_VERSIONS = 3
-VOTER_FIELD = "voter"
-_SEALED = ("voter_id", "first_name", "middle_name", "last_name", "suffix", "street", "unit", "city", "zip")
-_FileId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class VoterFile(Base):
-    __tablename__ = "voter_files"
-
-    id: Mapped[int] = mapped_column(_FileId, primary_key=True, autoincrement=True)
-    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
-    state: Mapped[str] = mapped_column(String(12))  # loading | active | retired | failed
-    source: Mapped[str] = mapped_column(String(200), default="")  # file name only
-    created_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
-    stats_json: Mapped[str] = mapped_column(Text, default="{}")
-
-
-class VoterRecord(Base):
-    __tablename__ = "voter_records"
-
-    file_id: Mapped[int] = mapped_column(ForeignKey("voter_files.id"), primary_key=True,
-                                         autoincrement=False)
-    row: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    enc_fields: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class VoterKey(Base):
-    __tablename__ = "voter_keys"
-
-    file_id: Mapped[int] = mapped_column(ForeignKey("voter_files.id"), primary_key=True,
-                                         autoincrement=False)
-    key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    row: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    kind: Mapped[int] = mapped_column(SmallInteger)
-
-
-class RegistrationIndexRow(Base):
-    __tablename__ = "registration_indexes"
-
-    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    bucket_bits: Mapped[int] = mapped_column(Integer)
-    key_count: Mapped[int] = mapped_column(Integer)
-    blob: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime]
-
-
-class VoterFilePointer(Base):
-    __tablename__ = "voter_file_pointer"
-
-    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
-    file_id: Mapped[int] = mapped_column(BigInteger)
-    index_version: Mapped[int] = mapped_column(BigInteger)
-    switched_at: Mapped[datetime]
-
-
-class EntryRegistration(Base):
-    __tablename__ = "entry_registrations"
-    __table_args__ = (Index("ix_entry_registrations_campaign_file", "campaign_id", "file_id"),)
-
-    entry_id: Mapped[str] = mapped_column(ForeignKey("entries.id"), primary_key=True)
-    campaign_id: Mapped[str] = mapped_column(String(36))
-    file_id: Mapped[int] = mapped_column(BigInteger)
-    match: Mapped[str] = mapped_column(String(24))
-    how: Mapped[str] = mapped_column(String(12))
-    matched_at: Mapped[datetime]
 
 
 # ------------------------------------------------------------------------------ helpers
 def voter_cipher(db, server_keys) -> FieldCipher:
     """Every data key the database names, sealing under the newest (rotation.data_cipher): the
     keys entries use. A snapshot of the key table; long runs use ``_cipher_for``."""
-    from sync.server.rotation import data_cipher
-
     return data_cipher(db, server_keys)
 
 
@@ -168,32 +104,11 @@ def _cipher_for(db, server_keys, cipher) -> Iterator:
     if cipher is not None:
         yield cipher
         return
-    from sync.server.rotation import ServerCipher
-
     own = ServerCipher(db, server_keys)
     try:
         yield own
     finally:
         own.dispose()
-
-
-def _record_id(file_id: int, row: int) -> str:
-    return f"voter:{file_id}:{row}"
-
-
-def seal_voter(cipher: FieldCipher, file_id: int, row: int, fields: Mapping[str, str]) -> bytes:
-    data = {k: fields[k] for k in _SEALED if fields.get(k)}
-    return cipher.encrypt(json.dumps(data, separators=(",", ":"), ensure_ascii=False),
-                          record_id=_record_id(file_id, row), field=VOTER_FIELD)
-
-
-def open_voter(cipher: FieldCipher, file_id: int, row: int, blob: bytes) -> dict[str, str]:
-    return json.loads(cipher.decrypt(blob, record_id=_record_id(file_id, row), field=VOTER_FIELD))
-
-
-def voter_record_id(file_id: int, row: int) -> tuple[str, str]:
-    """(record id, field) a voter record is sealed under (rotation.py re-seals with these)."""
-    return _record_id(file_id, row), VOTER_FIELD
 
 
 def active_file_id(s: Session, campaign_id: str) -> int | None:
@@ -238,8 +153,6 @@ def import_voter_file(db, server_keys, campaign_id: str, path: str | os.PathLike
 
 def _import(db, server_keys, campaign_id, path, mapping, encoding, progress, batch_rows, rematch,
             cipher) -> ImportResult:
-    from sync.server.admin import campaign_index_key
-
     mapping = mapping or ColumnMapping.build()
     with db.read() as s:
         campaign = s.get(Campaign, campaign_id)
@@ -469,8 +382,6 @@ def _store_matches(s: Session, campaign_id: str, file_id: int, results: Mapping[
                    fresh: bool = False) -> list[str]:
     """Upsert the matches; returns the entry ids whose stored match changed (new rows included).
     ``fresh``: entries stored by this very transaction (no row can exist yet): a bulk insert."""
-    from sync.server.dedup import bulk_insert
-
     now = utcnow()
     existing = {} if fresh else {
         row.entry_id: row for part in _slices(results)
@@ -493,9 +404,6 @@ def _store_matches(s: Session, campaign_id: str, file_id: int, results: Mapping[
 def _add_outcomes(s: Session, rows: Sequence[dict]) -> None:
     """Outcome rows (device_id, entry_id, status, duplicate_of, candidate_of, reason_code) with
     one counter reservation; the feed adds each entry's current registration when read."""
-    from sync.server.dedup import bulk_insert, next_counter
-    from sync.server.review import OUTCOMES_COUNTER
-
     if not rows:
         return
     last = next_counter(s, OUTCOMES_COUNTER, len(rows))
@@ -578,8 +486,6 @@ def rematch_campaign(db, server_keys, campaign_id: str, *, page: int = 500,
     devices learn the new match through the outcomes feed. A last pass picks up entries that no
     row of the active file covers yet: a batch whose transaction read the voter-file pointer
     before the flip, and committed after the first pass went by its entry ids."""
-    from sync.server.admin import campaign_index_key
-
     with db.read() as s:
         campaign = s.get(Campaign, campaign_id)
         if campaign is None:
@@ -608,8 +514,6 @@ def rematch_campaign(db, server_keys, campaign_id: str, *, page: int = 500,
 
 def _rematch_page(s: Session, cipher, index_key: bytes, campaign_id: str, file_id: int,
                   entries: Sequence[Entry], counts: dict[str, int], emit) -> None:
-    from sync.server.dedup import decrypt_fields
-
     results = match_records(s, cipher, index_key, file_id,
                             [(e.id, normalized_record(decrypt_fields(cipher, e))) for e in entries])
     for result in results.values():

@@ -34,8 +34,8 @@ from sync.server import dedup, rotation
 from sync.server.audit import audit
 from sync.server.dashboard_queries import DEFAULT_TIMEZONE
 from sync.server.ingest import campaign_context
-from sync.server.intake_models import IntakeSettings
-from sync.server.models import Entry
+from sync.server.models import WITHDRAWAL_SEALED_FIELD as SEALED_FIELD
+from sync.server.models import Entry, IntakeSettings, Withdrawal, WithdrawnLine
 from sync.server.problems import ProblemError
 from sync.server.review import emit_outcome
 from sync.server.schemas import (
@@ -45,10 +45,8 @@ from sync.server.schemas import (
     WithdrawnLineView,
 )
 from sync.server.services import Services
-from sync.server.withdrawal_models import Withdrawal, WithdrawnLine
 
 PENDING, WITHDRAWN, NOT_MATCHED = "pending", "withdrawn", "not_matched"
-SEALED_FIELD = "signer"  # the FieldCipher field name of Withdrawal.enc_signer
 MAX_CANDIDATES = 10  # shown to the clerk, best first
 _FUZZY = ("duplicate", "possible_duplicate")  # score_pair decisions worth showing
 
