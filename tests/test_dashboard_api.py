@@ -300,14 +300,15 @@ def _admin(server) -> tuple[str, str]:
 def test_projected_valid_refined_by_the_voter_file(db_url, tmp_path):
     """With an active voter file the projection counts signers found registered here as valid,
     those registered elsewhere or not found as invalid, and only the unchecked ones at the
-    campaign's rate (voters_store.registration_summary); without one, unique x rate."""
+    campaign's rate (voters.registrations.registration_summary); without one, unique x rate."""
     from datetime import UTC, datetime, timedelta
 
     import server_helpers
     from dashboard_helpers import _entry
 
     from sync.domain import utcnow
-    from sync.server.voters_store import import_voter_file, registration_summary
+    from sync.server.voters.importer import import_voter_file
+    from sync.server.voters.registrations import registration_summary
     from sync.voters.columns import ColumnMapping
     from sync.voters.reader import read_voter_file
     from sync.voters.synthetic import write_voter_file

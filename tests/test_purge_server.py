@@ -99,7 +99,7 @@ class Campaign_:
         self.enrolled = server.enroll_device(cid)
         signers = VARIANTS if variant else SIGNERS
         # A voter file (names, addresses sealed; keys; the device registration index).
-        from sync.server.voters_store import import_voter_file
+        from sync.server.voters.importer import import_voter_file
 
         voters = write_voter_file(tmp_path / f"voters-{tag}.csv", 60, seed=7 if variant else 5)
         import_voter_file(server.db, server.keys, cid, voters.path)

@@ -606,7 +606,7 @@ def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True,
                  devices: list[DeviceRef] | None = None) -> DriveTotals:
     """Totals and the per-day counts: campaign-wide, or of ``devices`` only (a team lead's
     devices, devices_in_scope). With an active voter file, ``checked`` / ``registered`` are
-    voters_store.registration_summary's (counted entries matched against the active file;
+    voters.registrations.registration_summary's (counted entries matched against the active file;
     registered here), per day as well; of those devices' entries when scoped."""
     device_ids = None if devices is None else {d.id for d in devices}
     days = _Days(info.timezone)
@@ -629,7 +629,8 @@ def drive_totals(s: Session, info: CampaignInfo, *, use_rollup: bool = True,
     checked = registered = 0
     reg_days: dict[str, tuple[int, int]] = {}
     voter_file = False
-    from sync.server.voters_store import active_file_id, registration_summary
+    from sync.server.voters.registrations import registration_summary
+    from sync.server.voters.store import active_file_id
 
     file_id = active_file_id(s, info.id)
     if file_id is not None:

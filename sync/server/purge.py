@@ -54,6 +54,7 @@ from sync.ids import new_uuid7
 from sync.server import dashboard_queries, dedup, withdrawals
 from sync.server.audit import audit
 from sync.server.db import Database
+from sync.server.intake.office import office_device_id  # the office pseudo-device's id
 from sync.server.models import (
     SEALED_ENTRY_FIELDS,
     AuditLog,
@@ -128,8 +129,6 @@ def purge_campaign(db: Database, campaign_id: str, *, actor: str = "cli",
 
 
 def _purge(s: Session, cid: str, actor: str, now: datetime) -> PurgeReport:
-    from sync.server.intake_api import office_device_id  # the office pseudo-device's id
-
     office = office_device_id(cid)
     entries = int(s.scalar(select(func.count()).select_from(Entry).where(Entry.campaign_id == cid)) or 0)
     s.execute(update(Entry).where(Entry.campaign_id == cid).values(

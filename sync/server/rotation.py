@@ -7,7 +7,7 @@ Data key (``canvass-server keys rotate-data``)
     encrypts with the newest, re-reading the key table at most every ``ttl`` seconds and at
     once when a blob names a key it does not hold. ``rotate_data`` adds a key, waits a grace
     period so every process encrypts with it, re-encrypts the personal fields of ``entries``,
-    import rejection files and voter-file records (sync.server.voters_store seals them with
+    import rejection files and voter-file records (sync.server.voters.importer seals them with
     these same keys) in small batches -- one short transaction each, so batches keep flowing --
     then checks again until no blob under an older key is left, and finally deletes the older
     random keys' rows. Key 1 cannot be deleted (it is derived from the server key); after

@@ -22,7 +22,7 @@ def queue_voter_file(svc, campaign_id: str, path: str, *, preset: str | None, ma
 
 
 def _run(svc, job: jobs.Job, payload: str) -> None:
-    from sync.server.voters_store import import_voter_file
+    from sync.server.voters.importer import import_voter_file
     from sync.voters.columns import ColumnMapping
 
     p = json.loads(payload)

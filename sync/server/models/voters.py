@@ -1,6 +1,6 @@
 """Tables of voter files (sync.server.voters): each import's generation, its sealed voter records
 and blind keys, the device index versions, the active generation per campaign, and each
-entry's registration match. What each table holds is told in sync/server/voters_store.py.
+entry's registration match. What each table holds is told in sync/server/voters/store.py.
 """
 
 from __future__ import annotations

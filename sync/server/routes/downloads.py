@@ -32,11 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, update
 
 from sync.domain import as_utc, utcnow
-from sync.server import dashboard_api, intake_api
-from sync.server.audit import audit
+from sync.server import dashboard_api
+from sync.server.audit import audit, staff_actor
 from sync.server.auth import StaffIdentity, campaign_for, current_staff, services, staff_of_session
+from sync.server.deps import admin_only, intake_staff
+from sync.server.intake.imports import rejections_job
 from sync.server.models import DownloadLink
 from sync.server.problems import ProblemError
+from sync.server.routes import imports, retention
 from sync.server.services import Services
 from sync.server.tokens import new_token, token_hash
 
@@ -53,9 +56,9 @@ class Export:
 
 
 EXPORTS: dict[str, Export] = {
-    "rejections": Export(intake_api.intake_staff, lambda staff, svc, p: intake_api.get_rejections(
+    "rejections": Export(intake_staff, lambda staff, svc, p: imports.get_rejections(
         job_id=p["job_id"], campaign_id=p["campaign_id"], staff=staff, svc=svc)),
-    "filing": Export(intake_api.admin_only, lambda staff, svc, p: intake_api.export_filing(
+    "filing": Export(admin_only, lambda staff, svc, p: retention.export_filing(
         campaign_id=p["campaign_id"], staff=staff, svc=svc)),
     "dashboard": Export(dashboard_api.dashboard_reader, lambda staff, svc, p: dashboard_api.export_csv(
         campaign_id=p["campaign_id"], trials=p["trials"], staff=staff, svc=svc)),
@@ -81,7 +84,7 @@ def new_link(body: LinkRequest, staff: StaffIdentity = Depends(current_staff),
             raise ProblemError(422, "invalid_request", "A rejections link names its job_id.")
         # Refused now rather than in the tab the link opens in (a problem page there).
         with svc.db.read() as s:
-            intake_api.rejections_job(s, body.job_id, cid)
+            rejections_job(s, body.job_id, cid)
     token, now = new_token(), utcnow()
     params = {"campaign_id": cid, "job_id": body.job_id, "trials": body.trials}
     with svc.db.write() as s:
@@ -90,7 +93,7 @@ def new_link(body: LinkRequest, staff: StaffIdentity = Depends(current_staff),
                            user_id=staff.user_id, export=body.export,
                            params_json=json.dumps(params),
                            expires_at=now + timedelta(seconds=LINK_SECONDS)))
-        audit(s, intake_api.actor(staff), "download.link", body.export, cid)
+        audit(s, staff_actor(staff), "download.link", body.export, cid)
     return {"url": f"/v1/downloads/{token}", "expires_in": LINK_SECONDS, "export": body.export}
 
 
