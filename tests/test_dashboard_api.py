@@ -196,7 +196,7 @@ def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_u
 
     from sync.domain import utcnow
     from sync.reports.quality import quality_flags
-    from sync.server import dashboard_queries as q
+    from sync.server import dashboard as q
     from sync.server.models import Entry
     from sync.server.review import emit_outcome
 
@@ -263,7 +263,7 @@ def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_u
         on = now + timedelta(minutes=10)
         q.refresh_rollup(db, info, on)
         with db.read() as s:
-            assert q._settled_before(s, info, True) > now
+            assert q.settled_before(s, info, True) > now
         assert figures(True, on) == figures(False, on) == later
 
         # A signer withdraws (EC 11303; sync.server.withdrawals.apply): a settled counted entry

@@ -38,7 +38,7 @@ from sync.domain import SignerEntry
 from sync.enroll import enroll
 from sync.matching import matching_keys
 from sync.server import doorstep_filter
-from sync.server.dashboard_queries import campaign_info, refresh_rollup
+from sync.server.dashboard import campaign_info, refresh_rollup
 from sync.server.db import Database
 from sync.server.keys import default_key_path
 from sync.server.models import Campaign, DashboardRollup, Entry, IndexKey, SignerKey

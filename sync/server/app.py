@@ -9,11 +9,12 @@ from importlib.metadata import entry_points
 from fastapi import FastAPI
 
 from sync.protocol import MAX_BATCH_BYTES, BatchRequest, Problem
-from sync.server import background, dashboard_api, problems
+from sync.server import background, problems
 from sync.server.bodylimit import BodyLimit
 from sync.server.config import Settings
 from sync.server.problems import PROBLEM_MEDIA_TYPE
 from sync.server.routes import (
+    dashboard,
     devices,
     doorstep,
     downloads,
@@ -33,7 +34,7 @@ from sync.server.services import Services
 
 # Every router, in the order they are included (the core sync API, then the staff features).
 _ROUTE_MODULES = (devices, entries, feeds, people, review, downloads, health, doorstep,
-                  dashboard_api, intake, imports, retention, registration, withdrawals, filing)
+                  dashboard, intake, imports, retention, registration, withdrawals, filing)
 
 
 # Web apps that other installed packages mount on the server, each ``mount(app)``: the staff

@@ -63,7 +63,7 @@ class RollupRefresher:
             self._lock_conn = None
 
     def refresh_all(self) -> int:
-        from sync.server import dashboard_queries as q
+        from sync.server import dashboard as q
         from sync.server.models import Campaign
 
         with self.svc.db.read() as s:

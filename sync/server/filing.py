@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from sync.intake.filing_check import FilingCheck, check_filing
 from sync.intake.reconcile import FilingReadiness, reconcile_campaign
-from sync.server.dashboard_queries import DEFAULT_TIMEZONE
+from sync.server.dashboard import DEFAULT_TIMEZONE
 from sync.server.intake.sections import check_ins, entry_lines, section_issues
 from sync.server.models import Campaign
 

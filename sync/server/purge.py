@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 
 from sync.domain import utcnow
 from sync.ids import new_uuid7
-from sync.server import dashboard_queries, dedup, withdrawals
+from sync.server import dashboard, dedup, withdrawals
 from sync.server.audit import audit
 from sync.server.db import Database
 from sync.server.intake.office import office_device_id  # the office pseudo-device's id
@@ -111,13 +111,13 @@ def purge_campaign(db: Database, campaign_id: str, *, actor: str = "cli",
     now = now or utcnow()
     step = progress or (lambda _name: None)
     with db.read() as s:
-        info = dashboard_queries.campaign_info(s, campaign_id)
+        info = dashboard.campaign_info(s, campaign_id)
     if info is None:
         raise PurgeError("unknown campaign")
     # Every entry received so far goes into the per-day rollup before its links go.
     step("rollup")
-    dashboard_queries.refresh_rollup(
-        db, info, now=now + timedelta(seconds=dashboard_queries.SETTLE_SECONDS + 1))
+    dashboard.refresh_rollup(
+        db, info, now=now + timedelta(seconds=dashboard.SETTLE_SECONDS + 1))
     step("purge")
     with db.write() as s:  # one transaction: a failure leaves the campaign as it was
         report = _purge(s, campaign_id, actor, now)

@@ -32,7 +32,7 @@ from sync.matching import blocking_keys, matching_keys
 from sync.normalize import normalized_record
 from sync.server import dedup, rotation
 from sync.server.audit import audit
-from sync.server.dashboard_queries import DEFAULT_TIMEZONE
+from sync.server.dashboard import DEFAULT_TIMEZONE
 from sync.server.ingest import campaign_context
 from sync.server.models import WITHDRAWAL_SEALED_FIELD as SEALED_FIELD
 from sync.server.models import Entry, IntakeSettings, Withdrawal, WithdrawnLine
@@ -128,7 +128,7 @@ def apply(s: Session, w: Withdrawal, entry_id: str, actor: str, how: str) -> lis
                             withdrawn_at=now))
     s.flush()
     # The counted figure changed: the outcomes feed is what the dashboard rollup watches
-    # (dashboard_queries._dirty); the device sees its entry's unchanged status again.
+    # (sync.server.dashboard.rollup._dirty); the device sees its entry's unchanged status again.
     emit_outcome(s, entry)
     w.state, w.entry_id, w.decided_by, w.decided_at = WITHDRAWN, entry.id, actor, now
     audit(s, actor, "withdrawal.apply", w.id, f"{how}: {len(withdrawn)} lines")  # entry: w.entry_id

@@ -1,4 +1,4 @@
-"""The dashboard's rollup of settled entries (sync.server.dashboard_queries writes it).
+"""The dashboard's rollup of settled entries (sync.server.dashboard writes it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sync.server.models.base import Base
 class DashboardRollup(Base):
     """Dashboard figures of *settled* entries (received before the campaign's
     ``DashboardRollupState.settled_before``), per device and campaign-local day of capture.
-    Written only by the dashboard (sync.server.dashboard_queries.refresh_rollup), never by
+    Written only by the dashboard (sync.server.dashboard.rollup.refresh_rollup), never by
     ingest; entries received since are added live at query time."""
 
     __tablename__ = "dashboard_rollup"

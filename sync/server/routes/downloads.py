@@ -26,20 +26,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, update
 
 from sync.domain import as_utc, utcnow
-from sync.server import dashboard_api
 from sync.server.audit import audit, staff_actor
-from sync.server.auth import StaffIdentity, campaign_for, current_staff, services, staff_of_session
-from sync.server.deps import admin_only, intake_staff
+from sync.server.auth import StaffIdentity, campaign_for, staff_of_session
+from sync.server.deps import CurrentStaff, ServicesDep, admin_only, dashboard_reader, intake_staff
 from sync.server.intake.imports import rejections_job
 from sync.server.models import DownloadLink
 from sync.server.problems import ProblemError
-from sync.server.routes import imports, retention
+from sync.server.routes import dashboard, imports, retention
 from sync.server.services import Services
 from sync.server.tokens import new_token, token_hash
 
@@ -60,7 +59,7 @@ EXPORTS: dict[str, Export] = {
         job_id=p["job_id"], campaign_id=p["campaign_id"], staff=staff, svc=svc)),
     "filing": Export(admin_only, lambda staff, svc, p: retention.export_filing(
         campaign_id=p["campaign_id"], staff=staff, svc=svc)),
-    "dashboard": Export(dashboard_api.dashboard_reader, lambda staff, svc, p: dashboard_api.export_csv(
+    "dashboard": Export(dashboard_reader, lambda staff, svc, p: dashboard.export_csv(
         campaign_id=p["campaign_id"], trials=p["trials"], staff=staff, svc=svc)),
 }
 
@@ -74,8 +73,7 @@ class LinkRequest(BaseModel):
 
 
 @router.post("", status_code=201)
-def new_link(body: LinkRequest, staff: StaffIdentity = Depends(current_staff),
-             svc: Services = Depends(services)) -> dict:
+def new_link(body: LinkRequest, staff: CurrentStaff, svc: ServicesDep) -> dict:
     export = EXPORTS[body.export]
     export.allowed(staff)  # refused now, not only when the browser opens the link
     cid = campaign_for(staff, body.campaign_id)
@@ -98,8 +96,7 @@ def new_link(body: LinkRequest, staff: StaffIdentity = Depends(current_staff),
 
 
 @router.get("/{token}")
-def open_link(token: str = Path(min_length=20, max_length=100),
-              svc: Services = Depends(services)) -> Response:
+def open_link(svc: ServicesDep, token: str = Path(min_length=20, max_length=100)) -> Response:
     hashed, now = token_hash(token), utcnow()
     with svc.db.write() as s:
         # One statement marks the link used: of two opens at once, one gets the file.
