@@ -192,10 +192,16 @@ def test_entries_rematched_cli_summary_and_http_index(voters_server, tmp_path, m
 
     # The index over HTTP, pulled by the device check with a requests session.
     check = RegistrationCheck(tmp_path / "dev.regindex", base64.b64decode(enrolled.index_key))
-    from canvass.state.registration_check import pull_registration_index
+    from canvass.state.registration_check import update_registration_index
+
+    def fetch(since: int) -> dict:
+        response = session.get(f"{srv.url}/v1/registration-index", params={"since": since},
+                               headers=server_helpers.device_headers(enrolled.device_token))
+        response.raise_for_status()
+        return response.json()
 
     with requests.Session() as session:
-        version = pull_registration_index(check, session, srv.url, enrolled.device_token)
+        version = update_registration_index(check, fetch)
     assert version == out["index_version"] and check.check(here) == REGISTERED_HERE
     assert check.check(moved) == REGISTERED_ELSEWHERE and check.check(nobody) == NOT_FOUND
     denied = httpx.get(f"{srv.url}/v1/registration-index", params={"since": 0})

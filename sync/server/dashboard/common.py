@@ -70,12 +70,6 @@ def first_campaign_id(s: Session) -> str | None:
     return s.scalar(select(Campaign.id).order_by(Campaign.created_at).limit(1))
 
 
-def local_day_start(now: datetime, tz: str) -> datetime:
-    local = now.astimezone(ZoneInfo(tz))
-    start = datetime(local.year, local.month, local.day, tzinfo=ZoneInfo(tz))
-    return start.astimezone(UTC)
-
-
 def is_sqlite(s: Session) -> bool:
     return s.get_bind().dialect.name == "sqlite"
 

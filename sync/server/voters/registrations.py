@@ -135,28 +135,6 @@ def match_new_entries(s: Session, cipher: FieldCipher, index_key: bytes, campaig
     return PendingRegistrations(campaign_id, file_id, entries, results)
 
 
-def record_registrations(s: Session, cipher: FieldCipher, index_key: bytes, campaign_id: str,
-                         entries: Sequence[NewEntry]) -> dict[str, MatchResult]:
-    """``match_new_entries`` then ``write``, for entries already stored by this transaction: the
-    matches are stored, and each known match adds an outcome row (the batch answer has no
-    registration: the device learns it from its outcomes feed). {} without a voter file."""
-    pending = match_new_entries(s, cipher, index_key, campaign_id, entries)
-    pending.write(s)
-    return pending.results
-
-
-def record_registration(s: Session, cipher: FieldCipher, index_key: bytes, campaign_id: str,
-                        entry_id: str, fields: Mapping[str, str]) -> MatchResult | None:
-    """Match one stored entry against the active voter file and store the result (None: no
-    file). No outcome row: ``record_registrations`` is the intake path."""
-    file_id = active_file_id(s, campaign_id)
-    if file_id is None:
-        return None
-    result = match_records(s, cipher, index_key, file_id, [(entry_id, normalized_record(fields))])[entry_id]
-    _store_matches(s, campaign_id, file_id, {entry_id: result})
-    return result
-
-
 def rematch_campaign(db, server_keys, campaign_id: str, *, page: int = 500,
                      emit: Callable[[Session, Entry], None] | None = None, cipher=None) -> dict[str, int]:
     """Match every stored, non-rejected entry of the campaign against the active file.
