@@ -20,6 +20,13 @@ from sync.server.schemas import PurgeRequest, PurgeView, RetentionRequest, Reten
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
 
 
+def _campaign(s, campaign_id: str) -> Campaign:
+    campaign = s.get(Campaign, campaign_id)
+    if campaign is None:
+        raise ProblemError(404, "not_found", "No such campaign.")
+    return campaign
+
+
 @router.get("/export/filing.csv")
 def export_filing(staff: AdminStaff, svc: ServicesDep, campaign_id: str | None = Query(None)) -> Response:
     cid = campaign_for(staff, campaign_id)
@@ -42,9 +49,7 @@ def export_filing(staff: AdminStaff, svc: ServicesDep, campaign_id: str | None =
 def get_retention(staff: AdminStaff, svc: ServicesDep, campaign_id: str | None = Query(None)) -> dict:
     cid = campaign_for(staff, campaign_id)
     with svc.db.write() as s:
-        campaign = s.get(Campaign, cid)
-        if campaign is None:
-            raise ProblemError(404, "not_found", "No such campaign.")
+        campaign = _campaign(s, cid)
         return retention_view(intake_settings(s, cid), campaign)
 
 
@@ -53,9 +58,7 @@ def set_retention(body: RetentionRequest, staff: AdminStaff, svc: ServicesDep,
                   campaign_id: str | None = Query(None)) -> dict:
     cid = campaign_for(staff, campaign_id)
     with svc.db.write() as s:
-        campaign = s.get(Campaign, cid)
-        if campaign is None:
-            raise ProblemError(404, "not_found", "No such campaign.")
+        campaign = _campaign(s, cid)
         row = intake_settings(s, cid)
         row.retention_days = body.retention_days
         row.filed_on = body.filed_on.isoformat() if body.filed_on else ""
@@ -68,9 +71,7 @@ def purge(staff: AdminStaff, svc: ServicesDep, body: PurgeRequest | None = None,
           campaign_id: str | None = Query(None)) -> dict:
     cid = campaign_for(staff, campaign_id)
     with svc.db.read() as s:
-        campaign = s.get(Campaign, cid)
-        if campaign is None:
-            raise ProblemError(404, "not_found", "No such campaign.")
+        campaign = _campaign(s, cid)
         row = s.get(IntakeSettings, cid) or IntakeSettings(retention_days=90, filed_on="", purged=False)
         due = retention_view(row, campaign)["purge_due"]
     if not due:
