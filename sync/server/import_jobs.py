@@ -12,9 +12,12 @@ from __future__ import annotations
 import base64
 import json
 
+from sqlalchemy import update
+
 from sync.domain import utcnow
 from sync.server import jobs
 from sync.server.intake.imports import run_import
+from sync.server.models import ImportJob
 
 KIND = "intake_import"
 
@@ -40,10 +43,6 @@ def _run(svc, job: jobs.Job, payload: str) -> None:
 
 def _abandon(svc, job: jobs.Job, reason: str) -> None:
     """A job given up (jobs.execute): its import says failed, not running for ever."""
-    from sqlalchemy import update
-
-    from sync.server.models import ImportJob
-
     with svc.db.write() as s:
         s.execute(update(ImportJob).where(ImportJob.id == job.ref_id,
                                           ImportJob.state.in_(("running", "cancelling")))

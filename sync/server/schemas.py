@@ -210,3 +210,35 @@ class PurgeView(BaseModel):
     purged_entries: int
     voter_records: int
     compacted: bool
+
+
+# ------------------------------------------------------------------------------ dashboard
+# The parts of /v1/dashboard answers every route shares, and the filing count's answer (the
+# other answers are sync.reports' as_dict / asdict shapes).
+
+
+class DashboardCampaign(BaseModel):
+    id: str
+    name: str
+    goal: int
+    deadline: str  # ISO date
+    validity_rate: float
+    stale_after_minutes: int
+    timezone: str
+
+
+class DashboardScope(BaseModel):
+    teams: list[str] | None  # None: the whole drive
+
+
+class FilingCount(BaseModel):
+    ready: bool
+    final: bool
+    blocking: int
+
+
+class DashboardFilingView(BaseModel):
+    computed_at: str  # ISO 8601, as datetime.isoformat writes it
+    campaign: DashboardCampaign
+    scope: DashboardScope
+    filing: FilingCount

@@ -31,6 +31,7 @@ from sync.server.dashboard.views import (
 )
 from sync.server.deps import DashboardReader, ServicesDep
 from sync.server.filing import readiness_and_check
+from sync.server.schemas import DashboardFilingView
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 
@@ -63,7 +64,7 @@ def progress(staff: DashboardReader, svc: ServicesDep,
             "scope": scope_dict(scope), "progress": progress_dict(drive_progress(svc, scope, now))}
 
 
-@router.get("/filing")
+@router.get("/filing", response_model=DashboardFilingView)
 def filing(staff: DashboardReader, svc: ServicesDep,
            campaign_id: str | None = CampaignParam) -> dict:
     """How many things block filing (sync.intake.filing_check): the drive's, whatever the
