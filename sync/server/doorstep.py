@@ -5,10 +5,11 @@ The device sends the fields it will send at sync anyway; the server runs its int
 batch intake, reading only) against the counted entries of the device's campaign and answers
 one word (``protocol.DoorstepAnswer``), decided by the door-step's own rule on intake's
 findings (``doorstep_rule.py``: a possible duplicate whose only doubt is one slip of the pen
-is "probably signed" at the door; intake's own decisions are not changed). Nothing about the checked person is stored, logged or
-returned: no entry id, no device, no score. The only write is a per-device counter
-(``counters`` row ``doorstep:<device id>``, a number), read by the dashboard's quality flags:
-a device that checks far more people than it enters may be looking signers up.
+is "probably signed" at the door; intake's own decisions are not changed). Nothing about the
+checked person is stored, logged or returned: no entry id, no device, no score. The only
+write is a per-device counter (``counters`` row ``doorstep:<device id>``, a number), read by
+the dashboard's quality flags: a device that checks far more people than it enters may be
+looking signers up.
 
 Each check costs a token of the device's door-step budget (config.RateLimits: a burst, then a
 few a minute) on top of the request's token; past it the answer is 429 ``rate_limited``.
@@ -21,12 +22,12 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.server.doorstep_rule import doorstep_answer
 from sync.matching import blocking_keys, matching_keys
 from sync.normalize import normalized_record
 from sync.protocol import DoorstepAnswer, DoorstepRequest, DoorstepResponse
 from sync.server import dedup
 from sync.server.auth import DeviceIdentity, charge_device
+from sync.server.doorstep_rule import doorstep_answer
 from sync.server.ingest import campaign_context
 from sync.server.models import Counter
 from sync.server.problems import ProblemError

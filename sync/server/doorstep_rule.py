@@ -47,8 +47,10 @@ def _keyboard() -> dict[str, frozenset[str]]:
     away, or the row above or below less than a key's width away (rows are staggered)."""
     where = {c: (r, i + offset) for r, (row, offset) in enumerate(zip(_ROWS, (0, 0.25, 0.75), strict=True))
              for i, c in enumerate(row)}
-    return {c: frozenset(d for d, (r2, x2) in where.items()
-                         if d != c and ((r2 == r and abs(x2 - x) == 1) or (abs(r2 - r) == 1 and abs(x2 - x) < 1)))
+    def near(r: int, x: float, r2: int, x2: float) -> bool:
+        return (r2 == r and abs(x2 - x) == 1) or (abs(r2 - r) == 1 and abs(x2 - x) < 1)
+
+    return {c: frozenset(d for d, (r2, x2) in where.items() if d != c and near(r, x, r2, x2))
             for c, (r, x) in where.items()}
 
 
