@@ -25,7 +25,8 @@ possible duplicate whose only doubt is *one slip of the pen* is "probably signed
 Everything else intake doubts stays "maybe": a suffix on one side or two middle initials
 (father and son), two units (neighbours in one building), an ambiguous nickname (Pat /
 Patrick), names of one sound (Francis / Frances), a second slip. The household pairs of
-tests/test_scoring_table.py are checked in tests/test_doorstep_online.py.
+tests/test_scoring_table.py are checked in tests/test_doorstep_rule.py and, over HTTP,
+tests/test_doorstep_online.py.
 """
 
 from __future__ import annotations
