@@ -11,9 +11,6 @@ Hierarchy::
     |                             protocol version, unreadable body): a bug, not a retry case
     |-- EnrollmentFailed          the enrollment code was refused (wrong, used, expired)
     |-- NotEnrolled               the store holds no server URL / token yet
-    |-- EntryRejected             one entry was refused (its status and reason code); never
-    |                             raised by SyncClient for a batch -- the rest of the batch
-    |                             goes on -- but available to callers that submit one entry
     `-- BundleError               a sealed export bundle failed to open (wrong key, altered)
 
 Messages never carry personal data nor response bodies: only status codes, problem codes
@@ -84,16 +81,6 @@ class EnrollmentFailed(SyncError):
 
 class NotEnrolled(SyncError):
     """The device store has no server URL or device token yet."""
-
-
-class EntryRejected(SyncError):
-    """One entry was answered ``rejected`` or ``conflict``. Carries ids and codes only."""
-
-    def __init__(self, entry_id: str, status: str, reason_code: int | None = None) -> None:
-        super().__init__(f"entry {entry_id} {status} (reason {reason_code})")
-        self.entry_id = entry_id
-        self.status = status
-        self.reason_code = reason_code
 
 
 class BundleError(SyncError):

@@ -6,7 +6,7 @@ SQLite rows. It answers "is this key in the set?" with no false negatives and a 
 positive rate of about **2**-16 = 1/65,536 per probed key** (16-bit fingerprints), in about
 **18 bits per key** for large sets (the 3-wise binary fuse layout of Graf and Lemire, "Binary
 Fuse Filters: Fast and Smaller Than Xor Filters", 2022: 1.125 slots a key from 1 M keys up,
-somewhat more for small sets). A signer has 5-9 keys, 6.8 on the generated drives.
+somewhat more for small sets). A signer has 6 or 7 keys, 6.3 on the generated drives.
 
 It cannot list its keys (a slot holds an XOR of fingerprints), and a key is an HMAC under the
 door-step key: the blob alone tells nothing; with the key, its holder can test a guessed name

@@ -119,38 +119,54 @@ def blocking_keys(index_key: bytes, fields: Mapping[str, str] | NormalizedRecord
 # sync/synthetic.py drives (tests/benchmarks/doorstep_offline.py) against the household pairs
 # of tests/test_scoring_table.py (tests/test_doorstep_offline.py).
 #
-# Strong kinds ("probably signed" when one hits):
-# Every kind carries the street (normalized, directionals dropped): one house number on two
-# streets of one ZIP is two households (tests/test_scoring_table.py).
+# Strong kinds ("probably signed" when one hits). Every kind carries the street (normalized,
+# directionals dropped): one house number on two streets of one ZIP is two households
+# (tests/test_scoring_table.py); and the middle initial, suffix and unit as written.
 # - door_exact: sorted canonical (first, last) | middle initial | suffix | house | street |
 #   unit; no ZIP, so a ZIP slip still hits (one house number on one street name in two ZIPs
 #   of a device's scope, with one full name at both, is rare).
-#   The signer stores it once per blanking of middle initial and unit (up to 4 keys), the
-#   device probes only what was typed: a repeat that drops the middle name or the unit still
-#   hits, while a son written "Jose L Perez" does not hit his father "Jose A Perez", nor
-#   "Kim Park, Apt 40" her namesake in Apt 12. Sorted names survive swapped boxes.
+#   The signer stores it with the middle initial as written and blank (up to 2 keys), the
+#   device probes only what was typed: a repeat that drops the middle name still hits, while
+#   a son written "Jose L Perez" does not hit his father "Jose A Perez". Sorted names survive
+#   swapped boxes. (A dropped unit is left to door_nolast: a key a signer with a unit more
+#   bought less than the kinds below.)
 # - door_anagram: the same names with each name's letters sorted after doubled letters
 #   collapse, and the ZIP: survives swapped and doubled letters (half of all typos) in
 #   either name; Mario/Maria, Daniel/Daniela and Francis/Frances stay apart.
-# - door_phonetic: phonetic(first surname) | canonical first | ... | zip5: survives most
-#   surname typos and a dropped second surname. The first name stays exact (twins).
-# Weak kinds ("maybe" when only these hit):
-# - door_nolast: canonical first | middle | suffix | address: any surname error,
-#   but also Jennifer Lopez / Jennifer Lozano at one address.
-# - door_first_shape: last | first two and last two letters of the first name | ...:
-#   dropped or mistyped letters inside a first name, but also siblings whose first names
-#   share their first two and last two letters.
-# Not covered, on purpose: a house-number slip (same-name neighbours on one street), a
-# dropped or mistyped letter that changes a first name's shape, two errors in one field.
+# - door_last_head, door_last_tail: canonical first | ... | the first surname's first three
+#   letters and its length, or the first letter of its phonetic code (Valdez / Baldez, a
+#   silent h) and its last three letters | ... | zip5. One typo in a
+#   surname of six letters or more leaves one of them whole (a dropped or added letter
+#   changes the length, so the head alone is not enough: Hernandez / Hernadez is the tail's),
+#   and a dropped second surname leaves both. Richard/Richards, Mena/Meza and Lopez/Lozano
+#   differ in both.
+# - door_first_tail: the canonical first name's first letter and last three | last | ... |
+#   zip5: a first-name typo before its last three letters (a letter dropped, doubled,
+#   mistyped). No first-name head: twins differ in the ending (Mario/Maria, Daniel/Daniela,
+#   Francis/Frances, Julie/Julien).
+# Weak kind ("maybe" when only it hits):
+# - door_nolast: canonical first | middle | suffix | house | street | zip5, no unit: any
+#   surname error or a dropped unit, but also Jennifer Lopez / Jennifer Lozano at one address
+#   and a namesake in another apartment of one building.
+# Not covered, on purpose: a house-number slip (same-name neighbours on one street), a typo
+# in the last three letters of a first name, two errors in one field. Chosen on
+# tests/benchmarks/doorstep_offline.py drives against a budget of 16 bytes a signer (about
+# 6.5 keys at 10,000 signers): door_phonetic and door_first_shape of the first version, and
+# door_exact's blanked units, caught fewer repeats for a key each than the head and tail kinds.
 
 DOOR_EXACT = "door_exact"
 DOOR_ANAGRAM = "door_anagram"
-DOOR_PHONETIC = "door_phonetic"
+DOOR_LAST_HEAD = "door_last_head"
+DOOR_LAST_TAIL = "door_last_tail"
+DOOR_FIRST_TAIL = "door_first_tail"
 DOOR_NOLAST = "door_nolast"
-DOOR_FIRST_SHAPE = "door_first_shape"
-DOORSTEP_STRONG_KINDS: tuple[str, ...] = (DOOR_EXACT, DOOR_ANAGRAM, DOOR_PHONETIC)
-DOORSTEP_WEAK_KINDS: tuple[str, ...] = (DOOR_NOLAST, DOOR_FIRST_SHAPE)
+DOORSTEP_STRONG_KINDS: tuple[str, ...] = (DOOR_EXACT, DOOR_ANAGRAM, DOOR_LAST_HEAD, DOOR_LAST_TAIL,
+                                          DOOR_FIRST_TAIL)
+DOORSTEP_WEAK_KINDS: tuple[str, ...] = (DOOR_NOLAST,)
 DOORSTEP_KINDS: tuple[str, ...] = DOORSTEP_STRONG_KINDS + DOORSTEP_WEAK_KINDS
+# Changes whenever a kind's parts change: part of a filter's tag (sync/server/doorstep_filter.py),
+# so no device keeps a filter whose keys its probes no longer make. 2: head and tail kinds.
+DOORSTEP_KEYS_VERSION = 2
 
 PROBABLY = "probably_signed"  # the values of protocol.DoorstepAnswer (issue 15, online half)
 MAYBE = "maybe"
@@ -180,18 +196,21 @@ def _street_core(street: str) -> str:
     return " ".join(t for t in street.split() if t not in _DIRECTIONALS)
 
 
-def _door_parts(r: NormalizedRecord, middle: str, unit: str) -> dict[str, tuple[str, ...]]:
+def _door_parts(r: NormalizedRecord, middle: str) -> dict[str, tuple[str, ...]]:
     last_c = canonical_first_name(r.last)
     names = tuple(sorted((last_c, r.first_canonical)))
     letters = tuple(sorted((_letters(last_c), _letters(r.first_canonical))))
     first = r.first_canonical
-    address = (r.house_number, _street_core(r.street), unit)
+    surname = r.last.split()[0]  # the first surname: a second one is often left out
+    street = (r.house_number, _street_core(r.street))
+    who = (middle, r.suffix)
     return {
-        DOOR_EXACT: (*names, middle, r.suffix, *address),
-        DOOR_ANAGRAM: (*letters, middle, r.suffix, *address, r.zip5),
-        DOOR_PHONETIC: (phonetic(r.last.split()[0]), first, middle, r.suffix, *address, r.zip5),
-        DOOR_NOLAST: (first, middle, r.suffix, *address, r.zip5),
-        DOOR_FIRST_SHAPE: (r.last, first[:2], first[-2:], middle, r.suffix, *address, r.zip5),
+        DOOR_EXACT: (*names, *who, *street, r.unit),
+        DOOR_ANAGRAM: (*letters, *who, *street, r.unit, r.zip5),
+        DOOR_LAST_HEAD: (first, *who, surname[:3], str(len(surname)), *street, r.unit, r.zip5),
+        DOOR_LAST_TAIL: (first, *who, phonetic(surname)[:1], surname[-3:], *street, r.unit, r.zip5),
+        DOOR_FIRST_TAIL: (first[:1] + first[-3:], r.last, *who, *street, r.unit, r.zip5),
+        DOOR_NOLAST: (first, *who, *street, r.zip5),
     }
 
 
@@ -202,17 +221,15 @@ def _door_ready(r: NormalizedRecord) -> bool:
 def doorstep_keys(doorstep_key: bytes, fields: Mapping[str, str] | NormalizedRecord) -> list[str]:
     """What a counted signer puts in a device's filter (hex keys, deduplicated).
 
-    door_exact is stored for every blanking of middle initial and unit; the other kinds once,
-    as written: 5.8 keys a signer on the generated drives. [] when last name, first name,
+    door_exact is stored with the middle initial as written and blank; the other kinds once,
+    as written: 6.3 keys a signer on the generated drives. [] when last name, first name,
     house number or ZIP5 is missing."""
     r = _record(fields)
     if not _door_ready(r):
         return []
-    keys = []
-    for middle in dict.fromkeys((r.middle_initial, "")):
-        for unit in dict.fromkeys((r.unit, "")):
-            keys.append(_key(doorstep_key, DOOR_EXACT, _door_parts(r, middle, unit)[DOOR_EXACT]))
-    for kind, parts in _door_parts(r, r.middle_initial, r.unit).items():
+    keys = [_key(doorstep_key, DOOR_EXACT, _door_parts(r, middle)[DOOR_EXACT])
+            for middle in dict.fromkeys((r.middle_initial, ""))]
+    for kind, parts in _door_parts(r, r.middle_initial).items():
         if kind != DOOR_EXACT:
             keys.append(_key(doorstep_key, kind, parts))
     return _unique(keys)
@@ -220,12 +237,12 @@ def doorstep_keys(doorstep_key: bytes, fields: Mapping[str, str] | NormalizedRec
 
 def doorstep_probes(doorstep_key: bytes, fields: Mapping[str, str] | NormalizedRecord) -> dict[str, str]:
     """kind -> hex key to look up for what the circulator typed (exactly as typed: a blank
-    middle or unit in the form matches any, a written one only the same)."""
+    middle in the form matches any, a written one only the same)."""
     r = _record(fields)
     if not _door_ready(r):
         return {}
     return {kind: _key(doorstep_key, kind, parts)
-            for kind, parts in _door_parts(r, r.middle_initial, r.unit).items()}
+            for kind, parts in _door_parts(r, r.middle_initial).items()}
 
 
 def doorstep_verdict(hit_kinds: Iterable[str]) -> str:

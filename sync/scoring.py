@@ -231,15 +231,6 @@ def address_conflict(house_a: str, zip_a: str, house_b: str, zip_b: str) -> bool
     return _code_differs(house_a, house_b) or _code_differs(zip_a, zip_b)
 
 
-def cannot_match(ra: NormalizedRecord, rb: NormalizedRecord) -> bool:
-    """True only when ``score_records(ra, rb).decision`` is certainly DISTINCT for a reason
-    that needs no name comparison (an address conflict, or two different generational
-    suffixes): a cheap pre-filter before the full scorer, never a different answer."""
-    if ra.suffix and rb.suffix and ra.suffix != rb.suffix:
-        return True
-    return address_conflict(ra.house_number, ra.zip5, rb.house_number, rb.zip5)
-
-
 def _names(ra: NormalizedRecord, rb: NormalizedRecord, *, swapped: bool) -> tuple[_Part, _Part]:
     if swapped:
         return (_compare_first(ra.first, rb.last, ra.middle_initial, rb.middle_initial),

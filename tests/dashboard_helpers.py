@@ -13,17 +13,16 @@ from server_helpers import ServerHandle, running_server
 
 from sync.domain import utcnow
 from sync.ids import new_uuid7
-from sync.server import dashboard_api
 from sync.server.app import create_app
 from sync.server.config import Settings
-from sync.server.intake_models import SectionCheckIn
-from sync.server.models import Campaign, Device, Entry
+from sync.server.models import Campaign, Device, Entry, SectionCheckIn
+from sync.server.routes import dashboard
 
 
 def build_app(settings: Settings, *, staff_web: bool = False):
     app = create_app(settings)
     if not any(getattr(r, "path", "").startswith("/v1/dashboard") for r in app.routes):
-        app.include_router(dashboard_api.router)
+        app.include_router(dashboard.router)
     if staff_web and not any(getattr(r, "path", "") == "/app" for r in app.routes):
         from canvass.staff.web_mount import mount_staff_app
         mount_staff_app(app)

@@ -169,6 +169,21 @@ def test_duplicate_warning_from_the_campaign_index(form, store):
     assert form.run_checks() == "duplicate"
 
 
+def test_a_maybe_from_the_tablet_is_a_softer_warning_that_also_stops_the_first_enter(form, store):
+    other = {**SIGNER, "first_name": "Jennifer", "last_name": "Lopez", "street": "11 Figueroa St",
+             "zip": "90012"}
+    _hold(store, other)
+    # Same first name and address, another surname: a surname typo, or an in-law (door_nolast).
+    assert not type_signer(form, {**other, "last_name": "Lozano"})
+    assert form.warnings == ["maybe_duplicate"] and form.confirm
+    text = form.warning_text().render("en")
+    assert text.startswith("This person may have signed already — ask") and "tablet" in text
+    assert form.warning_text().render("es").startswith("Puede que esta persona ya haya firmado")
+    assert store.count_entries(section="A-0001") == 0
+    assert form.enter("zip")  # the second Enter saves the paper line
+    assert store.count_entries(section="A-0001") == 1
+
+
 def test_a_repeat_signer_is_warned_before_anything_is_saved_and_a_second_enter_saves(form, store):
     assert type_signer(form, SIGNER)
     assert not type_signer(form, SIGNER)  # the first Enter only runs the check

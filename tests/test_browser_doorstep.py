@@ -74,10 +74,6 @@ def test_repeat_signer_warned_before_save_online_from_the_server(tmp_path, chrom
         wait_text(tablet, "Saved line 1")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 15, offline half (i15off): the tablet's index holds only exact keys today; a "
-    "nickname plus a surname typo (Lupe Hernadez / Guadalupe Hernandez) shares none of them, "
-    "so offline the tablet does not warn until the new key kinds land"))
 def test_repeat_signer_warned_offline_from_the_tablet(tmp_path, chromium):  # noqa: F811
     with enrolled_tablet(tmp_path, chromium, "failure-doorstep-offline") as (server, tablet):
         wait_text(tablet, "Synced", timeout=60_000)  # the campaign's index is on the tablet

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from test_intake_api import PASSWORD, Office, intake_server, signer
 
 from canvass.intake.app import PANELS
-from sync.server.intake_api import office_device_id
+from sync.server.intake.office import office_device_id
 from sync.server.models import Entry, StaffSession, User
 
 pytestmark = pytest.mark.browser

@@ -196,7 +196,7 @@ def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_u
 
     from sync.domain import utcnow
     from sync.reports.quality import quality_flags
-    from sync.server import dashboard_queries as q
+    from sync.server import dashboard as q
     from sync.server.models import Entry
     from sync.server.review import emit_outcome
 
@@ -263,14 +263,14 @@ def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_u
         on = now + timedelta(minutes=10)
         q.refresh_rollup(db, info, on)
         with db.read() as s:
-            assert q._settled_before(s, info, True) > now
+            assert q.settled_before(s, info, True) > now
         assert figures(True, on) == figures(False, on) == later
 
         # A signer withdraws (EC 11303; sync.server.withdrawals.apply): a settled counted entry
         # stops counting through the outcomes feed; its line stays a raw entry.
         from sync.ids import new_uuid7
         from sync.server import withdrawals
-        from sync.server.withdrawal_models import Withdrawal
+        from sync.server.models import Withdrawal
 
         with db.write() as s:
             target = s.scalar(select(Entry).where(Entry.device_id == ana, Entry.section == "A1",
@@ -300,14 +300,15 @@ def _admin(server) -> tuple[str, str]:
 def test_projected_valid_refined_by_the_voter_file(db_url, tmp_path):
     """With an active voter file the projection counts signers found registered here as valid,
     those registered elsewhere or not found as invalid, and only the unchecked ones at the
-    campaign's rate (voters_store.registration_summary); without one, unique x rate."""
+    campaign's rate (voters.registrations.registration_summary); without one, unique x rate."""
     from datetime import UTC, datetime, timedelta
 
     import server_helpers
     from dashboard_helpers import _entry
 
     from sync.domain import utcnow
-    from sync.server.voters_store import import_voter_file, registration_summary
+    from sync.server.voters.importer import import_voter_file
+    from sync.server.voters.registrations import registration_summary
     from sync.voters.columns import ColumnMapping
     from sync.voters.reader import read_voter_file
     from sync.voters.synthetic import write_voter_file

@@ -53,12 +53,16 @@ def test_same_people_mostly_probably_signed():
     the single-field errors the keys are built for all are."""
     answers = {r[0]: _answer(r[1], r[2]) for r in SAME}
     caught = [label for label, a in answers.items() if a == PROBABLY]
-    for label in ("identical", "nickname_bob", "missing_middle", "missing_unit", "unit_on_street_line",
+    for label in ("identical", "nickname_bob", "missing_middle", "unit_on_street_line",
                   "swapped_first_last", "last_name_transposition", "last_name_bv", "zip_typo",
-                  "first_name_typo", "suffix_in_last_name_box"):
+                  "first_name_typo", "suffix_in_last_name_box", "last_name_dropped_letter",
+                  "double_surname_partial"):
         assert answers[label] == PROBABLY, label
     assert len(caught) >= 0.7 * len(SAME), sorted(set(answers) - set(caught))
     assert answers["house_number_typo"] == NO  # same-name neighbours on one street: not covered
+    # A dropped unit is a question (door_nolast), not a certainty: the unit-blank keys it would
+    # take cost more bytes a signer than they caught (tests/benchmarks/doorstep_offline.py).
+    assert answers["missing_unit"] == MAYBE
 
 
 def test_weak_kinds_say_maybe():

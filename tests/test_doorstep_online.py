@@ -252,6 +252,16 @@ def test_capture_form_asks_the_server_while_typing_then_the_tablet_offline(db_ur
         assert text.startswith("This person has probably already signed — ask before they sign again")
         assert "server" in text and "Lupe" not in text
         assert form.doorstep.asked == 1  # the answer in hand was used, not asked again
+        # The house next door, same name: the server says "maybe" -- a softer warning, which
+        # also stops the first Enter.
+        form.start("B-0001")
+        _typed(form, {**repeat, "first_name": "Guadalupe", "last_name": "Hernandez",
+                      "street": "503 S Indiana St"})
+        assert form.enter("zip") is False
+        assert form.warning == "maybe_duplicate" and form.doorstep.source == "server"
+        text = form.warning_text().render("en")
+        assert text.startswith("This person may have signed already — ask") and "server" in text
+        assert device.count_entries() == 0
         # A stranger: the server says no, nothing stands in the way of the save.
         form.start("B-0001")
         _typed(form, {"first_name": "Octavia", "last_name": "Brennan", "street": "77 Valley Blvd",

@@ -22,7 +22,7 @@ import pytest
 import server_helpers
 from sqlalchemy import update
 
-from sync.server.intake_api import create_job
+from sync.server.intake.imports import create_job
 from sync.server.models import Entry
 
 PASSWORD = "correct horse battery staple"

@@ -25,7 +25,7 @@ def test_the_phone_app_imports_nothing_of_the_server():
     assert [name for name in SERVER_SIDE if _holds(modules, name)] == []
 
 
-@pytest.mark.parametrize("entry", ["sync.server.app", "sync.server.cli", "sync.server_bundle_import"])
+@pytest.mark.parametrize("entry", ["sync.server.app", "sync.server.cli", "sync.server.bundle_import"])
 def test_the_server_imports_nothing_of_the_app(entry):
     modules = closure(entry)
     assert "sync.server.app" in modules or entry != "sync.server.app"

@@ -16,7 +16,8 @@ import server_helpers
 from sqlalchemy import func, select
 
 from sync.intake.importer import guess_mapping
-from sync.server.intake_api import create_job, office_device_id, run_import
+from sync.server.intake.imports import create_job, run_import
+from sync.server.intake.office import office_device_id
 from sync.server.models import AuditLog, BlockKey, Entry, IndexKey, SignerKey
 from sync.server.services import Services
 
@@ -27,25 +28,9 @@ FULL_DECLARATION = ["circulator_name", "residence_address", "dates_gathered", "s
 
 @contextmanager
 def intake_server(db_url: str, *, staff_web: bool = False) -> Iterator[server_helpers.ServerHandle]:
-    """The real server with the intake router included (until the coordinator wires it in
-    create_app, this adds it; afterwards it is already there and nothing is added)."""
-    from sync.server import app as app_module
-    from sync.server import intake_api
-
-    original = app_module.create_app
-
-    def create_with_intake(settings, **kw):
-        app = original(settings, **kw)
-        if not any(getattr(r, "path", "").startswith("/v1/intake") for r in app.routes):
-            app.include_router(intake_api.router)
-        return app
-
-    server_helpers.create_app = create_with_intake
-    try:
-        with server_helpers.running_server(db_url, staff_web=staff_web) as server:
-            yield server
-    finally:
-        server_helpers.create_app = original
+    """The real server (create_app includes the intake routers)."""
+    with server_helpers.running_server(db_url, staff_web=staff_web) as server:
+        yield server
 
 
 class Office:

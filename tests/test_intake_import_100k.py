@@ -111,7 +111,7 @@ def test_import_100k_rows_twice_through_server_intake(tmp_path):
 
     from sync.server.admin import create_campaign
     from sync.server.config import Settings
-    from sync.server.intake_api import create_job, run_import
+    from sync.server.intake.imports import create_job, run_import
     from sync.server.migrate import upgrade_head
     from sync.server.models import Entry
     from sync.server.services import Services

@@ -38,7 +38,7 @@ from sync.domain import SignerEntry
 from sync.enroll import enroll
 from sync.matching import matching_keys
 from sync.server import doorstep_filter
-from sync.server.dashboard_queries import campaign_info, refresh_rollup
+from sync.server.dashboard import campaign_info, refresh_rollup
 from sync.server.db import Database
 from sync.server.keys import default_key_path
 from sync.server.models import Campaign, DashboardRollup, Entry, IndexKey, SignerKey
@@ -99,7 +99,7 @@ class Campaign_:
         self.enrolled = server.enroll_device(cid)
         signers = VARIANTS if variant else SIGNERS
         # A voter file (names, addresses sealed; keys; the device registration index).
-        from sync.server.voters_store import import_voter_file
+        from sync.server.voters.importer import import_voter_file
 
         voters = write_voter_file(tmp_path / f"voters-{tag}.csv", 60, seed=7 if variant else 5)
         import_voter_file(server.db, server.keys, cid, voters.path)

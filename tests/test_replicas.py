@@ -320,7 +320,7 @@ def test_a_queued_voter_file_load_is_run_by_a_replica(pg_url, workdir):
     import subprocess
     import sys
 
-    from sync.server.voters_store import active_file_id
+    from sync.server.voters.store import active_file_id
     from sync.voters.synthetic import write_voter_file
 
     with Replicas(pg_url, workdir) as replicas:

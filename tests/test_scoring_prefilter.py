@@ -1,5 +1,5 @@
 """The intake's cheap pre-filters never change a decision: a pair they skip is one the full
-scorer calls distinct (sync.scoring.cannot_match / address_conflict)."""
+scorer calls distinct (sync.scoring.address_conflict)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 
 from sync.crypto import FieldCipher, new_key
 from sync.normalize import house_number, normalize_street, normalized_record
-from sync.scoring import DISTINCT, address_conflict, cannot_match, match_records, score_records
+from sync.scoring import DISTINCT, address_conflict, match_records, score_records
 from sync.server import dedup
 from sync.synthetic import generate_drive
 
@@ -34,8 +34,6 @@ def test_prefilter_skips_only_distinct_pairs():
         decision = score_records(ra, rb).decision
         if address_conflict(ra.house_number, ra.zip5, rb.house_number, rb.zip5):
             assert decision == DISTINCT
-        if cannot_match(ra, rb):
-            assert decision == DISTINCT
             skipped += 1
     assert skipped > 1000  # the filter does rule most pairs out
 
@@ -57,10 +55,10 @@ def test_prefilter_keeps_one_edit_slips():
                              ("134 Main St", "90012"), ("1234 Main St", "")):
         b = normalized_record({"first_name": "Ana", "last_name": "Diaz", "street": street,
                                "zip": zip_code})
-        assert not cannot_match(a, b)
+        assert not address_conflict(a.house_number, a.zip5, b.house_number, b.zip5)
     far = normalized_record({"first_name": "Ana", "last_name": "Diaz", "street": "4321 Main St",
                              "zip": "90012"})
-    assert cannot_match(a, far)
+    assert address_conflict(a.house_number, a.zip5, far.house_number, far.zip5)
 
 
 def test_candidate_cache_is_checked_against_the_stored_ciphertexts(tmp_path):

@@ -50,7 +50,7 @@ def _open(profile):
 
 
 def test_cli_enroll_sync_status_and_bundle_import(server, workdir):
-    from sync.server_bundle_import import import_bundle
+    from sync.server.bundle_import import import_bundle
 
     profile = workdir / "profile"
     # the PIN comes from stdin here (never an argument)
@@ -118,7 +118,7 @@ def test_cli_exit_codes(server, workdir):
 def test_bundle_from_another_device_token_is_refused(server, workdir):
     from sync.bundle import seal_bundle
     from sync.errors import BundleError
-    from sync.server_bundle_import import import_bundle
+    from sync.server.bundle_import import import_bundle
 
     store = new_device(workdir, server)
     save_valid(store, 1)

@@ -15,7 +15,6 @@ from sync.domain import SignerEntry
 from sync.errors import (
     AuthRevoked,
     BundleError,
-    EntryRejected,
     Offline,
     ProtocolError,
     RateLimited,
@@ -75,8 +74,7 @@ def test_parse_retry_after_http_date():
 
 
 def test_error_hierarchy_and_retryability():
-    for cls in (Offline, ServerUnavailable, RateLimited, AuthRevoked, ProtocolError, EntryRejected,
-                BundleError):
+    for cls in (Offline, ServerUnavailable, RateLimited, AuthRevoked, ProtocolError, BundleError):
         assert issubclass(cls, SyncError)
     assert Offline().retryable and ServerUnavailable().retryable and RateLimited().retryable
     assert not AuthRevoked().retryable and not ProtocolError().retryable

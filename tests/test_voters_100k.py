@@ -15,14 +15,11 @@ from sync.server import admin
 from sync.server.db import Database
 from sync.server.migrate import upgrade_head
 from sync.server.models import Campaign
-from sync.server.voters_api import build_response
-from sync.server.voters_store import (
-    DbVoterSource,
-    active_file_id,
-    import_voter_file,
-    match_records,
-    voter_cipher,
-)
+from sync.server.voters.candidates import DbVoterSource
+from sync.server.voters.importer import import_voter_file
+from sync.server.voters.index_feed import build_response
+from sync.server.voters.registrations import match_records
+from sync.server.voters.store import active_file_id, voter_cipher
 from sync.voters.matcher import match_entry
 from sync.voters.synthetic import write_voter_file
 

@@ -34,16 +34,11 @@ from sync.server import rotation
 from sync.server.app import create_app
 from sync.server.config import Settings
 from sync.server.migrate import upgrade_head
-from sync.server.models import OutcomeRow
-from sync.server.voters_store import (
-    EntryRegistration,
-    VoterRecord,
-    import_voter_file,
-    open_voter,
-    registrations_for,
-    rematch_campaign,
-    voter_cipher,
-)
+from sync.server.models import EntryRegistration, OutcomeRow, VoterRecord
+from sync.server.voters.importer import import_voter_file
+from sync.server.voters.registrations import registrations_for, rematch_campaign
+from sync.server.voters.sealing import open_voter
+from sync.server.voters.store import voter_cipher
 from sync.voters.columns import ColumnMapping
 from sync.voters.reader import read_voter_file
 from sync.voters.synthetic import write_voter_file

@@ -22,23 +22,18 @@ from canvass.state.registration_check import (
     RegistrationCheck,
 )
 from sync.crypto import TamperedData
-from sync.server import admin, voters_api, voters_cli
+from sync.server import admin, voters_cli
 from sync.server.app import create_app
 from sync.server.config import Settings
 from sync.server.db import Database
 from sync.server.migrate import upgrade_head
-from sync.server.voters_store import (
-    EntryRegistration,
-    VoterFile,
-    VoterFilePointer,
-    VoterKey,
-    VoterRecord,
-    import_voter_file,
-    open_voter,
-    registration_summary,
-    registrations_for,
-    voter_cipher,
-)
+from sync.server.models import EntryRegistration, VoterFile, VoterFilePointer, VoterKey, VoterRecord
+from sync.server.routes import registration
+from sync.server.voters.importer import import_voter_file
+from sync.server.voters.index_feed import build_response
+from sync.server.voters.registrations import registration_summary, registrations_for
+from sync.server.voters.sealing import open_voter
+from sync.server.voters.store import voter_cipher
 from sync.voters.columns import ColumnMapping, MappingError
 from sync.voters.reader import read_voter_file
 from sync.voters.synthetic import write_voter_file
@@ -81,7 +76,7 @@ def test_import_replace_delta_and_device(setup, tmp_path):
     device = RegistrationCheck(tmp_path / "store.db.regindex", admin.campaign_index_key(
         keys, _campaign(db, cid)))
     assert device.check(_wire(first_row.fields)) == UNKNOWN  # no index yet
-    snap = voters_api.build_response(db, cid, 0).model_dump()
+    snap = build_response(db, cid, 0).model_dump()
     assert snap["reset"] and snap["snapshot"] and snap["version"] == ra.index_version
     device.apply_response(snap)
     assert device.version == ra.index_version
@@ -90,7 +85,7 @@ def test_import_replace_delta_and_device(setup, tmp_path):
     assert device.check(moved) == REGISTERED_ELSEWHERE
     assert device.check(dict(moved, first_name="Zzyzx", last_name="Qwertyuiop")) == NOT_FOUND
     assert device.check(dict(_wire(first_row.fields), zip="")) == UNKNOWN  # not typed yet
-    assert voters_api.build_response(db, cid, ra.index_version).snapshot is None  # up to date
+    assert build_response(db, cid, ra.index_version).snapshot is None  # up to date
 
     # Re-import a newer file: new generation, pointer flipped, old rows gone, delta to devices.
     rb = import_voter_file(db, keys, cid, b.path, batch_rows=500)
@@ -99,10 +94,10 @@ def test_import_replace_delta_and_device(setup, tmp_path):
         assert s.get(VoterFilePointer, cid).file_id == rb.file_id
         assert s.get(VoterFile, ra.file_id).state == "retired"
         assert s.scalar(select(func.count()).select_from(VoterKey).where(VoterKey.file_id == ra.file_id)) == 0
-    delta = voters_api.build_response(db, cid, ra.index_version)
+    delta = build_response(db, cid, ra.index_version)
     assert delta.snapshot is None and delta.added and not delta.removed
     device.apply_response(delta.model_dump())
-    full = voters_api.build_response(db, cid, 0)
+    full = build_response(db, cid, 0)
     assert (tmp_path / "store.db.regindex").read_bytes() == base64.b64decode(full.snapshot)
     last_row = list(read_voter_file(b.path, ColumnMapping.build()))[-1]
     assert device.check(_wire(last_row.fields)) == REGISTERED_HERE
@@ -135,7 +130,7 @@ def voters_server(db_url):
     keys = server_helpers.server_keys_for(db_url)
     app = create_app(Settings(db_url=db_url, keys=keys))
     if not any(getattr(r, "path", "") == "/v1/registration-index" for r in app.routes):
-        app.include_router(voters_api.router)
+        app.include_router(registration.router)
     try:
         with server_helpers.serve_app(app, db_url, keys) as server:
             yield server
@@ -197,10 +192,16 @@ def test_entries_rematched_cli_summary_and_http_index(voters_server, tmp_path, m
 
     # The index over HTTP, pulled by the device check with a requests session.
     check = RegistrationCheck(tmp_path / "dev.regindex", base64.b64decode(enrolled.index_key))
-    from canvass.state.registration_check import pull_registration_index
+    from canvass.state.registration_check import update_registration_index
+
+    def fetch(since: int) -> dict:
+        response = session.get(f"{srv.url}/v1/registration-index", params={"since": since},
+                               headers=server_helpers.device_headers(enrolled.device_token))
+        response.raise_for_status()
+        return response.json()
 
     with requests.Session() as session:
-        version = pull_registration_index(check, session, srv.url, enrolled.device_token)
+        version = update_registration_index(check, fetch)
     assert version == out["index_version"] and check.check(here) == REGISTERED_HERE
     assert check.check(moved) == REGISTERED_ELSEWHERE and check.check(nobody) == NOT_FOUND
     denied = httpx.get(f"{srv.url}/v1/registration-index", params={"since": 0})

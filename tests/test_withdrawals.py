@@ -19,8 +19,7 @@ from sqlalchemy import select
 
 from sync.reports.registrar import simulate
 from sync.server.integrity import key_integrity
-from sync.server.models import AuditLog, Entry
-from sync.server.withdrawal_models import Withdrawal, WithdrawnLine
+from sync.server.models import AuditLog, Entry, Withdrawal, WithdrawnLine
 
 GALLANT = dict(first_name="Perpetua", last_name="Gallant", street="88 North Spring Street",
                city="Los Angeles", zip="90012")

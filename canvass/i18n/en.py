@@ -79,6 +79,7 @@ STRINGS: dict[str, str] = {
     "capture.correcting": "Correcting line {line}",
     "capture.cancel_correction": "Cancel correction",
     "capture.warn.duplicate": "This person has probably already signed — ask before they sign again. {source}",
+    "capture.warn.maybe_duplicate": "This person may have signed already — ask before they sign again. {source}",
     "capture.warn.source.server": "(Answer from the server.)",
     "capture.warn.source.tablet": "(Answer from this tablet.)",
     "capture.warn.outside": "This ZIP code is outside {jurisdiction}: the signature will probably not count.",

@@ -79,6 +79,7 @@ STRINGS: dict[str, str] = {
     "capture.correcting": "Corrigiendo la línea {line}",
     "capture.cancel_correction": "Cancelar corrección",
     "capture.warn.duplicate": "Probablemente esta persona ya firmó: pregúntele antes de que firme otra vez. {source}",
+    "capture.warn.maybe_duplicate": "Puede que esta persona ya haya firmado: pregúntele antes de que firme otra vez. {source}",
     "capture.warn.source.server": "(Respuesta del servidor.)",
     "capture.warn.source.tablet": "(Respuesta de esta tableta.)",
     "capture.warn.outside": "Este código postal está fuera de {jurisdiction}: probablemente la firma no contará.",

@@ -315,27 +315,33 @@ class CaptureForm:
         return self.warnings[0] if self.warnings else None
 
     def duplicate_found(self, index: bool = True) -> bool:
-        """This device's lines hold a matching key of the signer, or the door-step filter of
-        the device's scope says "probably signed" (sync.doorstep_offline); the line being
-        corrected does not count. ``index=False``: this device's lines only (the server
-        answered for the campaign)."""
+        """``duplicate_answer`` is "probably signed"."""
+        from sync.matching import PROBABLY
+
+        return self.duplicate_answer(index) == PROBABLY
+
+    def duplicate_answer(self, index: bool = True) -> str:
+        """The tablet's door-step word (sync.matching PROBABLY / MAYBE / NO): "probably" when
+        this device's lines hold a matching key of the signer, else what the door-step filter of
+        the device's scope says (sync.doorstep_offline); the line being corrected does not
+        count. ``index=False``: this device's lines only (the server answered for the campaign)."""
+        from sync.matching import NO, PROBABLY
+
         values = self.values
         if not all(values[n].strip() for n in _DUP_NEEDS):
-            return False
+            return NO
         keys = self._keys(values)
         self._match_keys = keys
         if not keys:
-            return False
+            return NO
         exclude = self.correcting.entry.entry_id if self.correcting is not None else None
         if self._store.find_local_match(keys, exclude_entry_id=exclude) is not None:
-            return True
+            return PROBABLY
         if not index:
-            return False
-        from sync.matching import PROBABLY
-
+            return NO
         held = self._store.doorstep_filter()
         own = self.correcting.entry.personal() if self.correcting is not None else None
-        return held is not None and held.answer(values, own=own) == PROBABLY
+        return held.answer(values, own=own) if held is not None else NO
 
     def outside_jurisdiction(self) -> bool:
         zip_code = self.values["zip"]
@@ -362,9 +368,9 @@ class CaptureForm:
 
     def warning_text(self, warning: str | None = None) -> Text | None:
         warning = warning or self.warning
-        if warning == "duplicate":
+        if warning in ("duplicate", "maybe_duplicate"):
             source = self.doorstep.source if self.doorstep is not None else "tablet"
-            return txt("capture.warn.duplicate", source_key=f"capture.warn.source.{source}")
+            return txt(f"capture.warn.{warning}", source_key=f"capture.warn.source.{source}")
         if warning == "outside":
             name = getattr(self._jurisdiction, "name", "")
             return Text("capture.warn.outside", {"jurisdiction_name": name})
@@ -478,10 +484,13 @@ class CaptureForm:
 
 
 def duplicate_check(form: CaptureForm) -> str | None:
-    """The door-step check: the server's answer when it has one, else the tablet's."""
+    """The door-step check: the server's answer when it has one, else the tablet's:
+    "duplicate" (probably signed), "maybe_duplicate" (may have signed: ask) or None."""
     if form.doorstep is not None:
         return form.doorstep.check(form)
-    return "duplicate" if form.duplicate_found() else None
+    from canvass.state.doorstep import warning_for
+
+    return warning_for(form.duplicate_answer())
 
 
 def outside_check(form: CaptureForm) -> str | None:

@@ -7,10 +7,13 @@ At the save request the capture form's pre-save check (``capture.duplicate_check
 ``DoorstepCheck.check(form)``:
 
 - the server answered for exactly these values: its answer wins. "probably_signed" warns
-  ("from the server"); "maybe" and "no" do not (a "maybe" is the review queue's job). Lines
-  of this tablet not synced yet are unknown to the server: they still warn, from the tablet.
+  ("duplicate", from the server); "maybe" warns softly ("maybe_duplicate": the person may
+  have signed, ask), "no" does not. Lines of this tablet not synced yet are unknown to the
+  server: they still warn, from the tablet.
 - the server could not be reached (offline, timed out, refused, rate-limited): the tablet's
-  own check answers (``form.duplicate_found()``: its lines and its offline index).
+  own check answers (``form.duplicate_answer()``: its lines and its offline filter), "maybe"
+  included.
+Either warning stops the first Enter (the capture form's check before the save).
 - no answer yet: one that is on its way is awaited briefly; if none was asked (Enter came
   before the debounce), it is asked now, with the client's short timeout -- the person has
   stopped typing to read.
@@ -37,7 +40,15 @@ NEEDS: tuple[str, ...] = ("first_name", "last_name", "street", "zip")
 # ZIP at the save request does not ask again.
 SENT: tuple[str, ...] = MATCHED_FIELDS
 PROBABLY_SIGNED = "probably_signed"
+MAYBE = "maybe"
 SERVER, TABLET = "server", "tablet"
+# The door-step word -> the capture form's warning (canvass/i18n capture.warn.*).
+_WARNINGS = {PROBABLY_SIGNED: "duplicate", MAYBE: "maybe_duplicate"}
+
+
+def warning_for(word: str | None) -> str | None:
+    """"duplicate", "maybe_duplicate" or None for a door-step word."""
+    return _WARNINGS.get(word or "")
 UNREACHABLE = None  # an answer slot: the server could not be asked
 
 # Ask function: the form's values in, the server's word out; any exception = unreachable.
@@ -123,7 +134,7 @@ class DoorstepCheck:
             return self._answer if self._asked == key else UNREACHABLE
 
     def check(self, form: Any) -> str | None:
-        """The pre-save check's answer: "duplicate" or None; sets ``source``."""
+        """The pre-save check's answer: "duplicate", "maybe_duplicate" or None; sets ``source``."""
         values = form.values
         if not all((values.get(n) or "").strip() for n in NEEDS):
             return None
@@ -132,14 +143,17 @@ class DoorstepCheck:
         word = UNREACHABLE if form.correcting is not None else self.server_answer(values)
         if word is UNREACHABLE:
             self.source = TABLET
-            return "duplicate" if form.duplicate_found() else None
+            return warning_for(form.duplicate_answer())
         if word == PROBABLY_SIGNED:
             self.source = SERVER
             return "duplicate"
-        # The server's "maybe"/"no" wins over the offline index; it cannot know this tablet's
-        # lines not synced yet, which the tablet still checks.
-        self.source = TABLET
-        return "duplicate" if form.duplicate_found(index=False) else None
+        # The server's word wins over the offline filter; it cannot know this tablet's lines
+        # not synced yet, which the tablet still checks (a hit there is certain).
+        if form.duplicate_found(index=False):
+            self.source = TABLET
+            return "duplicate"
+        self.source = SERVER
+        return warning_for(word)
 
 
 def doorstep_for_store(store: Any) -> DoorstepCheck | None:

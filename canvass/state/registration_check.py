@@ -209,19 +209,3 @@ def update_registration_index(check: RegistrationCheck, fetch: Callable[[int], M
         except IndexFormatError:
             log.warning("registration index delta did not apply; fetching a snapshot")
     raise IndexFormatError("registration index could not be updated")
-
-
-def pull_registration_index(check: RegistrationCheck, session: Any, server_url: str, token: str, *,
-                            timeout: float = 60.0, verify: bool | str = True) -> int:
-    """``update_registration_index`` over a requests-like ``session`` (one attempt per request;
-    sync.client.SyncClient goes through its own retrying requests instead)."""
-    url = server_url.rstrip("/") + "/v1/registration-index"
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def fetch(since: int) -> Mapping[str, Any]:
-        response = session.get(url, params={"since": since}, headers=headers, timeout=timeout,
-                               verify=verify)
-        response.raise_for_status()
-        return response.json()
-
-    return update_registration_index(check, fetch)

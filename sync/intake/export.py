@@ -5,7 +5,7 @@ when nothing blocks filing (sync.intake.filing_check), else ``DRAFT`` and what b
 Signer data may be used only to qualify the petition (Elections Code 18650). The filing export
 therefore holds section serials, line numbers, statuses and counts -- never a name, address,
 phone or email -- and there is deliberately no "contact list" export at all. Who may export and
-the audit entry are the API's job (sync.server.intake_api).
+the audit entry are the API's job (sync.server.routes.retention).
 
 Also here: the retention rule that decides when a campaign's signer data must be purged.
 """

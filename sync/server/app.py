@@ -13,12 +13,28 @@ from sync.server import background, problems
 from sync.server.bodylimit import BodyLimit
 from sync.server.config import Settings
 from sync.server.problems import PROBLEM_MEDIA_TYPE
-from sync.server.routes import devices, doorstep, downloads, entries, feeds, health, people, review
+from sync.server.routes import (
+    dashboard,
+    devices,
+    doorstep,
+    downloads,
+    entries,
+    feeds,
+    filing,
+    health,
+    imports,
+    intake,
+    people,
+    registration,
+    retention,
+    review,
+    withdrawals,
+)
 from sync.server.services import Services
 
-# Feature routers beyond the core sync API, each owned by its module.
-_FEATURE_ROUTERS = ("sync.server.dashboard_api", "sync.server.intake_api", "sync.server.voters_api",
-                    "sync.server.routes.withdrawals", "sync.server.routes.filing")
+# Every router, in the order they are included (the core sync API, then the staff features).
+_ROUTE_MODULES = (devices, entries, feeds, people, review, downloads, health, doorstep,
+                  dashboard, intake, imports, retention, registration, withdrawals, filing)
 
 
 # Web apps that other installed packages mount on the server, each ``mount(app)``: the staff
@@ -30,17 +46,6 @@ Mount = Callable[[FastAPI], None]
 
 # File uploads of office intake (CSV/XLSX of up to ~100,000+ rows) get their own cap.
 _UPLOAD_LIMITS = {"/v1/intake/imports": 200_000_000, "/v1/intake/imports/preview": 200_000_000}
-
-
-def _feature_routers():
-    import importlib
-
-    for name in _FEATURE_ROUTERS:
-        try:
-            yield importlib.import_module(name).router
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
 
 
 def installed_mounts() -> list[Mount]:
@@ -59,10 +64,8 @@ def create_app(settings: Settings, *, staff_web: bool = True,
     app.state.services = Services.build(settings)
     app.state.own_url = settings.own_url  # where mounted web apps call the API (config.py)
     problems.install(app)
-    for module in (devices, entries, feeds, people, review, downloads, health, doorstep):
+    for module in _ROUTE_MODULES:
         app.include_router(module.router)
-    for router in _feature_routers():
-        app.include_router(router)
     # Slack over the batch cap for JSON framing of other requests; the batch route is exact.
     app.add_middleware(BodyLimit, limit=MAX_BATCH_BYTES + 64_000, overrides=_UPLOAD_LIMITS)
     _document_batch_body(app)

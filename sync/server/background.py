@@ -20,6 +20,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select, text
 
+from sync.server import dashboard as q
+from sync.server.models import Campaign
+
 log = logging.getLogger("canvass.server")
 
 LEADER_LOCK = "canvass-dashboard-rollup-leader"
@@ -63,9 +66,6 @@ class RollupRefresher:
             self._lock_conn = None
 
     def refresh_all(self) -> int:
-        from sync.server import dashboard_queries as q
-        from sync.server.models import Campaign
-
         with self.svc.db.read() as s:
             ids = list(s.scalars(select(Campaign.id)))
         for cid in ids:

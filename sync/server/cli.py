@@ -269,7 +269,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_import_bundle(args) -> int:
-    from sync.server_bundle_import import main_import_bundle
+    from sync.server.bundle_import import main_import_bundle
 
     return main_import_bundle(args)
 

@@ -84,7 +84,7 @@ class Settings:
     # another replica.
     job_lease_seconds: float = 30.0
     # How often one replica (holding an advisory lock) folds new entries into the dashboard
-    # rollup (dashboard_api.RollupRefresher); reads fold in the tail themselves.
+    # rollup (sync.server.background); reads fold in the tail themselves.
     rollup_seconds: float = 5.0
 
     @classmethod

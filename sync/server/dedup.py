@@ -235,7 +235,8 @@ def claims_of(session: Session,
 
 
 # The one decision rule of the fuzzy matcher, shared by batch intake (ingest.py, over its
-# in-memory maps) and the read-only door-step check (match_stored, doorstep.py).
+# in-memory maps); the read-only door-step check (stored_findings, doorstep.py) reads the same
+# scored candidates with its own rule (doorstep_rule.py).
 RANK = {"duplicate": 2, "possible_duplicate": 1}
 
 
@@ -279,22 +280,20 @@ def best_candidate(record, candidate_ids: Iterable[str], load: Callable[[str], C
     return best
 
 
-def match_stored(session: Session, cipher: FieldCipher, campaign_id: str, record,
-                 keys: list[str], blocks: list[str]) -> Verdict:
-    """What batch intake would decide for a new entry with this normalized record, matching
-    keys and blocking keys, against the campaign's counted entries -- reading only: nothing
-    is claimed, locked or written (the door-step check)."""
-    owners = signer_owners(session, campaign_id, keys)
-    if owners:
-        return Verdict(EntryStatus.DUPLICATE, duplicate_of=min(owners.values()))
+def stored_findings(session: Session, cipher: FieldCipher, campaign_id: str, record,
+                    keys: list[str], blocks: list[str]) -> tuple[bool, list[tuple[object, MatchScore]]]:
+    """What batch intake would weigh for a new entry with this normalized record, matching
+    keys and blocking keys, against the campaign's counted entries: whether one holds any of
+    ``keys``, and (stored normalized record, score) of every candidate of ``blocks`` the
+    scorer does not call distinct (the same caps and scorer as batch intake; none when an
+    exact key is held). Reading only: nothing is claimed, locked or written. The door-step
+    check (doorstep.py) decides on these with a rule of its own (doorstep_rule.py)."""
+    if signer_owners(session, campaign_id, keys):
+        return True, []
     ids = capped_candidates(block_owners(session, campaign_id, blocks), blocks, None)
     cands = candidates(session, cipher, ids) if ids else {}
-    best = best_candidate(record, [i for i in ids if i in cands], cands.__getitem__, cipher)
-    if best is None:
-        return Verdict(EntryStatus.ACCEPTED)
-    if best[0] == 2:
-        return Verdict(EntryStatus.DUPLICATE, duplicate_of=best[2])
-    return Verdict(EntryStatus.POSSIBLE_DUPLICATE, candidate_of=best[2])
+    scored = _scores(record, [i for i in ids if i in cands], cands.__getitem__, cipher)
+    return False, [(cands[i].record(cipher), score) for i, score in scored]
 
 
 class Candidate:

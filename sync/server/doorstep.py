@@ -1,12 +1,15 @@
 """The door-step check (issue 15): before a person signs, is this person already a signer?
 
 The device sends the fields it will send at sync anyway; the server runs its intake matcher
-(``dedup.match_stored``: the same exact keys, blocking keys, candidate caps and scorer as
+(``dedup.stored_findings``: the same exact keys, blocking keys, candidate caps and scorer as
 batch intake, reading only) against the counted entries of the device's campaign and answers
-one word (``protocol.DoorstepAnswer``). Nothing about the checked person is stored, logged or
-returned: no entry id, no device, no score. The only write is a per-device counter
-(``counters`` row ``doorstep:<device id>``, a number), read by the dashboard's quality flags:
-a device that checks far more people than it enters may be looking signers up.
+one word (``protocol.DoorstepAnswer``), decided by the door-step's own rule on intake's
+findings (``doorstep_rule.py``: a possible duplicate whose only doubt is one slip of the pen
+is "probably signed" at the door; intake's own decisions are not changed). Nothing about the
+checked person is stored, logged or returned: no entry id, no device, no score. The only
+write is a per-device counter (``counters`` row ``doorstep:<device id>``, a number), read by
+the dashboard's quality flags: a device that checks far more people than it enters may be
+looking signers up.
 
 Each check costs a token of the device's door-step budget (config.RateLimits: a burst, then a
 few a minute) on top of the request's token; past it the answer is 429 ``rate_limited``.
@@ -21,17 +24,16 @@ from sqlalchemy.orm import Session
 
 from sync.matching import blocking_keys, matching_keys
 from sync.normalize import normalized_record
-from sync.protocol import DoorstepAnswer, DoorstepRequest, DoorstepResponse, EntryStatus
+from sync.protocol import DoorstepAnswer, DoorstepRequest, DoorstepResponse
 from sync.server import dedup
 from sync.server.auth import DeviceIdentity, charge_device
+from sync.server.doorstep_rule import doorstep_answer
 from sync.server.ingest import campaign_context
 from sync.server.models import Counter
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 
 _COUNTER_PREFIX = "doorstep:"
-_ANSWERS = {EntryStatus.DUPLICATE: DoorstepAnswer.PROBABLY_SIGNED,
-            EntryStatus.POSSIBLE_DUPLICATE: DoorstepAnswer.MAYBE}
 
 
 def counter_name(device_id: str) -> str:
@@ -49,10 +51,10 @@ def check(svc: Services, device: DeviceIdentity, req: DoorstepRequest) -> Doorst
     keys = matching_keys(ctx.index_key, record)
     blocks = blocking_keys(ctx.index_key, record)
     with svc.db.read() as s:
-        verdict = dedup.match_stored(s, svc.cipher, ctx.campaign_id, record, keys, blocks)
+        exact, scored = dedup.stored_findings(s, svc.cipher, ctx.campaign_id, record, keys, blocks)
     with svc.db.write() as s:
         dedup.next_counter(s, counter_name(device.device_id))
-    return DoorstepResponse(answer=_ANSWERS.get(verdict.status, DoorstepAnswer.NO))
+    return DoorstepResponse(answer=DoorstepAnswer(doorstep_answer(record, exact, scored)))
 
 
 def checks_by_device(s: Session, device_ids: Iterable[str]) -> dict[str, int]:

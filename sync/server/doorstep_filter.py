@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from sync.domain import utcnow
 from sync.keyfilter import KeyFilter
-from sync.matching import doorstep_keys, doorstep_subkey
+from sync.matching import DOORSTEP_KEYS_VERSION, doorstep_keys, doorstep_subkey
 from sync.normalize import zip5
 from sync.server import dedup
 from sync.server.models import Campaign, Counter, Device, Entry, TeamZip
@@ -135,8 +135,10 @@ def device_filter(s: Session, cipher, device: Device, campaign: Campaign, index_
     floor = s.scalar(select(Counter.value).where(Counter.name == index_reset_name(campaign.id))) or 0
     counted = select(Entry.id).where(Entry.campaign_id == campaign.id, Entry.counted.is_(True))
     n_counted = s.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    tag = _tag(dkey, [scope, campaign.index_key_id, counter, floor, n_counted, zips])
-    same_scope = _tag(dkey, [scope, campaign.index_key_id, floor, zips])
+    # The key kinds' version: a device holding a filter of older kinds gets a new one, although
+    # the signers are the same (it probes with its own code's kinds).
+    tag = _tag(dkey, [scope, campaign.index_key_id, counter, floor, n_counted, zips, DOORSTEP_KEYS_VERSION])
+    same_scope = _tag(dkey, [scope, campaign.index_key_id, floor, zips, DOORSTEP_KEYS_VERSION])
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(tag)

@@ -10,19 +10,18 @@ from sqlalchemy.orm import Session
 
 from sync.intake.filing_check import FilingCheck, check_filing
 from sync.intake.reconcile import FilingReadiness, reconcile_campaign
-from sync.server.dashboard_queries import DEFAULT_TIMEZONE
+from sync.server.dashboard import DEFAULT_TIMEZONE
+from sync.server.intake.sections import check_ins, entry_lines, section_issues
 from sync.server.models import Campaign
 
 
 def readiness_and_check(s: Session, campaign_id: str) -> tuple[FilingReadiness, FilingCheck] | None:
     """None when there is no such campaign."""
-    from sync.server.intake_api import _check_ins, _entry_lines, _issues  # intake's loaders
-
     campaign = s.get(Campaign, campaign_id)
     if campaign is None:
         return None
-    lines, checks = _entry_lines(s, campaign_id), _check_ins(s, campaign_id)
-    readiness = reconcile_campaign(lines, checks, _issues(s, campaign_id))
+    lines, checks = entry_lines(s, campaign_id), check_ins(s, campaign_id)
+    readiness = reconcile_campaign(lines, checks, section_issues(s, campaign_id))
     return readiness, check_filing(readiness, lines, checks,
                                    deadline=date.fromisoformat(campaign.deadline),
                                    timezone=DEFAULT_TIMEZONE)

@@ -1,5 +1,5 @@
 """Office imports as durable jobs (sync.server.jobs): the upload and its mapping are queued
-sealed in the database, and any replica's worker runs ``intake_api.run_import`` on them.
+sealed in the database, and any replica's worker runs ``sync.server.intake.imports.run_import`` on them.
 
 An import resumes from its first row after a crash: every row's entry id is stable
 (importer.stable_entry_id), so rows the dead process already sent are answered
@@ -12,8 +12,12 @@ from __future__ import annotations
 import base64
 import json
 
+from sqlalchemy import update
+
 from sync.domain import utcnow
 from sync.server import jobs
+from sync.server.intake.imports import run_import
+from sync.server.models import ImportJob
 
 KIND = "intake_import"
 
@@ -32,8 +36,6 @@ def queue_import(svc, campaign_id: str, import_id: str, data: bytes | str, name:
 
 
 def _run(svc, job: jobs.Job, payload: str) -> None:
-    from sync.server.intake_api import run_import
-
     p = json.loads(payload)
     mapping = {field: int(col) for field, col in p["mapping"].items()}
     run_import(svc, job.ref_id, job.campaign_id, base64.b64decode(p["data"]), p["name"], mapping)
@@ -41,10 +43,6 @@ def _run(svc, job: jobs.Job, payload: str) -> None:
 
 def _abandon(svc, job: jobs.Job, reason: str) -> None:
     """A job given up (jobs.execute): its import says failed, not running for ever."""
-    from sqlalchemy import update
-
-    from sync.server.intake_models import ImportJob
-
     with svc.db.write() as s:
         s.execute(update(ImportJob).where(ImportJob.id == job.ref_id,
                                           ImportJob.state.in_(("running", "cancelling")))

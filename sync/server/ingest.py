@@ -16,7 +16,7 @@ chunk, in entry order -- with the results a serial, entry-by-entry intake would 
 4. The entries are decided in memory, in order; entries of one chunk dedup against each
    other (an accepted entry claims its keys in the in-memory maps at once).
 5. The writes are bulk: released keys, corrected entries, then entries, keys and the feed
-   (one counter reservation per chunk), the entries' voter-file matches (voters_store; a
+   (one counter reservation per chunk), the entries' voter-file matches (sync.server.voters.registrations; a
    primary-key read when the campaign has no voter file), and with the last chunk the
    batch's response.
 
@@ -51,13 +51,14 @@ from sync.protocol import (
     EntryWire,
     ReasonCode,
 )
-from sync.server import dedup, rotation, voters_store
+from sync.server import dedup, rotation
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity, charge_device
 from sync.server.match_blob import seal_match
 from sync.server.models import BatchRecord, Campaign, Entry
 from sync.server.problems import ProblemError
 from sync.server.services import Services
+from sync.server.voters.registrations import NewEntry, match_new_entries
 from sync.validation import (
     FIELD_LIMITS,
     line_used_error,
@@ -436,8 +437,8 @@ def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: Devic
     results = chunk.decide()
     # The voter-file match of the chunk's stored entries (one PK read when the campaign has
     # none), computed before the writes so the feed counters stay locked only until commit.
-    registrations = voters_store.match_new_entries(s, svc.cipher, ctx.index_key, ctx.campaign_id, [
-        voters_store.NewEntry(r.id, r.device_id, r.item.record, r.result) for r in chunk.new_rows
+    registrations = match_new_entries(s, svc.cipher, ctx.index_key, ctx.campaign_id, [
+        NewEntry(r.id, r.device_id, r.item.record, r.result) for r in chunk.new_rows
         if r.status != EntryStatus.REJECTED.value and r.item.record is not None])
     chunk.write()
     registrations.write(s)

@@ -29,12 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, or_, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import or_, select, update
 
 from sync.domain import utcnow
 from sync.ids import new_uuid7
-from sync.server.models import Base
+from sync.server.models import Job
 
 log = logging.getLogger("canvass.server")
 
@@ -43,24 +42,6 @@ LEASE_SECONDS = 30.0
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 2.0  # an idle worker looks for queued or orphaned jobs this often
 HANDLER_MODULES = ("sync.server.import_jobs", "sync.server.voter_jobs")
-
-
-class Job(Base):
-    __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_state_lease", "state", "lease_until"),)
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    campaign_id: Mapped[str] = mapped_column(String(36), index=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    ref_id: Mapped[str] = mapped_column(String(36))  # the kind's own status row (import_jobs.id)
-    state: Mapped[str] = mapped_column(String(20))  # queued, running, done, failed
-    payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sealed; cleared when done
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    owner: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the claiming process
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    error: Mapped[str] = mapped_column(String(200), default="")  # an exception's class name only
 
 
 @dataclass(frozen=True)

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine
+
+from sync.server import models
+from sync.server.db import create_private_sqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# Every module that declares tables on models.Base; their migrations live in migrations/.
-MODEL_MODULES = ("sync.server.models", "sync.server.intake_models", "sync.server.voters_store",
-                 "sync.server.withdrawal_models",
-                 "sync.server.ratelimit", "sync.server.jobs")
 
 
-def load_all_models():
-    """Import every model module (those present) and return the shared metadata."""
-    from sync.server.models import Base
-
-    for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return Base.metadata
+def load_all_models() -> MetaData:
+    """The metadata of every table (sync.server.models declares them all on one Base)."""
+    return models.Base.metadata
 
 
 def alembic_config(db_url: str) -> Config:
@@ -40,8 +30,6 @@ def upgrade_head(db_url: str, keys=None) -> None:
     """Upgrade to the newest schema. ``keys`` (ServerKeys): for migrations that re-key stored
     values (0900); without them such a migration looks in the environment and beside a SQLite
     database, and refuses when a key is needed and none is found."""
-    from sync.server.db import create_private_sqlite
-
     create_private_sqlite(db_url)  # the first connection creates the file: 0600 from the start
     engine = create_engine(db_url, hide_parameters=True)
     try:

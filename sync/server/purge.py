@@ -51,10 +51,10 @@ from sqlalchemy.orm import Session
 
 from sync.domain import utcnow
 from sync.ids import new_uuid7
-from sync.server import dashboard_queries, dedup, withdrawals
+from sync.server import dashboard, dedup, withdrawals
 from sync.server.audit import audit
 from sync.server.db import Database
-from sync.server.intake_models import ImportJob, IntakeSettings
+from sync.server.intake.office import office_device_id  # the office pseudo-device's id
 from sync.server.models import (
     SEALED_ENTRY_FIELDS,
     AuditLog,
@@ -63,20 +63,21 @@ from sync.server.models import (
     Counter,
     Device,
     Entry,
-    IndexKey,
-    OutcomeRow,
-    SignerKey,
-)
-from sync.server.rotation import _set_counter, index_reset_name
-from sync.server.voters_store import (
     EntryRegistration,
+    ImportJob,
+    IndexKey,
+    IntakeSettings,
+    OutcomeRow,
     RegistrationIndexRow,
+    SignerKey,
     VoterFile,
     VoterFilePointer,
     VoterKey,
     VoterRecord,
+    Withdrawal,
+    WithdrawnLine,
 )
-from sync.server.withdrawal_models import Withdrawal, WithdrawnLine
+from sync.server.rotation import _set_counter, index_reset_name
 
 log = logging.getLogger("canvass.server")
 
@@ -110,13 +111,13 @@ def purge_campaign(db: Database, campaign_id: str, *, actor: str = "cli",
     now = now or utcnow()
     step = progress or (lambda _name: None)
     with db.read() as s:
-        info = dashboard_queries.campaign_info(s, campaign_id)
+        info = dashboard.campaign_info(s, campaign_id)
     if info is None:
         raise PurgeError("unknown campaign")
     # Every entry received so far goes into the per-day rollup before its links go.
     step("rollup")
-    dashboard_queries.refresh_rollup(
-        db, info, now=now + timedelta(seconds=dashboard_queries.SETTLE_SECONDS + 1))
+    dashboard.refresh_rollup(
+        db, info, now=now + timedelta(seconds=dashboard.SETTLE_SECONDS + 1))
     step("purge")
     with db.write() as s:  # one transaction: a failure leaves the campaign as it was
         report = _purge(s, campaign_id, actor, now)
@@ -128,8 +129,6 @@ def purge_campaign(db: Database, campaign_id: str, *, actor: str = "cli",
 
 
 def _purge(s: Session, cid: str, actor: str, now: datetime) -> PurgeReport:
-    from sync.server.intake_api import office_device_id  # the office pseudo-device's id
-
     office = office_device_id(cid)
     entries = int(s.scalar(select(func.count()).select_from(Entry).where(Entry.campaign_id == cid)) or 0)
     s.execute(update(Entry).where(Entry.campaign_id == cid).values(

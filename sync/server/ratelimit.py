@@ -19,21 +19,11 @@ import hashlib
 import ipaddress
 import time
 
-from sqlalchemy import Boolean, Float, String, case, delete, literal
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import case, delete, literal
 
-from sync.server.models import Base
+from sync.server.models import RateBucket
 
 PRUNE_EVERY = 1000  # takes between two prunes of refilled rows, per process
-
-
-class RateBucket(Base):
-    __tablename__ = "rate_buckets"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # keyed hash, see _row_key
-    tokens: Mapped[float] = mapped_column(Float)
-    stamp: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds of ``tokens``
-    allowed: Mapped[bool] = mapped_column(Boolean)  # the last take's answer (read by RETURNING)
 
 
 class TokenBuckets:

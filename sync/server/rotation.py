@@ -7,7 +7,7 @@ Data key (``canvass-server keys rotate-data``)
     encrypts with the newest, re-reading the key table at most every ``ttl`` seconds and at
     once when a blob names a key it does not hold. ``rotate_data`` adds a key, waits a grace
     period so every process encrypts with it, re-encrypts the personal fields of ``entries``,
-    import rejection files and voter-file records (sync.server.voters_store seals them with
+    import rejection files and voter-file records (sync.server.voters.importer seals them with
     these same keys) in small batches -- one short transaction each, so batches keep flowing --
     then checks again until no blob under an older key is left, and finally deletes the older
     random keys' rows. Key 1 cannot be deleted (it is derived from the server key); after
@@ -49,14 +49,19 @@ from sync.server.db import Database
 from sync.server.keys import ServerKeys
 from sync.server.models import (
     SEALED_ENTRY_FIELDS,
+    WITHDRAWAL_SEALED_FIELD,
     BlockKey,
     Campaign,
     Counter,
     DataKey,
     Entry,
+    ImportJob,
     IndexKey,
     SignerKey,
+    VoterRecord,
+    Withdrawal,
 )
+from sync.server.voters.sealing import voter_record_id
 
 log = logging.getLogger("canvass.server")
 
@@ -219,25 +224,14 @@ def _reencrypt_column(db: Database, cipher: FieldCipher, batch_size: int, model,
 
 
 def _reencrypt_import_jobs(db: Database, cipher: FieldCipher, batch_size: int) -> int:
-    try:
-        from sync.server.intake_models import ImportJob
-    except ImportError:  # pragma: no cover - intake not installed
-        return 0
     return _reencrypt_column(db, cipher, batch_size, ImportJob, "enc_rejections", "rejections")
 
 
 def _reencrypt_withdrawals(db: Database, cipher: FieldCipher, batch_size: int) -> int:
-    from sync.server.withdrawal_models import Withdrawal
-    from sync.server.withdrawals import SEALED_FIELD
-
-    return _reencrypt_column(db, cipher, batch_size, Withdrawal, "enc_signer", SEALED_FIELD)
+    return _reencrypt_column(db, cipher, batch_size, Withdrawal, "enc_signer", WITHDRAWAL_SEALED_FIELD)
 
 
 def _reencrypt_voter_records(db: Database, cipher: FieldCipher, batch_size: int) -> int:
-    try:
-        from sync.server.voters_store import VoterRecord, voter_record_id
-    except ImportError:  # pragma: no cover - voters not installed
-        return 0
     table = VoterRecord.__table__
     reseal = (update(table).where(table.c.file_id == bindparam("b_file"), table.c.row == bindparam("b_row"))
               .values(enc_fields=bindparam("b_blob")))

@@ -3,12 +3,13 @@ sync.protocol)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync.protocol import NO_NUL
+from sync.intake.reconcile import DECLARATION_PARTS
+from sync.protocol import NO_NUL, EntryResult
 
 
 class ReviewRecord(BaseModel):
@@ -124,3 +125,120 @@ class FilingCheckView(BaseModel):
     deadline: str
     blockers: list[FilingBlocker]
     sections: dict[str, list[FilingBlocker]]
+
+
+# ------------------------------------------------------------------------------ office intake
+# Requests of /v1/intake (sync.server.routes.intake, .imports, .retention) and the answers
+# whose shape is fixed; a section's reconciliation report is sync.intake.reconcile's as_dict.
+
+
+class IssueRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    serials: list[str] = Field(min_length=1, max_length=5000)
+    circulator: str = Field("", max_length=100, pattern=NO_NUL)
+    handed_out: bool = False
+
+
+class CheckInRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    returned_by: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    returned_at: datetime | None = None
+    signed_lines: int = Field(ge=0, le=999)
+    skipped_lines: str = Field("", max_length=2000)  # "3, 7-9"
+    declaration: list[str] = Field(default_factory=list, max_length=len(DECLARATION_PARTS))
+    county: str = Field("", max_length=64, pattern=NO_NUL)  # as the paper names it
+
+
+class KeyedLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    section: str = Field(max_length=40)
+    line: int = Field(ge=-1_000_000, le=1_000_000)
+    first_name: str = Field("", max_length=200)
+    middle_name: str = Field("", max_length=200)
+    last_name: str = Field("", max_length=200)
+    suffix: str = Field("", max_length=40)
+    street: str = Field("", max_length=400)
+    unit: str = Field("", max_length=80)
+    city: str = Field("", max_length=200)
+    zip: str = Field("", max_length=40)
+    phone: str = Field("", max_length=80)
+    email: str = Field("", max_length=400)
+    notes: str = Field("", max_length=2000)
+
+
+class IssuedView(BaseModel):
+    issued: int  # distinct serials issued or updated
+
+
+class KeyedLineView(BaseModel):
+    result: EntryResult  # answered like a device's batch entry
+    next_line: int
+
+
+class ImportJobView(BaseModel):
+    job_id: str
+    state: str  # running, cancelling, done, failed, cancelled
+    kind: str  # csv, xlsx
+    total_rows: int
+    rows_done: int
+    counts: dict[str, int]  # sync.intake.importer.ImportCounts.as_dict
+    rejected_rows: int
+    created_at: str  # ISO 8601, as datetime.isoformat writes it
+    finished_at: str | None
+
+
+class RetentionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retention_days: int = Field(ge=0, le=3650)
+    filed_on: date | None = None
+
+
+class RetentionView(BaseModel):
+    retention_days: int
+    filed_on: str | None  # ISO date
+    purge_after: str  # ISO date
+    purge_due: bool
+    purged: bool
+
+
+class PurgeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confirm: str = Field(max_length=36)  # the campaign id again: a purge cannot be undone
+
+
+class PurgeView(BaseModel):
+    purged_entries: int
+    voter_records: int
+    compacted: bool
+
+
+# ------------------------------------------------------------------------------ dashboard
+# The parts of /v1/dashboard answers every route shares, and the filing count's answer (the
+# other answers are sync.reports' as_dict / asdict shapes).
+
+
+class DashboardCampaign(BaseModel):
+    id: str
+    name: str
+    goal: int
+    deadline: str  # ISO date
+    validity_rate: float
+    stale_after_minutes: int
+    timezone: str
+
+
+class DashboardScope(BaseModel):
+    teams: list[str] | None  # None: the whole drive
+
+
+class FilingCount(BaseModel):
+    ready: bool
+    final: bool
+    blocking: int
+
+
+class DashboardFilingView(BaseModel):
+    computed_at: str  # ISO 8601, as datetime.isoformat writes it
+    campaign: DashboardCampaign
+    scope: DashboardScope
+    filing: FilingCount

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 
 from sync.server import jobs
+from sync.server.voters.importer import import_voter_file
+from sync.voters.columns import ColumnMapping
 
 KIND = "voter_file"
 
@@ -22,9 +24,6 @@ def queue_voter_file(svc, campaign_id: str, path: str, *, preset: str | None, ma
 
 
 def _run(svc, job: jobs.Job, payload: str) -> None:
-    from sync.server.voters_store import import_voter_file
-    from sync.voters.columns import ColumnMapping
-
     p = json.loads(payload)
     mapping = ColumnMapping.build(p["preset"], p["maps"] or None)
     import_voter_file(svc.db, svc.settings.keys, job.campaign_id, p["path"], mapping=mapping,

@@ -7,7 +7,7 @@
     canvass-server voters job JOB_ID --db URL
 
 Progress goes to stderr as counts and percentages only. See sync/voters/columns.py for the
-presets and the --map syntax, and sync/server/voters_store.py for what is stored.
+presets and the --map syntax, and sync/server/voters/store.py for what is stored.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def _progress(quiet: bool):
 
 
 def cmd_import(args) -> int:
-    from sync.server.voters_store import VoterImportError, import_voter_file
+    from sync.server.voters.importer import import_voter_file
+    from sync.server.voters.store import VoterImportError
 
     try:
         mapping = ColumnMapping.build(None if args.preset == "none" else args.preset, args.map or None)
@@ -113,7 +114,7 @@ def cmd_job(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from sync.server.voters_store import registration_summary
+    from sync.server.voters.registrations import registration_summary
 
     db = Database(args.db)
     try:

@@ -32,10 +32,10 @@ from sync.matching import blocking_keys, matching_keys
 from sync.normalize import normalized_record
 from sync.server import dedup, rotation
 from sync.server.audit import audit
-from sync.server.dashboard_queries import DEFAULT_TIMEZONE
+from sync.server.dashboard import DEFAULT_TIMEZONE
 from sync.server.ingest import campaign_context
-from sync.server.intake_models import IntakeSettings
-from sync.server.models import Entry
+from sync.server.models import WITHDRAWAL_SEALED_FIELD as SEALED_FIELD
+from sync.server.models import Entry, IntakeSettings, Withdrawal, WithdrawnLine
 from sync.server.problems import ProblemError
 from sync.server.review import emit_outcome
 from sync.server.schemas import (
@@ -45,10 +45,8 @@ from sync.server.schemas import (
     WithdrawnLineView,
 )
 from sync.server.services import Services
-from sync.server.withdrawal_models import Withdrawal, WithdrawnLine
 
 PENDING, WITHDRAWN, NOT_MATCHED = "pending", "withdrawn", "not_matched"
-SEALED_FIELD = "signer"  # the FieldCipher field name of Withdrawal.enc_signer
 MAX_CANDIDATES = 10  # shown to the clerk, best first
 _FUZZY = ("duplicate", "possible_duplicate")  # score_pair decisions worth showing
 
@@ -130,7 +128,7 @@ def apply(s: Session, w: Withdrawal, entry_id: str, actor: str, how: str) -> lis
                             withdrawn_at=now))
     s.flush()
     # The counted figure changed: the outcomes feed is what the dashboard rollup watches
-    # (dashboard_queries._dirty); the device sees its entry's unchanged status again.
+    # (sync.server.dashboard.rollup._dirty); the device sees its entry's unchanged status again.
     emit_outcome(s, entry)
     w.state, w.entry_id, w.decided_by, w.decided_at = WITHDRAWN, entry.id, actor, now
     audit(s, actor, "withdrawal.apply", w.id, f"{how}: {len(withdrawn)} lines")  # entry: w.entry_id

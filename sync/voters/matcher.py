@@ -15,7 +15,7 @@ The deduplication matcher is reused as it is:
 4. Otherwise **not found**. An entry without first or last name stays ``unknown``.
 
 ``VoterSource`` is what the matcher needs from storage: the database implementation is in
-sync/server/voters_store.py, ``MemoryVoterSource`` below serves tests and benchmarks.
+sync/server/voters/candidates.py, ``MemoryVoterSource`` below serves tests and benchmarks.
 """
 
 from __future__ import annotations

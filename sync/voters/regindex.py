@@ -322,7 +322,7 @@ def unpack_fingerprints(data: bytes) -> tuple[int, ...]:
 
 
 # --------------------------------------------------------------------------------------------
-# The wire answer of GET /v1/registration-index (sync.server.voters_api serves it, the device's
+# The wire answer of GET /v1/registration-index (sync.server.voters.index_feed serves it, the device's
 # sync client reads it): defined once here, beside the format it carries.
 
 

@@ -29,7 +29,7 @@ from sync.reports.devices import device_rows
 from sync.reports.progress import compute_progress
 from sync.reports.quality import quality_flags
 from sync.reports.registrar import simulate
-from sync.server import dashboard_queries as q
+from sync.server import dashboard as q
 from sync.server.db import Database
 from sync.server.migrate import upgrade_head
 

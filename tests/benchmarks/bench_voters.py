@@ -34,7 +34,7 @@ import server_helpers
 from sync.server import admin
 from sync.server.db import Database
 from sync.server.migrate import upgrade_head
-from sync.server.voters_store import import_voter_file
+from sync.server.voters.importer import import_voter_file
 def hwm_kb():
     # VmHWM: this process's own peak (ru_maxrss would carry the parent's peak across exec).
     for line in open("/proc/self/status"):
@@ -50,7 +50,7 @@ t0 = time.perf_counter()
 r = import_voter_file(db, keys, cid, path, rematch=False, batch_rows=5000)
 dt = time.perf_counter() - t0
 idx = None
-from sync.server.voters_api import build_response
+from sync.server.voters.index_feed import build_response
 snap = build_response(db, cid, 0)
 open({snap_path!r}, "w").write(json.dumps({{"snapshot": snap.snapshot, "version": snap.version,
     "bucket_bits": snap.bucket_bits, "key_count": snap.key_count, "reset": True}}))

@@ -6,7 +6,7 @@ import base64
 import json
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from sync.domain import as_utc, utcnow
@@ -20,7 +20,7 @@ from sync.protocol import (
 )
 from sync.server.admin import campaign_index_key
 from sync.server.audit import audit
-from sync.server.auth import DeviceIdentity, current_device, services
+from sync.server.deps import CurrentDevice, ServicesDep
 from sync.server.models import Campaign, Device, EnrollCode
 from sync.server.problems import ProblemError
 from sync.server.ratelimit import client_address
@@ -64,7 +64,7 @@ def rate_limit(svc: Services, key: str) -> None:
 
 
 @router.post("/enroll", response_model=EnrollResponse)
-def enroll(body: EnrollRequest, request: Request, svc: Services = Depends(services)) -> EnrollResponse:
+def enroll(body: EnrollRequest, request: Request, svc: ServicesDep) -> EnrollResponse:
     limit_key = f"enroll-ip:{client_ip(request)}"
     rate_limit(svc, limit_key)
     hashed = code_hash(svc.code_key, body.code)
@@ -94,8 +94,7 @@ def enroll(body: EnrollRequest, request: Request, svc: Services = Depends(servic
 
 
 @router.post("/heartbeat", response_model=HeartbeatResponse)
-def heartbeat(body: HeartbeatRequest, device: DeviceIdentity = Depends(current_device),
-              svc: Services = Depends(services)) -> HeartbeatResponse:
+def heartbeat(body: HeartbeatRequest, device: CurrentDevice, svc: ServicesDep) -> HeartbeatResponse:
     now = utcnow()
     with svc.db.write() as s:
         row = s.get(Device, device.device_id)

@@ -26,17 +26,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, update
 
 from sync.domain import as_utc, utcnow
-from sync.server import dashboard_api, intake_api
-from sync.server.audit import audit
-from sync.server.auth import StaffIdentity, campaign_for, current_staff, services, staff_of_session
+from sync.server.audit import audit, staff_actor
+from sync.server.auth import StaffIdentity, campaign_for, staff_of_session
+from sync.server.deps import CurrentStaff, ServicesDep, admin_only, dashboard_reader, intake_staff
+from sync.server.intake.imports import rejections_job
 from sync.server.models import DownloadLink
 from sync.server.problems import ProblemError
+from sync.server.routes import dashboard, imports, retention
 from sync.server.services import Services
 from sync.server.tokens import new_token, token_hash
 
@@ -53,11 +55,11 @@ class Export:
 
 
 EXPORTS: dict[str, Export] = {
-    "rejections": Export(intake_api.intake_staff, lambda staff, svc, p: intake_api.get_rejections(
+    "rejections": Export(intake_staff, lambda staff, svc, p: imports.get_rejections(
         job_id=p["job_id"], campaign_id=p["campaign_id"], staff=staff, svc=svc)),
-    "filing": Export(intake_api.admin_only, lambda staff, svc, p: intake_api.export_filing(
+    "filing": Export(admin_only, lambda staff, svc, p: retention.export_filing(
         campaign_id=p["campaign_id"], staff=staff, svc=svc)),
-    "dashboard": Export(dashboard_api.dashboard_reader, lambda staff, svc, p: dashboard_api.export_csv(
+    "dashboard": Export(dashboard_reader, lambda staff, svc, p: dashboard.export_csv(
         campaign_id=p["campaign_id"], trials=p["trials"], staff=staff, svc=svc)),
 }
 
@@ -71,8 +73,7 @@ class LinkRequest(BaseModel):
 
 
 @router.post("", status_code=201)
-def new_link(body: LinkRequest, staff: StaffIdentity = Depends(current_staff),
-             svc: Services = Depends(services)) -> dict:
+def new_link(body: LinkRequest, staff: CurrentStaff, svc: ServicesDep) -> dict:
     export = EXPORTS[body.export]
     export.allowed(staff)  # refused now, not only when the browser opens the link
     cid = campaign_for(staff, body.campaign_id)
@@ -81,7 +82,7 @@ def new_link(body: LinkRequest, staff: StaffIdentity = Depends(current_staff),
             raise ProblemError(422, "invalid_request", "A rejections link names its job_id.")
         # Refused now rather than in the tab the link opens in (a problem page there).
         with svc.db.read() as s:
-            intake_api.rejections_job(s, body.job_id, cid)
+            rejections_job(s, body.job_id, cid)
     token, now = new_token(), utcnow()
     params = {"campaign_id": cid, "job_id": body.job_id, "trials": body.trials}
     with svc.db.write() as s:
@@ -90,13 +91,12 @@ def new_link(body: LinkRequest, staff: StaffIdentity = Depends(current_staff),
                            user_id=staff.user_id, export=body.export,
                            params_json=json.dumps(params),
                            expires_at=now + timedelta(seconds=LINK_SECONDS)))
-        audit(s, intake_api.actor(staff), "download.link", body.export, cid)
+        audit(s, staff_actor(staff), "download.link", body.export, cid)
     return {"url": f"/v1/downloads/{token}", "expires_in": LINK_SECONDS, "export": body.export}
 
 
 @router.get("/{token}")
-def open_link(token: str = Path(min_length=20, max_length=100),
-              svc: Services = Depends(services)) -> Response:
+def open_link(svc: ServicesDep, token: str = Path(min_length=20, max_length=100)) -> Response:
     hashed, now = token_hash(token), utcnow()
     with svc.db.write() as s:
         # One statement marks the link used: of two opens at once, one gets the file.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -18,10 +18,9 @@ from sync.protocol import (
     BatchRequest,
     BatchResponse,
 )
-from sync.server.auth import DeviceIdentity, current_device, services
+from sync.server.deps import CurrentDevice, ServicesDep
 from sync.server.ingest import decide_batch
 from sync.server.problems import ProblemError
-from sync.server.services import Services
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
@@ -65,8 +64,7 @@ def parse_batch(raw: bytes) -> BatchRequest:
 
 
 @router.post("/batch", response_model=BatchResponse, openapi_extra=_BODY_DOC)
-async def post_batch(request: Request, device: DeviceIdentity = Depends(current_device),
-                     svc: Services = Depends(services)) -> BatchResponse:
+async def post_batch(request: Request, device: CurrentDevice, svc: ServicesDep) -> BatchResponse:
     raw = await read_limited_body(request)
     req = parse_batch(raw)
     if request.headers.get(IDEMPOTENCY_HEADER) != req.batch_id:

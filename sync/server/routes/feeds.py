@@ -15,13 +15,13 @@ from sync.protocol import (
     OutcomesResponse,
     RegistrationMatch,
 )
-from sync.server import voters_store
 from sync.server.auth import DeviceIdentity, current_device, services
 from sync.server.doorstep_filter import device_filter
 from sync.server.ingest import campaign_context
 from sync.server.models import Campaign, Device, OutcomeRow
 from sync.server.problems import ProblemError
 from sync.server.services import Services
+from sync.server.voters.registrations import registrations_for
 
 router = APIRouter(prefix="/v1", tags=["feeds"])
 
@@ -39,7 +39,7 @@ def outcomes(since: int = Cursor, device: DeviceIdentity = Depends(current_devic
         more = len(rows) > page
         rows = rows[:page]
         # The voter-file match as it stands now (unknown until a voter file is loaded).
-        registration = voters_store.registrations_for(s, {r.entry_id for r in rows})
+        registration = registrations_for(s, {r.entry_id for r in rows})
     return OutcomesResponse(
         cursor=rows[-1].seq if rows else since,
         outcomes=[Outcome(entry_id=r.entry_id, status=EntryStatus(r.status), duplicate_of=r.duplicate_of,

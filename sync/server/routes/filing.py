@@ -4,22 +4,20 @@ Intake clerks and admins of the campaign; serials, line numbers and rule codes o
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from sync.server.auth import StaffIdentity, campaign_for, require_roles, services
+from sync.server.auth import campaign_for
+from sync.server.deps import IntakeStaff, ServicesDep
 from sync.server.filing import readiness_and_check
 from sync.server.problems import ProblemError
 from sync.server.schemas import FilingCheckView
-from sync.server.services import Services
 
 router = APIRouter(prefix="/v1/filing", tags=["filing"])
-checkers = require_roles("intake", "admin")
 
 
 @router.get("/check", response_model=FilingCheckView)
-def filing_check(campaign_id: str | None = Query(None, max_length=64),
-                 staff: StaffIdentity = Depends(checkers),
-                 svc: Services = Depends(services)) -> FilingCheckView:
+def filing_check(staff: IntakeStaff, svc: ServicesDep,
+                 campaign_id: str | None = Query(None, max_length=64)) -> FilingCheckView:
     cid = campaign_for(staff, campaign_id)
     with svc.db.read() as s:
         found = readiness_and_check(s, cid)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 
-from sync.server.auth import services
+from sync.server.deps import ServicesDep
 from sync.server.problems import ProblemError
-from sync.server.services import Services
 
 router = APIRouter(tags=["health"])
 
@@ -30,7 +29,7 @@ def migration_heads() -> frozenset[str]:
 
 
 @router.get("/healthz")
-def healthz(svc: Services = Depends(services)) -> dict:
+def healthz(svc: ServicesDep) -> dict:
     try:
         with svc.db.read() as s:
             s.execute(text("SELECT 1"))
@@ -40,7 +39,7 @@ def healthz(svc: Services = Depends(services)) -> dict:
 
 
 @router.get("/readyz")
-def readyz(request: Request, svc: Services = Depends(services)) -> dict:
+def readyz(request: Request, svc: ServicesDep) -> dict:
     if getattr(request.app.state, "stopping", False):
         raise ProblemError(503, "shutting_down", "The server is shutting down.")
     try:

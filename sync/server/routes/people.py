@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import hashlib
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import delete, select
 
 from sync.domain import utcnow
 from sync.protocol import LoginRequest, LoginResponse
 from sync.server.admin import delete_expired_sessions
 from sync.server.audit import audit
-from sync.server.auth import StaffIdentity, current_staff, services, session_deadline
+from sync.server.auth import session_deadline
+from sync.server.deps import CurrentStaff, ServicesDep
 from sync.server.models import StaffSession, User
 from sync.server.problems import ProblemError
 from sync.server.routes.devices import client_ip, from_own_app, rate_limit
-from sync.server.services import Services
 from sync.server.tokens import new_token, token_hash, verify_password
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
 @router.post("/login", response_model=LoginResponse)
-def login(body: LoginRequest, request: Request, svc: Services = Depends(services)) -> LoginResponse:
+def login(body: LoginRequest, request: Request, svc: ServicesDep) -> LoginResponse:
     # Buckets per IP and per (hashed) username: one slows a guesser, the other a botnet. The
     # staff web app's calls all come from the server's own address: per account only.
     keys = [] if from_own_app(request) else [f"login-ip:{client_ip(request)}"]
@@ -51,7 +51,7 @@ def login(body: LoginRequest, request: Request, svc: Services = Depends(services
 
 
 @router.post("/logout", status_code=204)
-def logout(staff: StaffIdentity = Depends(current_staff), svc: Services = Depends(services)) -> Response:
+def logout(staff: CurrentStaff, svc: ServicesDep) -> Response:
     """End the session the request came with: its token is refused from now on."""
     with svc.db.write() as s:
         s.execute(delete(StaffSession).where(StaffSession.token_hash == staff.session_hash))

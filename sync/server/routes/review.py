@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from sync.domain import utcnow
 from sync.protocol import EntryStatus
 from sync.server import review, rotation
-from sync.server.auth import StaffIdentity, campaign_for, require_roles, services
+from sync.server.audit import staff_actor
+from sync.server.auth import StaffIdentity, campaign_for
 from sync.server.dedup import decrypt_fields
+from sync.server.deps import IntakeStaff, ServicesDep
 from sync.server.ingest import campaign_context
 from sync.server.models import Entry
 from sync.server.problems import ProblemError
@@ -17,7 +19,6 @@ from sync.server.schemas import DecisionRequest, DecisionResponse, ReviewItem, R
 from sync.server.services import Services
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
-reviewer = require_roles("intake", "admin")
 
 
 def _record(svc: Services, entry: Entry) -> ReviewRecord:
@@ -32,9 +33,8 @@ def _in_scope(staff: StaffIdentity, entry: Entry | None) -> bool:
 
 
 @router.get("/queue", response_model=ReviewQueue)
-def queue(limit: int = Query(50, ge=1, le=500), campaign_id: str | None = Query(None, max_length=64),
-          staff: StaffIdentity = Depends(reviewer),
-          svc: Services = Depends(services)) -> ReviewQueue:
+def queue(staff: IntakeStaff, svc: ServicesDep, limit: int = Query(50, ge=1, le=500),
+          campaign_id: str | None = Query(None, max_length=64)) -> ReviewQueue:
     """The caller's campaign's queue (naming another is 403); an admin of every campaign who
     names none sees every campaign's."""
     with svc.db.read() as s:
@@ -51,8 +51,8 @@ def queue(limit: int = Query(50, ge=1, le=500), campaign_id: str | None = Query(
 
 
 @router.post("/{entry_id}/decision", response_model=DecisionResponse)
-def decision(body: DecisionRequest, entry_id: str = Path(max_length=64),
-             staff: StaffIdentity = Depends(reviewer), svc: Services = Depends(services)) -> DecisionResponse:
+def decision(body: DecisionRequest, staff: IntakeStaff, svc: ServicesDep,
+             entry_id: str = Path(max_length=64)) -> DecisionResponse:
     with svc.db.read() as s:
         entry = s.get(Entry, entry_id)
     if not _in_scope(staff, entry):
@@ -67,17 +67,16 @@ def decision(body: DecisionRequest, entry_id: str = Path(max_length=64),
         except rotation.StaleIndexKey:
             raise ProblemError(503, "busy", "The campaign's keys just changed; retry.",
                                {"Retry-After": "1"}) from None
-        review.decide(s, svc.cipher, ctx.index_key, entry, body.decision, f"user:{staff.user_id}")
+        review.decide(s, svc.cipher, ctx.index_key, entry, body.decision, staff_actor(staff))
         result = DecisionResponse(entry_id=entry.id, status=entry.status, duplicate_of=entry.duplicate_of)
     return result
 
 
 @router.post("/undo", response_model=DecisionResponse)
-def undo_last(staff: StaffIdentity = Depends(reviewer),
-              svc: Services = Depends(services)) -> DecisionResponse:
+def undo_last(staff: IntakeStaff, svc: ServicesDep) -> DecisionResponse:
     """Take back the caller's own last decision (within review.UNDO_SECONDS): the entry is
     waiting for review again. Audited as ``review.undo``."""
-    actor = f"user:{staff.user_id}"
+    actor = staff_actor(staff)
     with svc.db.write() as s:
         try:
             last = review.undoable(s, actor, utcnow())

@@ -1,6 +1,6 @@
 """dashboard: indexes on entries for the dashboard's queries, and the dashboard's rollup of
 settled entries (written by the dashboard itself, never by ingest; see
-sync.server.dashboard_queries).
+sync.server.dashboard).
 
 Revision ID: 0500_dashboard
 Revises: 0400_device_teams

@@ -23,6 +23,14 @@ from typing import Any
 
 from sync.bundle import open_bundle
 from sync.errors import BundleError
+from sync.server.audit import audit
+from sync.server.auth import DeviceIdentity
+from sync.server.config import Settings
+from sync.server.ingest import handle_batch
+from sync.server.models import Device, Entry
+from sync.server.review import emit_outcome
+from sync.server.services import Services
+from sync.server.tokens import token_hash
 
 log = logging.getLogger("canvass.server")
 
@@ -41,9 +49,6 @@ class ImportResult:
 
 
 def _services(target: Any, key_file: str | None):
-    from sync.server.config import Settings
-    from sync.server.services import Services
-
     if isinstance(target, Services):
         return target, False
     if isinstance(target, Settings):
@@ -55,13 +60,6 @@ def _services(target: Any, key_file: str | None):
 
 def import_bundle(services_or_db_url: Any, path: str | Path, *, key_file: str | None = None,
                   allow_revoked: bool = False, require_token: bool = True) -> ImportResult:
-
-    from sync.server.audit import audit
-    from sync.server.auth import DeviceIdentity
-    from sync.server.ingest import handle_batch
-    from sync.server.models import Device
-    from sync.server.tokens import token_hash
-
     svc, owned = _services(services_or_db_url, key_file)
     try:
         data = Path(path).read_bytes()
@@ -99,9 +97,6 @@ def _announce_verdicts(svc: Any, entry_ids: list[str]) -> None:
     """The device never saw these batch answers: when it syncs later it gets only
     ``already_received``. Put each entry's verdict in the device's outcomes feed, so the device
     learns whether its signer counted."""
-    from sync.server.models import Entry
-    from sync.server.review import emit_outcome
-
     with svc.db.write() as s:
         for entry_id in entry_ids:
             entry = s.get(Entry, entry_id)

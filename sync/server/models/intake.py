@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync.server.models import Base, BigId
+from sync.server.models.base import Base, BigId
 
 
 class PaperSection(Base):

@@ -1,4 +1,5 @@
-"""GET /v1/registration-index?since=VERSION: the device's registration index, by deltas.
+"""The answers of GET /v1/registration-index?since=VERSION: the device's registration index, by
+deltas (the route is sync.server.routes.registration). The last few answers are cached.
 
 Answers (``RegistrationIndexResponse``):
 - no voter file loaded: ``version`` 0, ``reset`` true, nothing else (the device drops its
@@ -17,20 +18,13 @@ import base64
 import threading
 from collections import OrderedDict
 
-from fastapi import APIRouter, Depends, Query
-
-from sync.server.auth import DeviceIdentity, current_device, services
-from sync.server.services import Services
-from sync.server.voters_store import index_row
+from sync.server.voters.store import index_row
 from sync.voters.regindex import (  # the answer's model is shared with the device's client
     RegistrationIndex,
     RegistrationIndexResponse,
     diff,
     pack_fingerprints,
 )
-
-router = APIRouter(prefix="/v1", tags=["registration"])
-
 
 _CACHE: OrderedDict[tuple, RegistrationIndexResponse] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
@@ -67,10 +61,3 @@ def build_response(svc_db, campaign_id: str, since: int) -> RegistrationIndexRes
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return answer
-
-
-@router.get("/registration-index", response_model=RegistrationIndexResponse)
-def registration_index(since: int = Query(0, ge=0, le=2**62),
-                       device: DeviceIdentity = Depends(current_device),
-                       svc: Services = Depends(services)) -> RegistrationIndexResponse:
-    return build_response(svc.db, device.campaign_id, since)

@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync.server.models import Base, ident
+from sync.server.models.base import Base, ident
+
+WITHDRAWAL_SEALED_FIELD = "signer"  # the FieldCipher field name of Withdrawal.enc_signer
 
 
 class Withdrawal(Base):
