@@ -78,7 +78,6 @@ class CaptureForm:
         self._index_key = index_key
         self._on_saved = on_saved
         self._city_from_zip = ""  # the city the form filled in itself
-        self._match_keys: list[str] = []
         self.section: str | None = None
         self._pushes: dict[str, int] = {}  # see ``pushes``
         self._values: dict[str, str] = _empty()
@@ -331,7 +330,6 @@ class CaptureForm:
         if not all(values[n].strip() for n in _DUP_NEEDS):
             return NO
         keys = self._keys(values)
-        self._match_keys = keys
         if not keys:
             return NO
         exclude = self.correcting.entry.entry_id if self.correcting is not None else None
