@@ -143,11 +143,6 @@ def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_pat
     assert lines[2] == {**REPEAT, "city": lines[2]["city"]}  # every field as typed
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 21, open: after a save the accessibility tree keeps the saved signer's text while "
-    "the screen shows empty fields (Flet 1.0.5 web, the same field controls reused). Fresh "
-    "control keys per line fix this, but then keys typed after a Tab at 40 ms land in the "
-    "field before, so they are not used"))
 def test_screen_reader_value_follows_the_screen_after_a_save(tmp_path, chromium):  # noqa: F811
     from playwright.sync_api import expect
 

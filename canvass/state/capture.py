@@ -91,6 +91,7 @@ class CaptureForm:
         self.correcting: Any = None  # StoredEntry being corrected
         self.focus = "first_name"
         self.focus_seq = 0  # bumped each time the view must move focus
+        self.signer_seq = 0  # bumped for each new signer (the view's field keys follow it)
         self.warnings: list[str] = []  # what the last check found, in the order of ``checks``
         # True once a save request found warnings: the next request saves. Any edit clears it.
         self.confirm = False
@@ -269,6 +270,7 @@ class CaptureForm:
     def _focus_next_signer(self) -> None:
         """First name, empty, for the next signer: the typist does not wait, so the carry
         follows the keys from here (canvass.state.carry)."""
+        self.signer_seq += 1  # new field controls: the accessibility tree drops the last signer
         self.request_focus("first_name")
         self._carry.arm("first_name", self.field_order)
 

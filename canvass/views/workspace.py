@@ -152,10 +152,11 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
             capture.enter(name)  # Enter in any field: this signer is done
         return handler
 
-    # The fields keep their keys from line to line, and send no focus events. Tried and
-    # measured at 40 ms a key (issue 21): fresh keys per line (new controls each time) made keys
-    # typed after a Tab land in the field before ("Ong Beach", a lost middle name) for the
-    # whole next signer; an on_focus handler on each field did the same.
+    # Each signer gets new field controls (keys follow capture.signer_seq): with the same
+    # controls reused, the accessibility tree kept the saved signer's name and street while the
+    # screen showed empty fields. New controls used to cost keys typed right after a Tab at
+    # 40 ms ("Ong Beach"); the key carry (canvass.state.carry) puts those back, measured 60 of
+    # 60 lines right. The fields send no focus events: an on_focus handler on each lost keys.
     def value_of(name: str) -> str:
         # What the screen's field holds, unless the app has set the field since it was last
         # sent (capture.pushes: a redraw must not replace the newest keys with older text).
@@ -168,7 +169,7 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
     def make(name: str, *, expand: int | None = None) -> ft.Control:
         tf = field(t(f"field.{name}", lang), value_of(name), on_change=on_change(name),
                    on_submit=on_submit(name), error=err(name), keyboard=_KEYBOARDS.get(name),
-                   expand=expand, key=f"f-{name}",
+                   expand=expand, key=f"f-{name}-{capture.signer_seq}",
                    autofocus=name == capture.focus,
                    capitalization=None if name in ("zip", "email", "phone") else _WORDS)
         refs[name].current = tf
