@@ -113,6 +113,9 @@ def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_pat
         wait_text(page, "This person has probably already signed")
         save_anyway = page.get_by_role("button", name="Save line 2 anyway")
         expect(save_anyway).to_be_visible()
+        # Brought into sight on the phone's screen: they sat below the fold, under the ZIP.
+        expect(save_anyway).to_be_in_viewport()
+        expect(page.get_by_text("This person has probably already signed").first).to_be_in_viewport()
         shot(page, "fast-repeat-warned")
         assert page.get_by_text("Saved line 2").count() == 0
         # nothing typed is lost: the form still holds the repeat signer

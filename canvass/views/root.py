@@ -61,6 +61,7 @@ def AppRoot(screen: Screen) -> ft.Control:
             ticker_task.current.cancel()
 
     ft.use_effect(start_timer, [], cleanup=stop_timer)
+    page_scroll = ft.use_ref(None)  # the scrolling page: the capture form brings its warning in
 
     header = ft.Row(
         [ft.Text(t("app.title", lang), size=22, weight=ft.FontWeight.BOLD, color=PRIMARY),
@@ -77,8 +78,8 @@ def AppRoot(screen: Screen) -> ft.Control:
     elif phase in ("locked", "wiped", "elsewhere"):
         body = LockView(screen)
     else:
-        body = Workspace(app, app.sections, app.capture, app.lines, app.status, language)
-    return ft.SafeArea(
-        content=ft.Column([header, body], expand=True, spacing=8, scroll=ft.ScrollMode.AUTO),
-        expand=True,
-    )
+        body = Workspace(app, app.sections, app.capture, app.lines, app.status, language,
+                         page_scroll=page_scroll)
+    page_scroll.current = ft.Column([header, body], expand=True, spacing=8,
+                                    scroll=ft.ScrollMode.AUTO)
+    return ft.SafeArea(content=page_scroll.current, expand=True)

@@ -102,7 +102,8 @@ def ClosePanel(app: CirculatorApp, sections: Sections, language: Language) -> ft
 
 
 @ft.component
-def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language) -> ft.Control:
+def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language,
+                    page_scroll=None) -> ft.Control:
     lang = language.lang
     refs = {name: ft.use_ref(None) for name in ("line", *ALL_FIELDS)}
     sent = ft.use_ref(None)  # field -> capture.pushes(field) when its value was last sent
@@ -118,10 +119,18 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
             if target is not None and target.current is not None:
                 try:
                     await target.current.focus()
-                    return
+                    break
                 except Exception:  # the control was just replaced; the next render focuses
                     pass
             await asyncio.sleep(0.15)
+        if capture.confirm and page_scroll is not None and page_scroll.current is not None:
+            # The check stopped the Enter: bring its warning and the save action into sight (on
+            # a phone they sat below the fold, under the ZIP). The person has stopped to read,
+            # so this scroll races no typing.
+            try:
+                await page_scroll.current.scroll_to(scroll_key="warning", duration=150)
+            except Exception:  # the page was just replaced (a lock): nothing to bring in
+                pass
 
     ft.use_effect(move_focus, [capture.focus_seq])
 
@@ -235,7 +244,7 @@ def _check_block(capture: CaptureForm, lang: str) -> list[ft.Control]:
         lines.append(ft.Text(t(hint, lang, line=capture.line), color=WARN_FG, size=15))
         blocks.append(ft.Container(content=ft.Column(lines, spacing=4), bgcolor=WARN_BG,
                                    padding=10, border_radius=8, border=ft.Border.all(2, WARN_FG),
-                                   key="warning"))
+                                   key=ft.ScrollKey("warning")))
     registration = capture.registration_text()
     if registration is not None and "registration" not in capture.warnings:
         text = registration.render(lang)
@@ -276,7 +285,7 @@ def LinesView(capture: CaptureForm, lines: SectionLines, language: Language) -> 
 
 @ft.component
 def Workspace(app: CirculatorApp, sections: Sections, capture: CaptureForm, lines: SectionLines,
-              status: StatusBar, language: Language) -> ft.Control:
+              status: StatusBar, language: Language, page_scroll=None) -> ft.Control:
     lang = language.lang
     if sections is None or capture is None:
         return ft.ProgressRing()
@@ -294,7 +303,7 @@ def Workspace(app: CirculatorApp, sections: Sections, capture: CaptureForm, line
     if sections.closing:
         body.append(ClosePanel(app, sections, language))
     body.append(ft.ResponsiveRow([
-        ft.Container(CaptureFormView(app, capture, language), col={"xs": 12, "lg": 8}),
+        ft.Container(CaptureFormView(app, capture, language, page_scroll), col={"xs": 12, "lg": 8}),
         ft.Container(LinesView(capture, lines, language), col={"xs": 12, "lg": 4}),
     ], spacing=16))
     return ft.Column(body, spacing=12)
