@@ -145,7 +145,11 @@ class Replicas:
         self.procs[i] = spawn_server(self.db_url, self.ports[i], self.env,
                                      stdout=subprocess.DEVNULL, stderr=log)
         log.close()
-        wait_healthy(self.urls[i], self.procs[i])
+        try:
+            wait_healthy(self.urls[i], self.procs[i])
+        except RuntimeError as e:  # say why: the child's last words (start-up, no signer data)
+            tail = (self.workdir / f"replica{i}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{e}; its stderr ended with:\n{tail}") from None
 
     def __enter__(self) -> Replicas:
         for i in range(len(self.ports)):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -120,16 +121,44 @@ class ServerHandle:
                 "CANVASS_BOX_KEY": base64.b64encode(self.keys.box_private_key).decode()}
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
+# Ports for the servers the tests start come from below the kernel's ephemeral range: a port
+# picked from that range (bind to port 0) is free when picked, but any outgoing connection of
+# this machine (a PostgreSQL client, an HTTP call) may take it before the server binds it, and
+# the server then exits with "address already in use" (seen once in CI: a replica that "stopped
+# before it answered"). No outgoing connection takes a port below the range; ports already
+# handed out in this run are not handed out again.
+_PORTS_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def free_port() -> int:
-    with _free_socket() as sock:
-        return sock.getsockname()[1]
+    """A port no server of this run has had, free now, outside the ephemeral range."""
+    low = _ephemeral_range()[0]
+    start = 20000 if low > 21000 else 1024
+    candidates = list(range(start, low))
+    random.shuffle(candidates)
+    for port in candidates:
+        if port not in _PORTS_HANDED_OUT and _bindable(port):
+            _PORTS_HANDED_OUT.add(port)
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_healthy(url: str, proc: subprocess.Popen | None = None, *, path: str = "/healthz",
