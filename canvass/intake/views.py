@@ -127,6 +127,9 @@ class KeyingView(ft.Column):
 
     def _changed(self, name: str, value: str) -> None:
         self.form.set(name, self.carry.change(name, value or ""))
+        misplaced = self.carry.take_misplaced()
+        if misplaced in self.fields:  # a Tab went nowhere: the focus goes where the keys are
+            self.page.run_task(self.fields[misplaced].focus)
         self._show_carried()
         # A field shows its error once visited; while typing, only an error going away is shown.
         if name in self.touched and not self.form.field_error(name) and self._show_error(name):

@@ -126,11 +126,17 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
         if capture.confirm and page_scroll is not None and page_scroll.current is not None:
             # The check stopped the Enter: bring its warning and the save action into sight (on
             # a phone they sat below the fold, under the ZIP). The person has stopped to read,
-            # so this scroll races no typing.
-            try:
-                await page_scroll.current.scroll_to(scroll_key="warning", duration=150)
-            except Exception:  # the page was just replaced (a lock): nothing to bring in
-                pass
+            # so this scroll races no typing. Once more a moment later: the field given the
+            # focus back scrolls itself into sight when the client attaches its caret, which
+            # can come after the first scroll and took the warning out of sight (once in CI).
+            for pause in (0.0, 0.4):
+                await asyncio.sleep(pause)
+                if not capture.confirm:
+                    break
+                try:
+                    await page_scroll.current.scroll_to(scroll_key="warning", duration=150)
+                except Exception:  # the page was just replaced (a lock): nothing to bring in
+                    break
 
     ft.use_effect(move_focus, [capture.focus_seq])
 
