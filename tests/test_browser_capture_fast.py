@@ -18,7 +18,17 @@ from contextlib import contextmanager
 import pytest
 from browser_helpers import box, open_app, scroll_to, served_app, shot, shots_on_failure, wait_text
 from test_browser_circulator import PIN, chromium, enroll, open_section  # noqa: F401 (a fixture)
-from typist import KEY_DELAY_MS, Stopwatch, busy_cores, city_lookup, compare, key_signer, saved_lines, signers
+from typist import (
+    KEY_DELAY_MS,
+    Stopwatch,
+    busy_cores,
+    city_lookup,
+    compare,
+    key_signer,
+    saved_lines,
+    signers,
+)
+
 
 from canvass.demo import DemoServer, free_port
 
@@ -155,3 +165,46 @@ def test_screen_reader_value_follows_the_screen_after_a_save(tmp_path, chromium)
         wait_text(page, "Saved line 1")
         for label in ("First name", "Last name", "Street address"):
             expect(box(page, label)).to_have_value("", timeout=5_000)
+
+
+def tap_the_bottom_bar(page) -> None:
+    """A thumb on the save bar: the middle of the strip at the bottom of the screen."""
+    size = page.viewport_size
+    page.mouse.click(size["width"] / 2, size["height"] - 32)
+
+
+def key_fields(page, signer: dict[str, str]) -> None:
+    """Every field at an ordinary pace, Tab between them, no Enter; then back up the page to
+    the name, as a person checks the line before saving it."""
+    key_signer(page, signer, delay=ORDINARY_MS // 2, save=False)
+    page.mouse.wheel(0, -2000)
+
+
+def test_the_save_bar_stays_in_sight_on_a_phone(tmp_path, chromium):  # noqa: F811
+    """On a phone the form's own save button is below the fold while the person is in the
+    first fields; the bar at the bottom of the screen saves from anywhere, and when the check
+    before the save warns, the first tap only warns and the second saves."""
+    from playwright.sync_api import expect
+
+    with enrolled_phone(tmp_path, chromium, "failure-bar") as (page, profile):
+        open_section(page, "B-0001")
+        in_form = page.get_by_role("button", name="Save line 1", exact=True)
+        expect(in_form).to_be_attached()
+        expect(in_form).not_to_be_in_viewport()  # why the bar is there
+        key_fields(page, REPEAT)
+        shot(page, "bar-before-tap")
+        tap_the_bottom_bar(page)
+        wait_text(page, "Saved line 1")
+
+        key_fields(page, REPEAT)  # the same person again
+        tap_the_bottom_bar(page)
+        wait_text(page, "This person has probably already signed")
+        assert page.get_by_text("Saved line 2").count() == 0  # the first tap only warned
+        expect(page.get_by_text("This person has probably already signed").first).to_be_in_viewport()
+        shot(page, "bar-warned")
+        tap_the_bottom_bar(page)  # the second, deliberate tap
+        wait_text(page, "Saved line 2")
+
+    lines = saved_lines(profile, PIN, "B-0001")
+    assert sorted(lines) == [1, 2]
+    assert lines[1] == lines[2] == {**REPEAT, "city": lines[1]["city"]}
