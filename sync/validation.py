@@ -1,6 +1,7 @@
 """Field-level validation of signer entries, shared by the device (before saving) and the server
 (per entry of a batch). Each problem is a ``FieldError`` naming the field by its wire name, a
-numbered ``ReasonCode`` and a ``message_key`` that ``sync.messages`` renders in English or Spanish.
+numbered ``ReasonCode`` and a ``message_key`` that the apps render in English or Spanish
+(``canvass.i18n.field_message``: the words are a screen's, so they live in its catalogues).
 
 Rules of thumb:
 - at most one error per field (the most basic problem first: missing, too long, hidden
@@ -73,7 +74,7 @@ _NOTES_WHITESPACE = frozenset("\n\r\t")
 class FieldError:
     field: str  # the wire name, e.g. "last_name"
     code: ReasonCode
-    message_key: str  # a key of sync.messages.MESSAGES[lang]
+    message_key: str  # catalogue key validation.<message_key> (canvass.i18n)
     # Values for the message (e.g. the ZIP, shown back to the circulator). Kept out of repr so a
     # logged FieldError never carries personal data.
     params: dict = field(default_factory=dict, repr=False)
