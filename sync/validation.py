@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sync.domain import REQUIRED_FIELDS, SignerEntry
+from sync.domain import PERSONAL_FIELDS, REQUIRED_FIELDS, SignerEntry
 from sync.ids import is_uuid
 from sync.jurisdiction import Jurisdiction, parse_zip5
 from sync.protocol import REASON_TEXT, EntryWire, ReasonCode
@@ -40,7 +40,7 @@ FIELD_LIMITS: dict[str, int] = {
     "email": 254,  # RFC 5321 path limit
     "notes": 500,
 }
-TEXT_FIELDS: tuple[str, ...] = tuple(FIELD_LIMITS)
+TEXT_FIELDS: tuple[str, ...] = PERSONAL_FIELDS  # FIELD_LIMITS has each (tests/test_validation.py)
 NAME_FIELDS: tuple[str, ...] = ("first_name", "middle_name", "last_name")
 
 # California does not fix a number of lines per section: layouts range from a one-page sheet

@@ -96,3 +96,11 @@ def test_jurisdictions_are_said_in_the_language():
     assert jurisdiction_label("los_angeles_county", "en") == "Los Angeles County"
     assert jurisdiction_label("los_angeles_county", "es") == "condado de Los Ángeles"
     assert jurisdiction_label("orange_county", "es") == "Orange County"  # no words yet: its name
+
+
+def test_every_box_of_the_capture_form_has_its_label():
+    from canvass.state.capture import ALL_FIELDS
+
+    for lang in LANGUAGES:
+        labels = {key for key in CATALOGUES[lang] if key.startswith("field.")}
+        assert labels == {f"field.{name}" for name in ("line", *ALL_FIELDS)}

@@ -36,11 +36,9 @@ def intake_dynamic_keys() -> set[str]:
     from canvass.i18n import OFFICE_REASONS, reason_key
     from canvass.intake.state import BLOCKERS, LABELLED_FIELDS, SECTION_STATUSES
     from canvass.intake.views import SAVED_STATUSES
-    from sync.intake.importer import TARGET_FIELDS
     from sync.intake.reconcile import DECLARATION_PARTS, SectionStatus
     from sync.protocol import ReasonCode
 
-    assert set(TARGET_FIELDS) <= set(LABELLED_FIELDS)
     assert {s.value for s in SectionStatus} == set(SECTION_STATUSES)
     keys = {f"staff.intake.field.{f}" for f in LABELLED_FIELDS}
     keys |= {f"staff.intake.section.{s}" for s in SECTION_STATUSES}

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from canvass.i18n import CATALOGUES, EN
 from canvass.i18n import field_message as message
-from sync.domain import REQUIRED_FIELDS, SignerEntry
+from sync.domain import PERSONAL_FIELDS, REQUIRED_FIELDS, SignerEntry
 from sync.jurisdiction import jurisdiction_from_zips, load_jurisdiction
 from sync.protocol import REASON_TEXT, EntryWire, ReasonCode
 from sync.validation import (
@@ -286,6 +286,10 @@ def test_unknown_language_falls_back_to_english():
 # Properties: any text at all is answered with errors, never an exception, and never echoed.
 
 _MARKER = "Qzx7"  # a value we can look for in reprs
+
+
+def test_every_text_field_has_a_limit():
+    assert tuple(FIELD_LIMITS) == PERSONAL_FIELDS
 
 
 @settings(max_examples=200, deadline=None)

@@ -15,7 +15,8 @@ import httpx
 
 from canvass.i18n import OFFICE_REASONS, field_message, reason_key, t
 from canvass.staff.text import staff_lang, tr
-from sync.domain import SignerEntry
+from sync.domain import PERSONAL_FIELDS, SignerEntry
+from sync.intake.importer import TARGET_FIELDS
 from sync.validation import validate_entry
 
 TIMEOUT = 60.0
@@ -62,10 +63,11 @@ class IntakeClient:
 # --------------------------------------------------------------------------------------------
 # Keying form
 
-FORM_FIELDS: tuple[str, ...] = ("section", "line", "first_name", "middle_name", "last_name",
-                                "suffix", "street", "unit", "city", "zip", "phone", "email")
-# Every field an import can fill (sync.intake.importer.TARGET_FIELDS) has a label.
-LABELLED_FIELDS: tuple[str, ...] = (*FORM_FIELDS, "notes", "captured_at")
+# The signer's fields a clerk keys or compares: all but the circulator's own notes.
+SIGNER_FIELDS: tuple[str, ...] = tuple(name for name in PERSONAL_FIELDS if name != "notes")
+FORM_FIELDS: tuple[str, ...] = ("section", "line", *SIGNER_FIELDS)
+# Every field an import can fill has a label.
+LABELLED_FIELDS: tuple[str, ...] = TARGET_FIELDS
 
 
 def field_label(name: str) -> str:
@@ -199,8 +201,7 @@ class KeyingForm:
 # --------------------------------------------------------------------------------------------
 # Review
 
-COMPARED_FIELDS = ("first_name", "middle_name", "last_name", "suffix", "street", "unit", "city",
-                   "zip", "phone", "email")
+COMPARED_FIELDS = SIGNER_FIELDS
 
 
 def _norm(text: str) -> str:
