@@ -14,11 +14,16 @@ from datetime import UTC, datetime
 from sync.ids import new_uuid7
 from sync.protocol import EntryWire
 
-# Personal fields: encrypted at rest on the device and on the server; never logged.
-PERSONAL_FIELDS: tuple[str, ...] = (
-    "first_name", "middle_name", "last_name", "suffix",
-    "street", "unit", "city", "zip", "phone", "email", "notes",
+# The one list of a signer's fields, in the wire format's order (protocol.EntryWire; the forms,
+# the imports and the stores' columns take theirs from here): what the signer writes on the
+# petition's line (names, residence address), then the campaign's additions (the capture
+# form's "More").
+PAPER_FIELDS: tuple[str, ...] = (
+    "first_name", "middle_name", "last_name", "suffix", "street", "unit", "city", "zip",
 )
+EXTRA_FIELDS: tuple[str, ...] = ("phone", "email", "notes")
+# Personal fields: encrypted at rest on the device and on the server; never logged.
+PERSONAL_FIELDS: tuple[str, ...] = PAPER_FIELDS + EXTRA_FIELDS
 REQUIRED_FIELDS: tuple[str, ...] = ("first_name", "last_name", "street", "city", "zip")
 
 

@@ -38,7 +38,6 @@ from functools import lru_cache
 from pathlib import Path
 
 ASSET = Path(__file__).resolve().parent.parent / "assets" / "jurisdictions" / "los_angeles_county.csv"
-WIRE_FIELDS = ("first_name", "middle_name", "last_name", "suffix", "street", "unit", "city", "zip")
 
 # Common street names of Los Angeles County (public geography, not personal data).
 LA_STREETS = (

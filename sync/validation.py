@@ -1,6 +1,7 @@
 """Field-level validation of signer entries, shared by the device (before saving) and the server
 (per entry of a batch). Each problem is a ``FieldError`` naming the field by its wire name, a
-numbered ``ReasonCode`` and a ``message_key`` that ``sync.messages`` renders in English or Spanish.
+numbered ``ReasonCode`` and a ``message_key`` that the apps render in English or Spanish
+(``canvass.i18n.field_message``: the words are a screen's, so they live in its catalogues).
 
 Rules of thumb:
 - at most one error per field (the most basic problem first: missing, too long, hidden
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sync.domain import REQUIRED_FIELDS, SignerEntry
+from sync.domain import PERSONAL_FIELDS, REQUIRED_FIELDS, SignerEntry
 from sync.ids import is_uuid
 from sync.jurisdiction import Jurisdiction, parse_zip5
 from sync.protocol import REASON_TEXT, EntryWire, ReasonCode
@@ -39,7 +40,7 @@ FIELD_LIMITS: dict[str, int] = {
     "email": 254,  # RFC 5321 path limit
     "notes": 500,
 }
-TEXT_FIELDS: tuple[str, ...] = tuple(FIELD_LIMITS)
+TEXT_FIELDS: tuple[str, ...] = PERSONAL_FIELDS  # FIELD_LIMITS has each (tests/test_validation.py)
 NAME_FIELDS: tuple[str, ...] = ("first_name", "middle_name", "last_name")
 
 # California does not fix a number of lines per section: layouts range from a one-page sheet
@@ -73,7 +74,7 @@ _NOTES_WHITESPACE = frozenset("\n\r\t")
 class FieldError:
     field: str  # the wire name, e.g. "last_name"
     code: ReasonCode
-    message_key: str  # a key of sync.messages.MESSAGES[lang]
+    message_key: str  # catalogue key validation.<message_key> (canvass.i18n)
     # Values for the message (e.g. the ZIP, shown back to the circulator). Kept out of repr so a
     # logged FieldError never carries personal data.
     params: dict = field(default_factory=dict, repr=False)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from app_state_helpers import INDEX_KEY, SIGNER, enrolled_store
 
+from canvass.i18n import field_message as message
 from canvass.state.capture import PAPER_FIELDS, CaptureForm
 from canvass.state.text import Text
 from sync.keyfilter import KeyFilter
 from sync.matching import doorstep_keys, doorstep_subkey
-from sync.messages import message
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_field_errors_are_plain_words_beside_each_field_and_block_saving(form, s
     type_signer(form, {**SIGNER, "last_name": "", "zip": "9001"})
     assert store.count_entries() == 0
     assert set(form.errors) >= {"last_name", "zip"}
-    assert message(form.errors["last_name"], "en")  # rendered by sync.messages
+    assert message(form.errors["last_name"], "en")  # rendered by canvass.i18n
     assert "ZIP" in message(form.errors["zip"], "en")
     assert message(form.errors["zip"], "es") != message(form.errors["zip"], "en")
     assert form.focus == "last_name"  # first problem gets the focus

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from sync.domain import (
+    PAPER_FIELDS,
     PERSONAL_FIELDS,
     REQUIRED_FIELDS,
     Section,
@@ -18,7 +19,7 @@ from sync.domain import (
     content_fingerprint,
 )
 from sync.ids import is_uuid, new_uuid7
-from sync.protocol import EntryWire
+from sync.protocol import MATCHED_FIELDS, EntryWire
 
 PACIFIC = timezone(timedelta(hours=-7))
 KEY = bytes(range(32))
@@ -82,6 +83,22 @@ def test_personal_covers_required_fields():
     personal = full_entry().personal()
     assert set(personal) == set(PERSONAL_FIELDS)
     assert set(REQUIRED_FIELDS) <= set(PERSONAL_FIELDS)
+
+
+def test_the_one_field_list_is_the_wire_format_s():
+    """PERSONAL_FIELDS is the list every other one takes its names from: it is the run of the
+    signer's fields of protocol.EntryWire, in its order, and every one is an entry's field."""
+    wire = list(EntryWire.model_fields)
+    start = wire.index(PERSONAL_FIELDS[0])
+    assert tuple(wire[start:start + len(PERSONAL_FIELDS)]) == PERSONAL_FIELDS
+    assert wire[start - 1] == "line" and wire[start + len(PERSONAL_FIELDS)] == "captured_at"
+    assert set(PERSONAL_FIELDS) <= {f.name for f in dataclasses.fields(SignerEntry)}
+    # The office's keyed line (its own caps, for the API) names the same fields, in order.
+    from sync.server.schemas import KeyedLine
+
+    assert tuple(KeyedLine.model_fields) == ("section", "line", *PERSONAL_FIELDS)
+    # The matcher's selection (protocol cannot import domain) is of the paper line's fields.
+    assert set(MATCHED_FIELDS) < set(PAPER_FIELDS)
 
 
 def test_fingerprint_equal_for_equal_content():

@@ -33,20 +33,19 @@ def used_keys() -> set[str]:
 
 def intake_dynamic_keys() -> set[str]:
     """Keys the intake panels build from data (field names, statuses, reason codes...)."""
+    from canvass.i18n import OFFICE_REASONS, reason_key
     from canvass.intake.state import BLOCKERS, LABELLED_FIELDS, SECTION_STATUSES
     from canvass.intake.views import SAVED_STATUSES
-    from sync.intake.importer import TARGET_FIELDS
     from sync.intake.reconcile import DECLARATION_PARTS, SectionStatus
-    from sync.protocol import REASON_TEXT
+    from sync.protocol import ReasonCode
 
-    assert set(TARGET_FIELDS) <= set(LABELLED_FIELDS)
     assert {s.value for s in SectionStatus} == set(SECTION_STATUSES)
     keys = {f"staff.intake.field.{f}" for f in LABELLED_FIELDS}
     keys |= {f"staff.intake.section.{s}" for s in SECTION_STATUSES}
     keys |= {f"staff.intake.blocker.{b}" for b in BLOCKERS}
     keys |= {f"staff.intake.decl.{p}" for p in DECLARATION_PARTS}
     keys |= {f"staff.intake.saved.{s}" for s in SAVED_STATUSES}
-    keys |= {f"staff.intake.reason.{int(code)}" for code in REASON_TEXT}
+    keys |= {reason_key(code, OFFICE_REASONS) for code in (*ReasonCode, None)}
     return keys
 
 
@@ -65,13 +64,6 @@ def test_intake_views_have_no_literal_english():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 words = node.value.split()
                 assert not (len(words) >= 3 and node.value[:1].isupper()), (path.name, node.value)
-
-
-def test_intake_reasons_follow_the_protocol():
-    from sync.protocol import REASON_TEXT
-
-    reasons = {k for k in EN if k.startswith("staff.intake.reason.") and k[-1].isdigit()}
-    assert reasons == {f"staff.intake.reason.{int(c)}" for c in REASON_TEXT}
 
 
 def test_staff_keys_exist_in_both_languages():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sync.domain import SignerEntry
+from sync.domain import PAPER_FIELDS, SignerEntry
 from sync.jurisdiction import load_jurisdiction
-from sync.synthetic import WIRE_FIELDS, generate_drive
+from sync.synthetic import generate_drive
 from sync.validation import validate_entry
 
 
@@ -23,7 +23,7 @@ def test_duplicate_share_and_ground_truth():
     for entry in drive.entries:
         assert entry.is_repeat == (entry.person_id in seen)
         seen.add(entry.person_id)
-        assert set(entry.fields) == set(WIRE_FIELDS)
+        assert set(entry.fields) == set(PAPER_FIELDS)
     assert [e.index for e in drive.entries] == list(range(2000))
 
 

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync.domain import REQUIRED_FIELDS, SignerEntry
+from canvass.i18n import CATALOGUES, EN
+from canvass.i18n import field_message as message
+from sync.domain import PERSONAL_FIELDS, REQUIRED_FIELDS, SignerEntry
 from sync.jurisdiction import jurisdiction_from_zips, load_jurisdiction
-from sync.messages import FIELD_LABELS, MESSAGES, message
 from sync.protocol import REASON_TEXT, EntryWire, ReasonCode
 from sync.validation import (
     FIELD_LIMITS,
@@ -236,13 +237,21 @@ def _all_errors() -> list[FieldError]:
     return [e for errors in samples for e in errors] + [line_used_error(3)]
 
 
+def _family(prefix: str, lang: str = "en") -> set[str]:
+    return {key.removeprefix(prefix) for key in CATALOGUES[lang] if key.startswith(prefix)}
+
+
 def test_every_key_in_both_languages():
-    assert set(MESSAGES["en"]) == set(MESSAGES["es"])
-    assert set(FIELD_LABELS["en"]) == set(FIELD_LABELS["es"])
+    for lang in CATALOGUES:
+        assert _family("validation.", lang) == _family("validation.")
+        assert _family("label.", lang) == _family("label.")
     produced = {e.message_key for e in _all_errors()}
-    assert produced <= set(MESSAGES["en"])
+    assert produced <= _family("validation.")
     # Every catalogue key is reachable from the table, so none is dead text.
-    assert set(MESSAGES["en"]) <= produced
+    assert _family("validation.") <= produced
+    # Every field an error can name has its name for a sentence.
+    assert {e.field for e in _all_errors()} <= _family("label.")
+    assert EN["label.zip"] == "ZIP code"
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -277,6 +286,10 @@ def test_unknown_language_falls_back_to_english():
 # Properties: any text at all is answered with errors, never an exception, and never echoed.
 
 _MARKER = "Qzx7"  # a value we can look for in reprs
+
+
+def test_every_text_field_has_a_limit():
+    assert tuple(FIELD_LIMITS) == PERSONAL_FIELDS
 
 
 @settings(max_examples=200, deadline=None)

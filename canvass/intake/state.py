@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from canvass.i18n import EN
+from canvass.i18n import OFFICE_REASONS, field_message, reason_key, t
 from canvass.staff.text import staff_lang, tr
-from sync.domain import SignerEntry
-from sync.messages import message
+from sync.domain import PERSONAL_FIELDS, SignerEntry
+from sync.intake.importer import TARGET_FIELDS
 from sync.validation import validate_entry
 
 TIMEOUT = 60.0
@@ -63,10 +63,11 @@ class IntakeClient:
 # --------------------------------------------------------------------------------------------
 # Keying form
 
-FORM_FIELDS: tuple[str, ...] = ("section", "line", "first_name", "middle_name", "last_name",
-                                "suffix", "street", "unit", "city", "zip", "phone", "email")
-# Every field an import can fill (sync.intake.importer.TARGET_FIELDS) has a label.
-LABELLED_FIELDS: tuple[str, ...] = (*FORM_FIELDS, "notes", "captured_at")
+# The signer's fields a clerk keys or compares: all but the circulator's own notes.
+SIGNER_FIELDS: tuple[str, ...] = tuple(name for name in PERSONAL_FIELDS if name != "notes")
+FORM_FIELDS: tuple[str, ...] = ("section", "line", *SIGNER_FIELDS)
+# Every field an import can fill has a label.
+LABELLED_FIELDS: tuple[str, ...] = TARGET_FIELDS
 
 
 def field_label(name: str) -> str:
@@ -75,11 +76,12 @@ def field_label(name: str) -> str:
 
 
 def reason_text(code: int | None, fallback: str = "") -> str:
-    """A protocol reason code in the staff language (``staff.intake.reason.<code>``)."""
-    key = f"staff.intake.reason.{code}"
-    if key in EN:
-        return tr(f"intake.reason.{code}")
-    return fallback or tr("intake.reason.unknown")
+    """A protocol reason code in the staff language (``staff.intake.reason.<code>``); for a
+    code this build does not know, ``fallback`` (the server's English reason) if any."""
+    key = reason_key(code, OFFICE_REASONS)
+    if fallback and key == reason_key(None, OFFICE_REASONS):
+        return fallback
+    return t(key, staff_lang())
 ADDRESS_FIELDS = ("street", "unit", "city", "zip")
 KEEP_AFTER_SAVE = ("section",)
 SAVED_OK = ("accepted", "already_received", "duplicate", "possible_duplicate")
@@ -129,7 +131,7 @@ class KeyingForm:
         """field -> message for every field with a problem (in the staff language), of the
         form's values or of ``values`` (a line taken at its Enter)."""
         lang = staff_lang()
-        return {e.field: message(e, lang) for e in validate_entry(self._entry(values))
+        return {e.field: field_message(e, lang) for e in validate_entry(self._entry(values))
                 if e.field in self.values}
 
     def field_error(self, name: str) -> str:
@@ -199,8 +201,7 @@ class KeyingForm:
 # --------------------------------------------------------------------------------------------
 # Review
 
-COMPARED_FIELDS = ("first_name", "middle_name", "last_name", "suffix", "street", "unit", "city",
-                   "zip", "phone", "email")
+COMPARED_FIELDS = SIGNER_FIELDS
 
 
 def _norm(text: str) -> str:

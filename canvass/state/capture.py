@@ -41,17 +41,16 @@ from typing import Any
 import flet as ft
 
 from canvass.state.carry import KeyCarry
+from canvass.state.doorstep import NEEDS as _DUP_NEEDS
 from canvass.state.text import Text, txt
 from canvass.store.errors import LineAlreadyUsed, SectionClosed
+from sync.domain import EXTRA_FIELDS, PAPER_FIELDS, PERSONAL_FIELDS
 
 log = logging.getLogger("canvass.app")
 
-PAPER_FIELDS: tuple[str, ...] = (
-    "first_name", "middle_name", "last_name", "suffix", "street", "unit", "city", "zip",
-)
-MORE_FIELDS: tuple[str, ...] = ("phone", "email", "notes")
-ALL_FIELDS = PAPER_FIELDS + MORE_FIELDS
-_DUP_NEEDS = ("first_name", "last_name", "street", "zip")
+# The form's boxes besides the line number: the paper line's first, the rest behind "More".
+MORE_FIELDS: tuple[str, ...] = EXTRA_FIELDS
+ALL_FIELDS: tuple[str, ...] = PERSONAL_FIELDS
 _OUTSIDE = 103  # protocol.ReasonCode.ZIP_OUTSIDE_JURISDICTION
 _REGISTRATION_WARNS = ("registered_elsewhere", "not_found")
 

@@ -34,7 +34,8 @@ from sync.protocol import MATCHED_FIELDS
 
 log = logging.getLogger("canvass.app")
 
-# What the server needs before a check means anything (the same as the local check's).
+# What the server needs before a check means anything; the tablet's own check and the
+# registration check need the same (canvass.state.capture).
 NEEDS: tuple[str, ...] = ("first_name", "last_name", "street", "zip")
 # What the matcher reads: the city is not among them, so the city the form fills from the
 # ZIP at the save request does not ask again.

@@ -7,6 +7,7 @@ from typing import Any
 
 import flet as ft
 
+from canvass.i18n import EN, reason_key
 from canvass.state.text import Text, txt
 
 PURGED_NAME = "\u2014"  # an em dash where a purged line's name was
@@ -28,16 +29,8 @@ def outcome_text(stored: Any) -> Text:
         return txt("outcome.superseded")
     status = str(stored.status)
     if status in ("rejected", "conflict"):
-        code = stored.reason_code
-        reason_key = f"reason.{code}" if code is not None else "reason.unknown"
-        from canvass.i18n import EN
-
-        if reason_key not in EN:
-            reason_key = "reason.unknown"
-        return Text(f"outcome.{status}", {"reason_key": reason_key})
+        return Text(f"outcome.{status}", {"reason_key": reason_key(stored.reason_code)})
     key = f"outcome.{status}"
-    from canvass.i18n import EN
-
     return txt(key if key in EN else "outcome.pending")
 
 

@@ -47,18 +47,9 @@ UNKNOWN = "unknown"
 REGISTERED_HERE = "registered_here"
 REGISTERED_ELSEWHERE = "registered_elsewhere"
 NOT_FOUND = "not_found"
+# The screen shows every answer but UNKNOWN in the catalogues' words (registration.<answer>).
 ANSWERS = (UNKNOWN, REGISTERED_HERE, REGISTERED_ELSEWHERE, NOT_FOUND)
 INDEX_SUFFIX = ".regindex"
-# Catalogue keys and texts (en, es) the views show for each answer.
-MESSAGES: dict[str, dict[str, str]] = {
-    "registration.registered_here": {"en": "Registered here", "es": "Registrado aquí"},
-    "registration.registered_elsewhere": {
-        "en": "Registered, but at another address (a voter with this name is registered elsewhere)",
-        "es": "Registrado, pero en otra dirección (un votante con este nombre está registrado en otro lugar)",
-    },
-    "registration.not_found": {"en": "Not found in the voter file",
-                               "es": "No encontrado en el registro de votantes"},
-}
 
 
 def index_path_for(store_path: str | Path) -> Path:
@@ -151,15 +142,6 @@ class RegistrationCheck:
         if index.contains_any(probes.person):
             return REGISTERED_ELSEWHERE
         return NOT_FOUND
-
-    @staticmethod
-    def message_key(answer: str) -> str | None:
-        return None if answer == UNKNOWN else f"registration.{answer}"
-
-    @staticmethod
-    def message(answer: str, lang: str = "en") -> str:
-        key = RegistrationCheck.message_key(answer)
-        return MESSAGES[key].get(lang, MESSAGES[key]["en"]) if key else ""
 
     # ------------------------------------------------------------------ updates
     def apply_response(self, answer: Mapping[str, Any]) -> int:

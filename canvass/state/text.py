@@ -9,15 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from canvass.i18n import t
-
-
-def jurisdiction_label(name: str, lang: str) -> str:
-    try:
-        from sync.messages import JURISDICTION_NAMES
-    except ImportError:  # pragma: no cover - sync.messages ships with the app
-        JURISDICTION_NAMES = {}
-    return JURISDICTION_NAMES.get(lang, {}).get(name) or name.replace("_", " ").title()
+from canvass.i18n import jurisdiction_label, t
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 
 import flet as ft
 
-from canvass.i18n import t
+from canvass.i18n import field_message, t
 from canvass.state.app_state import CirculatorApp
 from canvass.state.capture import ALL_FIELDS, MORE_FIELDS, PAPER_FIELDS, CaptureForm
 from canvass.state.language import Language
@@ -150,8 +150,6 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
             return None
         if hasattr(problem, "render"):
             return problem.render(lang)
-        from sync.messages import message as field_message
-
         return field_message(problem, lang)
 
     def on_change(name: str):

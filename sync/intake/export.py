@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sync.csv_cells import csv_writer
+from sync.domain import PERSONAL_FIELDS
 from sync.intake.filing_check import FilingCheck
 from sync.intake.reconcile import FilingReadiness
 
@@ -30,10 +31,9 @@ WITHDRAWN_COLUMNS = ("section", "withdrawn_line")
 CHECK_COLUMNS = ("filing", "blocker", "rule", "section", "lines")
 FINAL, DRAFT = "final", "DRAFT"
 
-# Columns an export may never carry (checked by export_columns_are_safe and the tests).
-FORBIDDEN_EXPORT_COLUMNS = frozenset({"first_name", "middle_name", "last_name", "street", "unit",
-                                      "city", "zip", "phone", "email", "notes", "name",
-                                      "address"})
+# Columns an export may never carry (checked by export_columns_are_safe and the tests): every
+# personal field of an entry, and the names a joined name or address would go by.
+FORBIDDEN_EXPORT_COLUMNS = frozenset({*PERSONAL_FIELDS, "name", "address"})
 
 
 @dataclass(frozen=True)

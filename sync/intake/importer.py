@@ -33,22 +33,16 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from sync.csv_cells import csv_writer, unescape_cell
-from sync.domain import SignerEntry
+from sync.domain import PERSONAL_FIELDS, REQUIRED_FIELDS, SignerEntry
 from sync.jurisdiction import Jurisdiction
 from sync.protocol import REASON_TEXT, EntryResult, ReasonCode
 from sync.validation import FieldError, validate_entry
 
-TARGET_FIELDS: tuple[str, ...] = (
-    "section", "line", "first_name", "middle_name", "last_name", "suffix",
-    "street", "unit", "city", "zip", "phone", "email", "notes", "captured_at",
-)
-REQUIRED_TARGETS: tuple[str, ...] = ("section", "line", "first_name", "last_name", "street",
-                                     "city", "zip")
+# What a column can fill: where the line is, the signer's fields, when it was signed.
+TARGET_FIELDS: tuple[str, ...] = ("section", "line", *PERSONAL_FIELDS, "captured_at")
+REQUIRED_TARGETS: tuple[str, ...] = ("section", "line", *REQUIRED_FIELDS)
 # Fields that make up a row's identity (its content), in a fixed order.
-CONTENT_FIELDS: tuple[str, ...] = (
-    "first_name", "middle_name", "last_name", "suffix", "street", "unit", "city", "zip",
-    "phone", "email", "notes",
-)
+CONTENT_FIELDS: tuple[str, ...] = PERSONAL_FIELDS
 
 # Header spellings seen in the wild -> target field. Compared after _norm_header.
 _SYNONYMS: dict[str, tuple[str, ...]] = {
