@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select, update
 
 from sync.domain import as_utc, utcnow
+from sync.problem_codes import CAMPAIGN_REQUIRED, FORBIDDEN, RATE_LIMITED, UNAUTHORIZED, WRONG_CREDENTIAL
 from sync.server.models import Device, StaffSession, User
 from sync.server.problems import ProblemError
 from sync.server.services import Services
@@ -31,7 +32,7 @@ def _bearer(request: Request) -> str:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 200:
-        raise ProblemError(401, "unauthorized", "A valid bearer token is required.", _UNAUTHORIZED)
+        raise ProblemError(UNAUTHORIZED, headers=_UNAUTHORIZED)
     return token
 
 
@@ -95,8 +96,8 @@ def current_device(request: Request, svc: Services = Depends(services)) -> Devic
     device = _find_device(svc, hashed)
     if device is None or device.revoked_at is not None:
         if device is None and _staff_valid(_find_staff(svc, hashed)):
-            raise ProblemError(403, "wrong_credential", "This endpoint is for enrolled devices.")
-        raise ProblemError(401, "unauthorized", "A valid bearer token is required.", _UNAUTHORIZED)
+            raise ProblemError(WRONG_CREDENTIAL, "This endpoint is for enrolled devices.")
+        raise ProblemError(UNAUTHORIZED, headers=_UNAUTHORIZED)
     charge_device(svc, device.id)
     return DeviceIdentity(device.id, device.campaign_id)
 
@@ -108,8 +109,8 @@ def charge_device(svc: Services, device_id: str, cost: float = 1.0, buckets=None
     ``buckets``: another per-device budget (the door-step checks'), the device's by default."""
     wait = (buckets or svc.device_buckets).take(device_id, cost, session=session)
     if wait:
-        raise ProblemError(429, "rate_limited", "Too many requests.",
-                           {"Retry-After": str(max(1, int(wait + 0.999)))})
+        raise ProblemError(RATE_LIMITED, "Too many requests.",
+                           headers={"Retry-After": str(max(1, int(wait + 0.999)))})
 
 
 def staff_of_session(svc: Services, session_hash: str) -> StaffIdentity | None:
@@ -128,8 +129,8 @@ def current_staff(request: Request, svc: Services = Depends(services)) -> StaffI
     if not _staff_valid(found):
         device = _find_device(svc, hashed) if found is None else None
         if device is not None and device.revoked_at is None:
-            raise ProblemError(403, "wrong_credential", "This endpoint is for staff accounts.")
-        raise ProblemError(401, "unauthorized", "A valid bearer token is required.", _UNAUTHORIZED)
+            raise ProblemError(WRONG_CREDENTIAL, "This endpoint is for staff accounts.")
+        raise ProblemError(UNAUTHORIZED, headers=_UNAUTHORIZED)
     session, user = found
     _touch(svc, session)
     return StaffIdentity(user.id, user.username, user.role, user.campaign_id, user.team,
@@ -142,10 +143,10 @@ def campaign_for(staff: StaffIdentity, campaign_id: str | None) -> str:
     through this (intake, review, dashboard)."""
     if staff.campaign_id is not None:
         if campaign_id not in (None, "", staff.campaign_id):
-            raise ProblemError(403, "forbidden", "That campaign is not yours.")
+            raise ProblemError(FORBIDDEN, "That campaign is not yours.")
         return staff.campaign_id
     if not campaign_id:
-        raise ProblemError(400, "campaign_required", "Name the campaign with ?campaign_id=.")
+        raise ProblemError(CAMPAIGN_REQUIRED)
     return campaign_id
 
 
@@ -160,6 +161,6 @@ def staff_teams(staff: StaffIdentity) -> set[str] | None:
 def require_roles(*roles: str):
     def _check(staff: StaffIdentity = Depends(current_staff)) -> StaffIdentity:
         if staff.role not in roles:
-            raise ProblemError(403, "forbidden", "Your role may not use this endpoint.")
+            raise ProblemError(FORBIDDEN, "Your role may not use this endpoint.")
         return staff
     return _check

@@ -7,6 +7,7 @@ otherwise handed to the app from memory -- at most ``limit`` bytes per request."
 
 from __future__ import annotations
 
+from sync.problem_codes import BODY_TOO_LARGE, INVALID_CONTENT_LENGTH, NUL_BYTE
 from sync.server.problems import problem_response
 
 
@@ -20,15 +21,15 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         # No NUL in a path or query parameter either (the schemas refuse it in bodies).
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
-            return await problem_response(400, "nul_byte", "")(scope, receive, send)
+            return await problem_response(NUL_BYTE)(scope, receive, send)
         limit = self.overrides.get(scope.get("path", ""), self.default_limit)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                return await problem_response(400, "invalid_content_length", "")(scope, receive, send)
+                return await problem_response(INVALID_CONTENT_LENGTH)(scope, receive, send)
             if int(declared) > limit:
-                return await problem_response(413, "body_too_large", "")(scope, receive, send)
+                return await problem_response(BODY_TOO_LARGE)(scope, receive, send)
             return await self.app(scope, receive, send)
         if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
             return await self.app(scope, receive, send)
@@ -40,7 +41,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return await problem_response(413, "body_too_large", "")(scope, receive, send)
+                return await problem_response(BODY_TOO_LARGE)(scope, receive, send)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

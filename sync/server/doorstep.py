@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from sync.matching import blocking_keys, matching_keys
 from sync.normalize import normalized_record
+from sync.problem_codes import DOORSTEP_INCOMPLETE
 from sync.protocol import DoorstepAnswer, DoorstepRequest, DoorstepResponse
 from sync.server import dedup
 from sync.server.auth import DeviceIdentity, charge_device
@@ -45,8 +46,7 @@ def check(svc: Services, device: DeviceIdentity, req: DoorstepRequest) -> Doorst
     record = normalized_record(req.fields())
     if not (record.first and record.last and (record.house_number or record.zip5)):
         # Fixed text: the body is never echoed (it is a person's name and address).
-        raise ProblemError(422, "doorstep_incomplete",
-                           "A door-step check needs a first and last name and a street or ZIP.")
+        raise ProblemError(DOORSTEP_INCOMPLETE)
     ctx = campaign_context(svc, device.campaign_id)
     keys = matching_keys(ctx.index_key, record)
     blocks = blocking_keys(ctx.index_key, record)

@@ -42,6 +42,7 @@ from sync.domain import PERSONAL_FIELDS, SignerEntry, content_fingerprint, keyed
 from sync.jurisdiction import Jurisdiction, jurisdiction_from_zips, load_jurisdiction
 from sync.matching import blocking_keys, matching_keys
 from sync.normalize import NormalizedRecord, normalized_record
+from sync.problem_codes import BATCH_ID_CONFLICT, BUSY, FORBIDDEN
 from sync.protocol import (
     REASON_TEXT,
     BatchRequest,
@@ -87,7 +88,7 @@ def campaign_context(svc: Services, campaign_id: str) -> CampaignContext:
     with svc.db.read() as s:
         campaign = s.get(Campaign, campaign_id)
         if campaign is None:
-            raise ProblemError(403, "forbidden", "The device's campaign no longer exists.")
+            raise ProblemError(FORBIDDEN, "The device's campaign no longer exists.")
         # Cached per (campaign, key id): a rotated index key (rotation.py) is loaded at once.
         cached = svc.index_keys.get(campaign_id)
         if cached is None or cached[0] != campaign.index_key_id:
@@ -456,8 +457,7 @@ def _stored_batch(svc: Services, batch_id: str) -> BatchRecord | None:
 
 def _replay(record: BatchRecord, device: DeviceIdentity, fingerprint: str) -> BatchResponse:
     if record.device_id != device.device_id or record.body_fingerprint != fingerprint:
-        raise ProblemError(409, "batch_id_conflict",
-                           "This batch id was already used with a different body.")
+        raise ProblemError(BATCH_ID_CONFLICT)
     return BatchResponse.model_validate_json(record.response_json)
 
 
@@ -478,7 +478,7 @@ def _entry_charge(svc: Services, device: DeviceIdentity, entries: int) -> Callab
 
 
 def _busy() -> ProblemError:
-    return ProblemError(503, "busy", "The server is busy; retry the batch later.", {"Retry-After": "5"})
+    return ProblemError(BUSY, "The server is busy; retry the batch later.", headers={"Retry-After": "5"})
 
 
 def handle_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> BatchResponse:

@@ -1,8 +1,9 @@
 """RFC 9457 problem responses (protocol.Problem, application/problem+json).
 
-Every error the API returns goes through here. Details are fixed texts written by us: input
-values are never echoed (a rejected body may carry a signer's name), and validation errors
-only name the location of the offending part.
+Every error the API returns goes through here, with a code of the catalogue
+(sync/problem_codes.py). Details are fixed texts written by us: input values are never echoed
+(a rejected body may carry a signer's name), and validation errors only name the location of
+the offending part.
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sync.problem_codes import (
+    HTTP_ERROR,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    MALFORMED_JSON,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    ProblemKind,
+)
 from sync.protocol import Problem
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -28,16 +38,27 @@ _TITLES = {
 
 
 class ProblemError(Exception):
-    """Raise anywhere in a request to answer with a problem body."""
+    """Raise anywhere in a request to answer with a problem body: ``kind`` from the catalogue,
+    ``detail`` when the site says more than (or other than) the kind's own fixed text."""
 
-    def __init__(self, status: int, code: str, detail: str = "", headers: dict | None = None):
-        super().__init__(code)
-        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+    def __init__(self, kind: ProblemKind, detail: str | None = None, *,
+                 headers: dict | None = None):
+        if kind.status is None:
+            raise ValueError(f"{kind.code} has no status of its own; use problem_response")
+        super().__init__(kind.code)
+        self.kind, self.status, self.code = kind, kind.status, kind.code
+        self.detail = kind.detail if detail is None else detail
+        self.headers = headers
 
 
-def problem_response(status: int, code: str | None, detail: str = "",
-                     headers: dict | None = None) -> JSONResponse:
-    body = Problem(title=_TITLES.get(status, "Error"), status=status, detail=detail, code=code)
+def problem_response(kind: ProblemKind, detail: str | None = None, headers: dict | None = None,
+                     *, status: int | None = None) -> JSONResponse:
+    """The problem answer of ``kind``; ``status`` only for a kind without one (HTTP_ERROR)."""
+    if (kind.status is None) == (status is None):
+        raise ValueError(f"{kind.code}: give a status exactly when the kind has none")
+    status = kind.status or status
+    body = Problem(title=_TITLES.get(status, "Error"), status=status,
+                   detail=kind.detail if detail is None else detail, code=kind.code)
     return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_MEDIA_TYPE,
                         headers=headers)
 
@@ -50,27 +71,27 @@ def _location(error: dict) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_req: Request, exc: ProblemError):
-        return problem_response(exc.status, exc.code, exc.detail, exc.headers)
+        return problem_response(exc.kind, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError):
         errors = exc.errors()
+        if "json_invalid" in {e.get("type", "") for e in errors}:
+            return problem_response(MALFORMED_JSON, "The body is not valid JSON.")
         where = ", ".join(sorted({_location(e) for e in errors})[:5])
-        kinds = {e.get("type", "") for e in errors}
-        code = "malformed_json" if "json_invalid" in kinds else "invalid_request"
-        return problem_response(422 if code == "invalid_request" else 400, code,
-                                f"The request body does not match the schema at: {where}"
-                                if code == "invalid_request" else "The body is not valid JSON.")
+        return problem_response(INVALID_REQUEST,
+                                f"The request body does not match the schema at: {where}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException):
         # FastAPI answers 400 when a body cannot be parsed at all (not UTF-8, nested too deep).
-        code = {400: "malformed_json", 404: "not_found",
-                405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(exc.status_code, code, "", getattr(exc, "headers", None))
+        kind = {400: MALFORMED_JSON, 404: NOT_FOUND,
+                405: METHOD_NOT_ALLOWED}.get(exc.status_code, HTTP_ERROR)
+        return problem_response(kind, "", getattr(exc, "headers", None),
+                                status=None if kind.status else exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception):
         # The exception type only: messages of database errors can quote parameter values.
         log.error("unhandled error: %s", type(exc).__name__)
-        return problem_response(500, "internal_error", "")
+        return problem_response(INTERNAL_ERROR, "")

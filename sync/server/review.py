@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from sync.domain import as_utc, utcnow
 from sync.matching import blocking_keys, matching_keys
+from sync.problem_codes import NOTHING_TO_UNDO, UNDO_CONFLICT, UNDO_EXPIRED, ProblemKind
 from sync.protocol import EntryStatus
 from sync.server import dedup
 from sync.server.audit import audit
@@ -48,11 +49,11 @@ def decide(s: Session, cipher, index_key: bytes, entry: Entry, decision: str, ac
 
 
 class UndoRefused(Exception):
-    """Why a decision cannot be taken back: ``code`` is the problem code."""
+    """Why a decision cannot be taken back: ``kind`` is the problem (409) the route answers."""
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(code)
-        self.code, self.detail = code, detail
+    def __init__(self, kind: ProblemKind) -> None:
+        super().__init__(kind.code)
+        self.kind = kind
 
 
 def last_decision(s: Session, actor: str) -> AuditLog | None:
@@ -67,9 +68,9 @@ def undoable(s: Session, actor: str, now: datetime) -> AuditLog:
     actor's own, only the last one (an undo is not undone in turn), within UNDO_SECONDS."""
     row = last_decision(s, actor)
     if row is None or row.action != DECISION:
-        raise UndoRefused("nothing_to_undo", "You have no review decision to undo.")
+        raise UndoRefused(NOTHING_TO_UNDO)
     if now - as_utc(row.at) > timedelta(seconds=UNDO_SECONDS):
-        raise UndoRefused("undo_expired", "Your last decision is too old to undo.")
+        raise UndoRefused(UNDO_EXPIRED)
     return row
 
 
@@ -80,7 +81,7 @@ def undo(s: Session, entry: Entry, decision: AuditLog, actor: str) -> None:
     outcomes feed. The entry must still be as the decision left it."""
     decided = entry.status in (EntryStatus.DUPLICATE.value, EntryStatus.ACCEPTED.value)
     if not decided or entry.superseded_by or entry.id != decision.target:
-        raise UndoRefused("undo_conflict", "The entry changed since your decision.")
+        raise UndoRefused(UNDO_CONFLICT)
     if entry.status == EntryStatus.ACCEPTED.value:
         # "not a duplicate" made it count and claim its keys; the keys stay in the devices'
         # dedup-index feed, as when an entry is superseded (dedup.release).

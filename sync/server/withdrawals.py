@@ -30,6 +30,16 @@ from sync.domain import as_utc, utcnow
 from sync.ids import new_uuid7
 from sync.matching import blocking_keys, matching_keys
 from sync.normalize import normalized_record
+from sync.problem_codes import (
+    ALREADY_FILED,
+    BUSY,
+    ENTRY_NOT_COUNTED,
+    INVALID_RECEIVED_AT,
+    NOT_A_CANDIDATE,
+    NOT_FOUND,
+    NOT_PENDING,
+    PURGED,
+)
 from sync.server import dedup, rotation
 from sync.server.audit import audit
 from sync.server.dashboard import DEFAULT_TIMEZONE
@@ -67,8 +77,7 @@ def refuse_if_filed(s: Session, campaign_id: str, received_at: datetime | None =
     if filed is None:
         return
     if campaign_today() >= filed or (received_at is not None and campaign_today(received_at) >= filed):
-        raise ProblemError(409, "already_filed",
-                           "The petition is filed: signatures can no longer be withdrawn.")
+        raise ProblemError(ALREADY_FILED)
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,8 +116,7 @@ def apply(s: Session, w: Withdrawal, entry_id: str, actor: str, how: str) -> lis
     entry = s.get(Entry, entry_id, with_for_update=True)
     if (entry is None or entry.campaign_id != w.campaign_id or not entry.counted
             or entry.superseded_by is not None):
-        raise ProblemError(409, "entry_not_counted",
-                           "That entry no longer counts (withdrawn, corrected or purged).")
+        raise ProblemError(ENTRY_NOT_COUNTED)
     repeats = list(s.scalars(select(Entry).where(
         Entry.campaign_id == w.campaign_id, Entry.duplicate_of == entry.id,
         Entry.superseded_by.is_(None))))
@@ -140,7 +148,7 @@ def record(svc: Services, campaign_id: str, body: WithdrawalCreate, actor: str,
     """Store the request sealed, match it, and apply a single exact match at once."""
     received = as_utc(body.received_at)
     if received > utcnow() + timedelta(minutes=5):
-        raise ProblemError(422, "invalid_received_at", "The request cannot be received in the future.")
+        raise ProblemError(INVALID_RECEIVED_AT)
     ctx = campaign_context(svc, campaign_id)
     fields = body.signer.model_dump()
     with svc.db.read() as s:
@@ -175,10 +183,10 @@ def rematch(svc: Services, campaign_id: str, wid: str, actor: str) -> None:
     with svc.db.read() as s:
         w = _load(s, campaign_id, wid)
         if w.state != PENDING:
-            raise ProblemError(409, "not_pending", "This withdrawal is already decided.")
+            raise ProblemError(NOT_PENDING)
         fields = signer_fields(svc, w)
         if fields is None:
-            raise ProblemError(409, "purged", "The request's details were purged.")
+            raise ProblemError(PURGED)
         candidates = find_candidates(s, svc.cipher, ctx.index_key, campaign_id, fields)
     with svc.db.write() as s:
         w = _load(s, campaign_id, wid, lock=True)
@@ -193,14 +201,14 @@ def decide(svc: Services, campaign_id: str, wid: str, decision: str, entry_id: s
     with svc.db.write() as s:
         w = _load(s, campaign_id, wid, lock=True)
         if w.state != PENDING:
-            raise ProblemError(409, "not_pending", "This withdrawal is already decided.")
+            raise ProblemError(NOT_PENDING)
         if decision == "not_a_match":
             w.state, w.decided_by, w.decided_at = NOT_MATCHED, actor, utcnow()
             audit(s, actor, "withdrawal.not_a_match", wid)
             return
         refuse_if_filed(s, campaign_id, as_utc(w.received_at))
         if not entry_id or entry_id not in {c["entry_id"] for c in json.loads(w.candidates_json)}:
-            raise ProblemError(422, "not_a_candidate", "Pick one of the request's candidates.")
+            raise ProblemError(NOT_A_CANDIDATE)
         _guard(s, campaign_id, ctx.index_key_id)
         apply(s, w, entry_id, actor, "confirmed")
 
@@ -210,14 +218,14 @@ def _guard(s: Session, campaign_id: str, key_id: int) -> None:
     try:
         rotation.guard_index_key(s, campaign_id, key_id)
     except rotation.StaleIndexKey:
-        raise ProblemError(503, "busy", "The campaign's keys just changed; retry.",
-                           {"Retry-After": "1"}) from None
+        raise ProblemError(BUSY, "The campaign's keys just changed; retry.",
+                           headers={"Retry-After": "1"}) from None
 
 
 def _load(s: Session, campaign_id: str, wid: str, *, lock: bool = False) -> Withdrawal:
     w = s.get(Withdrawal, wid, with_for_update=lock)
     if w is None or w.campaign_id != campaign_id:
-        raise ProblemError(404, "not_found", "No such withdrawal in your campaign.")
+        raise ProblemError(NOT_FOUND, "No such withdrawal in your campaign.")
     return w
 
 

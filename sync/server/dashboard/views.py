@@ -9,6 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sync.problem_codes import NOT_FOUND
 from sync.reports.devices import DeviceRow, device_rows
 from sync.reports.progress import Progress, compute_progress
 from sync.reports.quality import CirculatorActivity
@@ -36,7 +37,7 @@ def scope_for(svc: Services, staff: StaffIdentity, campaign_id: str | None) -> S
         info = q.campaign_info(s, cid) if cid else None
     teams = staff_teams(staff)
     if info is None:
-        raise ProblemError(404, "not_found", "No such campaign.")
+        raise ProblemError(NOT_FOUND, "No such campaign.")
     return Scope(info, teams)
 
 

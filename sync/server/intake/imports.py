@@ -28,6 +28,17 @@ from sync.intake.importer import (
     preview,
     run_rows,
 )
+from sync.problem_codes import (
+    EMPTY_FILE,
+    FILE_TOO_LARGE,
+    IMPORT_LIMIT,
+    INVALID_MAPPING,
+    NOT_AVAILABLE,
+    NOT_FOUND,
+    NOT_RUNNING,
+    UNKNOWN_PRESET,
+    UNREADABLE_FILE,
+)
 from sync.server.audit import audit
 from sync.server.ingest import campaign_context
 from sync.server.intake.office import IMPORT_BATCH, office_device, submit_entries
@@ -48,11 +59,10 @@ def resolve_mapping(headers: list[str], mapping_json: str, preset: str) -> dict[
                 raise ValueError
             return mapping_from_names(names, headers)
         except ValueError:
-            raise ProblemError(422, "invalid_mapping", "The column mapping does not fit the file.") \
-                from None
+            raise ProblemError(INVALID_MAPPING) from None
     if preset:
         if preset not in PRESETS:
-            raise ProblemError(422, "unknown_preset", "No such mapping preset.")
+            raise ProblemError(UNKNOWN_PRESET)
         return preset_mapping(preset, headers)
     return guess_mapping(headers)
 
@@ -64,14 +74,14 @@ def _default_captured_at() -> datetime:
 async def read_upload(file: UploadFile) -> bytes:
     data = await file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
-        raise ProblemError(413, "file_too_large", "The file is too large to import.")
+        raise ProblemError(FILE_TOO_LARGE)
     if not data:
-        raise ProblemError(422, "empty_file", "The file is empty.")
+        raise ProblemError(EMPTY_FILE)
     return data
 
 
 def _limit_problem(exc: ImportLimitError) -> ProblemError:
-    return ProblemError(422, "import_limit", f"The file is too large to import: {exc}.")
+    return ProblemError(IMPORT_LIMIT, f"The file is too large to import: {exc}.")
 
 
 def open_upload(data: bytes, name: str):
@@ -82,7 +92,7 @@ def open_upload(data: bytes, name: str):
         raise _limit_problem(exc) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem
         log.info("unreadable import file: %s", type(exc).__name__)
-        raise ProblemError(422, "unreadable_file", "The file is not a readable CSV or XLSX.") from None
+        raise ProblemError(UNREADABLE_FILE) from None
 
 
 def preview_upload(svc: Services, cid: str, data: bytes, name: str, mapping: str, preset: str) -> dict:
@@ -181,7 +191,7 @@ def job_status(svc: Services, job_id: str, campaign_id: str) -> dict:
     with svc.db.read() as s:
         job = s.get(ImportJob, job_id)
         if job is None or job.campaign_id != campaign_id:
-            raise ProblemError(404, "not_found", "No such import job.")
+            raise ProblemError(NOT_FOUND, "No such import job.")
         counts = json.loads(job.counts_json or "{}")
         return {"job_id": job.id, "state": job.state, "kind": job.kind,
                 "total_rows": job.total_rows, "rows_done": job.rows_done, "counts": counts,
@@ -195,9 +205,9 @@ def rejections_job(s, job_id: str, campaign_id: str) -> ImportJob:
     """The campaign's import job with a rejection file, or the problem that says why not."""
     job = s.get(ImportJob, job_id)
     if job is None or job.campaign_id != campaign_id:
-        raise ProblemError(404, "not_found", "No such import job.")
+        raise ProblemError(NOT_FOUND, "No such import job.")
     if job.enc_rejections is None:
-        raise ProblemError(409, "not_available", "The job has no rejection file (running or purged).")
+        raise ProblemError(NOT_AVAILABLE)
     return job
 
 
@@ -206,8 +216,8 @@ def cancel_job(svc: Services, staff_actor_id: str, job_id: str, campaign_id: str
     with svc.db.write() as s:
         job = s.get(ImportJob, job_id, with_for_update=True)
         if job is None or job.campaign_id != campaign_id:
-            raise ProblemError(404, "not_found", "No such import job.")
+            raise ProblemError(NOT_FOUND, "No such import job.")
         if job.state not in ("running", CANCELLING):
-            raise ProblemError(409, "not_running", "The import job is not running.")
+            raise ProblemError(NOT_RUNNING)
         job.state = CANCELLING
         audit(s, staff_actor_id, "import.cancel", job_id)

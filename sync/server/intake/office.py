@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sync.domain import PERSONAL_FIELDS, SignerEntry, as_utc, utcnow
 from sync.ids import new_uuid7
 from sync.intake.importer import stable_entry_id
+from sync.problem_codes import NOT_FOUND
 from sync.protocol import MAX_BATCH_ENTRIES, PROTOCOL_VERSION, BatchRequest, EntryResult, EntryStatus
 from sync.server import dedup
 from sync.server.auth import DeviceIdentity
@@ -41,7 +42,7 @@ def office_device(svc: Services, campaign_id: str) -> DeviceIdentity:
     device_id = office_device_id(campaign_id)
     with svc.db.read() as s:
         if s.get(Campaign, campaign_id) is None:
-            raise ProblemError(404, "not_found", "No such campaign.")
+            raise ProblemError(NOT_FOUND, "No such campaign.")
         exists = s.get(Device, device_id) is not None
     if not exists:
         try:

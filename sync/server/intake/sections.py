@@ -15,6 +15,7 @@ from sync.intake.reconcile import (
     reconcile_campaign,
     reconcile_section,
 )
+from sync.problem_codes import INVALID_DECLARATION, INVALID_SERIAL, INVALID_SKIPPED_LINES, NOT_FOUND
 from sync.protocol import EntryStatus
 from sync.server.audit import audit, staff_actor
 from sync.server.auth import StaffIdentity
@@ -60,7 +61,7 @@ def section_issues(s, campaign_id: str, serial: str | None = None) -> list[Secti
 def check_serial(serial: str) -> str:
     serial = serial.strip().upper()
     if validate_section_serial(serial) is not None:
-        raise ProblemError(422, "invalid_serial", "The section serial is not valid.")
+        raise ProblemError(INVALID_SERIAL)
     return serial
 
 
@@ -118,16 +119,15 @@ def record_check_in(svc: Services, staff: StaffIdentity, campaign_id: str, seria
     """One return of a section to the office (``serial`` already checked)."""
     unknown = set(body.declaration) - set(DECLARATION_PARTS)
     if unknown:
-        raise ProblemError(422, "invalid_declaration", "Unknown declaration part.")
+        raise ProblemError(INVALID_DECLARATION)
     try:
         skipped = parse_line_list(body.skipped_lines)
     except ValueError:
-        raise ProblemError(422, "invalid_skipped_lines", "Skipped lines: use numbers and ranges.") \
-            from None
+        raise ProblemError(INVALID_SKIPPED_LINES) from None
     returned_at = as_utc(body.returned_at) if body.returned_at else utcnow()
     with svc.db.write() as s:
         if s.get(Campaign, campaign_id) is None:
-            raise ProblemError(404, "not_found", "No such campaign.")
+            raise ProblemError(NOT_FOUND, "No such campaign.")
         s.add(SectionCheckIn(campaign_id=campaign_id, serial=serial, returned_by=body.returned_by,
                              returned_at=returned_at, signed_lines=body.signed_lines,
                              skipped_lines=",".join(str(n) for n in sorted(skipped)),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from sync.domain import as_utc, utcnow
 from sync.ids import new_uuid7
+from sync.problem_codes import INVALID_ENROLL_CODE, RATE_LIMITED
 from sync.protocol import (
     CampaignSettings,
     EnrollRequest,
@@ -59,8 +60,8 @@ def from_own_app(request: Request) -> bool:
 def rate_limit(svc: Services, key: str) -> None:
     wait = svc.login_buckets.take(key)
     if wait:
-        raise ProblemError(429, "rate_limited", "Too many attempts; wait and retry.",
-                           {"Retry-After": str(max(1, int(wait + 0.999)))})
+        raise ProblemError(RATE_LIMITED, "Too many attempts; wait and retry.",
+                           headers={"Retry-After": str(max(1, int(wait + 0.999)))})
 
 
 @router.post("/enroll", response_model=EnrollResponse)
@@ -76,8 +77,7 @@ def enroll(body: EnrollRequest, request: Request, svc: ServicesDep) -> EnrollRes
         if code is None or code.used_at is not None or as_utc(code.expires_at) <= now:
             audit(s, "anonymous", "device.enroll_failed")
             s.commit()
-            raise ProblemError(401, "invalid_enroll_code",
-                               "The enrollment code is unknown, used or expired.")
+            raise ProblemError(INVALID_ENROLL_CODE)
         campaign = s.get(Campaign, code.campaign_id)
         code.used_at, code.device_id = now, device_id
         s.add(Device(id=device_id, campaign_id=campaign.id, circulator=code.circulator,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
+from sync.problem_codes import UNSUPPORTED_PROTOCOL
 from sync.protocol import SUPPORTED_PROTOCOL_VERSIONS, DoorstepRequest, DoorstepResponse
 from sync.server import doorstep
 from sync.server.auth import DeviceIdentity, current_device, services
@@ -18,7 +19,6 @@ router = APIRouter(prefix="/v1/doorstep", tags=["doorstep"])
 async def post_check(req: DoorstepRequest, device: DeviceIdentity = Depends(current_device),
                      svc: Services = Depends(services)) -> DoorstepResponse:
     if req.protocol_version not in SUPPORTED_PROTOCOL_VERSIONS:
-        raise ProblemError(400, "unsupported_protocol",
-                           f"Supported protocol versions: {sorted(SUPPORTED_PROTOCOL_VERSIONS)}.")
+        raise ProblemError(UNSUPPORTED_PROTOCOL)
     # Database reads and scoring block: the thread pool, not the event loop.
     return await run_in_threadpool(doorstep.check, svc, device, req)

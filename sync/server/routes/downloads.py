@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, update
 
 from sync.domain import as_utc, utcnow
+from sync.problem_codes import DOWNLOAD_EXPIRED, DOWNLOAD_NOT_FOUND, DOWNLOAD_USED, INVALID_REQUEST
 from sync.server.audit import audit, staff_actor
 from sync.server.auth import StaffIdentity, campaign_for, staff_of_session
 from sync.server.deps import CurrentStaff, ServicesDep, admin_only, dashboard_reader, intake_staff
@@ -79,7 +80,7 @@ def new_link(body: LinkRequest, staff: CurrentStaff, svc: ServicesDep) -> dict:
     cid = campaign_for(staff, body.campaign_id)
     if body.export == "rejections":
         if body.job_id is None:
-            raise ProblemError(422, "invalid_request", "A rejections link names its job_id.")
+            raise ProblemError(INVALID_REQUEST, "A rejections link names its job_id.")
         # Refused now rather than in the tab the link opens in (a problem page there).
         with svc.db.read() as s:
             rejections_job(s, body.job_id, cid)
@@ -105,16 +106,15 @@ def open_link(svc: ServicesDep, token: str = Path(min_length=20, max_length=100)
             .values(used_at=now)).rowcount
         link = s.get(DownloadLink, hashed)
     if link is None:
-        raise ProblemError(404, "download_not_found", "No such download link.")
+        raise ProblemError(DOWNLOAD_NOT_FOUND)
     if not taken:
-        raise ProblemError(410, "download_used", "This download link was already used; "
-                           "ask for the file again in the staff app.")
+        raise ProblemError(DOWNLOAD_USED)
     if as_utc(link.expires_at) <= now:
-        raise ProblemError(410, "download_expired", "This download link has expired; "
+        raise ProblemError(DOWNLOAD_EXPIRED, "This download link has expired; "
                            "ask for the file again in the staff app.")
     staff = staff_of_session(svc, link.session_hash)
     if staff is None or staff.user_id != link.user_id:
-        raise ProblemError(410, "download_expired", "The session that made this link has "
+        raise ProblemError(DOWNLOAD_EXPIRED, "The session that made this link has "
                            "ended; sign in and ask for the file again.")
     export = EXPORTS[link.export]
     export.allowed(staff)

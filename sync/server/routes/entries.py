@@ -11,6 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from sync.problem_codes import (
+    BODY_TOO_LARGE,
+    IDEMPOTENCY_KEY_MISMATCH,
+    INVALID_CONTENT_LENGTH,
+    INVALID_REQUEST,
+    MALFORMED_JSON,
+    UNSUPPORTED_PROTOCOL,
+)
 from sync.protocol import (
     IDEMPOTENCY_HEADER,
     MAX_BATCH_BYTES,
@@ -32,14 +40,14 @@ async def read_limited_body(request: Request, limit: int = MAX_BATCH_BYTES) -> b
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
-            raise ProblemError(400, "invalid_content_length", "Content-Length is not a number.")
+            raise ProblemError(INVALID_CONTENT_LENGTH, "Content-Length is not a number.")
         if int(declared) > limit:
-            raise ProblemError(413, "body_too_large", f"The body exceeds {limit} bytes.")
+            raise ProblemError(BODY_TOO_LARGE, f"The body exceeds {limit} bytes.")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:  # a lying or absent Content-Length
-            raise ProblemError(413, "body_too_large", f"The body exceeds {limit} bytes.")
+            raise ProblemError(BODY_TOO_LARGE, f"The body exceeds {limit} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -48,15 +56,14 @@ def parse_batch(raw: bytes) -> BatchRequest:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise ProblemError(400, "malformed_json", "The body is not valid JSON.") from None
+        raise ProblemError(MALFORMED_JSON, "The body is not valid JSON.") from None
     except RecursionError:  # nesting deeper than the parser's stack: hostile, not a 500
-        raise ProblemError(400, "malformed_json", "The body is nested too deeply.") from None
+        raise ProblemError(MALFORMED_JSON, "The body is nested too deeply.") from None
     if not isinstance(data, dict):
-        raise ProblemError(422, "invalid_request", "The body must be a JSON object.")
+        raise ProblemError(INVALID_REQUEST, "The body must be a JSON object.")
     version = data.get("protocol_version")
     if type(version) is not int or version not in SUPPORTED_PROTOCOL_VERSIONS:
-        raise ProblemError(400, "unsupported_protocol",
-                           f"Supported protocol versions: {sorted(SUPPORTED_PROTOCOL_VERSIONS)}.")
+        raise ProblemError(UNSUPPORTED_PROTOCOL)
     try:
         return BatchRequest.model_validate(data)
     except ValidationError as exc:
@@ -68,8 +75,7 @@ async def post_batch(request: Request, device: CurrentDevice, svc: ServicesDep) 
     raw = await read_limited_body(request)
     req = parse_batch(raw)
     if request.headers.get(IDEMPOTENCY_HEADER) != req.batch_id:
-        raise ProblemError(400, "idempotency_key_mismatch",
-                           f"The {IDEMPOTENCY_HEADER} header must equal batch_id.")
+        raise ProblemError(IDEMPOTENCY_KEY_MISMATCH)
     # The database work is blocking: run it in the thread pool, not on the event loop.
     _response, body = await run_in_threadpool(decide_batch, svc, device, req)
     return Response(body, media_type="application/json")

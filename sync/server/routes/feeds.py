@@ -7,6 +7,7 @@ import base64
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
+from sync.problem_codes import FORBIDDEN, INDEX_FEED_RETIRED
 from sync.protocol import (
     DedupIndexResponse,
     DoorstepFilterResponse,
@@ -56,8 +57,7 @@ def dedup_index(since: int = Cursor, key_id: int | None = Query(None, ge=1, le=2
     """Retired (issue 15): it gave every device the exact keys of every signer and the
     campaign's index key. Devices pull /v1/doorstep-filter instead; an older app is told
     plainly (410) rather than given the list."""
-    raise ProblemError(410, "index_feed_retired",
-                       "This feed is retired: update the app (it uses /v1/doorstep-filter).")
+    raise ProblemError(INDEX_FEED_RETIRED)
 
 
 @router.get("/doorstep-filter", response_model=DoorstepFilterResponse)
@@ -72,7 +72,7 @@ def doorstep_filter(tag: str = Query("", max_length=64, pattern=r"^[0-9a-f]*$"),
         campaign = s.get(Campaign, device.campaign_id)
         row = s.get(Device, device.device_id)
         if campaign is None or row is None:
-            raise ProblemError(403, "forbidden", "The device's campaign no longer exists.")
+            raise ProblemError(FORBIDDEN, "The device's campaign no longer exists.")
         built = device_filter(s, svc.cipher, row, campaign, ctx.index_key)
     rotated = {}
     if key_id is not None and key_id != ctx.index_key_id:

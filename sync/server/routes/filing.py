@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from sync.problem_codes import NOT_FOUND
 from sync.server.auth import campaign_for
 from sync.server.deps import IntakeStaff, ServicesDep
 from sync.server.filing import readiness_and_check
@@ -22,5 +23,5 @@ def filing_check(staff: IntakeStaff, svc: ServicesDep,
     with svc.db.read() as s:
         found = readiness_and_check(s, cid)
     if found is None:
-        raise ProblemError(404, "not_found", "No such campaign.")
+        raise ProblemError(NOT_FOUND, "No such campaign.")
     return FilingCheckView.model_validate(found[1].as_dict())

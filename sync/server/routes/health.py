@@ -13,6 +13,7 @@ from functools import lru_cache
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
+from sync.problem_codes import DATABASE_UNAVAILABLE, MIGRATIONS_PENDING, SHUTTING_DOWN
 from sync.server.deps import ServicesDep
 from sync.server.problems import ProblemError
 
@@ -34,21 +35,19 @@ def healthz(svc: ServicesDep) -> dict:
         with svc.db.read() as s:
             s.execute(text("SELECT 1"))
     except Exception:
-        raise ProblemError(503, "database_unavailable", "The database is not reachable.") from None
+        raise ProblemError(DATABASE_UNAVAILABLE) from None
     return {"status": "ok"}
 
 
 @router.get("/readyz")
 def readyz(request: Request, svc: ServicesDep) -> dict:
     if getattr(request.app.state, "stopping", False):
-        raise ProblemError(503, "shutting_down", "The server is shutting down.")
+        raise ProblemError(SHUTTING_DOWN)
     try:
         with svc.db.read() as s:
             current = set(s.scalars(text("SELECT version_num FROM alembic_version")))
     except Exception:
-        raise ProblemError(503, "database_unavailable", "The database is not reachable.") from None
+        raise ProblemError(DATABASE_UNAVAILABLE) from None
     if current != set(migration_heads()):
-        raise ProblemError(503, "migrations_pending",
-                           "The database schema is not at this server's version; run "
-                           "`canvass-server init`.")
+        raise ProblemError(MIGRATIONS_PENDING)
     return {"status": "ready"}

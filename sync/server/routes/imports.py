@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sync.intake.importer import check_mapping
+from sync.problem_codes import INCOMPLETE_MAPPING
 from sync.server.audit import audit, staff_actor
 from sync.server.auth import campaign_for
 from sync.server.deps import AdminStaff, IntakeStaff, ServicesDep
@@ -66,7 +67,7 @@ async def start_import(staff: IntakeStaff, svc: ServicesDep, file: UploadFile = 
     table = await run_in_threadpool(open_upload, data, name)
     resolved = resolve_mapping(table.headers, mapping, preset)
     if check_mapping(resolved):
-        raise ProblemError(422, "incomplete_mapping", "The mapping leaves out required fields.")
+        raise ProblemError(INCOMPLETE_MAPPING)
     job_id = create_job(svc, cid, staff.username, table.kind, table.total_rows)
     with svc.db.write() as s:
         audit(s, staff_actor(staff), "import.start", job_id, table.kind)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query
 
+from sync.problem_codes import NOT_FOUND
 from sync.server.audit import audit, staff_actor
 from sync.server.auth import campaign_for, staff_teams
 from sync.server.deps import IntakeReader, IntakeStaff, ServicesDep
@@ -47,7 +48,7 @@ def get_section(staff: IntakeReader, svc: ServicesDep, serial: str = Path(max_le
     if teams is not None:
         with svc.db.read() as s:
             if serial not in sections.team_sections(s, cid, teams):
-                raise ProblemError(404, "not_found", "No such section of your team.")
+                raise ProblemError(NOT_FOUND, "No such section of your team.")
     return sections.section_report(svc, cid, serial)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import delete, select
 
 from sync.domain import utcnow
+from sync.problem_codes import INVALID_CREDENTIALS
 from sync.protocol import LoginRequest, LoginResponse
 from sync.server.admin import delete_expired_sessions
 from sync.server.audit import audit
@@ -44,7 +45,7 @@ def login(body: LoginRequest, request: Request, svc: ServicesDep) -> LoginRespon
                                expires_at=expires))
             audit(s, f"user:{user.id}", "login", user.id)
     if not ok or user is None or user.disabled:
-        raise ProblemError(401, "invalid_credentials", "Unknown username or wrong password.")
+        raise ProblemError(INVALID_CREDENTIALS)
     for key in keys:  # a right password was no guess (as a valid enrollment code, devices.py)
         svc.login_buckets.give_back(key)
     return LoginResponse(token=token, role=user.role, expires_at=expires)

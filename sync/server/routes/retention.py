@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from sync.intake import export as export_logic
+from sync.problem_codes import NOT_FOUND, PURGE_NOT_CONFIRMED, PURGE_NOT_DUE
 from sync.server.audit import audit, staff_actor
 from sync.server.auth import campaign_for
 from sync.server.deps import AdminStaff, ServicesDep
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/v1/intake", tags=["intake"])
 def _campaign(s, campaign_id: str) -> Campaign:
     campaign = s.get(Campaign, campaign_id)
     if campaign is None:
-        raise ProblemError(404, "not_found", "No such campaign.")
+        raise ProblemError(NOT_FOUND, "No such campaign.")
     return campaign
 
 
@@ -33,7 +34,7 @@ def export_filing(staff: AdminStaff, svc: ServicesDep, campaign_id: str | None =
     with svc.db.write() as s:
         found = readiness_and_check(s, cid)
         if found is None:
-            raise ProblemError(404, "not_found", "No such campaign.")
+            raise ProblemError(NOT_FOUND, "No such campaign.")
         readiness, check = found
         text = export_logic.filing_csv(readiness, duplicate_lines(s, cid), check)
         audit(s, staff_actor(staff), "export.filing", cid,
@@ -75,9 +76,9 @@ def purge(staff: AdminStaff, svc: ServicesDep, body: PurgeRequest | None = None,
         row = s.get(IntakeSettings, cid) or IntakeSettings(retention_days=90, filed_on="", purged=False)
         due = retention_view(row, campaign)["purge_due"]
     if not due:
-        raise ProblemError(409, "purge_not_due", "The retention period has not ended yet.")
+        raise ProblemError(PURGE_NOT_DUE)
     if body is None or body.confirm != cid:
-        raise ProblemError(422, "purge_not_confirmed", "Confirm the purge with the campaign id.")
+        raise ProblemError(PURGE_NOT_CONFIRMED)
     report = purge_campaign(svc.db, cid, actor=staff_actor(staff))
     return {"purged_entries": report.entries, "voter_records": report.voter_records,
             "compacted": report.compacted}

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from sync.domain import utcnow
+from sync.problem_codes import BUSY, NOT_FOUND, NOT_PENDING_REVIEW, UNDO_CONFLICT
 from sync.protocol import EntryStatus
 from sync.server import review, rotation
 from sync.server.audit import staff_actor
@@ -56,17 +57,17 @@ def decision(body: DecisionRequest, staff: IntakeStaff, svc: ServicesDep,
     with svc.db.read() as s:
         entry = s.get(Entry, entry_id)
     if not _in_scope(staff, entry):
-        raise ProblemError(404, "not_found", "No such entry in your campaign.")
+        raise ProblemError(NOT_FOUND, "No such entry in your campaign.")
     ctx = campaign_context(svc, entry.campaign_id)
     with svc.db.write() as s:
         entry = s.get(Entry, entry_id, with_for_update=True)
         if entry.status != EntryStatus.POSSIBLE_DUPLICATE.value or entry.superseded_by:
-            raise ProblemError(409, "not_pending_review", "This entry is not awaiting review.")
+            raise ProblemError(NOT_PENDING_REVIEW)
         try:
             rotation.guard_index_key(s, entry.campaign_id, ctx.index_key_id)
         except rotation.StaleIndexKey:
-            raise ProblemError(503, "busy", "The campaign's keys just changed; retry.",
-                               {"Retry-After": "1"}) from None
+            raise ProblemError(BUSY, "The campaign's keys just changed; retry.",
+                               headers={"Retry-After": "1"}) from None
         review.decide(s, svc.cipher, ctx.index_key, entry, body.decision, staff_actor(staff))
         result = DecisionResponse(entry_id=entry.id, status=entry.status, duplicate_of=entry.duplicate_of)
     return result
@@ -84,9 +85,9 @@ def undo_last(staff: IntakeStaff, svc: ServicesDep) -> DecisionResponse:
             # entry's keys by entry id, whichever key made them).
             entry = s.get(Entry, last.target, with_for_update=True)
             if not _in_scope(staff, entry):
-                raise review.UndoRefused("undo_conflict", "The entry changed since your decision.")
+                raise review.UndoRefused(UNDO_CONFLICT)
             review.undo(s, entry, last, actor)
         except review.UndoRefused as exc:
-            raise ProblemError(409, exc.code, exc.detail) from None
+            raise ProblemError(exc.kind) from None
         result = DecisionResponse(entry_id=entry.id, status=entry.status, duplicate_of=None)
     return result
