@@ -29,7 +29,6 @@ from typist import (
     signers,
 )
 
-
 from canvass.demo import DemoServer, free_port
 
 pytestmark = pytest.mark.browser

@@ -21,7 +21,7 @@ import test_hostile_csv
 
 live_server = server_helpers.live_server
 office = test_hostile_csv.office  # the fixture: a campaign, its admin and its clerk
-# The limits SECURITY.md states (sync.intake.importer.MAX_*).
+# The limits SECURITY.md states (sync.intake.tables.MAX_*).
 MAX_SHARED_STRINGS, MAX_IMPORT_COLUMNS, MAX_XLSX_UNCOMPRESSED = 2_000_000, 100, 400_000_000
 HEADERS = ("Section", "Line", "First Name", "Last Name", "Street", "City", "ZIP")
 

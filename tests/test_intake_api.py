@@ -15,7 +15,7 @@ import pytest
 import server_helpers
 from sqlalchemy import func, select
 
-from sync.intake.importer import guess_mapping
+from sync.intake.mapping import guess_mapping
 from sync.server.intake.imports import create_job, run_import
 from sync.server.intake.office import office_device_id
 from sync.server.models import AuditLog, BlockKey, Entry, IndexKey, SignerKey

@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sync.intake.importer import RowConverter, guess_mapping, open_table, run_rows
+from sync.intake.importer import RowConverter, run_rows
+from sync.intake.mapping import guess_mapping
+from sync.intake.tables import open_table
 from sync.protocol import EntryResult, EntryStatus
 
 ROWS = 100_000

@@ -19,16 +19,8 @@ from sync.intake.export import (
     purge_due,
     summary_csv,
 )
-from sync.intake.importer import (
-    RejectionWriter,
-    RowConverter,
-    RowRejection,
-    check_mapping,
-    guess_mapping,
-    open_table,
-    preset_mapping,
-    stable_entry_id,
-)
+from sync.intake.importer import RejectionWriter, RowConverter, RowRejection, stable_entry_id
+from sync.intake.mapping import check_mapping, guess_mapping, preset_mapping
 from sync.intake.reconcile import (
     DECLARATION_PARTS,
     CheckIn,
@@ -39,6 +31,7 @@ from sync.intake.reconcile import (
     reconcile_campaign,
     reconcile_section,
 )
+from sync.intake.tables import open_table
 from sync.protocol import ReasonCode
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -15,7 +15,7 @@ INTAKE = STAFF.parent / "intake"
 
 def used_keys() -> set[str]:
     keys = set()
-    for path in [*STAFF.glob("*.py"), *INTAKE.glob("*.py")]:
+    for path in [*STAFF.glob("*.py"), *INTAKE.rglob("*.py")]:
         keys |= {f"staff.{k}" for k in re.findall(r"""\btr\(\s*"([a-z_.]+)"\s*[,)]""",
                                                    path.read_text())}
     keys |= {f"staff.sort.{k}" for k in SORTS}
@@ -54,7 +54,7 @@ def test_intake_views_have_no_literal_english():
     in canvass/intake (docstrings and keys aside)."""
     import ast
 
-    for path in INTAKE.glob("*.py"):
+    for path in INTAKE.rglob("*.py"):
         tree = ast.parse(path.read_text())
         docs = {id(node.body[0].value) for node in ast.walk(tree)
                 if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))

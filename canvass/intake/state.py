@@ -16,7 +16,7 @@ import httpx
 from canvass.i18n import OFFICE_REASONS, field_message, reason_key, t
 from canvass.staff.text import staff_lang, tr
 from sync.domain import PERSONAL_FIELDS, SignerEntry
-from sync.intake.importer import TARGET_FIELDS
+from sync.intake.mapping import TARGET_FIELDS
 from sync.validation import validate_entry
 
 TIMEOUT = 60.0

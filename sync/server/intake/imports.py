@@ -14,20 +14,16 @@ from sqlalchemy import update
 
 from sync.domain import as_utc, utcnow
 from sync.ids import new_uuid7
-from sync.intake.importer import (
+from sync.intake.importer import ImportCounts, RowConverter, preview, run_rows
+from sync.intake.mapping import (
     PRESETS,
     TARGET_FIELDS,
-    ImportCounts,
-    ImportLimitError,
-    RowConverter,
     check_mapping,
     guess_mapping,
     mapping_from_names,
-    open_table,
     preset_mapping,
-    preview,
-    run_rows,
 )
+from sync.intake.tables import ImportLimitError, open_table
 from sync.problem_codes import (
     EMPTY_FILE,
     FILE_TOO_LARGE,

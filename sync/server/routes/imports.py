@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from sync.intake.importer import check_mapping
+from sync.intake.mapping import check_mapping
 from sync.problem_codes import INCOMPLETE_MAPPING
 from sync.server.audit import audit, staff_actor
 from sync.server.auth import campaign_for

@@ -1,0 +1,31 @@
+"""Export: the filing export download."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from canvass.intake.state import (
+    IntakeClient,
+)
+from canvass.staff.downloads import Downloader
+from canvass.staff.text import tr
+
+
+class ExportView(ft.Column):
+    def __init__(self, client: IntakeClient, downloader: Downloader) -> None:
+        self.client, self.downloader = client, downloader
+        self.status = ft.Text("")
+        controls: list[ft.Control] = [
+            ft.Text(tr("intake.export.title"), size=22, weight=ft.FontWeight.BOLD)]
+        if client.role == "admin":
+            controls += [ft.Text(tr("intake.export.help")),
+                         ft.Button(content=tr("intake.export.download"), on_click=self._export)]
+        else:
+            controls.append(ft.Text(tr("intake.export.admin_only")))
+        super().__init__(controls=controls + [self.status], spacing=10)
+
+    async def _export(self, _e=None) -> None:
+        self.status.value = await self.downloader.download(
+            # Not a file name: filing.csv, or filing-DRAFT.csv while the filing check blocks.
+            self.client, "filing", tr("download.filing"))
+        self.update()
