@@ -58,6 +58,13 @@ from sync.protocol import (
     MATCHED_FIELDS,
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
+    PATH_BATCHES,
+    PATH_DOORSTEP,
+    PATH_DOORSTEP_FILTER,
+    PATH_HEALTH,
+    PATH_HEARTBEAT,
+    PATH_OUTCOMES,
+    PATH_REGISTRATION_INDEX,
     PROTOCOL_VERSION,
     BatchResponse,
     DoorstepAnswer,
@@ -69,19 +76,10 @@ from sync.protocol import (
     HeartbeatResponse,
     OutcomesResponse,
     Problem,
+    RegistrationIndexResponse,
 )
-from sync.voters.regindex import RegistrationIndexResponse
 
 log = logging.getLogger("canvass.sync")
-
-# Endpoint paths (sync.server). One place, so a rename is a one-line change.
-PATH_BATCHES = "/v1/entries/batch"
-PATH_OUTCOMES = "/v1/outcomes"
-PATH_DOORSTEP_FILTER = "/v1/doorstep-filter"
-PATH_REGISTRATION_INDEX = "/v1/registration-index"
-PATH_HEARTBEAT = "/v1/devices/heartbeat"
-PATH_HEALTH = "/healthz"
-PATH_DOORSTEP = "/v1/doorstep/check"
 
 # The door-step check is asked while a person waits at the door: one attempt, a short wait,
 # then the tablet's own check answers (canvass.state.doorstep).

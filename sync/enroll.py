@@ -22,11 +22,10 @@ from pydantic import ValidationError
 
 from sync.client import SETTING_NEEDS_REENROLL, trusted_cas
 from sync.errors import EnrollmentFailed, Offline, ProtocolError, RateLimited, ServerUnavailable
-from sync.protocol import EnrollRequest, EnrollResponse, Problem
+from sync.protocol import PATH_ENROLL, EnrollRequest, EnrollResponse, Problem
 
 log = logging.getLogger("canvass.sync")
 
-PATH_ENROLL = "/v1/devices/enroll"
 
 
 def is_loopback_http(url: str) -> bool:

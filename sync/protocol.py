@@ -28,6 +28,19 @@ MAX_BATCH_BYTES = 1_000_000
 MAX_WIRE_FIELD_CHARS = 2_000
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+# The device's endpoints: the sync client calls them, the server's routes serve them
+# (tests/test_protocol_paths.py holds the two together).
+PATH_ENROLL = "/v1/devices/enroll"
+PATH_HEARTBEAT = "/v1/devices/heartbeat"
+PATH_BATCHES = "/v1/entries/batch"
+PATH_OUTCOMES = "/v1/outcomes"
+PATH_DOORSTEP_FILTER = "/v1/doorstep-filter"
+PATH_DOORSTEP = "/v1/doorstep/check"
+PATH_REGISTRATION_INDEX = "/v1/registration-index"
+PATH_HEALTH = "/healthz"
+DEVICE_PATHS = (PATH_ENROLL, PATH_HEARTBEAT, PATH_BATCHES, PATH_OUTCOMES, PATH_DOORSTEP_FILTER,
+                PATH_DOORSTEP, PATH_REGISTRATION_INDEX, PATH_HEALTH)
 # Counters fit a signed 64-bit database column (BIGINT); a larger number is refused on the wire
 # instead of overflowing the database.
 MAX_COUNTER = 2**62
@@ -218,6 +231,20 @@ class OutcomesResponse(_Strict):
     cursor: int  # pass back as ?since= to get only later changes
     outcomes: list[Outcome]
     more: bool = False  # true when a page limit cut the list; ask again with the new cursor
+
+
+class RegistrationIndexResponse(_Strict):
+    """GET /v1/registration-index: the voter file's registration index for the device's
+    check (format: sync.voters.regindex), as a delta from ``since`` or a whole snapshot."""
+
+    version: int
+    reset: bool = False
+    bucket_bits: int = 0
+    key_count: int = 0
+    false_positive_rate: float = 0.0
+    snapshot: str | None = None  # base64 of the full index file
+    added: str = ""  # base64 of packed uint64 fingerprints
+    removed: str = ""
 
 
 class DoorstepFilterResponse(_Strict):

@@ -39,8 +39,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 MAGIC = b"CVRI"
 FORMAT = 1
 REMAINDER_BITS = 16
@@ -319,21 +317,3 @@ def unpack_fingerprints(data: bytes) -> tuple[int, ...]:
     if len(data) % 8:
         raise IndexFormatError("packed fingerprints have a bad length")
     return tuple(_from_le("Q", data))
-
-
-# --------------------------------------------------------------------------------------------
-# The wire answer of GET /v1/registration-index (sync.server.voters.index_feed serves it, the device's
-# sync client reads it): defined once here, beside the format it carries.
-
-
-class RegistrationIndexResponse(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    version: int
-    reset: bool = False
-    bucket_bits: int = 0
-    key_count: int = 0
-    false_positive_rate: float = 0.0
-    snapshot: str | None = None  # base64 of the full index file
-    added: str = ""  # base64 of packed uint64 fingerprints
-    removed: str = ""

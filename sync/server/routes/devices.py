@@ -13,6 +13,8 @@ from sync.domain import as_utc, utcnow
 from sync.ids import new_uuid7
 from sync.problem_codes import INVALID_ENROLL_CODE, RATE_LIMITED
 from sync.protocol import (
+    PATH_ENROLL,
+    PATH_HEARTBEAT,
     CampaignSettings,
     EnrollRequest,
     EnrollResponse,
@@ -28,7 +30,7 @@ from sync.server.ratelimit import client_address
 from sync.server.services import Services
 from sync.server.tokens import code_hash, new_token, token_hash
 
-router = APIRouter(prefix="/v1/devices", tags=["devices"])
+router = APIRouter(tags=["devices"])
 
 
 def campaign_settings(campaign: Campaign) -> CampaignSettings:
@@ -64,7 +66,7 @@ def rate_limit(svc: Services, key: str) -> None:
                            headers={"Retry-After": str(max(1, int(wait + 0.999)))})
 
 
-@router.post("/enroll", response_model=EnrollResponse)
+@router.post(PATH_ENROLL, response_model=EnrollResponse)
 def enroll(body: EnrollRequest, request: Request, svc: ServicesDep) -> EnrollResponse:
     limit_key = f"enroll-ip:{client_ip(request)}"
     rate_limit(svc, limit_key)
@@ -93,7 +95,7 @@ def enroll(body: EnrollRequest, request: Request, svc: ServicesDep) -> EnrollRes
                           index_key_id=key_id, server_public_key=svc.settings.keys.box_public_b64)
 
 
-@router.post("/heartbeat", response_model=HeartbeatResponse)
+@router.post(PATH_HEARTBEAT, response_model=HeartbeatResponse)
 def heartbeat(body: HeartbeatRequest, device: CurrentDevice, svc: ServicesDep) -> HeartbeatResponse:
     now = utcnow()
     with svc.db.write() as s:

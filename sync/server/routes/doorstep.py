@@ -6,16 +6,16 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from sync.problem_codes import UNSUPPORTED_PROTOCOL
-from sync.protocol import SUPPORTED_PROTOCOL_VERSIONS, DoorstepRequest, DoorstepResponse
+from sync.protocol import PATH_DOORSTEP, SUPPORTED_PROTOCOL_VERSIONS, DoorstepRequest, DoorstepResponse
 from sync.server import doorstep
 from sync.server.auth import DeviceIdentity, current_device, services
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 
-router = APIRouter(prefix="/v1/doorstep", tags=["doorstep"])
+router = APIRouter(tags=["doorstep"])
 
 
-@router.post("/check", response_model=DoorstepResponse)
+@router.post(PATH_DOORSTEP, response_model=DoorstepResponse)
 async def post_check(req: DoorstepRequest, device: DeviceIdentity = Depends(current_device),
                      svc: Services = Depends(services)) -> DoorstepResponse:
     if req.protocol_version not in SUPPORTED_PROTOCOL_VERSIONS:

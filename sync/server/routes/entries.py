@@ -22,6 +22,7 @@ from sync.problem_codes import (
 from sync.protocol import (
     IDEMPOTENCY_HEADER,
     MAX_BATCH_BYTES,
+    PATH_BATCHES,
     SUPPORTED_PROTOCOL_VERSIONS,
     BatchRequest,
     BatchResponse,
@@ -30,7 +31,7 @@ from sync.server.deps import CurrentDevice, ServicesDep
 from sync.server.ingest import decide_batch
 from sync.server.problems import ProblemError
 
-router = APIRouter(prefix="/v1/entries", tags=["entries"])
+router = APIRouter(tags=["entries"])
 
 _BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/BatchRequest"}}}}}
@@ -70,7 +71,7 @@ def parse_batch(raw: bytes) -> BatchRequest:
         raise RequestValidationError(exc.errors(include_input=False)) from None
 
 
-@router.post("/batch", response_model=BatchResponse, openapi_extra=_BODY_DOC)
+@router.post(PATH_BATCHES, response_model=BatchResponse, openapi_extra=_BODY_DOC)
 async def post_batch(request: Request, device: CurrentDevice, svc: ServicesDep) -> BatchResponse:
     raw = await read_limited_body(request)
     req = parse_batch(raw)

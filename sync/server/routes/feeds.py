@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from sync.problem_codes import FORBIDDEN, INDEX_FEED_RETIRED
 from sync.protocol import (
+    PATH_DOORSTEP_FILTER,
+    PATH_OUTCOMES,
     DedupIndexResponse,
     DoorstepFilterResponse,
     EntryStatus,
@@ -24,12 +26,12 @@ from sync.server.problems import ProblemError
 from sync.server.services import Services
 from sync.server.voters.registrations import registrations_for
 
-router = APIRouter(prefix="/v1", tags=["feeds"])
+router = APIRouter(tags=["feeds"])
 
 Cursor = Query(0, ge=0, le=2**62)
 
 
-@router.get("/outcomes", response_model=OutcomesResponse)
+@router.get(PATH_OUTCOMES, response_model=OutcomesResponse)
 def outcomes(since: int = Cursor, device: DeviceIdentity = Depends(current_device),
              svc: Services = Depends(services)) -> OutcomesResponse:
     page = svc.settings.outcomes_page
@@ -50,7 +52,7 @@ def outcomes(since: int = Cursor, device: DeviceIdentity = Depends(current_devic
         more=more)
 
 
-@router.get("/dedup-index", response_model=DedupIndexResponse)
+@router.get("/v1/dedup-index", response_model=DedupIndexResponse)
 def dedup_index(since: int = Cursor, key_id: int | None = Query(None, ge=1, le=2**31),
                 device: DeviceIdentity = Depends(current_device),
                 svc: Services = Depends(services)) -> DedupIndexResponse:
@@ -60,7 +62,7 @@ def dedup_index(since: int = Cursor, key_id: int | None = Query(None, ge=1, le=2
     raise ProblemError(INDEX_FEED_RETIRED)
 
 
-@router.get("/doorstep-filter", response_model=DoorstepFilterResponse)
+@router.get(PATH_DOORSTEP_FILTER, response_model=DoorstepFilterResponse)
 def doorstep_filter(tag: str = Query("", max_length=64, pattern=r"^[0-9a-f]*$"),
                     key_id: int | None = Query(None, ge=1, le=2**31),
                     device: DeviceIdentity = Depends(current_device),

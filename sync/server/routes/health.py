@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from sync.problem_codes import DATABASE_UNAVAILABLE, MIGRATIONS_PENDING, SHUTTING_DOWN
+from sync.protocol import PATH_HEALTH
 from sync.server.deps import ServicesDep
 from sync.server.problems import ProblemError
 
@@ -29,7 +30,7 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-@router.get("/healthz")
+@router.get(PATH_HEALTH)
 def healthz(svc: ServicesDep) -> dict:
     try:
         with svc.db.read() as s:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from sync.protocol import PATH_REGISTRATION_INDEX, RegistrationIndexResponse
 from sync.server.deps import CurrentDevice, ServicesDep
 from sync.server.voters.index_feed import build_response
-from sync.voters.regindex import RegistrationIndexResponse
 
-router = APIRouter(prefix="/v1", tags=["registration"])
+router = APIRouter(tags=["registration"])
 
 
-@router.get("/registration-index", response_model=RegistrationIndexResponse)
+@router.get(PATH_REGISTRATION_INDEX, response_model=RegistrationIndexResponse)
 def registration_index(device: CurrentDevice, svc: ServicesDep,
                        since: int = Query(0, ge=0, le=2**62)) -> RegistrationIndexResponse:
     return build_response(svc.db, device.campaign_id, since)

@@ -18,13 +18,9 @@ import base64
 import threading
 from collections import OrderedDict
 
+from sync.protocol import RegistrationIndexResponse
 from sync.server.voters.store import index_row
-from sync.voters.regindex import (  # the answer's model is shared with the device's client
-    RegistrationIndex,
-    RegistrationIndexResponse,
-    diff,
-    pack_fingerprints,
-)
+from sync.voters.regindex import RegistrationIndex, diff, pack_fingerprints
 
 _CACHE: OrderedDict[tuple, RegistrationIndexResponse] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
