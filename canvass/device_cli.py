@@ -113,7 +113,7 @@ def open_store(profile: Path, *, create: bool = False):
 
 
 def _exit_for(report) -> int:
-    from sync.client import SyncState
+    from sync.sync_status import SyncState
 
     if report.ok:
         return EXIT_OK

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sync.backoff import Backoff
-from sync.client import SyncClient, SyncReport, SyncState, _waiting
+from sync.client import SyncClient, SyncReport
+from sync.sync_status import SyncState, waiting
 
 log = logging.getLogger("canvass.sync")
 
@@ -128,7 +129,7 @@ class BackgroundSync:
             except Exception:
                 pending = self.client.status.pending
             self.client.status.update(state=SyncState.OFFLINE, pending=pending,
-                                      last_error=f"No connection - {_waiting(pending)}")
+                                      last_error=f"No connection - {waiting(pending)}")
             return self.backoff.delay(self._failures)
         report = self.client.sync_once()
         self.rounds += 1

@@ -35,7 +35,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import certifi
@@ -78,6 +77,7 @@ from sync.protocol import (
     Problem,
     RegistrationIndexResponse,
 )
+from sync.sync_status import SyncState, SyncStatus, describe_failure, safe_detail
 
 log = logging.getLogger("canvass.sync")
 
@@ -108,91 +108,6 @@ def trusted_cas(pinned: Any = None) -> str:
 
 def _no_checkpoint(point: str) -> None:
     """The default ``checkpoint``: a sync round passes its named points without a stop."""
-
-
-class SyncState(StrEnum):
-    IDLE = "idle"
-    SYNCING = "syncing"
-    OFFLINE = "offline"
-    ERROR = "error"
-    NEEDS_REENROLL = "needs_reenroll"
-
-
-def _signatures(n: int) -> str:
-    return "1 signature" if n == 1 else f"{n} signatures"
-
-
-def _waiting(n: int) -> str:
-    return f"{_signatures(n)} waiting" if n else "nothing waiting"
-
-
-class SyncStatus:
-    """What the UI shows about sync. Plain class; ``subscribe(callback)`` is called with this
-    object after every change (from the syncing thread) and returns an unsubscribe function."""
-
-    def __init__(self) -> None:
-        self.state: SyncState = SyncState.IDLE
-        self.pending: int = 0
-        self.last_success: datetime | None = None
-        self.last_error: str | None = None
-        self.progress: tuple[int, int] | None = None  # (sent, total) while a queue drains
-        self._subscribers: list[Callable[[SyncStatus], None]] = []
-        self._lock = threading.Lock()
-
-    def subscribe(self, callback: Callable[[SyncStatus], None]) -> Callable[[], None]:
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
-
-    def update(self, **changes: Any) -> None:
-        for name, value in changes.items():
-            if not hasattr(self, name) or name.startswith("_"):
-                raise AttributeError(name)
-            setattr(self, name, value)
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(self)
-            except Exception:  # a broken view must not break sync
-                log.exception("sync status subscriber failed")
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "state": str(self.state),
-            "pending": self.pending,
-            "last_success": self.last_success.isoformat() if self.last_success else None,
-            "last_error": self.last_error,
-            "progress": list(self.progress) if self.progress else None,
-        }
-
-    def restore(self, saved: dict[str, Any] | None) -> None:
-        """Take back a saved snapshot (no notification: nobody subscribed yet)."""
-        if not isinstance(saved, dict):
-            return
-        try:
-            self.state = SyncState(saved.get("state") or SyncState.IDLE)
-        except ValueError:
-            self.state = SyncState.IDLE
-        if self.state == SyncState.SYNCING:  # a round cut short by a crash or kill
-            self.state = SyncState.IDLE
-        last = saved.get("last_success")
-        try:
-            self.last_success = datetime.fromisoformat(last) if last else None
-        except (TypeError, ValueError):
-            self.last_success = None
-        self.last_error = saved.get("last_error") if isinstance(saved.get("last_error"), str) else None
-        if isinstance(saved.get("pending"), int):
-            self.pending = saved["pending"]
-
-    def __repr__(self) -> str:
-        return f"SyncStatus({self.snapshot()})"
 
 
 @dataclass
@@ -504,7 +419,7 @@ class SyncClient:
             report.registration_version = self._registration(self.store, fetch)
         except ProtocolError as exc:
             if exc.status != 404:
-                log.warning("registration index not updated (%s)", _safe_detail(exc))
+                log.warning("registration index not updated (%s)", safe_detail(exc))
         except (ValueError, OSError) as exc:  # IndexFormatError is a ValueError
             log.warning("registration index not updated (%s)", type(exc).__name__)
 
@@ -532,7 +447,7 @@ class SyncClient:
                                last_success=datetime.now(UTC), last_error=None)
             self._save_status()
             return report
-        state, message = _describe(failure, pending)
+        state, message = describe_failure(failure, pending)
         if isinstance(failure, AuthRevoked):
             try:
                 self.store.set_setting(SETTING_NEEDS_REENROLL, True)
@@ -541,7 +456,7 @@ class SyncClient:
         report.state = state
         report.error = message
         report.error_kind = type(failure).__name__
-        report.error_detail = _safe_detail(failure)
+        report.error_detail = safe_detail(failure)
         log.warning("sync ended: %s (%s), %d pending", state, report.error_detail, pending)
         self.status.update(state=state, pending=pending, progress=None, last_error=message)
         self._save_status()
@@ -565,38 +480,3 @@ def _problem_code(response: requests.Response) -> str | None:
     if code and len(code) <= 64 and code.replace("_", "").replace("-", "").isalnum():
         return code
     return None
-
-
-def _safe_detail(failure: BaseException) -> str:
-    parts = [type(failure).__name__]
-    for attr in ("status", "code", "retry_after"):
-        value = getattr(failure, attr, None)
-        if value is not None:
-            parts.append(f"{attr}={value}")
-    return " ".join(parts)
-
-
-def _describe(failure: BaseException, pending: int) -> tuple[SyncState, str]:
-    waiting = _waiting(pending)
-    if isinstance(failure, Offline):
-        return SyncState.OFFLINE, f"No connection - {waiting}"
-    if isinstance(failure, RateLimited):
-        return SyncState.OFFLINE, f"The server is busy - {waiting}. Will try again shortly."
-    if isinstance(failure, ServerUnavailable):
-        return SyncState.ERROR, f"The server is not answering right now - {waiting}. Will try again."
-    if isinstance(failure, AuthRevoked):
-        return (SyncState.NEEDS_REENROLL,
-                f"This device is no longer enrolled - {waiting}. Ask your team lead for a new code.")
-    if isinstance(failure, NotEnrolled):
-        return SyncState.ERROR, "This device is not enrolled yet. Ask your team lead for a code."
-    if isinstance(failure, ProtocolError):
-        what = f"HTTP {failure.status}" if failure.status else "unreadable answer"
-        if failure.code:
-            what += f", {failure.code}"
-        if str(failure) == "TLS certificate not trusted":
-            what = "certificate not trusted"
-        return (SyncState.ERROR,
-                f"The server refused to sync ({what}) - {waiting}. Update the app or tell your team lead.")
-    if type(failure).__name__ in {"StoreLocked", "WrongPin", "PinDelay"}:
-        return SyncState.IDLE, f"Unlock the app to sync - {waiting}"
-    return SyncState.ERROR, f"Sync failed - {waiting}. Will try again."

@@ -109,7 +109,7 @@ class FakeRunner:
     """Stands in for sync.background.BackgroundSync: counts sync_now calls."""
 
     def __init__(self):
-        from sync.client import SyncStatus
+        from sync.sync_status import SyncStatus
 
         self.status = SyncStatus()
         self.calls = 0

@@ -11,7 +11,7 @@ from fake_clock import FakeClock
 
 from canvass.state.app_state import CirculatorApp
 from canvass.state.session import Session
-from sync.client import SyncState, SyncStatus
+from sync.sync_status import SyncState, SyncStatus
 
 
 class BlockingRunner:

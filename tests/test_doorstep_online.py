@@ -17,8 +17,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import inspect, select, text
 from test_scoring_table import DIFFERENT
 
-from sync.client import PATH_DOORSTEP
-from sync.protocol import MATCHED_FIELDS, PROTOCOL_VERSION, DoorstepAnswer
+from sync.protocol import MATCHED_FIELDS, PATH_DOORSTEP, PROTOCOL_VERSION, DoorstepAnswer
 from sync.server.config import ENV_DOORSTEP_RATE
 from sync.server.db import Database
 from sync.server.models import Counter

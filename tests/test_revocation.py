@@ -7,9 +7,10 @@ import httpx
 from server_helpers import batch_body, device_headers, running_server, signer
 
 from canvass.store import DeviceStore, KdfParams
-from sync.client import SETTING_NEEDS_REENROLL, SyncClient, SyncState
+from sync.client import SETTING_NEEDS_REENROLL, SyncClient
 from sync.domain import SignerEntry
 from sync.enroll import enroll
+from sync.sync_status import SyncState
 
 
 def test_revoked_device_gets_401_on_its_very_next_batch(db_url):

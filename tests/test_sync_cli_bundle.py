@@ -14,7 +14,8 @@ from fault_layer import REPO_ROOT, TEST_PIN, ServerUnderTest, fast_dir, new_devi
 
 from sync.background import BackgroundSync
 from sync.backoff import Backoff
-from sync.client import SyncClient, SyncState
+from sync.client import SyncClient
+from sync.sync_status import SyncState
 
 
 @pytest.fixture(scope="module")

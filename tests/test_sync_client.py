@@ -7,9 +7,10 @@ import base64
 import pytest
 from fault_layer import ServerUnderTest, new_device, save_valid, valid_entry
 
-from sync.client import SyncClient, SyncState
+from sync.client import SyncClient
 from sync.errors import EnrollmentFailed
 from sync.protocol import CampaignSettings, EntryStatus, ReasonCode
+from sync.sync_status import SyncState
 
 
 def no_sleep(_seconds: float) -> None:

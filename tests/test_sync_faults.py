@@ -22,9 +22,10 @@ from fault_layer import (
     valid_entry,
 )
 
-from sync.client import SyncClient, SyncState
+from sync.client import SyncClient
 from sync.domain import utcnow
 from sync.protocol import FINAL_STATUSES, EntryStatus
+from sync.sync_status import SyncState
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import pytest
 
 from sync.backoff import Backoff, parse_retry_after
 from sync.bundle import MAGIC, new_server_keypair, open_bundle, seal_bundle
-from sync.client import SyncState, SyncStatus, _describe
 from sync.domain import SignerEntry
 from sync.errors import (
     AuthRevoked,
@@ -23,6 +22,7 @@ from sync.errors import (
 )
 from sync.ids import new_uuid7
 from sync.protocol import PROTOCOL_VERSION, BatchRequest
+from sync.sync_status import SyncState, SyncStatus, describe_failure
 
 
 def _batch(n: int = 3) -> BatchRequest:
@@ -82,12 +82,12 @@ def test_error_hierarchy_and_retryability():
 
 
 def test_status_messages_are_plain_words_with_counts():
-    state, text = _describe(Offline("ConnectionError(HTTPConnectionPool(...))"), 14)
+    state, text = describe_failure(Offline("ConnectionError(HTTPConnectionPool(...))"), 14)
     assert state == SyncState.OFFLINE and text == "No connection - 14 signatures waiting"
-    assert _describe(Offline(), 1)[1] == "No connection - 1 signature waiting"
-    state, text = _describe(AuthRevoked(), 3)
+    assert describe_failure(Offline(), 1)[1] == "No connection - 1 signature waiting"
+    state, text = describe_failure(AuthRevoked(), 3)
     assert state == SyncState.NEEDS_REENROLL and "3 signatures waiting" in text
-    state, text = _describe(ProtocolError(status=422, code="bad_body"), 2)
+    state, text = describe_failure(ProtocolError(status=422, code="bad_body"), 2)
     assert state == SyncState.ERROR and "HTTP 422" in text and "bad_body" in text
     assert "Pool" not in text
 
