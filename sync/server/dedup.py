@@ -28,7 +28,6 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 
 from sqlalchemy import any_, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -38,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS
-from sync.protocol import MATCHED_FIELDS, EntryStatus
+from sync.protocol import MATCHED_FIELDS
 from sync.scoring import MatchScore, address_conflict, match_records
 from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
@@ -88,13 +87,6 @@ def next_counter(session: Session, name: str, step: int = 1) -> int:
 
 def index_counter_name(campaign_id: str) -> str:
     return f"index:{campaign_id}"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: EntryStatus
-    duplicate_of: str | None = None
-    candidate_of: str | None = None
 
 
 def decrypt_fields(cipher: FieldCipher, entry: Entry) -> dict[str, str]:
@@ -429,6 +421,9 @@ def claim_many(session: Session, campaign_id: str, signer: list[tuple[str, str]]
 
 
 def release_many(session: Session, entry_ids: Iterable[str]) -> None:
+    """The entries stop counting (superseded, withdrawn, a review decision undone): their
+    keys are free for others to claim. Their keys stay in the devices' index feed: a stale
+    "already signed" hint on a device is harmless, the server decides."""
     entry_ids = set(entry_ids)
     for where in _in_parts(session, SignerKey.entry_id, entry_ids):
         session.execute(delete(SignerKey).where(where))
