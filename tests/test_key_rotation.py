@@ -160,7 +160,7 @@ def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp
         with server.db.read() as s:
             old_rows = s.scalar(select(func.count()).select_from(IndexKey).where(IndexKey.campaign_id == cid))
             old_version = s.scalar(select(func.max(IndexKey.version)).where(IndexKey.campaign_id == cid))
-        assert b.index_size() == 0 and len(b.doorstep_filter()) > 0 and old_rows > 0
+        assert len(b.doorstep_filter()) > 0 and old_rows > 0
 
         report = rotation.rotate_index(server.db, server.keys, cid, actor="test")
         assert (report.key_id, report.entries, report.index_keys, report.reset_floor) == (

@@ -13,15 +13,16 @@ from test_intake_api import office, signer  # noqa: F401 (fixture)
 
 from sync.domain import utcnow
 from sync.server import review
-from sync.server.dedup import claimed_keys
+from sync.server.dedup import claims_of
 from sync.server.models import AuditLog, Entry
 
 
 def standing(office, entry_id: str) -> tuple:  # noqa: F811
     with office.server.db.read() as s:
         e = s.get(Entry, entry_id)
+        signer, blocks = claims_of(s, [entry_id])
         return (e.status, e.duplicate_of, e.candidate_of, e.counted, e.superseded_by,
-                sorted(claimed_keys(s, entry_id)))
+                sorted(signer.get(entry_id, []) + blocks.get(entry_id, [])))
 
 
 def post(office, path: str, who: dict, **kw) -> httpx.Response:  # noqa: F811

@@ -1,9 +1,10 @@
-"""Feeds and small state: outcomes with their cursor, the campaign dedup index, local matches,
-secrets and settings."""
+"""Feeds and small state: outcomes with their cursor, local matches, secrets and settings; the
+retired exact dedup index leaving an older store."""
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 from helpers_store import PIN, key_for, make_entry, new_store, save_lines
@@ -36,40 +37,50 @@ def test_outcomes_update_entries_and_cursor(tmp_path):
     assert reopened.outcomes_cursor() == 42
 
 
-def test_index_delta_reset_and_lookup(tmp_path):
+def test_a_version_2_store_drops_the_old_exact_index(tmp_path):
+    """A store from before the door-step filter still holds the campaign's exact index (every
+    counted signer's matching keys): it opens, and the index is gone from the file."""
     store = new_store(tmp_path)
-    assert (store.index_version(), store.index_size()) == (0, 0)
-    keys = [key_for(f"signer{i}") for i in range(1000)]
-    store.apply_index_delta(keys[:600], 3)
-    store.apply_index_delta(keys[500:], 4)  # overlap is harmless
-    assert (store.index_version(), store.index_size()) == (4, 1000)
-    assert store.index_contains_any([key_for("stranger"), keys[999]])
-    assert store.index_contains_any([keys[0].upper()])  # hex case does not matter
-    assert not store.index_contains_any([key_for("stranger")])
-    assert not store.index_contains_any([])
-    store.apply_index_delta(keys[:10], 9, reset=True)
-    assert (store.index_version(), store.index_size()) == (9, 10)
-    store.apply_index_delta([], 10)  # an empty page still moves the version
-    assert (store.index_version(), store.index_size()) == (10, 10)
-    assert not store.index_contains_any([keys[999]])
-    # Keys are stored compactly: 16 bytes each.
+    store.close()
+    keys = [bytes.fromhex(key_for(f"signer{i}")) for i in range(1000)]
     raw = sqlite3.connect(store.path)
-    assert raw.execute("SELECT DISTINCT length(key) FROM index_keys").fetchall() == [(16,)]
+    raw.execute("CREATE TABLE index_keys (key BLOB PRIMARY KEY) WITHOUT ROWID")
+    raw.executemany("INSERT INTO index_keys (key) VALUES (?)", [(k,) for k in keys])
+    raw.execute("INSERT INTO state (name, value) VALUES ('index_version', 7)")
+    raw.execute("UPDATE state SET value = 2 WHERE name = 'schema_version'")
+    raw.commit()
+    raw.close()
+    assert keys[0] in store.path.read_bytes()
+    store = DeviceStore.open(store.path)
+    store.unlock(PIN)
+    saved = store.save_entry(make_entry(1), [key_for("own")])
+    assert store.find_local_match([key_for("own")]) == saved.entry_id
+    store.close()
+    raw = sqlite3.connect(store.path)
+    assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'index_keys'").fetchall() == []
+    assert dict(raw.execute("SELECT name, value FROM state").fetchall()) == {
+        "schema_version": 3, "last_device_seq": 1, "outcomes_cursor": 0}
+    raw.close()
+    on_disk = b"".join(p.read_bytes() for p in (store.path, Path(f"{store.path}-wal")) if p.exists())
+    assert not any(k in on_disk for k in keys)
+    again = DeviceStore.open(store.path)
+    again.unlock(PIN)
+    assert again.find_local_match([key_for("own")]) == saved.entry_id
 
 
 def test_malformed_keys_are_refused(tmp_path):
     store = new_store(tmp_path)
-    with pytest.raises(ValueError):
-        store.apply_index_delta(["not-hex"], 1)
-    with pytest.raises(ValueError):
-        store.save_entry(make_entry(1), ["abc"])
     good = [key_for(f"k{i}") for i in range(50)]
-    for bad in ("g" * 32, f"{good[0][:30]} 1", "\uff10" * 32, None, "a" * 130):
-        with pytest.raises(ValueError):  # one bad key refuses the whole page
-            store.apply_index_delta([*good, bad], 1)
-    assert store.index_version() == 0 and store.pending_count() == 0 and store.index_size() == 0
-    store.apply_index_delta([*good, "ab", "C" * 128, good[0].upper()], 2)  # lengths may differ
-    assert store.index_size() == 52
+    for bad in ("not-hex", "abc", "g" * 32, f"{good[0][:30]} 1", "\uff10" * 32, None, "a" * 130):
+        with pytest.raises(ValueError):  # one bad key refuses the whole list
+            store.save_entry(make_entry(1), [*good, bad])
+        with pytest.raises(ValueError):
+            store.find_local_match([*good, bad])
+    assert store.pending_count() == 0 and store.last_device_seq() == 0
+    # Lengths may differ, and hex case does not matter.
+    saved = store.save_entry(make_entry(1), [*good, "ab", "C" * 128, good[0].upper()])
+    assert store.find_local_match(["c" * 128]) == saved.entry_id
+    assert store.find_local_match([good[0]]) == saved.entry_id
 
 
 def test_find_local_match(tmp_path):

@@ -9,8 +9,8 @@
     save_entry(entry, match_keys) -> SignerEntry, get_entry, entries, count_entries (purged
     lines included), purged_lines(section)
     pending_count, last_device_seq, next_batch, apply_batch_results
-    apply_outcomes, outcomes_cursor, apply_index_delta, index_version, index_size,
-    index_contains_any, find_local_match, purge_acknowledged, wipe (no PIN needed)
+    apply_outcomes, outcomes_cursor, set_doorstep_filter, doorstep_filter, find_local_match,
+    purge_acknowledged, wipe (no PIN needed)
 
 Personal fields are AES-256-GCM sealed per field (AAD = entry id + field name) under a random
 data key wrapped by an Argon2id key from the PIN. Everything but exists/open/unlock/lock/close/

@@ -16,7 +16,6 @@ from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS, SignerEntry, as_utc
 
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{2,128}")
-_HEX_RUN = re.compile(r"[0-9a-fA-F]*")
 
 
 def iso(moment: datetime) -> str:
@@ -60,16 +59,4 @@ def key_blob(key: str) -> bytes:
 def key_blobs(keys: Iterable[str]) -> list[bytes]:
     """Distinct keys as bytes, sorted (a b-tree takes sorted inserts fastest). Refuses the
     whole list, with key_blob's ValueError, if any key is not what key_blob accepts."""
-    keys = list(keys)
-    lengths = set(map(len, keys)) if all(type(k) is str for k in keys) else None
-    if lengths is None or len(lengths) != 1:
-        return sorted({key_blob(k) for k in keys})
-    # A dedup-index page is many keys of one length: one regex and one fromhex over all of
-    # them check and convert exactly what key_blob does key by key, without its per-call cost.
-    # Every key being `length` hex digits (even, 2..128), each decodes to length/2 bytes.
-    (length,) = lengths
-    joined = "".join(keys)
-    if length % 2 or not 2 <= length <= 128 or not _HEX_RUN.fullmatch(joined):
-        raise ValueError("matching keys must be even-length hex strings")
-    raw, n = bytes.fromhex(joined), length // 2
-    return sorted({raw[i:i + n] for i in range(0, len(raw), n)})
+    return sorted({key_blob(k) for k in keys})

@@ -28,7 +28,8 @@ from sqlalchemy.pool import StaticPool
 
 from sync.domain import PERSONAL_FIELDS
 
-SCHEMA_VERSION = 2  # 2: purged_lines.captured_at (upgrade_schema adds it to a version 1 store)
+# 2: purged_lines.captured_at; 3: no index_keys table (upgrade_schema brings older stores up)
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -50,7 +51,7 @@ keyring = Table(
 )
 
 # Integer counters kept beside the data they describe, so they commit in the same transaction:
-# schema_version, last_device_seq, outcomes_cursor, index_version.
+# schema_version, last_device_seq, outcomes_cursor.
 state = Table(
     "state", metadata,
     Column("name", String, primary_key=True),
@@ -117,6 +118,12 @@ def upgrade_schema(conn, version: int) -> int:
     if version == 1:
         conn.exec_driver_sql("ALTER TABLE purged_lines ADD COLUMN captured_at TEXT")
         version = 2
+    if version == 2:
+        # The campaign's exact dedup index, pulled before the door-step filter replaced it
+        # (issue 15): every counted signer's matching keys, which nothing reads any more.
+        conn.exec_driver_sql("DROP TABLE IF EXISTS index_keys")
+        conn.exec_driver_sql("DELETE FROM state WHERE name = 'index_version'")
+        version = 3
     return version
 
 # Blind matching keys of this device's own entries (16-byte BLOBs from the caller's hex).
@@ -124,14 +131,6 @@ local_keys = Table(
     "local_keys", metadata,
     Column("key", BLOB, primary_key=True),
     Column("entry_id", String, primary_key=True, index=True),
-    sqlite_with_rowid=False,
-)
-
-# The campaign's dedup index pulled from the server; may hold a million keys, hence 16-byte
-# BLOBs in a WITHOUT ROWID table (the key is the b-tree, no second index).
-index_keys = Table(
-    "index_keys", metadata,
-    Column("key", BLOB, primary_key=True),
     sqlite_with_rowid=False,
 )
 

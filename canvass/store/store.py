@@ -100,7 +100,7 @@ class DeviceStore:
             with store._engine.begin() as conn:
                 schema.metadata.create_all(conn)
                 data_key = keyring.create_row(conn, pin, kdf or KdfParams())
-                for name in ("last_device_seq", "outcomes_cursor", "index_version"):
+                for name in ("last_device_seq", "outcomes_cursor"):
                     _set_state(conn, name, 0)
                 _set_state(conn, "schema_version", schema.SCHEMA_VERSION)
         except BaseException:
@@ -120,7 +120,7 @@ class DeviceStore:
             with store._engine.begin() as conn:
                 if not inspect(conn).has_table("keyring") or keyring.load_row(conn) is None:
                     raise StoreError("not a device store")
-                version = _get_state(conn, "schema_version")
+                stored = version = _get_state(conn, "schema_version")
                 if version < schema.SCHEMA_VERSION:
                     version = schema.upgrade_schema(conn, version)
                     _set_state(conn, "schema_version", version)
@@ -132,6 +132,10 @@ class DeviceStore:
         except BaseException:
             store._engine.dispose()
             raise
+        if stored < 3:
+            # The upgrade dropped the old index's keys (secure_delete zeroed its pages); the
+            # checkpoint drops the WAL's copies of them.
+            store._compact(vacuum=False)
         return store
 
     def close(self) -> None:
@@ -465,50 +469,13 @@ class DeviceStore:
         with self._unlocked_tx() as (conn, _):
             return _get_state(conn, "outcomes_cursor")
 
-    def apply_index_delta(self, keys: Sequence[str], version: int, *, reset: bool = False) -> None:
-        blobs = codec.key_blobs(keys)
-        with self._unlocked_tx() as (conn, _):
-            if reset:
-                conn.execute(schema.index_keys.delete())
-            # Straight to the driver's executemany: a full index is a million rows and the
-            # ORM-level parameter handling would cost several times the insert itself.
-            if blobs:  # an empty executemany list would be taken as one unbound statement
-                conn.exec_driver_sql("INSERT OR IGNORE INTO index_keys (key) VALUES (?)",
-                                     [(b,) for b in blobs])
-            _set_state(conn, "index_version", int(version))
-        if reset:
-            # A reset follows a rotation or the campaign's purge: the WAL's frames still hold
-            # the dropped keys until a checkpoint, so take them out now.
-            self._compact(vacuum=False)
-
-    def index_version(self) -> int:
-        with self._unlocked_tx() as (conn, _):
-            return _get_state(conn, "index_version")
-
-    def index_size(self) -> int:
-        with self._unlocked_tx() as (conn, _):
-            return conn.execute(select(func.count()).select_from(schema.index_keys)).scalar_one()
-
-    def index_contains_any(self, keys: Iterable[str]) -> bool:
-        blobs = codec.key_blobs(keys)
-        column = schema.index_keys.c.key
-        with self._unlocked_tx() as (conn, _):
-            for start in range(0, len(blobs), _CHUNK):
-                chunk = blobs[start:start + _CHUNK]
-                if conn.execute(select(column).where(column.in_(chunk)).limit(1)).first():
-                    return True
-        return False
-
     # ----------------------------------------------------------------------------------------
     # The door-step filter (issue 15): one encrypted blob instead of key rows
 
     def set_doorstep_filter(self, blob: bytes | None, *, key: bytes | None, tag: str, scope: str) -> None:
         """Replace the offline door-step filter (sync.keyfilter blob) and its door-step key, in
-        one transaction; ``blob=None`` drops it (scope "none"). The rows of the retired exact
-        index (every signer's keys) go with the first call."""
+        one transaction; ``blob=None`` drops it (scope "none")."""
         with self._unlocked_tx() as (conn, cipher):
-            conn.execute(schema.index_keys.delete())
-            _set_state(conn, "index_version", 0)
             for name, value in ((_DOORSTEP_BLOB, blob), (_DOORSTEP_KEY, key)):
                 if value is None:
                     conn.execute(schema.secrets.delete().where(schema.secrets.c.name == name))
@@ -709,7 +676,7 @@ def _check_wire_shape(entry: SignerEntry) -> None:
 def _wipe(conn: Connection) -> None:
     """Destroy the data key and every row that held or pointed at personal data."""
     for table in (schema.local_keys, schema.outbox, schema.batch_members, schema.batches,
-                  schema.entries, schema.secrets, schema.index_keys, schema.purged_lines,
+                  schema.entries, schema.secrets, schema.purged_lines,
                   schema.sections):
         conn.execute(table.delete())
     keyring.destroy(conn)

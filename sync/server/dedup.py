@@ -28,7 +28,6 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 
 from sqlalchemy import any_, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -38,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS
-from sync.protocol import MATCHED_FIELDS, EntryStatus
+from sync.protocol import MATCHED_FIELDS
 from sync.scoring import MatchScore, address_conflict, match_records
 from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
@@ -90,13 +89,6 @@ def index_counter_name(campaign_id: str) -> str:
     return f"index:{campaign_id}"
 
 
-@dataclass(frozen=True)
-class Verdict:
-    status: EntryStatus
-    duplicate_of: str | None = None
-    candidate_of: str | None = None
-
-
 def decrypt_fields(cipher: FieldCipher, entry: Entry) -> dict[str, str]:
     out = {}
     for name in PERSONAL_FIELDS:
@@ -127,39 +119,11 @@ def scored_candidates(session: Session, cipher: FieldCipher, campaign_id: str, r
     return list(_scores(record, [i for i in ids if i in cands], cands.__getitem__, cipher))
 
 
-def claim(session: Session, campaign_id: str, entry_id: str, keys: list[str], blocks: list[str]) -> None:
-    """Make ``entry_id`` the counted entry for its keys. A plain INSERT on purpose: if another
-    transaction claimed one of the keys, IntegrityError aborts this one and it is retried."""
-    if keys:
-        session.execute(insert(SignerKey), [{"campaign_id": campaign_id, "key": k, "entry_id": entry_id}
-                                            for k in keys])
-        last = next_counter(session, index_counter_name(campaign_id), len(keys))
-        first = last - len(keys) + 1
-        session.execute(insert(IndexKey), [{"version": first + i, "campaign_id": campaign_id, "key": k}
-                                           for i, k in enumerate(keys)])
-    if blocks:
-        session.execute(insert(BlockKey), [{"campaign_id": campaign_id, "key": b, "entry_id": entry_id}
-                                           for b in blocks])
-
-
-def release(session: Session, entry_id: str) -> None:
-    """The entry stops counting (superseded): its keys are free for others to claim.
-
-    Its keys stay in the devices' index feed: a stale "already signed" hint on a device is
-    harmless, the server decides."""
-    session.execute(delete(SignerKey).where(SignerKey.entry_id == entry_id))
-    session.execute(delete(BlockKey).where(BlockKey.entry_id == entry_id))
-
-
-def claimed_keys(session: Session, entry_id: str) -> list[str]:
-    rows = session.scalars(select(SignerKey.key).where(SignerKey.entry_id == entry_id)).all()
-    rows += session.scalars(select(BlockKey.key).where(BlockKey.entry_id == entry_id)).all()
-    return list(rows)
-
-
 # --------------------------------------------------------------------------------------------
-# Bulk forms for batch intake (ingest.py): a few IN queries per chunk instead of several
-# statements per entry. The caller holds the advisory locks of every key it passes.
+# Bulk reads and writes: a few IN queries per chunk of entries instead of several statements
+# per entry. Every claim and release goes through claim_many / release_many (batch intake,
+# review, withdrawals, key rotation); the caller holds the advisory locks of every key it
+# passes, or a lock that excludes every other claim (rotation).
 
 # The fields score_records needs (normalized_record's but the city): candidates are decrypted
 # for these only, the address ones first (see Candidate).
@@ -435,10 +399,14 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
 
 def claim_many(session: Session, campaign_id: str, signer: list[tuple[str, str]],
                blocks: list[tuple[str, str]], feed: list[str]) -> None:
-    """Bulk ``claim``: (key, entry_id) rows to insert, and the matching keys for the devices'
-    dedup-index feed in claim order (a key claimed and released within one chunk stays in the
-    feed, as with ``claim`` then ``release``). One counter reservation for the whole feed,
-    taken last so the counter row is locked only until the commit that follows."""
+    """Make entries the counted ones for their keys: (key, entry_id) rows to insert, and the
+    matching keys for the devices' dedup-index feed in claim order (a key claimed and released
+    within one chunk stays in the feed). One counter reservation for the whole feed, taken
+    last so the counter row is locked only until the commit that follows.
+
+    Plain inserts on purpose: if another transaction claimed one of the keys, the unique
+    violation (IntegrityError, or psycopg's UniqueViolation from COPY) aborts this one, and
+    batch intake retries it (ingest._retryable)."""
     if signer:
         bulk_insert(session, SignerKey.__table__, [{"campaign_id": campaign_id, "key": k, "entry_id": e}
                                             for k, e in signer])
@@ -453,6 +421,9 @@ def claim_many(session: Session, campaign_id: str, signer: list[tuple[str, str]]
 
 
 def release_many(session: Session, entry_ids: Iterable[str]) -> None:
+    """The entries stop counting (superseded, withdrawn, a review decision undone): their
+    keys are free for others to claim. Their keys stay in the devices' index feed: a stale
+    "already signed" hint on a device is harmless, the server decides."""
     entry_ids = set(entry_ids)
     for where in _in_parts(session, SignerKey.entry_id, entry_ids):
         session.execute(delete(SignerKey).where(where))

@@ -43,7 +43,8 @@ def decide(s: Session, cipher, index_key: bytes, entry: Entry, decision: str, ac
         else:
             entry.status, entry.duplicate_of, entry.counted = EntryStatus.ACCEPTED.value, None, True
             s.flush()
-            dedup.claim(s, entry.campaign_id, entry.id, keys, blocks)
+            dedup.claim_many(s, entry.campaign_id, [(k, entry.id) for k in keys],
+                             [(b, entry.id) for b in blocks], keys)
     emit_outcome(s, entry)
     audit(s, actor, DECISION, entry.id, decision)
 
@@ -84,8 +85,8 @@ def undo(s: Session, entry: Entry, decision: AuditLog, actor: str) -> None:
         raise UndoRefused(UNDO_CONFLICT)
     if entry.status == EntryStatus.ACCEPTED.value:
         # "not a duplicate" made it count and claim its keys; the keys stay in the devices'
-        # dedup-index feed, as when an entry is superseded (dedup.release).
-        dedup.release(s, entry.id)
+        # dedup-index feed, as when an entry is superseded (dedup.release_many).
+        dedup.release_many(s, [entry.id])
     entry.status, entry.duplicate_of, entry.counted = EntryStatus.POSSIBLE_DUPLICATE.value, None, False
     emit_outcome(s, entry)
     audit(s, actor, UNDO, entry.id, f"{decision.detail} (audit {decision.id})")

@@ -349,10 +349,14 @@ def rotate_index(db: Database, keys: ServerKeys, campaign_id: str, *,
             s.execute(delete(model).where(model.campaign_id == campaign_id))
         floor = s.scalar(select(Counter.value).where(
             Counter.name == dedup.index_counter_name(campaign_id))) or 0
-        total = 0
-        for entry_id, mkeys, blocks in claims:
-            dedup.claim(s, campaign_id, entry_id, mkeys, blocks)
-            total += len(mkeys)
+        # One bulk claim in entry order: the feed gets the same versions as a claim per entry
+        # would give it. No key locks: every other claim waits on the rotation lock taken
+        # above (guard_index_key; SQLite serializes write transactions whole).
+        signer = [(k, entry_id) for entry_id, mkeys, _ in claims for k in mkeys]
+        dedup.claim_many(s, campaign_id, signer,
+                         [(b, entry_id) for entry_id, _, blocks in claims for b in blocks],
+                         [k for k, _ in signer])
+        total = len(signer)
         _set_counter(s, index_reset_name(campaign_id), floor)
         campaign.index_key_wrapped = wrap_key(wrap, index_key, label=index_key_label(campaign_id, key_id))
         campaign.index_key_id = key_id

@@ -127,7 +127,7 @@ def apply(s: Session, w: Withdrawal, entry_id: str, actor: str, how: str) -> lis
     signer, blocks = dedup.claims_of(s, [entry.id])
     dedup.lock_keys(s, w.campaign_id, [f"m:{k}" for k in signer.get(entry.id, [])]
                     + [f"b:{b}" for b in blocks.get(entry.id, [])])
-    dedup.release(s, entry.id)
+    dedup.release_many(s, [entry.id])
     entry.counted = False
     now = utcnow()
     withdrawn = [e.id for e in (entry, *repeats) if e.id not in already]

@@ -47,14 +47,21 @@ def main() -> None:
                                              street="1 Main St", city="LA", zip="90012"),
                                  [os.urandom(16).hex() for _ in range(4)])
         timed("200 save_entry (durable each)", saves)
-        keys = [os.urandom(16).hex() for _ in range(1_000_000)]
-        for start in range(0, len(keys), 100_000):
-            chunk = keys[start:start + 100_000]
-            timed(f"index delta {start // 100_000 + 1}/10 (100k keys)",
-                  lambda chunk=chunk, v=start: store.apply_index_delta(chunk, v + 1))
-        timed("index_contains_any x1000",
-              lambda: [store.index_contains_any([os.urandom(16).hex()]) for _ in range(1000)])
-        print("index size", store.index_size(), "db bytes", (Path(tmp) / "b2.db").stat().st_size)
+        from sync.doorstep_offline import offline_answer
+        from sync.keyfilter import KeyFilter
+        from sync.matching import doorstep_subkey
+
+        held = timed("door-step filter build (1,000,000 keys)",
+                     lambda: KeyFilter.build(os.urandom(16) for _ in range(1_000_000)))
+        index_key = os.urandom(32)
+        timed("set_doorstep_filter (seal + store)",
+              lambda: store.set_doorstep_filter(held.to_bytes(), key=doorstep_subkey(index_key),
+                                                tag="bench", scope="campaign"))
+        fields = {"first_name": "F", "last_name": "L", "street": "1 Main St", "city": "LA",
+                  "zip": "90012"}
+        timed("offline_answer x1000",
+              lambda: [offline_answer(store, fields, index_key=index_key) for _ in range(1000)])
+        print("db bytes", (Path(tmp) / "b2.db").stat().st_size)
         timed("next_batch (200 entries)", store.next_batch)
         store.close()
 

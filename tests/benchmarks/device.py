@@ -1,6 +1,7 @@
-"""Device: one durable save with L local entries already stored, and the offline duplicate
-check against a K-key index; median and p95, against an unencrypted SQLite insert of the same
-fields (one transaction each, same journal settings) in the same run.
+"""Device: one durable save with L local entries already stored, and the offline door-step
+check (sync.doorstep_offline.offline_answer: the device's own lines, then a door-step filter of
+K keys); median and p95, against an unencrypted SQLite insert of the same fields (one
+transaction each, same journal settings) in the same run.
 
 (No tests/benchmarks/bench_app.py exists yet; when it lands the runner should call it instead.
 tests/benchmarks/bench_store.py is the store engineer's rough timing script.)
@@ -28,7 +29,9 @@ def _pct(values: list[float], q: float) -> float:
 def measure(local_entries: int, index_keys: int, samples: int = 200, seed: int = 9) -> dict:
     from canvass.store import DeviceStore, KdfParams
     from sync.domain import SignerEntry
-    from sync.matching import matching_keys
+    from sync.doorstep_offline import offline_answer
+    from sync.keyfilter import KeyFilter
+    from sync.matching import doorstep_subkey, matching_keys
 
     index_key = os.urandom(32)
     drive = generate_drive(local_entries + samples, seed=seed)
@@ -42,21 +45,20 @@ def measure(local_entries: int, index_keys: int, samples: int = 200, seed: int =
             store.save_entry(SignerEntry(section=serial, line=i % 10 + 1, **entry.fields),
                              matching_keys(index_key, entry.fields))
         fill_s = time.perf_counter() - t0
-        keys = [os.urandom(16).hex() for _ in range(index_keys)]
-        for start in range(0, len(keys), 100_000):
-            store.apply_index_delta(keys[start:start + 100_000], start + 100_000)
+        held = KeyFilter.build(os.urandom(16) for _ in range(index_keys))
+        store.set_doorstep_filter(held.to_bytes(), key=doorstep_subkey(index_key), tag="bench",
+                                  scope="campaign")
         saves, checks = [], []
         for i, entry in enumerate(drive.entries[local_entries:]):
             serial = f"M{i // 10:06d}"
             if i % 10 == 0:
                 store.open_section(serial, "Bench")
-            mk = matching_keys(index_key, entry.fields)
             t = time.perf_counter()
-            store.index_contains_any(mk)
-            store.find_local_match(mk)
+            offline_answer(store, entry.fields, index_key=index_key)
             checks.append(time.perf_counter() - t)
             t = time.perf_counter()
-            store.save_entry(SignerEntry(section=serial, line=i % 10 + 1, **entry.fields), mk)
+            store.save_entry(SignerEntry(section=serial, line=i % 10 + 1, **entry.fields),
+                             matching_keys(index_key, entry.fields))
             saves.append(time.perf_counter() - t)
         store.close()
         # Baseline: the same fields, unencrypted, one durable transaction each.

@@ -1,5 +1,6 @@
-"""The offline door-step check (issue 15): old exact keys in SQLite rows vs door-step keys in a
-binary fuse filter, on generated drives.
+"""The offline door-step check (issue 15): door-step keys in a binary fuse filter, on generated
+drives. (The "old exact" rows of docs/BENCHMARKS.md, the campaign's exact keys as rows of the
+device store, were measured before that index left the store.)
 
     python -m tests.benchmarks.doorstep_offline [--sizes 10000,100000] [--million] [--seed N]
 
@@ -10,14 +11,13 @@ campaign (the widest scope; a region holds a subset and catches the same share o
 of its own signers). Each wave-2 line is then checked on the device before it is saved:
 
 - a *true repeat* is a wave-2 line whose signer is counted in wave 1;
-- ``probably``: the check answers "probably signed" (old: any exact key in the index rows);
+- ``probably``: the check answers "probably signed";
 - ``any warning``: "probably signed" or "maybe";
 - recall = true repeats warned / true repeats; precision = warned true repeats / warned.
 
-Sizes are measured on disk: the old index's rows in a real DeviceStore file (bytes the file
-grew by, per signer), the filter's blob (and the store file after it is sealed in). Check
-latency: normalizing, keying and looking up one typed line (old: matching_keys + the SQLite
-rows; new: doorstep_probes + the filter), median and p95 over the wave-2 lines. FPR: random
+Sizes are measured on disk: the filter's blob, and the bytes a real DeviceStore file grew by
+once it is sealed in (per signer). Check latency: normalizing, keying and looking up one typed
+line (doorstep_probes + the filter), median and p95 over the wave-2 lines. FPR: random
 keys probed against the filter. ``--million`` also builds a filter of random keys for
 1,000,000 signers (6.3 keys each, about 2 minutes and 1 GB of memory) and times checks on it.
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sync.doorstep_offline import DoorstepFilter
 from sync.keyfilter import KeyFilter
-from sync.matching import MAYBE, PROBABLY, doorstep_keys, doorstep_subkey, matching_keys
+from sync.matching import MAYBE, PROBABLY, doorstep_keys, doorstep_subkey
 from sync.normalize import normalized_record
 from sync.synthetic import generate_drive
 
@@ -73,20 +73,7 @@ def run_drive(n: int, seed: int, tmp: Path) -> list[dict]:
     dkey = doorstep_subkey(index_key)
     records1 = [normalized_record(e.fields) for e in wave1]
 
-    # Old: exact matching keys as rows of the device store.
-    old = _store(tmp, f"old-{n}.db")
-    before = _file_bytes(old.path)
-    old_keys = [k for r in records1 for k in matching_keys(index_key, r)]
-    old.apply_index_delta(old_keys, 1)
-    old_warned, old_ms = [], []
-    for e in wave2:
-        t = time.perf_counter()
-        old_warned.append(old.index_contains_any(matching_keys(index_key, e.fields)))
-        old_ms.append((time.perf_counter() - t) * 1000)
-    old.close()  # the WAL is checkpointed into the file: its size is what the device keeps
-    old_bytes = _file_bytes(old.path) - before
-
-    # New: door-step keys in a binary fuse filter, sealed in the store as one blob.
+    # Door-step keys in a binary fuse filter, sealed in the store as one blob.
     t = time.perf_counter()
     new_keys = [k for r in records1 for k in doorstep_keys(dkey, r)]
     built = KeyFilter.build(new_keys)
@@ -101,7 +88,7 @@ def run_drive(n: int, seed: int, tmp: Path) -> list[dict]:
         t = time.perf_counter()
         answers.append(held.answer(e.fields))
         new_ms.append((time.perf_counter() - t) * 1000)
-    new.close()
+    new.close()  # the WAL is checkpointed into the file: its size is what the device keeps
     new_store_bytes = _file_bytes(new.path) - before
     probes = 200_000
     fpr = sum(os.urandom(16) in held.filter for _ in range(probes)) / probes
@@ -109,10 +96,6 @@ def run_drive(n: int, seed: int, tmp: Path) -> list[dict]:
     signers = len(wave1)
     rows = []
     common = {"entries": n, "signers held": signers, "true repeats": sum(truth)}
-    r, p = _scores(truth, old_warned)
-    rows.append({**common, "keys": "old exact", "answer": "probably", "recall": r, "precision": p,
-                 "keys/signer": len(set(old_keys)) / signers, "B/signer": old_bytes / signers,
-                 "median ms": statistics.median(old_ms), "p95 ms": _pct(old_ms, 95), "FPR": 0.0})
     for label, accepted in (("probably", {PROBABLY}), ("any warning", {PROBABLY, MAYBE})):
         r, p = _scores(truth, [a in accepted for a in answers])
         rows.append({**common, "keys": "door-step", "answer": label, "recall": r, "precision": p,
