@@ -3,8 +3,8 @@ check (sync.doorstep_offline.offline_answer: the device's own lines, then a door
 K keys); median and p95, against an unencrypted SQLite insert of the same fields (one
 transaction each, same journal settings) in the same run.
 
-(No tests/benchmarks/bench_app.py exists yet; when it lands the runner should call it instead.
-tests/benchmarks/bench_store.py is the store engineer's rough timing script.)
+tests/benchmarks/bench_app.py times the same save through the capture form (state layer, with
+app start); tests/benchmarks/bench_store.py is the store engineer's rough timing script.
 """
 
 from __future__ import annotations
