@@ -1,5 +1,8 @@
 """The device side of sync: push the outbox, pull outcomes and the door-step filter, heartbeat.
 
+Why one long module: one round's steps share its retried requests and its report; where sync
+stands is sync/sync_status.py, the wire format sync/protocol.py, retries sync/backoff.py.
+
 ``SyncClient(store).sync_once()`` runs one full round:
 
 1. Push: ``store.next_batch()`` forms (or returns again, unchanged) a batch of at most 500

@@ -1,5 +1,8 @@
 """Synthetic petition drives of Los Angeles County signers, with ground truth (seeded, reproducible).
 
+Why one long module: one generator (population, households, the errors a second writing makes),
+whose parts share the seeded random streams; splitting it would spread one recipe over files.
+
 Used by the deduplication quality harness and the benchmarks (tests/benchmarks), and free for
 any test that needs realistic signer entries. Nothing here is real personal data: names come
 from Faker pools, streets from a list of common LA street names, ZIP + city from

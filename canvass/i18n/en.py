@@ -1,5 +1,7 @@
 # ruff: noqa: E501  (catalogue sentences are kept one per line)
-"""English catalogue of the circulator app."""
+"""English catalogue of the circulator app.
+
+Long on purpose: a catalogue, one line per string."""
 
 STRINGS: dict[str, str] = {
     "app.title": "Canvass",

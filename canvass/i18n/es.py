@@ -1,5 +1,7 @@
 # ruff: noqa: E501  (catalogue sentences are kept one per line)
-"""Catálogo en español de la aplicación del recolector."""
+"""Catálogo en español de la aplicación del recolector.
+
+Long on purpose: a catalogue, one line per string."""
 
 STRINGS: dict[str, str] = {
     "app.title": "Canvass",

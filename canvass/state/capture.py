@@ -1,5 +1,9 @@
 """The signer capture form: one screen, fields in the order of the paper line.
 
+Why one long module: it is the form's one state class (the view is thin); what has a job of its
+own is apart (carry.py: keys typed while the focus moves; doorstep.py: the online check;
+registration_check.py; lines.py).
+
 - Tab moves, Enter saves (issue 21), as in the office keying form. Moving between fields is the
   client's own Tab traversal: a focus move asked from Python while the person keeps typing loses
   the keys typed during its round trip. ``enter(name)`` is what Enter in any field does: "this

@@ -1,5 +1,9 @@
 """DeviceStore: the device's encrypted SQLite store (entries, outbox, feeds, secrets).
 
+Why one long module: it is the one class every store operation goes through, each method one
+transaction under the store's lock and connection; what has a job of its own is beside it
+(schema.py, codec.py, keyring.py, outbox.py, profile.py).
+
 One engine with one connection per store, guarded by a re-entrant lock so the UI thread and
 a background sync thread can share it. Every write is one IMMEDIATE transaction, committed
 in WAL mode with synchronous=FULL: when a method returns, its change is on disk.

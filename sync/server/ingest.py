@@ -1,5 +1,9 @@
 """POST /v1/entries/batch: the per-entry decisions and the batch's idempotency.
 
+Why one long module: the steps below are one pipeline over one chunk's in-memory maps and one
+transaction; split, each part would pass the same dozen maps to the next. The matcher's pieces
+are apart (dedup.py: keys, candidates, claims; scoring.py: the scores).
+
 A batch is decided in chunks of up to ``CHUNK_ENTRIES`` entries, one write transaction per
 chunk, in entry order -- with the results a serial, entry-by-entry intake would give:
 
