@@ -61,21 +61,42 @@ class Enrollment:
         self._session = session
         self._enroll_fn = enroll_fn
         self._first_sync = first_sync
-        self.server_url = server_url
-        self.code = ""
-        self.device_name = device_name or "tablet"
-        self.pin = ""
-        self.pin2 = ""
+        # What the boxes hold. Private, so that a keystroke notifies no one: a redraw per key
+        # sent older values back into boxes being typed in, and a fast typist's PIN came out
+        # short (issue 21, as the capture form measured). Assigning a field (``e.pin = ...``)
+        # does notify, for a value the screen must show.
+        self._values: dict[str, str] = {"server_url": server_url, "code": "",
+                                        "device_name": device_name or "tablet", "pin": "", "pin2": ""}
         self.errors: dict[str, Text] = {}
         self.message: Text | None = None
         self.busy = False
 
+    def typed(self, name: str, text: str) -> None:
+        """A box's change event: what it holds now (no redraw)."""
+        if name == "code":
+            self.set_code(text)
+        elif name in self._values:
+            self._values[name] = text
+
     def set_code(self, text: str) -> None:
-        """A pasted link fills the server address too."""
+        """A pasted link fills the server address too (shown: the screen redraws)."""
         server, code = parse_enroll_text(text)
         if server:
             self.server_url = server
-        self.code = code
+            self.code = code
+        else:
+            self._values["code"] = code
+
+    server_url = property(lambda self: self._values["server_url"],
+                          lambda self, v: self._values.__setitem__("server_url", v))
+    code = property(lambda self: self._values["code"],
+                    lambda self, v: self._values.__setitem__("code", v))
+    device_name = property(lambda self: self._values["device_name"],
+                           lambda self, v: self._values.__setitem__("device_name", v))
+    pin = property(lambda self: self._values["pin"],
+                   lambda self, v: self._values.__setitem__("pin", v))
+    pin2 = property(lambda self: self._values["pin2"],
+                    lambda self, v: self._values.__setitem__("pin2", v))
 
     def prepare(self) -> bool:
         errors: dict[str, Text] = {}

@@ -27,13 +27,10 @@ def EnrollView(enrollment: Enrollment, language: Language) -> ft.Control:
 
     def setter(name: str):
         def handler(ev):
-            if name == "code":
-                typed = ev.control.value or ""
-                e.set_code(typed)
-                if e.code != typed.strip():
-                    set_pastes(pastes + 1)
-            else:
-                setattr(e, name, ev.control.value)
+            typed = ev.control.value or ""
+            e.typed(name, typed)  # no redraw per key (canvass.state.enrollment)
+            if name == "code" and e.code != typed.strip():
+                set_pastes(pastes + 1)
         return handler
 
     async def submit(_=None):
@@ -54,10 +51,14 @@ def EnrollView(enrollment: Enrollment, language: Language) -> ft.Control:
         field(t("enroll.code", lang), e.code, on_change=setter("code"), error=err("code"),
               autofocus=True, key=f"code-{pastes}"),
         field(t("enroll.device_name", lang), e.device_name, on_change=setter("device_name")),
-        field(t("enroll.pin", lang), e.pin, on_change=setter("pin"), password=True,
+        # No "show the PIN" eye here: it is a Tab stop between the two boxes, and the PIN
+        # typed again after one Tab went to the eye (a fast typist's PINs never matched);
+        # typing it twice is the check. The lock screen, one box and Enter, keeps its eye.
+        field(t("enroll.pin", lang), e.pin, on_change=setter("pin"), password=True, reveal=False,
               error=err("pin"), keyboard=ft.KeyboardType.NUMBER),
         field(t("enroll.pin2", lang), e.pin2, on_change=setter("pin2"), password=True,
-              error=err("pin2"), keyboard=ft.KeyboardType.NUMBER, on_submit=submit_pin2),
+              reveal=False, error=err("pin2"), keyboard=ft.KeyboardType.NUMBER,
+              on_submit=submit_pin2),
         message(e.message.render(lang) if e.message else None),
         ft.ProgressRing(visible=e.busy, width=32, height=32),
         button(t("enroll.busy", lang) if e.busy else t("enroll.submit", lang), submit,
