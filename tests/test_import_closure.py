@@ -5,7 +5,7 @@ count too), plus the packaged copy: every module the phone's app can import is i
 from __future__ import annotations
 
 import pytest
-from import_closure import closure
+from import_closure import closure, own_modules
 from mobile_package import app_files
 
 # Never on the phone: the server, its web stack and database drivers, the server's scorer,
@@ -36,6 +36,16 @@ def test_the_device_core_imports_nothing_of_the_app():
     for entry in ("sync.client", "sync.enroll", "sync.bundle", "sync.matching", "sync.normalize"):
         modules = closure(entry)
         assert sorted(m for m in modules if m.split(".")[0] == "canvass") == [], entry
+
+
+def test_run_time_code_speaks_http_through_requests_only():
+    """One HTTP library at run time: the device's sync client and the staff app (whose
+    server dependencies once brought httpx in) both use requests; httpx is the tests' (the
+    dev extra). Every module of sync/ and canvass/ and main.py, lazy imports too."""
+    modules = closure("main", *own_modules("sync", "canvass"))
+    assert {"canvass.intake.state", "canvass.staff.app", "sync.client", "sync.server.app"} <= modules
+    assert "requests" in modules
+    assert sorted(m for m in modules if _holds({m}, "httpx")) == []
 
 
 def test_the_package_holds_every_module_the_app_imports():
