@@ -10,7 +10,7 @@ import io
 import httpx
 import pytest
 from fake_clock import FakeClock
-from test_intake_api import FULL_DECLARATION, Office, intake_server, signer  # noqa: F401
+from intake_helpers import FULL_DECLARATION, Office, intake_server, signer
 
 from canvass.intake.state import (
     DONE,
