@@ -16,12 +16,15 @@ from pathlib import Path
 
 import pytest
 from server_helpers import stop_process, wait_healthy
+from typist import KEY_DELAY_MS, Stopwatch, key_signer
 
 CHROMIUM = os.environ.get("CANVASS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 WAIT_MS = 20_000
+STAFF_WAIT_MS = 30_000  # the staff app, served by the central server at /app
+PIN = "246813"  # the circulator's PIN in the browser tests
 
 
 def require_chromium() -> str:
@@ -232,3 +235,55 @@ def staff_page(url: str, user: str, password: str, shots: str = "failure-staff",
                 yield page
         finally:
             browser.close()
+
+
+def log_in_by_keyboard(page, username: str, password: str) -> None:
+    """Log in to the staff app by keyboard alone: type the name, Tab, the password, Enter;
+    back once the app says who is signed in."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("textbox", name="Username")
+    click_into(page, "textbox", "Username")
+    page.keyboard.type(username, delay=25)
+    expect(box).to_have_value(username, timeout=STAFF_WAIT_MS)
+    page.keyboard.press("Tab")
+    settled_focus(page, "textbox", "Password")
+    page.keyboard.type(password, delay=25)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Signed in as {username}")).to_be_attached(timeout=STAFF_WAIT_MS)
+
+
+# ---- the circulator app's screens
+
+
+def type_signer(page, signer: dict[str, str]) -> None:
+    """Keyboard alone, at a person's pace and with no wait for the focus: Tab moves, Enter in
+    the ZIP saves (the typist of the fast-capture test)."""
+    key_signer(page, signer)
+
+
+def enroll(page, code: str) -> None:
+    box(page, "Enrollment code or link").wait_for(timeout=60_000)
+    fill(page, "Enrollment code or link", code, check=False)
+    fill(page, "Choose a PIN (at least 6 digits)", PIN)
+    fill(page, "Repeat the PIN", PIN)
+    page.keyboard.press("Enter")  # Enter on the second PIN enrolls
+    box(page, "Section serial number").wait_for(timeout=60_000)
+
+
+def open_section(page, serial: str) -> None:
+    fill(page, "Section serial number", serial)
+    page.keyboard.press("Enter")
+    wait_text(page, f"Section {serial}")
+    wait_focus(page, "First name")
+
+
+def key_run(page, section: str, typed: list[dict[str, str]], *,
+            delay: int = KEY_DELAY_MS) -> tuple[int, float]:
+    """Open ``section`` and key every signer without a pause; wait, as a person would, for
+    the last one's "Saved line N". Keystrokes and seconds spent."""
+    open_section(page, section)
+    clock = Stopwatch()
+    keys = sum(key_signer(page, signer, delay=delay) for signer in typed)
+    wait_text(page, f"Saved line {len(typed)}", timeout=60_000)
+    return keys, clock.seconds()

@@ -1,5 +1,6 @@
 """Shared fixtures: a real PostgreSQL database per test module, and the CI rule that
-production-relevant tests never skip.
+production-relevant tests never skip; and the fixtures several modules use (live_server,
+office, campaign_staff, cli_server, chromium: at the end).
 
 PostgreSQL is the machine's server on 127.0.0.1:5432 (trust auth). Each module that asks for
 ``pg_url`` gets a database of its own, created fresh and dropped afterwards, so parallel runs
@@ -82,3 +83,68 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'server.db'}"
     return request.getfixturevalue("pg_url")
+
+
+# ---- Fixtures several test modules share. Their helpers live in helper modules (server_helpers,
+# intake_helpers, browser_helpers, fault_layer), imported inside each fixture: a test of pure
+# code starts no server and loads no server code. No test module imports another
+# (tests/test_import_closure.py).
+
+
+@pytest.fixture
+def live_server(db_url):
+    """A running server on the `db_url` database (each test runs on SQLite and PostgreSQL)."""
+    from server_helpers import running_server
+
+    with running_server(db_url) as server:
+        yield server
+
+
+@pytest.fixture
+def office(db_url):
+    """intake_helpers.Office: a campaign with an admin, a clerk, a team lead and one device on
+    a real server with the intake routes (SQLite and PostgreSQL)."""
+    from intake_helpers import Office, intake_server
+
+    with intake_server(db_url) as server:
+        yield Office(server)
+
+
+@pytest.fixture
+def campaign_staff(live_server):
+    """(server, campaign id, {"admin": header, "clerk": header}): a campaign on live_server
+    with an admin and an intake clerk logged in."""
+    from intake_helpers import PASSWORD
+
+    cid = live_server.create_campaign(deadline="2030-12-31")
+    tag = cid[-8:]
+    live_server.add_user(f"admin-{tag}", PASSWORD, "admin", cid)
+    live_server.add_user(f"clerk-{tag}", PASSWORD, "intake", cid)
+    return live_server, cid, {
+        "admin": {"Authorization": "Bearer " + live_server.login(f"admin-{tag}", PASSWORD)},
+        "clerk": {"Authorization": "Bearer " + live_server.login(f"clerk-{tag}", PASSWORD)}}
+
+
+@pytest.fixture(scope="module")
+def cli_server():
+    """fault_layer.ServerUnderTest for the `canvass` command's tests, one a module."""
+    from fault_layer import ServerUnderTest, fast_dir
+
+    with fast_dir("canvass-cli-server-") as workdir:
+        srv = ServerUnderTest(workdir).start()
+        yield srv
+        srv.close()
+
+
+@pytest.fixture
+def chromium():
+    """One Chromium; each device gets its own browser context (own storage, own viewport)."""
+    from browser_helpers import CHROMIUM_ARGS, require_chromium
+
+    path = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -90,3 +90,11 @@ def seed_drive(server: ServerHandle, *, goal: int = 100, stale_after: int = 60) 
         s.get(Device, ana).pending_count = 3
         s.get(Device, ben).last_seen_at = now - timedelta(hours=3)
     return Drive(cid, other, devices, token)
+
+
+def add_south_entries(server, drive, n: int = 5) -> None:
+    """Cleo (South) syncs ``n`` accepted entries: the drive grows, North's figures do not."""
+    now = utcnow()
+    with server.db.write() as s:
+        s.add_all([_entry(drive.campaign_id, drive.devices["Cleo"], i + 1, "C1", i + 1, now, now)
+                   for i in range(n)])

@@ -43,10 +43,10 @@ def _imports(module: str, path: Path) -> set[str]:
     return found
 
 
-def closure(entry: str) -> set[str]:
-    """Every module reachable from ``entry`` (its parent packages included)."""
+def closure(*entries: str) -> set[str]:
+    """Every module reachable from any of ``entries`` (their parent packages included)."""
     seen: set[str] = set()
-    todo = [entry]
+    todo = list(entries)
     while todo:
         module = todo.pop()
         if module in seen:
@@ -60,3 +60,13 @@ def closure(entry: str) -> set[str]:
         if path is not None:
             todo.extend(_imports(module, path) - seen)
     return seen
+
+
+def own_modules(*packages: str) -> list[str]:
+    """Every module of ``packages`` (folders of the repository root) by its dotted name."""
+    found = []
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found

@@ -2,10 +2,7 @@
 
 Usage (any test module; ``tests/`` is on sys.path under pytest)::
 
-    import server_helpers
-    live_server = server_helpers.live_server   # makes the fixture visible in this module
-
-    def test_something(live_server):          # runs on SQLite and PostgreSQL (db_url fixture)
+    def test_something(live_server):          # the fixture (tests/conftest.py): SQLite and PostgreSQL
         cid = live_server.create_campaign()
         code = live_server.enroll_code(cid, "Ann")
         requests.post(f"{live_server.url}/v1/devices/enroll", json={...})
@@ -35,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pytest
 
 from sync.crypto import new_key
 from sync.protocol import EnrollResponse
@@ -252,13 +248,6 @@ def serve_subprocess(db_url: str, workers: int = 1, *, env: dict[str, str] | Non
         db.dispose()
         if popen:
             popen["stdout"].close()
-
-
-@pytest.fixture
-def live_server(db_url) -> Iterator[ServerHandle]:
-    """A running server on the `db_url` database (each test runs on SQLite and PostgreSQL)."""
-    with running_server(db_url) as server:
-        yield server
 
 
 # ---- building requests -------------------------------------------------------------------

@@ -16,11 +16,20 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from browser_helpers import box, open_app, scroll_to, served_app, shot, shots_on_failure, wait_text
-from test_browser_circulator import PIN, chromium, enroll, open_section  # noqa: F401 (a fixture)
+from browser_helpers import (
+    PIN,
+    box,
+    enroll,
+    key_run,
+    open_app,
+    open_section,
+    scroll_to,
+    served_app,
+    shot,
+    shots_on_failure,
+    wait_text,
+)
 from typist import (
-    KEY_DELAY_MS,
-    Stopwatch,
     busy_cores,
     city_lookup,
     compare,
@@ -43,19 +52,8 @@ RUNS = [  # (section, width, height, cores kept busy)
 ]
 
 
-def key_run(page, section: str, typed: list[dict[str, str]], *,
-            delay: int = KEY_DELAY_MS) -> tuple[int, float]:
-    """Open ``section`` and key every signer without a pause; wait, as a person would, for
-    the last one's "Saved line N". Keystrokes and seconds spent."""
-    open_section(page, section)
-    clock = Stopwatch()
-    keys = sum(key_signer(page, signer, delay=delay) for signer in typed)
-    wait_text(page, f"Saved line {len(typed)}", timeout=60_000)
-    return keys, clock.seconds()
-
-
 @contextmanager
-def enrolled_phone(tmp_path, chromium, prefix: str):  # noqa: F811
+def enrolled_phone(tmp_path, chromium, prefix: str):
     """A real server and the app on a fresh profile, enrolled at phone size: (page, profile).
     The app and the server are stopped on leaving, so the profile's store can be read."""
     server = DemoServer(tmp_path / "server").start()
@@ -76,7 +74,7 @@ def change_section(page) -> None:
 
 
 @pytest.mark.slow  # 60 signers at a fast typist's pace, one run with the cores kept busy
-def test_twenty_signers_at_forty_ms_a_key_phone_tablet_and_busy(tmp_path, chromium):  # noqa: F811
+def test_twenty_signers_at_forty_ms_a_key_phone_tablet_and_busy(tmp_path, chromium):
     typed = {section: signers(COUNT, run=n) for n, (section, *_) in enumerate(RUNS)}
     figures = {}
     with enrolled_phone(tmp_path, chromium, "failure-fast") as (page, profile):
@@ -110,7 +108,7 @@ REPEAT = {"first_name": "Rosalind", "middle_name": "", "last_name": "Quintero", 
           "street": "4411 Huntington Dr", "unit": "", "city": "", "zip": "90032"}
 
 
-def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_path, chromium):  # noqa: F811
+def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_path, chromium):
     from playwright.sync_api import expect
 
     with enrolled_phone(tmp_path, chromium, "failure-repeat") as (page, profile):
@@ -155,7 +153,7 @@ def test_repeat_signer_is_warned_before_the_save_and_a_correction_is_not(tmp_pat
     assert lines[2] == {**REPEAT, "city": lines[2]["city"]}  # every field as typed
 
 
-def test_screen_reader_value_follows_the_screen_after_a_save(tmp_path, chromium):  # noqa: F811
+def test_screen_reader_value_follows_the_screen_after_a_save(tmp_path, chromium):
     from playwright.sync_api import expect
 
     with enrolled_phone(tmp_path, chromium, "failure-semantics") as (page, _):
@@ -179,7 +177,7 @@ def key_fields(page, signer: dict[str, str]) -> None:
     page.mouse.wheel(0, -2000)
 
 
-def test_the_save_bar_stays_in_sight_on_a_phone(tmp_path, chromium):  # noqa: F811
+def test_the_save_bar_stays_in_sight_on_a_phone(tmp_path, chromium):
     """On a phone the form's own save button is below the fold while the person is in the
     first fields; the bar at the bottom of the screen saves from anywhere, and when the check
     before the save warns, the first tap only warns and the second saves."""

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
     box,
-    fill,
+    enroll,
     open_app,
-    require_chromium,
+    open_section,
     served_app,
     shot,
     shots_on_failure,
-    wait_focus,
+    type_signer,
     wait_text,
 )
-from typist import key_signer
 
 from canvass.demo import DemoServer, free_port
 
 pytestmark = pytest.mark.browser
 
-PIN = "246813"
 SIGNERS = [
     {"first_name": "Maria", "last_name": "Lopez", "street": "123 North Main Street", "zip": "90012"},
     {"first_name": "John", "middle_name": "Q", "last_name": "Smith", "street": "45 Elm St",
@@ -43,40 +40,6 @@ LATER = [
     {"first_name": "Nina", "last_name": "Petrov", "street": "88 Vine St", "zip": "90038"},
 ]
 AFTER_CLICK = {"first_name": "Ines", "last_name": "Duarte", "street": "5 Figueroa St", "zip": "90015"}
-
-
-def type_signer(page, signer: dict[str, str]) -> None:
-    """Keyboard alone, at a person's pace and with no wait for the focus: Tab moves, Enter in
-    the ZIP saves (the typist of the fast-capture test)."""
-    key_signer(page, signer)
-
-
-def enroll(page, code: str) -> None:
-    box(page, "Enrollment code or link").wait_for(timeout=60_000)
-    fill(page, "Enrollment code or link", code, check=False)
-    fill(page, "Choose a PIN (at least 6 digits)", PIN)
-    fill(page, "Repeat the PIN", PIN)
-    page.keyboard.press("Enter")  # Enter on the second PIN enrolls
-    box(page, "Section serial number").wait_for(timeout=60_000)
-
-
-def open_section(page, serial: str) -> None:
-    fill(page, "Section serial number", serial)
-    page.keyboard.press("Enter")
-    wait_text(page, f"Section {serial}")
-    wait_focus(page, "First name")
-
-
-@pytest.fixture
-def chromium():
-    """One Chromium; each device gets its own browser context (own storage, own viewport)."""
-    path = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_two_devices_capture_dedup_offline_and_catch_up(tmp_path, chromium):

@@ -12,37 +12,27 @@ import re
 
 import pytest
 from browser_helpers import (
-    CHROMIUM_ARGS,
+    PIN,
     box,
     click_into,
+    enroll,
     fill,
     open_app,
-    require_chromium,
+    open_section,
     scroll_to,
     served_app,
     shot,
     shots_on_failure,
+    type_signer,
     wait_focus,
     wait_text,
 )
-from test_browser_circulator import PIN, enroll, open_section, type_signer
 
 from canvass.demo import DemoServer, free_port
 
 pytestmark = pytest.mark.browser
 
 SIGNER = {"first_name": "Rosa", "last_name": "Parks", "street": "12 Cleveland Ave", "zip": "90012"}
-
-
-@pytest.fixture
-def chromium():
-    path = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def readable(page, pattern):

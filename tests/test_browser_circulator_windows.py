@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import (
+    PIN,
     box,
+    enroll,
     open_app,
+    open_section,
     screen_text,
     served_app,
     shot,
     shots_on_failure,
     wait_text,
 )
-from test_browser_circulator import PIN, chromium, enroll, open_section  # noqa: F401, F811 (a fixture)
 
 from canvass.demo import DemoServer, free_port
 
@@ -47,7 +49,7 @@ def type_pin_and_enter(page, pin: str) -> None:
     page.keyboard.press("Enter")
 
 
-def test_two_tabs_idle_lock_keeps_the_draft_and_wrong_pin_by_enter_answers(tmp_path, chromium,  # noqa: F811
+def test_two_tabs_idle_lock_keeps_the_draft_and_wrong_pin_by_enter_answers(tmp_path, chromium,
                                                                            monkeypatch):
     from playwright.sync_api import expect
 

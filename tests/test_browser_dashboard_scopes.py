@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from browser_helpers import require_chromium, scroll_to, shot, staff_page
-from dashboard_helpers import dashboard_server, seed_drive
+from dashboard_helpers import add_south_entries, dashboard_server, seed_drive
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +58,6 @@ def test_team_lead_cards_are_their_teams_figures(tmp_path):
     require_chromium()
     import httpx
     from playwright.sync_api import expect
-    from test_dashboard_api import add_south_entries
 
     with dashboard_server(f"sqlite:///{tmp_path / 'server.db'}", staff_web=True) as server:
         drive = seed_drive(server)

@@ -14,8 +14,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 import server_helpers
-from browser_helpers import box, open_app, served_app, shot, shots_on_failure, wait_text
-from test_browser_circulator import chromium, enroll, open_section  # noqa: F401 (a fixture)
+from browser_helpers import box, enroll, open_app, open_section, served_app, shot, shots_on_failure, wait_text
 from typist import key_signer
 
 from canvass.demo import DemoServer, free_port
@@ -43,7 +42,7 @@ def _first_signature_elsewhere(server: DemoServer) -> None:
 
 
 @contextmanager
-def enrolled_tablet(tmp_path, chromium, prefix: str):  # noqa: F811
+def enrolled_tablet(tmp_path, chromium, prefix: str):
     """A real server holding Circulator A's first signature, and the app at tablet size,
     enrolled as Circulator B: (server, page). Stopped on leaving."""
     server = DemoServer(tmp_path / "server").start()
@@ -58,7 +57,7 @@ def enrolled_tablet(tmp_path, chromium, prefix: str):  # noqa: F811
         server.stop()
 
 
-def test_repeat_signer_warned_before_save_online_from_the_server(tmp_path, chromium):  # noqa: F811
+def test_repeat_signer_warned_before_save_online_from_the_server(tmp_path, chromium):
     from playwright.sync_api import expect
 
     with enrolled_tablet(tmp_path, chromium, "failure-doorstep-online") as (_server, tablet):
@@ -74,7 +73,7 @@ def test_repeat_signer_warned_before_save_online_from_the_server(tmp_path, chrom
         wait_text(tablet, "Saved line 1")
 
 
-def test_repeat_signer_warned_offline_from_the_tablet(tmp_path, chromium):  # noqa: F811
+def test_repeat_signer_warned_offline_from_the_tablet(tmp_path, chromium):
     with enrolled_tablet(tmp_path, chromium, "failure-doorstep-offline") as (server, tablet):
         wait_text(tablet, "Synced", timeout=60_000)  # the campaign's index is on the tablet
         open_section(tablet, "D-0001")

@@ -15,9 +15,8 @@ import io
 import httpx
 import pytest
 from browser_helpers import require_chromium, staff_page
+from intake_helpers import PASSWORD, Office, drive_csv, intake_server
 from playwright.sync_api import expect
-from test_browser_intake_import import drive_csv
-from test_intake_api import PASSWORD, Office, intake_server
 
 pytestmark = pytest.mark.browser
 WAIT = 30_000

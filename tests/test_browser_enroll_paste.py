@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from browser_helpers import box, click_into, open_app, served_app, shot
 from playwright.sync_api import expect
-from test_browser_circulator import chromium  # noqa: F401 (a fixture)
 
 from canvass.demo import DemoServer, free_port
 
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.browser
 LABEL = "Enrollment code or link"
 
 
-def test_pasted_link_shows_the_code_from_its_start(tmp_path, chromium):  # noqa: F811
+def test_pasted_link_shows_the_code_from_its_start(tmp_path, chromium):
     server = DemoServer(tmp_path / "server").start()
     try:
         code = server.enroll_code("Paste")

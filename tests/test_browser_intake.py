@@ -5,13 +5,19 @@ a team lead has only the dashboard, an admin has every panel including the filin
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, click_into, goto_app, require_chromium, settled_focus
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    goto_app,
+    log_in_by_keyboard,
+    require_chromium,
+    settled_focus,
+    shot,
+)
+from intake_helpers import PASSWORD, Office, intake_server, signer
 from sqlalchemy import func, select
-from test_intake_api import PASSWORD, Office, intake_server, signer
 
 from canvass.intake.app import PANELS
 from sync.server.intake.office import office_device_id
@@ -20,21 +26,6 @@ from sync.server.models import Entry, StaffSession, User
 pytestmark = pytest.mark.browser
 
 WAIT = 30_000
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-def log_in(page, username: str) -> None:
-    from playwright.sync_api import expect
-
-    box = page.get_by_role("textbox", name="Username")
-    click_into(page, "textbox", "Username")
-    page.keyboard.type(username, delay=25)
-    expect(box).to_have_value(username, timeout=WAIT)
-    page.keyboard.press("Tab")
-    settled_focus(page, "textbox", "Password")
-    page.keyboard.type(PASSWORD, delay=25)
-    page.keyboard.press("Enter")
-    expect(page.get_by_text(f"Signed in as {username}")).to_be_attached(timeout=WAIT)
 
 
 def log_out(page) -> None:
@@ -48,11 +39,6 @@ def nav_buttons(page) -> set[str]:
     """The names of the navigation buttons on screen."""
     names = {"Dashboard", *PANELS}
     return {n for n in names if page.get_by_role("button", name=n, exact=True).count()}
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 PEOPLE = [("Amara", "Okafor"), ("Bruno", "Silva"), ("Chen", "Wei"), ("Dalia", "Haddad"),
@@ -75,7 +61,7 @@ def test_intake_panels_by_role_key_lines_and_review(tmp_path):
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 goto_app(page, f"{server.url}/app/")
-                log_in(page, f"clerk-{tag}")
+                log_in_by_keyboard(page, f"clerk-{tag}", PASSWORD)
                 # An intake clerk: the intake panels, no export, no dashboard.
                 expect(page.get_by_role("button", name="Key lines")).to_be_attached(timeout=WAIT)
                 assert nav_buttons(page) == {"Key lines", "Review", "Check-in", "Import"}
@@ -138,7 +124,7 @@ def test_intake_panels_by_role_key_lines_and_review(tmp_path):
                     clerk_sessions = s.scalar(select(func.count()).select_from(StaffSession).join(
                         User, User.id == StaffSession.user_id).where(User.username == f"clerk-{tag}"))
                 assert clerk_sessions == 1
-                log_in(page, f"lead-{tag}")
+                log_in_by_keyboard(page, f"lead-{tag}", PASSWORD)
                 expect(page.get_by_text("Drive dashboard")).to_be_attached(timeout=WAIT)
                 assert nav_buttons(page) == set()
                 expect(page.get_by_role("button", name="Export", exact=True)).to_have_count(0)
@@ -146,7 +132,7 @@ def test_intake_panels_by_role_key_lines_and_review(tmp_path):
                 # ---- an admin on a tablet: every panel; the filing export is there.
                 log_out(page)
                 page.set_viewport_size({"width": 820, "height": 1180})
-                log_in(page, f"admin-{tag}")
+                log_in_by_keyboard(page, f"admin-{tag}", PASSWORD)
                 expect(page.get_by_text("Figures computed at")).to_be_attached(timeout=WAIT)
                 assert nav_buttons(page) == {"Dashboard", *PANELS}
                 shot(page, "staff-admin-dashboard-tablet")

@@ -9,29 +9,21 @@ import csv
 import io
 
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, goto_app, require_chromium
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    STAFF_WAIT_MS,
+    goto_app,
+    log_in_by_keyboard,
+    require_chromium,
+    shot,
+)
+from intake_helpers import PASSWORD, Office, drive_csv, intake_server
 from sqlalchemy import func, select
-from test_browser_intake import WAIT, log_in, shot
-from test_intake_api import Office, intake_server
 
 from sync.server.models import Entry
 
 pytestmark = pytest.mark.browser
-
-PEOPLE = [("Amara", "Okafor"), ("Bruno", "Silva"), ("Chen", "Wei"), ("Dalia", "Haddad"),
-          ("Emil", "Novak"), ("Farah", "Qureshi")]
-
-
-def drive_csv() -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Booklet No", "Line #", "First Name", "Last Name", "Residence Address", "City",
-                     "ZIP"])
-    for n, (first, last) in enumerate(PEOPLE, start=1):
-        writer.writerow(["BI1", n, first, last, f"{300 + n} West Olive Avenue", "Los Angeles",
-                         "9001" if n == 4 else "90012"])  # row 4: a 4-digit ZIP
-    return out.getvalue().encode()
-
 
 def test_admin_imports_csv_through_mapping_preview_and_progress(tmp_path):
     require_chromium()
@@ -45,34 +37,34 @@ def test_admin_imports_csv_through_mapping_preview_and_progress(tmp_path):
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
                 goto_app(page, f"{server.url}/app/")
-                log_in(page, f"admin-{tag}")
+                log_in_by_keyboard(page, f"admin-{tag}", PASSWORD)
                 page.get_by_role("button", name="Import", exact=True).click()
-                with page.expect_file_chooser(timeout=WAIT) as chooser:
+                with page.expect_file_chooser(timeout=STAFF_WAIT_MS) as chooser:
                     page.get_by_role("button", name="Choose file").click()
                 chooser.value.set_files(files=[{"name": "drive.csv", "mimeType": "text/csv",
                                                 "buffer": drive_csv()}])
                 # The mapping step: "Booklet No" is no known spelling of the section.
-                expect(page.get_by_text("File drive.csv: 6 rows")).to_be_attached(timeout=WAIT)
-                expect(page.get_by_text("Choose a column for: Section")).to_be_attached(timeout=WAIT)
+                expect(page.get_by_text("File drive.csv: 6 rows")).to_be_attached(timeout=STAFF_WAIT_MS)
+                expect(page.get_by_text("Choose a column for: Section")).to_be_attached(timeout=STAFF_WAIT_MS)
                 shot(page, "intake-import-mapping")
                 page.get_by_role("button", name="Section column: (not imported)").click()
                 page.get_by_role("button", name="Booklet No", exact=True).click()
                 expect(page.get_by_role("button", name="Section column: Booklet No")).to_be_attached(
-                    timeout=WAIT)
-                expect(page.get_by_text("Choose a column for")).to_have_count(0, timeout=WAIT)
+                    timeout=STAFF_WAIT_MS)
+                expect(page.get_by_text("Choose a column for")).to_have_count(0, timeout=STAFF_WAIT_MS)
                 # The preview: the bad row with its reason.
                 expect(page.get_by_text("The first 6 of 6 rows; 1 of them would be rejected.")
-                       ).to_be_attached(timeout=WAIT)
+                       ).to_be_attached(timeout=STAFF_WAIT_MS)
                 expect(page.get_by_text("Row 4: ZIP: Not a 5-digit ZIP or ZIP+4.")).to_be_attached()
                 shot(page, "intake-import-preview")
                 page.get_by_role("button", name="Import", exact=True).last.click()
                 expect(page.get_by_text("Import finished: 5 of 6 rows imported, 1 rejected", exact=False)
-                       ).to_be_attached(timeout=WAIT)
+                       ).to_be_attached(timeout=STAFF_WAIT_MS)
                 expect(page.get_by_text("New: 5. Already received: 0. Duplicates: 0 (0 waiting for "
                                         "review). Rejected: 1. Blank: 0. Rows read: 6.")
-                       ).to_be_attached(timeout=WAIT)
+                       ).to_be_attached(timeout=STAFF_WAIT_MS)
                 shot(page, "intake-import-done")
-                with page.expect_download(timeout=WAIT) as download:
+                with page.expect_download(timeout=STAFF_WAIT_MS) as download:
                     page.get_by_role("button", name="Download rejected rows").click()
                 rejected = list(csv.reader(io.StringIO(
                     open(download.value.path(), encoding="utf-8").read())))
@@ -80,17 +72,18 @@ def test_admin_imports_csv_through_mapping_preview_and_progress(tmp_path):
 
                 # The check-in panel: the imported section, with nothing checked in yet.
                 page.get_by_role("button", name="Check-in", exact=True).click()
-                expect(page.get_by_text("Section BI1: out", exact=False)).to_be_attached(timeout=WAIT)
+                expect(page.get_by_text("Section BI1: out", exact=False)
+                       ).to_be_attached(timeout=STAFF_WAIT_MS)
                 expect(page.get_by_text("Blocks filing: the paper is not back at the office")
                        ).to_be_attached()
                 page.mouse.move(640, 600)
                 page.mouse.wheel(0, 800)
-                expect(page.get_by_role("button", name="Refresh")).to_be_in_viewport(timeout=WAIT)
+                expect(page.get_by_role("button", name="Refresh")).to_be_in_viewport(timeout=STAFF_WAIT_MS)
                 shot(page, "intake-checkin-sections")
                 # Back to Import: the result is kept until the clerk leaves it (starts anew).
                 page.get_by_role("button", name="Import", exact=True).first.click()
                 expect(page.get_by_text("Import finished: 5 of 6 rows imported, 1 rejected",
-                                        exact=False)).to_be_attached(timeout=WAIT)
+                                        exact=False)).to_be_attached(timeout=STAFF_WAIT_MS)
                 expect(page.get_by_role("button", name="Download rejected rows")).to_be_attached()
             finally:
                 browser.close()

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import require_chromium, settled_focus, shot, staff_page
+from intake_helpers import PASSWORD, Office, intake_server
 from playwright.sync_api import expect
 from sqlalchemy import select
-from test_intake_api import PASSWORD, Office, intake_server
 from typist import KEY_DELAY_MS, signers, type_text
 
 from sync.server import rotation

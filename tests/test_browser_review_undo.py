@@ -8,9 +8,9 @@ from __future__ import annotations
 import httpx
 import pytest
 from browser_helpers import require_chromium, shot, staff_page
+from intake_helpers import PASSWORD, Office, intake_server, signer
 from playwright.sync_api import expect
 from sqlalchemy import select
-from test_intake_api import PASSWORD, Office, intake_server, signer
 
 from sync.server.models import AuditLog
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from dashboard_helpers import dashboard_server, seed_drive
+from dashboard_helpers import add_south_entries, dashboard_server, seed_drive
 from sqlalchemy import func, select
 
 from sync.server.models import DashboardRollup
@@ -92,18 +92,6 @@ def test_team_lead_sees_only_their_team(drive_server):
     assert all(f["team"] == "North" for f in flags["flags"])
     assert _get(server, "devices", token, campaign_id=drive.other_campaign_id).status_code == 403
     assert body["scope"] == {"teams": ["North"]}
-
-
-def add_south_entries(server, drive, n: int = 5) -> None:
-    """Cleo (South) syncs ``n`` accepted entries: the drive grows, North's figures do not."""
-    from dashboard_helpers import _entry
-
-    from sync.domain import utcnow
-
-    now = utcnow()
-    with server.db.write() as s:
-        s.add_all([_entry(drive.campaign_id, drive.devices["Cleo"], i + 1, "C1", i + 1, now, now)
-                   for i in range(n)])
 
 
 def test_team_lead_progress_is_their_teams(drive_server):

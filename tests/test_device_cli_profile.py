@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 
 from app_state_helpers import SIGNER
+from cli_helpers import canvass
 from fault_layer import TEST_PIN
-from test_sync_cli_bundle import canvass, server  # noqa: F401, F811 (a fixture)
 
 from canvass.state.app_state import CirculatorApp
 
 
-def test_status_and_export_pending_open_the_apps_own_profile(server, tmp_path):  # noqa: F811
+def test_status_and_export_pending_open_the_apps_own_profile(cli_server, tmp_path):
     profile = tmp_path / "profile"
-    app = CirculatorApp(profile, server_url=server.url, sync_factory=lambda store: None)
-    app.enrollment.set_code(server.enroll_code())
+    app = CirculatorApp(profile, server_url=cli_server.url, sync_factory=lambda store: None)
+    app.enrollment.set_code(cli_server.enroll_code())
     app.enrollment.pin = app.enrollment.pin2 = TEST_PIN
     assert app.enrollment.submit(), app.enrollment.message
     assert app.start_section("P-0001")

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fault_layer import ServerUnderTest, valid_entry
-from test_scoring_table import DIFFERENT, SAME
+from scoring_pairs import DIFFERENT, SAME
 
 from sync.client import SyncClient
 from sync.doorstep_offline import DoorstepFilter, offline_answer
@@ -283,7 +283,7 @@ def test_the_old_index_feed_is_refused_plainly(server, tmp_path):
 def test_cli_sets_scope_and_team_zips_and_revokes_with_rotation(tmp_path):
     import json
 
-    from test_server_cli import cli
+    from cli_helpers import cli
 
     url = f"sqlite:///{tmp_path / 'c.db'}"
     assert cli("init", "--db", url).returncode == 0

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import server_helpers
 from rapidfuzz.distance import OSA
+from scoring_pairs import DIFFERENT
 from sqlalchemy import inspect, select, text
-from test_scoring_table import DIFFERENT
 
 from sync.protocol import MATCHED_FIELDS, PATH_DOORSTEP, PROTOCOL_VERSION, DoorstepAnswer
 from sync.server.config import ENV_DOORSTEP_RATE

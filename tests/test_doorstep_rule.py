@@ -1,13 +1,13 @@
 """The door-step's rule on intake's scored candidates (sync/server/doorstep_rule.py, issue 15).
 
-Pure: the scorer's real verdicts on labelled pairs (tests/test_scoring_table.py) and on slips
+Pure: the scorer's real verdicts on labelled pairs (tests/scoring_pairs.py) and on slips
 the circulators make; the same rule over HTTP is tests/test_doorstep_online.py.
 """
 
 from __future__ import annotations
 
 import pytest
-from test_scoring_table import DIFFERENT, SAME, p
+from scoring_pairs import DIFFERENT, SAME, p
 
 from sync.normalize import normalized_record
 from sync.scoring import DISTINCT, score_records

@@ -9,23 +9,23 @@ import concurrent.futures
 from datetime import timedelta
 
 import httpx
+from intake_helpers import Office, import_csv, signer
 from sqlalchemy import select, update
-from test_intake_api import Office, import_csv, office, signer  # noqa: F401 (fixture)
 
 from sync.domain import utcnow
 from sync.server.models import AuditLog, DownloadLink
 from sync.server.tokens import token_hash
 
 
-def link(office: Office, who: dict, **body) -> httpx.Response:  # noqa: F811
+def link(office: Office, who: dict, **body) -> httpx.Response:
     return httpx.post(f"{office.url}/v1/downloads", json=body, headers=who, timeout=60)
 
 
-def fetch(office: Office, url: str) -> httpx.Response:  # noqa: F811
+def fetch(office: Office, url: str) -> httpx.Response:
     return httpx.get(f"{office.url}{url}", timeout=60)  # no Authorization: a browser's GET
 
 
-def test_filing_link_serves_once_as_attachment(office):  # noqa: F811
+def test_filing_link_serves_once_as_attachment(office):
     office.push(signer("E1", 1, n=1))
     r = link(office, office.admin, export="filing")
     assert r.status_code == 201, r.text
@@ -48,7 +48,7 @@ def test_filing_link_serves_once_as_attachment(office):  # noqa: F811
     assert actions.count("download.link") == 1 and actions.count("export.filing") == 1
 
 
-def test_link_refused_to_a_role_without_the_export(office):  # noqa: F811
+def test_link_refused_to_a_role_without_the_export(office):
     assert link(office, office.clerk, export="filing").status_code == 403
     assert link(office, office.lead, export="rejections", job_id="x").status_code == 403
     # No such job: refused when the link is asked for, not in the browser tab it would open.
@@ -62,7 +62,7 @@ def test_link_refused_to_a_role_without_the_export(office):  # noqa: F811
     assert link(office, office.lead, export="dashboard").status_code == 201
 
 
-def test_expired_and_logged_out_links_are_gone(office):  # noqa: F811
+def test_expired_and_logged_out_links_are_gone(office):
     url = link(office, office.lead, export="dashboard").json()["url"]
     with office.server.db.write() as s:
         s.execute(update(DownloadLink).where(DownloadLink.token_hash == token_hash(url.rsplit("/", 1)[1]))
@@ -76,7 +76,7 @@ def test_expired_and_logged_out_links_are_gone(office):  # noqa: F811
     assert ended.status_code == 410 and ended.json()["code"] == "download_expired"
 
 
-def test_rejections_link_and_one_winner_of_two_opens(office):  # noqa: F811
+def test_rejections_link_and_one_winner_of_two_opens(office):
     data, _bad = import_csv(40, bad_every=10)
     job = office.post("/imports", office.clerk, data={"wait": "true"},
                       files={"file": ("v.csv", data, "text/csv")}).json()

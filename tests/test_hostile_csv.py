@@ -15,7 +15,6 @@ import io
 import random
 
 import httpx
-import pytest
 import server_helpers
 from sqlalchemy import select, update
 
@@ -23,8 +22,6 @@ from sync.csv_cells import FORMULA_START, csv_writer, unescape_cell
 from sync.protocol import ReasonCode
 from sync.server.models import Entry
 
-live_server = server_helpers.live_server
-PASSWORD = "correct horse battery staple"
 FORMULA_SECTION = '=HYPERLINK("http://attacker.example/x","open")'
 HOSTILE = ("=1+2", "+SUM(A1)", "-3+4", "@cmd", "\t=1", "\r=1")
 
@@ -38,19 +35,8 @@ def _no_formulas(text: str) -> None:
     assert bad == [], bad
 
 
-@pytest.fixture
-def office(live_server):
-    cid = live_server.create_campaign(deadline="2030-12-31")
-    tag = cid[-8:]
-    live_server.add_user(f"admin-{tag}", PASSWORD, "admin", cid)
-    live_server.add_user(f"clerk-{tag}", PASSWORD, "intake", cid)
-    return live_server, cid, {
-        "admin": {"Authorization": "Bearer " + live_server.login(f"admin-{tag}", PASSWORD)},
-        "clerk": {"Authorization": "Bearer " + live_server.login(f"clerk-{tag}", PASSWORD)}}
-
-
-def test_a_device_cannot_invent_a_section(office):
-    server, cid, who = office
+def test_a_device_cannot_invent_a_section(campaign_staff):
+    server, cid, who = campaign_staff
     enrolled = server.enroll_device(cid)
     good = server_helpers.signer(section="S100", line=1, device_seq=1)
     bad = server_helpers.signer(section=FORMULA_SECTION, line=1, device_seq=2,
@@ -80,8 +66,8 @@ def test_a_device_cannot_invent_a_section(office):
     assert filing.status_code == 200 and "HYPERLINK" not in filing.text
 
 
-def test_every_export_neutralises_formula_cells(office):
-    server, cid, who = office
+def test_every_export_neutralises_formula_cells(campaign_staff):
+    server, cid, who = campaign_staff
     # Dashboard: a device name, a circulator and a team that start formulas.
     for n, text in enumerate(HOSTILE[:4]):
         enrolled = server.enroll_device(cid, device_name=text, circulator=text, team=text)

@@ -27,7 +27,6 @@ from sync.errors import ProtocolError
 from sync.server.db import Database
 from sync.server.keys import ServerKeyError, load_keys, write_key_file
 
-live_server = server_helpers.live_server
 PASSPHRASE = "a long staff passphrase"
 
 

@@ -10,8 +10,6 @@ import server_helpers
 
 from sync.normalize import normalize_name
 
-live_server = server_helpers.live_server
-
 LOOK_ALIKES = {
     "cyrillic": ("Quасkеnbush", "Wilhеlmina"),  # а, с, е are Cyrillic
     "greek": ("Quαckenbush", "Wilhelmιnα"),  # α, ι are Greek

@@ -24,7 +24,6 @@ from sync.server.admin import AdminError
 from sync.server.models import StaffSession
 from sync.server.tokens import token_hash
 
-live_server = server_helpers.live_server
 PASSPHRASE = "a long staff passphrase"
 MIN_PASSPHRASE = 12  # sync.server.admin.MIN_PASSPHRASE, as SECURITY.md states it
 

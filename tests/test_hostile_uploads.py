@@ -16,11 +16,7 @@ import time
 import zipfile
 
 import httpx
-import server_helpers
-import test_hostile_csv
 
-live_server = server_helpers.live_server
-office = test_hostile_csv.office  # the fixture: a campaign, its admin and its clerk
 # The limits SECURITY.md states (sync.intake.tables.MAX_*).
 MAX_SHARED_STRINGS, MAX_IMPORT_COLUMNS, MAX_XLSX_UNCOMPRESSED = 2_000_000, 100, 400_000_000
 HEADERS = ("Section", "Line", "First Name", "Last Name", "Street", "City", "ZIP")
@@ -100,8 +96,8 @@ def _preview(server, who, data: bytes, name: str) -> httpx.Response:
                       files={"file": (name, data, "application/octet-stream")}, timeout=300)
 
 
-def test_five_million_shared_strings_are_refused_while_the_server_keeps_answering(office):
-    server, _cid, who = office
+def test_five_million_shared_strings_are_refused_while_the_server_keeps_answering(campaign_staff):
+    server, _cid, who = campaign_staff
 
     def strings(fh) -> None:
         fh.write(f'<sst {_NS} count="5000000" uniqueCount="5000000">'.encode())
@@ -128,8 +124,8 @@ def test_five_million_shared_strings_are_refused_while_the_server_keeps_answerin
     assert f"{MAX_SHARED_STRINGS} shared strings" in r.json()["detail"]
 
 
-def test_a_lying_dimension_is_ignored(office):
-    server, _cid, who = office
+def test_a_lying_dimension_is_ignored(campaign_staff):
+    server, _cid, who = campaign_staff
     data = _xlsx(_sheet(_good_rows(3), dimension="A1:XFD1048576"))
     assert len(data) < 2_500  # a couple of KB
     r = _preview(server, who["clerk"], data, "dimension.xlsx")
@@ -142,8 +138,8 @@ def test_a_lying_dimension_is_ignored(office):
     assert r.status_code == 202 and r.json()["rows_done"] == 3, r.text
 
 
-def test_oversized_unpacking_and_too_many_columns_are_refused(office):
-    server, _cid, who = office
+def test_oversized_unpacking_and_too_many_columns_are_refused(campaign_staff):
+    server, _cid, who = campaign_staff
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", _CONTENT_TYPES)
@@ -163,8 +159,8 @@ def test_oversized_unpacking_and_too_many_columns_are_refused(office):
     assert r.status_code == 422 and r.json()["code"] == "import_limit", r.text
 
 
-def test_an_admin_cancels_a_running_job(office):
-    server, _cid, who = office
+def test_an_admin_cancels_a_running_job(campaign_staff):
+    server, _cid, who = campaign_staff
     rows = "\n".join([",".join(HEADERS)] + [
         f"C{i // 500:03d},{i % 500 + 1},Octavia,Rell{i},{i + 1} West Sixth Street,Los Angeles,90014"
         for i in range(30_000)]) + "\n"

@@ -4,8 +4,11 @@ count too), plus the packaged copy: every module the phone's app can import is i
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
-from import_closure import closure
+from import_closure import closure, own_modules
 from mobile_package import app_files
 
 # Never on the phone: the server, its web stack and database drivers, the server's scorer,
@@ -38,6 +41,16 @@ def test_the_device_core_imports_nothing_of_the_app():
         assert sorted(m for m in modules if m.split(".")[0] == "canvass") == [], entry
 
 
+def test_run_time_code_speaks_http_through_requests_only():
+    """One HTTP library at run time: the device's sync client and the staff app (whose
+    server dependencies once brought httpx in) both use requests; httpx is the tests' (the
+    dev extra). Every module of sync/ and canvass/ and main.py, lazy imports too."""
+    modules = closure("main", *own_modules("sync", "canvass"))
+    assert {"canvass.intake.state", "canvass.staff.app", "sync.client", "sync.server.app"} <= modules
+    assert "requests" in modules
+    assert sorted(m for m in modules if _holds({m}, "httpx")) == []
+
+
 def test_the_package_holds_every_module_the_app_imports():
     packaged = app_files()
     own = sorted(m for m in closure("main") if m.split(".")[0] in ("main", "canvass", "sync"))
@@ -68,3 +81,28 @@ def test_the_server_mounts_the_staff_views_through_the_entry_point(tmp_path):
         assert page.status_code == 200 and "flutter" in page.text.lower()
     with running_server(f"sqlite:///{tmp_path / 'without.db'}", staff_web=False) as server:
         assert httpx.get(f"{server.url}/app/", timeout=30).status_code == 404
+
+
+def _imported_test_modules(path: Path) -> list[str]:
+    """The test_* modules ``path`` imports (top-level or inside a function)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        found += [n for n in names if any(part.startswith("test_") for part in n.split("."))]
+    return found
+
+
+def test_no_test_module_imports_another(tmp_path):
+    """Shared fixtures live in tests/conftest.py, shared helpers in helper modules
+    (server_helpers, intake_helpers, browser_helpers, ...): a test module imported by another
+    would have its tests' fixtures and names leak into the importer (and its collection
+    depends on the other's)."""
+    tests = Path(__file__).resolve().parent
+    found = {str(path.relative_to(tests)): names for path in sorted(tests.rglob("*.py"))
+             if (names := _imported_test_modules(path))}
+    assert found == {}
+    sample = tmp_path / "sample.py"  # what the scan finds: plain, lazy and dotted imports
+    sample.write_text("import server_helpers\nfrom test_a import x\n"
+                      "def f():\n    import tests.test_b\n")
+    assert _imported_test_modules(sample) == ["test_a", "tests.test_b"]

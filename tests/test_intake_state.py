@@ -10,7 +10,7 @@ import io
 import httpx
 import pytest
 from fake_clock import FakeClock
-from test_intake_api import FULL_DECLARATION, Office, intake_server, signer  # noqa: F401
+from intake_helpers import FULL_DECLARATION, Office, intake_server, signer
 
 from canvass.intake.state import (
     DONE,
@@ -179,3 +179,34 @@ def test_checkin_panel_statuses_blockers_and_lines_to_key(office):
 def test_line_list():
     assert line_list([9, 3, 4, 5, 7]) == "3-5, 7, 9"
     assert line_list([]) == ""
+
+
+def test_the_client_says_what_failed_in_fixed_words(office, monkeypatch):
+    """Failures reach the panels as IntakeError with the staff words, never a server body:
+    no server, no answer in time (the requests session's timeout), an ended session, a role
+    that may not, and any other refusal by status and problem code."""
+    import socket
+
+    from canvass.intake import state as intake_state
+
+    unreachable = "The server cannot be reached."
+    with pytest.raises(IntakeError, match=unreachable) as failed:
+        IntakeClient("http://127.0.0.1:9").request("GET", "/v1/review/queue")
+    assert failed.value.status == 0
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # connects, never answers
+        monkeypatch.setattr(intake_state, "TIMEOUT", 0.5)
+        port = silent.getsockname()[1]
+        with pytest.raises(IntakeError, match=unreachable):
+            IntakeClient(f"http://127.0.0.1:{port}", token="t").request("GET", "/v1/review/queue")
+    monkeypatch.undo()
+
+    with pytest.raises(IntakeError, match="Your session ended: log in again.") as failed:
+        IntakeClient(office.url, token="not-a-session").request("GET", "/v1/review/queue")
+    assert failed.value.status == 401
+    with pytest.raises(IntakeError, match="Your role may not do this.") as failed:
+        client(office).request("GET", "/v1/intake/export/filing.csv")
+    assert failed.value.status == 403
+    with pytest.raises(IntakeError) as failed:
+        client(office).request("GET", "/v1/intake/imports/no-such-job")
+    assert str(failed.value) == "The server refused the request (404 not_found)."
+    assert failed.value.status == 404

@@ -7,15 +7,12 @@ PostgreSQL, through a real server over HTTP."""
 from __future__ import annotations
 
 import httpx
-import server_helpers
 from server_helpers import batch_body, device_headers, signer
 from sqlalchemy import insert
 
 from sync.server import rotation
 from sync.server.integrity import key_integrity
 from sync.server.models import BlockKey, SignerKey
-
-live_server = server_helpers.live_server
 
 
 def _post(server, token: str, body: dict) -> list[dict]:

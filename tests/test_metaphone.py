@@ -5,50 +5,14 @@ jellyfish is only this test's oracle (dev extra)."""
 
 from __future__ import annotations
 
-import importlib
-
 import jellyfish
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from metaphone_names import ALL_NAMES
 
-from sync import nicknames, synthetic
 from sync.metaphone import metaphone
 from sync.normalize import _spanish_rewrite, normalize_name, phonetic
-
-FAKER_LOCALES = ("es_MX", "en_US", "en_IN", "zh_CN")  # the synthetic generator's (sync.synthetic)
-NAME_LISTS = ("first_names", "first_names_male", "first_names_female", "last_names",
-              "first_romanized_names", "last_romanized_names")
-
-
-def _faker_names() -> set[str]:
-    """Every name of the Faker pools the generator draws from, not only the ones one seed draws."""
-    names: set[str] = set()
-    for locale in FAKER_LOCALES:
-        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
-        for attribute in NAME_LISTS:
-            pool = getattr(provider, attribute, ())
-            names.update(pool.keys() if isinstance(pool, dict) else pool)
-    return names
-
-
-def _table_names() -> set[str]:
-    names = set(synthetic.KOREAN_FIRST + synthetic.KOREAN_LAST + synthetic.VIET_FIRST
-                + synthetic.VIET_LAST + synthetic.FILIPINO_LAST + synthetic.ARMENIAN_FIRST
-                + synthetic.ARMENIAN_LAST + synthetic.LA_STREETS)
-    for formal, written in synthetic.NICKNAMES.items():
-        names.add(formal)
-        names.update(written)
-    names.update(nicknames.NICKNAMES)
-    names.update(nicknames.NICKNAMES.values())
-    for nickname, formals in nicknames.AMBIGUOUS_NICKNAMES.items():
-        names.add(nickname)
-        names.update(formals)
-    names.update(nicknames.KNOWN_GIVEN_NAMES)
-    return names
-
-
-ALL_NAMES = sorted(_faker_names() | _table_names())
 
 
 def _jellyfish_phonetic(text: str) -> str:

@@ -25,18 +25,20 @@ from pathlib import Path
 import pytest
 from browser_helpers import (
     CHROMIUM_ARGS,
+    enroll,
     open_app,
+    open_section,
     require_chromium,
     shot,
     shots_on_failure,
+    type_signer,
     wait_text,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from metaphone_names import ALL_NAMES
 from mobile_package import canonical, copy_app, flet_project, mobile_index
 from server_helpers import free_port, running_server, stop_process, wait_healthy
-from test_browser_circulator import enroll, open_section, type_signer
-from test_metaphone import ALL_NAMES
 
 from canvass.state.enrollment import enroll_link
 from sync.matching import blocking_keys, matching_keys

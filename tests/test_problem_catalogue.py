@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if __name__ == "__main__":  # run as a script: the repository on the path, as pytest has it
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import server_helpers  # noqa: E402
 
 from sync import problem_codes  # noqa: E402
 from sync.problem_codes import (  # noqa: E402
@@ -36,8 +35,6 @@ from sync.problem_codes import (  # noqa: E402
     UNAUTHORIZED,
     ProblemKind,
 )
-
-live_server = server_helpers.live_server
 
 DOCS = ROOT / "docs" / "PROBLEMS.md"
 BEGIN = "<!-- catalogue: generated from sync/problem_codes.py (python tests/test_problem_catalogue.py) -->"

@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 import server_helpers
+from cli_helpers import canvass
 from fake_clock import FakeClock
 from helpers_store import CHEAP_KDF, PIN, make_entry, new_store
-from test_sync_cli_bundle import canvass  # the one runner of the `canvass` command
 
 from canvass.state.device_sync import device_sync_client
 from canvass.state.lines import SectionLines

@@ -163,7 +163,7 @@ def test_a_login_limit_holds_across_both_replicas(pg_url, workdir):
 
 
 def _import_csv(rows: int) -> bytes:
-    from test_intake_api import import_csv
+    from intake_helpers import import_csv
 
     return import_csv(rows, bad_every=0)[0]
 

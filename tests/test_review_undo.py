@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from intake_helpers import signer
 from sqlalchemy import select, update
-from test_intake_api import office, signer  # noqa: F401 (fixture)
 
 from sync.domain import utcnow
 from sync.server import review
@@ -17,7 +17,7 @@ from sync.server.dedup import claims_of
 from sync.server.models import AuditLog, Entry
 
 
-def standing(office, entry_id: str) -> tuple:  # noqa: F811
+def standing(office, entry_id: str) -> tuple:
     with office.server.db.read() as s:
         e = s.get(Entry, entry_id)
         signer, blocks = claims_of(s, [entry_id])
@@ -25,18 +25,18 @@ def standing(office, entry_id: str) -> tuple:  # noqa: F811
                 sorted(signer.get(entry_id, []) + blocks.get(entry_id, [])))
 
 
-def post(office, path: str, who: dict, **kw) -> httpx.Response:  # noqa: F811
+def post(office, path: str, who: dict, **kw) -> httpx.Response:
     return httpx.post(f"{office.url}/v1/review{path}", headers=who, timeout=60, **kw)
 
 
-def possible_duplicates(office) -> list[str]:  # noqa: F811
+def possible_duplicates(office) -> list[str]:
     office.push(signer("U1", 1, n=23), signer("U1", 2, n=50, first="Joaquin", last="Reyes"))
     later = office.push(signer("U2", 1, n=25), signer("U2", 2, n=52, first="Joaquin", last="Reyes"))
     assert [r["status"] for r in later] == ["possible_duplicate"] * 2
     return [r["entry_id"] for r in later]
 
 
-def test_undo_restores_the_entry_exactly_and_is_audited(office):  # noqa: F811
+def test_undo_restores_the_entry_exactly_and_is_audited(office):
     ids = possible_duplicates(office)
     before = {i: standing(office, i) for i in ids}
     # "not a duplicate" makes the entry count and claim its keys; the undo takes all that back.
@@ -72,7 +72,7 @@ def test_undo_restores_the_entry_exactly_and_is_audited(office):  # noqa: F811
     assert len({actor for *_, actor in trail}) == 1
 
 
-def test_undo_is_the_deciders_own_and_within_the_window(office):  # noqa: F811
+def test_undo_is_the_deciders_own_and_within_the_window(office):
     ids = possible_duplicates(office)
     post(office, f"/{ids[0]}/decision", office.clerk, json={"decision": "duplicate"})
     # Another staff member has nothing of theirs to undo; a team lead may not review at all.

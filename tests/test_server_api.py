@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 
 import httpx
-import server_helpers
 from server_helpers import batch_body, device_headers, signer
 from sqlalchemy import select
 
@@ -22,8 +21,6 @@ from sync.protocol import (
     Problem,
 )
 from sync.server.models import Device
-
-live_server = server_helpers.live_server  # the fixture (runs on SQLite and PostgreSQL)
 
 
 def test_healthz_and_openapi(live_server):

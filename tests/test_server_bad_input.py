@@ -111,6 +111,49 @@ def test_chunked_body_over_limit_is_413(env):
     assert r.status_code == 413 and r.json()["code"] == "body_too_large"
 
 
+def _padded(body: dict, size: int) -> bytes:
+    """``body`` as JSON padded with spaces to exactly ``size`` bytes (still the same batch)."""
+    raw = _raw(body)
+    return raw[:-1] + b" " * (size - len(raw)) + b"}"
+
+
+def test_the_batch_cap_is_exact_with_or_without_content_length(env):
+    """The batch route's cap is MAX_BATCH_BYTES exactly (once its own check, now the one body
+    limit's), below the other routes' slack: a body just over it is refused whether it
+    declares its length or streams in chunks, with the answer naming the cap; a body of
+    exactly the cap is read."""
+    server, token = env
+    body = _valid()
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": body["batch_id"],
+               "Content-Type": "application/json"}
+    over = _padded(body, MAX_BATCH_BYTES + 1000)
+
+    def chunked(raw: bytes):  # no Content-Length: Transfer-Encoding: chunked
+        for at in range(0, len(raw), 65536):
+            yield raw[at:at + 65536]
+
+    for content in (over, chunked(over)):
+        r = httpx.post(f"{server.url}/v1/entries/batch", content=content, timeout=60, headers=headers)
+        assert r.status_code == 413, r.text[:300]
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["code"] == "body_too_large"
+        assert r.json()["detail"] == f"The body exceeds {MAX_BATCH_BYTES} bytes."
+    r = httpx.post(f"{server.url}/v1/entries/batch", content=chunked(_padded(body, MAX_BATCH_BYTES)),
+                   timeout=60, headers=headers)
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "accepted"
+
+
+def test_a_body_limit_for_a_path_no_route_answers_fails_the_build(monkeypatch):
+    from sync.server import app as server_app
+    from sync.server.bodylimit import BodyCap
+    from sync.server.routes import entries
+
+    assert server_app._body_limits()["/v1/entries/batch"].limit == MAX_BATCH_BYTES
+    monkeypatch.setattr(entries, "BODY_LIMITS", {"/v1/entries/batches": BodyCap(10)})
+    with pytest.raises(RuntimeError, match="batches"):
+        server_app._body_limits()
+
+
 @pytest.mark.parametrize("payload", [
     b"not json", b'{"code": 5, "device_name": "x"}', b'{"code": "", "device_name": "x"}',
     json.dumps({"code": "A" * 5000, "device_name": "x"}).encode(),

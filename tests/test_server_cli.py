@@ -4,20 +4,15 @@ device revoke, serve; JSON output; the key file next to a SQLite database."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+from cli_helpers import cli
 from server_helpers import REPO, free_port, server_keys_for, stop_process, wait_healthy
 from sqlalchemy import create_engine, text
-
-
-def cli(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sync.server.cli", *args], input=stdin, text=True,
-                          capture_output=True, cwd=REPO, env={**os.environ, **(env or {})}, timeout=120)
 
 
 def test_cli_workflow_on_sqlite(tmp_path):

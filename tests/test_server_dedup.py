@@ -4,13 +4,10 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import httpx
-import server_helpers
 from server_helpers import batch_body, device_headers, signer
 
 from sync.scoring import score_pair
 from sync.server.models import AuditLog, Entry
-
-live_server = server_helpers.live_server
 
 EXPECTED = {"duplicate": "duplicate", "possible_duplicate": "possible_duplicate", "distinct": "accepted"}
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import httpx
-import server_helpers
 from server_helpers import batch_body, device_headers, signer
 from sqlalchemy import func, select
 
 from sync.crypto import FieldCipher
 from sync.protocol import EntryStatus, ReasonCode
 from sync.server.models import Entry
-
-live_server = server_helpers.live_server
 
 
 def _post(server, token, body, key=None):

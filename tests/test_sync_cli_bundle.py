@@ -10,7 +10,8 @@ import sys
 import threading
 
 import pytest
-from fault_layer import REPO_ROOT, TEST_PIN, ServerUnderTest, fast_dir, new_device, save_valid
+from cli_helpers import canvass
+from fault_layer import REPO_ROOT, TEST_PIN, fast_dir, new_device, save_valid
 
 from sync.background import BackgroundSync
 from sync.backoff import Backoff
@@ -18,27 +19,10 @@ from sync.client import SyncClient
 from sync.sync_status import SyncState
 
 
-@pytest.fixture(scope="module")
-def server():
-    with fast_dir("canvass-cli-server-") as workdir:
-        srv = ServerUnderTest(workdir).start()
-        yield srv
-        srv.close()
-
-
 @pytest.fixture
 def workdir():
     with fast_dir() as path:
         yield path
-
-
-def canvass(*args, pin: str | None = TEST_PIN, stdin: str | None = None):
-    env = {k: v for k, v in os.environ.items() if k != "CANVASS_PIN"}
-    env["PYTHONPATH"] = str(REPO_ROOT)
-    if pin is not None:
-        env["CANVASS_PIN"] = pin
-    return subprocess.run([sys.executable, "-m", "canvass.cli", *args], env=env, cwd=str(REPO_ROOT),
-                          input=stdin, capture_output=True, text=True, timeout=120)
 
 
 def _open(profile):
@@ -50,12 +34,12 @@ def _open(profile):
     return store
 
 
-def test_cli_enroll_sync_status_and_bundle_import(server, workdir):
+def test_cli_enroll_sync_status_and_bundle_import(cli_server, workdir):
     from sync.server.bundle_import import import_bundle
 
     profile = workdir / "profile"
     # the PIN comes from stdin here (never an argument)
-    done = canvass("enroll", "--server", server.url, "--code", server.enroll_code(), "--profile",
+    done = canvass("enroll", "--server", cli_server.url, "--code", cli_server.enroll_code(), "--profile",
                    str(profile), "--device-name", "Tablet 7", pin=None, stdin=TEST_PIN + "\n")
     assert done.returncode == 0, done.stderr
     assert TEST_PIN not in done.stdout + done.stderr
@@ -72,23 +56,23 @@ def test_cli_enroll_sync_status_and_bundle_import(server, workdir):
     exported = canvass("export-pending", "--profile", str(profile), "--out", str(bundle))
     assert exported.returncode == 0, exported.stderr
     assert b"Los Angeles" not in bundle.read_bytes()
-    result = import_bundle(server.settings, bundle)
+    result = import_bundle(cli_server.settings, bundle)
     assert result.device_id == device_id and result.entries == 620 and result.batches == 2
     assert result.statuses["accepted"] == 620
-    assert {r[0] for r in server.entry_rows() if r[1] == device_id} == saved
+    assert {r[0] for r in cli_server.entry_rows() if r[1] == device_id} == saved
     # importing twice stores nothing twice (the same batch ids: the first answer is replayed)
     again = subprocess.run([sys.executable, "-c", "import sys; from sync.server.cli import main; "
-                            "sys.exit(main(sys.argv[1:]))", "import-bundle", "--db", server.db_url,
+                            "sys.exit(main(sys.argv[1:]))", "import-bundle", "--db", cli_server.db_url,
                             str(bundle)], cwd=str(REPO_ROOT), capture_output=True, text=True, timeout=120,
                            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     assert again.returncode == 0, again.stderr
     assert "620 entries" in again.stdout and "620 accepted" in again.stdout
-    assert len([r for r in server.entry_rows() if r[1] == device_id]) == 620
+    assert len([r for r in cli_server.entry_rows() if r[1] == device_id]) == 620
 
     # The device syncs later: the same entries, answered, no doubles.
     synced = canvass("sync", "--profile", str(profile))
     assert synced.returncode == 0, synced.stderr
-    mine = [r[0] for r in server.entry_rows() if r[1] == device_id]
+    mine = [r[0] for r in cli_server.entry_rows() if r[1] == device_id]
     assert len(mine) == 620 and set(mine) == saved
     store = _open(profile)
     assert store.pending_count() == 0
@@ -100,12 +84,12 @@ def test_cli_enroll_sync_status_and_bundle_import(server, workdir):
     assert status["state"] == "idle" and status["last_success"] and status["pending"] == 0
 
 
-def test_cli_exit_codes(server, workdir):
+def test_cli_exit_codes(cli_server, workdir):
     profile = workdir / "p"
-    assert canvass("enroll", "--server", server.url, "--code", "WRONG-CODE", "--profile",
+    assert canvass("enroll", "--server", cli_server.url, "--code", "WRONG-CODE", "--profile",
                    str(profile)).returncode == 6
     assert canvass("sync", "--profile", str(workdir / "missing")).returncode == 5
-    assert canvass("enroll", "--server", server.url, "--code", server.enroll_code(), "--profile",
+    assert canvass("enroll", "--server", cli_server.url, "--code", cli_server.enroll_code(), "--profile",
                    str(profile)).returncode == 0
     assert canvass("sync", "--profile", str(profile), pin="999999").returncode == 5  # wrong PIN
     store = _open(profile)
@@ -116,24 +100,24 @@ def test_cli_exit_codes(server, workdir):
     assert offline.returncode == 3 and "No connection - 2 signatures waiting" in offline.stderr
 
 
-def test_bundle_from_another_device_token_is_refused(server, workdir):
+def test_bundle_from_another_device_token_is_refused(cli_server, workdir):
     from sync.bundle import seal_bundle
     from sync.errors import BundleError
     from sync.server.bundle_import import import_bundle
 
-    store = new_device(workdir, server)
+    store = new_device(workdir, cli_server)
     save_valid(store, 1)
     batch = store.next_batch().to_request()
     forged = workdir / "forged.cvb"
     forged.write_bytes(seal_bundle(batch.model_dump_json(), store.get_setting("server_public_key"),
                                    device_id=store.get_setting("device_id"), device_token="not-the-token"))
     with pytest.raises(BundleError):
-        import_bundle(server.settings, forged)
-    assert not [r for r in server.entry_rows() if r[1] == store.get_setting("device_id")]
+        import_bundle(cli_server.settings, forged)
+    assert not [r for r in cli_server.entry_rows() if r[1] == store.get_setting("device_id")]
 
 
-def test_background_runner_syncs_and_stops(server, workdir):
-    store = new_device(workdir, server)
+def test_background_runner_syncs_and_stops(cli_server, workdir):
+    store = new_device(workdir, cli_server)
     save_valid(store, 25)
     client = SyncClient(store)
     drained = threading.Event()
@@ -151,8 +135,8 @@ def test_background_runner_syncs_and_stops(server, workdir):
         assert runner.stop(30) and not runner.running
 
 
-def test_background_runner_goes_offline_and_skips_locked_store(server, workdir):
-    store = new_device(workdir, server)
+def test_background_runner_goes_offline_and_skips_locked_store(cli_server, workdir):
+    store = new_device(workdir, cli_server)
     save_valid(store, 14)
     store.set_setting("server_url", "http://127.0.0.1:9")
     client = SyncClient(store)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
+import requests
 
 from canvass.i18n import OFFICE_REASONS, field_message, reason_key, t
 from canvass.staff.text import staff_lang, tr
@@ -19,7 +19,7 @@ from sync.domain import PERSONAL_FIELDS, SignerEntry
 from sync.intake.mapping import TARGET_FIELDS
 from sync.validation import validate_entry
 
-TIMEOUT = 60.0
+TIMEOUT = 60.0  # seconds to connect, and between bytes of the answer (an import's upload)
 
 
 class IntakeError(Exception):
@@ -32,18 +32,25 @@ class IntakeError(Exception):
 
 class IntakeClient:
     """HTTP calls of the intake panels with the staff session of the one staff login
-    (canvass.staff.login_state.StaffLogin); this client never logs in by itself."""
+    (canvass.staff.login_state.StaffLogin); this client never logs in by itself. ``http`` is
+    the login's requests.Session when the staff app makes it (one connection pool a tab),
+    else a session of its own: the staff app, like the device's sync client, speaks HTTP
+    through requests only (tests/test_import_closure.py)."""
 
-    def __init__(self, server_url: str, token: str = "", role: str = "") -> None:
+    def __init__(self, server_url: str, token: str = "", role: str = "",
+                 http: requests.Session | None = None) -> None:
         self.server_url = server_url.rstrip("/")
         self.token = token
         self.role = role
+        self.http = http or requests.Session()
 
-    def request(self, method: str, path: str, **kw) -> httpx.Response:
+    def request(self, method: str, path: str, **kw) -> requests.Response:
         try:
-            r = httpx.request(method, f"{self.server_url}{path}", timeout=TIMEOUT,
-                              headers={"Authorization": f"Bearer {self.token}"}, **kw)
-        except httpx.HTTPError:
+            # No redirect is followed: the bearer token goes to the server's own paths only.
+            r = self.http.request(method, f"{self.server_url}{path}", timeout=TIMEOUT,
+                                  allow_redirects=False,
+                                  headers={"Authorization": f"Bearer {self.token}"}, **kw)
+        except requests.RequestException:
             raise IntakeError(tr("intake.err.unreachable")) from None
         if r.status_code == 403:
             raise IntakeError(tr("intake.err.forbidden"), 403)
@@ -53,7 +60,7 @@ class IntakeClient:
             code = ""
             try:
                 code = r.json().get("code") or ""
-            except ValueError:
+            except ValueError:  # requests' JSONDecodeError is one
                 pass
             raise IntakeError(tr("intake.err.refused", status=f"{r.status_code} {code}".strip()),
                               r.status_code)

@@ -91,7 +91,8 @@ class StaffSession:
 
     def show_workspace(self) -> None:
         login = self.login
-        self.client = IntakeClient(login.server_url, token=login.token, role=login.role)
+        self.client = IntakeClient(login.server_url, token=login.token, role=login.role,
+                                   http=login.http)
         who = ft.Text(tr("signed_in", user=login.username, role=tr(f"role.{login.role}")),
                       size=13, color=ft.Colors.GREY_800)
         header = ft.Row([

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from sync.protocol import MAX_BATCH_BYTES, BatchRequest, Problem
 from sync.server import background, problems
-from sync.server.bodylimit import BodyLimit
+from sync.server.bodylimit import BodyCap, BodyLimit
 from sync.server.config import Settings
 from sync.server.problems import PROBLEM_MEDIA_TYPE
 from sync.server.routes import (
@@ -44,8 +44,9 @@ MOUNTS_GROUP = "canvass.server_mounts"
 
 Mount = Callable[[FastAPI], None]
 
-# File uploads of office intake (CSV/XLSX of up to ~100,000+ rows) get their own cap.
-_UPLOAD_LIMITS = {"/v1/intake/imports": 200_000_000, "/v1/intake/imports/preview": 200_000_000}
+# The body cap of every route without one of its own (a route module's BODY_LIMITS): slack over
+# the batch size for the JSON framing of other requests.
+DEFAULT_BODY_LIMIT = MAX_BATCH_BYTES + 64_000
 
 
 def installed_mounts() -> list[Mount]:
@@ -66,14 +67,26 @@ def create_app(settings: Settings, *, staff_web: bool = True,
     problems.install(app)
     for module in _ROUTE_MODULES:
         app.include_router(module.router)
-    # Slack over the batch cap for JSON framing of other requests; the batch route is exact.
-    app.add_middleware(BodyLimit, limit=MAX_BATCH_BYTES + 64_000, overrides=_UPLOAD_LIMITS)
+    app.add_middleware(BodyLimit, limit=DEFAULT_BODY_LIMIT, overrides=_body_limits())
     _document_batch_body(app)
     if mounts is None:
         mounts = installed_mounts() if staff_web else ()
     for mount in mounts:  # mounted last: a mount at /app must not shadow any API route
         mount(app)
     return app
+
+
+def _body_limits(modules=_ROUTE_MODULES) -> dict[str, BodyCap]:
+    """The routes' own body caps (BODY_LIMITS of their modules), each on a path its module's
+    router answers."""
+    limits: dict[str, BodyCap] = {}
+    for module in modules:
+        own = getattr(module, "BODY_LIMITS", {})
+        stale = sorted(set(own) - {route.path for route in module.router.routes})
+        if stale:
+            raise RuntimeError(f"{module.__name__}: body limits for paths no route answers: {stale}")
+        limits.update(own)
+    return limits
 
 
 def _document_batch_body(app: FastAPI) -> None:

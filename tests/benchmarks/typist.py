@@ -30,10 +30,8 @@ BASELINE_MS = 250
 
 
 def run(signers: int, delays: list[int], busy: bool) -> list[dict]:
-    from browser_helpers import CHROMIUM_ARGS, open_app, require_chromium, served_app
+    from browser_helpers import CHROMIUM_ARGS, PIN, enroll, key_run, open_app, require_chromium, served_app
     from playwright.sync_api import sync_playwright
-    from test_browser_capture_fast import key_run
-    from test_browser_circulator import PIN, enroll
     from typist import busy_cores, city_lookup, compare, saved_lines
     from typist import signers as made_up
 

@@ -1,6 +1,6 @@
-"""POST /v1/entries/batch. The body is read and size-checked by hand (not by a pydantic
-parameter) so the protocol version can be checked before the strict schema, and so a
-too-large body is refused before it is parsed."""
+"""POST /v1/entries/batch. The body is read by hand (not by a pydantic parameter) so the
+protocol version can be checked before the strict schema. Its size is capped at exactly the
+protocol's MAX_BATCH_BYTES before it is read (BODY_LIMITS, sync.server.bodylimit)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from sync.problem_codes import (
-    BODY_TOO_LARGE,
     IDEMPOTENCY_KEY_MISMATCH,
-    INVALID_CONTENT_LENGTH,
     INVALID_REQUEST,
     MALFORMED_JSON,
     UNSUPPORTED_PROTOCOL,
@@ -27,30 +25,20 @@ from sync.protocol import (
     BatchRequest,
     BatchResponse,
 )
+from sync.server.bodylimit import BodyCap
 from sync.server.deps import CurrentDevice, ServicesDep
 from sync.server.ingest import decide_batch
 from sync.server.problems import ProblemError
 
 router = APIRouter(tags=["entries"])
 
+# The device forms batches of at most MAX_BATCH_BYTES (sync.client): the cap is exact here,
+# and its answer names it.
+BODY_LIMITS = {"/v1/entries/batch": BodyCap(MAX_BATCH_BYTES,
+                                            f"The body exceeds {MAX_BATCH_BYTES} bytes.")}
+
 _BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/BatchRequest"}}}}}
-
-
-async def read_limited_body(request: Request, limit: int = MAX_BATCH_BYTES) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise ProblemError(INVALID_CONTENT_LENGTH, "Content-Length is not a number.")
-        if int(declared) > limit:
-            raise ProblemError(BODY_TOO_LARGE, f"The body exceeds {limit} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:  # a lying or absent Content-Length
-            raise ProblemError(BODY_TOO_LARGE, f"The body exceeds {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def parse_batch(raw: bytes) -> BatchRequest:
@@ -73,8 +61,7 @@ def parse_batch(raw: bytes) -> BatchRequest:
 
 @router.post(PATH_BATCHES, response_model=BatchResponse, openapi_extra=_BODY_DOC)
 async def post_batch(request: Request, device: CurrentDevice, svc: ServicesDep) -> BatchResponse:
-    raw = await read_limited_body(request)
-    req = parse_batch(raw)
+    req = parse_batch(await request.body())  # within BODY_LIMITS (the middleware)
     if request.headers.get(IDEMPOTENCY_HEADER) != req.batch_id:
         raise ProblemError(IDEMPOTENCY_KEY_MISMATCH)
     # The database work is blocking: run it in the thread pool, not on the event loop.

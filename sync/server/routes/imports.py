@@ -17,6 +17,7 @@ from sync.intake.mapping import check_mapping
 from sync.problem_codes import INCOMPLETE_MAPPING
 from sync.server.audit import audit, staff_actor
 from sync.server.auth import campaign_for
+from sync.server.bodylimit import BodyCap
 from sync.server.deps import AdminStaff, IntakeStaff, ServicesDep
 from sync.server.import_jobs import queue_import
 from sync.server.intake.imports import (
@@ -34,6 +35,10 @@ from sync.server.problems import ProblemError
 from sync.server.schemas import ImportJobView
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
+
+# Office files (CSV/XLSX of up to ~100,000+ rows) need far more than a sync batch.
+BODY_LIMITS = {"/v1/intake/imports": BodyCap(200_000_000),
+               "/v1/intake/imports/preview": BodyCap(200_000_000)}
 
 
 @router.post("/imports/preview")
