@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
-from server_helpers import REPO
+from server_helpers import REPO, running_server
 
 from sync.crypto import new_key
 from sync.server import app as app_module
@@ -54,6 +55,7 @@ ENV = {
     "CANVASS_JOB_LEASE_SECONDS": "7.25",
     "CANVASS_ROLLUP_SECONDS": "0.1",
     "CANVASS_GC": "default",
+    "CANVASS_TIMEZONE": "America/New_York",
 }
 
 
@@ -82,6 +84,7 @@ def test_every_variable_is_read_and_the_door_step_budget_keeps_its_old_spelling(
                                        doorstep_capacity=4, doorstep_per_second=3 / 60)
     assert (s.own_url, s.trusted_proxies) == ("http://10.0.0.7:8000", "10.0.0.5,10.0.1.0/24")
     assert (s.job_lease_seconds, s.rollup_seconds, s.gc) == (7.25, 0.1, "default")
+    assert s.timezone == "America/New_York"
     # The group's own variable wins over the one-variable spelling.
     environ({**ENV, "CANVASS_RATE_LIMITS__DOORSTEP_CAPACITY": "9"})
     assert Settings.load().rate_limits.doorstep_capacity == 9
@@ -154,6 +157,7 @@ def test_serve_flags_win_and_every_worker_builds_the_settings_serve_made(environ
     ("CANVASS_OUTCOMES_PAGE", "1.5", "valid integer"),
     ("CANVASS_RATE_LIMITS__LOGIN_CAPACITY", "-17", "greater than or equal to 0"),
     ("CANVASS_GC", "off", "'tuned' or 'default'"),
+    ("CANVASS_TIMEZONE", "Mars/Olympus_Mons", "time zone"),
     (ENV_DOORSTEP_RATE, "ten a minute", "burst/per_minute"),
     ("CANVASS_SERVER_KEY", "c2VjcmV0LXNlcnZlci1rZXktdGV4dA==", "32 bytes"),
     ("CANVASS_BOX_KEY", "secret box key text!", "base64"),
@@ -192,18 +196,30 @@ def test_docs_list_every_variable(environ):
     assert settings_table() in doc, "docs/SETTINGS.md: paste config.settings_table()"
     names = {env_name(n) for n in Settings.model_fields} | set(re.findall(r"`(CANVASS_\w+)`", doc))
     assert env_name("rate_limits", "login_capacity") in names
-    others = {"CANVASS_PIN", "CANVASS_STAFF_SERVER_URL", "CANVASS_STAFF_LANG",
-              "CANVASS_CANDIDATE_CACHE", "CANVASS_TIMEZONE"}  # device, staff app, still read where used
+    others = {"CANVASS_PIN", "CANVASS_STAFF_SERVER_URL", "CANVASS_STAFF_LANG",  # device, staff app
+              "CANVASS_CANDIDATE_CACHE"}  # still read where used (dedup.py)
     for path in [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]:
         for mentioned in set(re.findall(r"CANVASS_[A-Z0-9_]*[A-Z0-9]", path.read_text())):
             assert mentioned in names | others, f"{Path(path).name}: {mentioned} is no setting"
+
+
+def test_the_time_zone_setting_is_the_one_the_dashboard_counts_days_in(environ, tmp_path):
+    """CANVASS_TIMEZONE used to be read at import by the dashboard; it comes from the app's
+    Settings now, so what a process was built with is what it answers with."""
+    environ({})
+    with running_server(f"sqlite:///{tmp_path / 'tz.db'}", timezone="America/New_York") as server:
+        cid = server.create_campaign(deadline="2030-12-31")
+        server.add_user("tz-admin", "tz-admin passphrase")
+        token = server.login("tz-admin", "tz-admin passphrase")
+        r = httpx.get(f"{server.url}/v1/dashboard/progress", params={"campaign_id": cid},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert r.status_code == 200 and r.json()["campaign"]["timezone"] == "America/New_York"
 
 
 def test_only_the_settings_read_the_environment():
     """No module of the server reads os.environ but config.py (cli.py writes it for workers)."""
     still = {  # read where used, not yet through Settings
         "dedup.py": "CANVASS_CANDIDATE_CACHE",  # its module-level cache (services.py caches work)
-        "dashboard/common.py": "CANVASS_TIMEZONE",
     }
     server = REPO / "sync" / "server"
     for path in sorted(server.rglob("*.py")):

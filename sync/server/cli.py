@@ -179,6 +179,7 @@ def cmd_purge(args) -> int:
     for the retention period (an operator may end a campaign early): the id typed is the check."""
     from sync.server.purge import PurgeError, purge_campaign
 
+    timezone = Settings.load(args.db, with_keys=False).timezone  # the days its counts keep
     if not args.yes:
         prompt = (f"This erases every signer's data of campaign {args.campaign} for good; "
                   "counts per section and day stay.\nType the campaign id to go on: ")
@@ -189,7 +190,7 @@ def cmd_purge(args) -> int:
             return 1
     with _database(args) as db:
         try:
-            report = purge_campaign(db, args.campaign, progress=lambda step: print(
+            report = purge_campaign(db, args.campaign, timezone=timezone, progress=lambda step: print(
                 f"purge: {_PURGE_STEPS[step]}", file=sys.stderr, flush=True))
         except PurgeError as exc:
             raise admin.AdminError(str(exc)) from None

@@ -19,6 +19,7 @@ import binascii
 import math
 import os
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -42,6 +43,7 @@ ENV_DB_URL = "CANVASS_DB_URL"
 # The door-step budget in one variable, "burst/per_minute" (older than the rate_limits group;
 # CANVASS_RATE_LIMITS__DOORSTEP_* win over it when both are set).
 ENV_DOORSTEP_RATE = "CANVASS_DOORSTEP_RATE"
+DEFAULT_TIMEZONE = "America/Los_Angeles"  # Settings.timezone's default
 
 
 class SettingsError(Exception):
@@ -143,6 +145,9 @@ class Settings(BaseSettings):
                                   "in new entries")
     gc: Literal["tuned", "default"] = Field("tuned", description="`default` keeps Python's "
                                             "garbage collector settings (runtime.tune_gc)")
+    # The dashboard's rollup remembers the zone it was folded in: a change refolds it.
+    timezone: str = Field(DEFAULT_TIMEZONE, description="the campaign's time zone (IANA name): "
+                          "the dashboard's days, the filing check's dates, the day filing stops withdrawals")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -159,6 +164,15 @@ class Settings(BaseSettings):
             keys = data.pop("keys")
             data.update(server_key=keys.server_key, box_key=keys.box_private_key)
         return data
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known time zone (IANA name, e.g. America/Los_Angeles)") from None
+        return value
 
     @field_validator("server_key", "box_key", mode="before")
     @classmethod
@@ -181,12 +195,13 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, db_url: str | None = None, key_file: str | os.PathLike | None = None, *,
-             create_key: bool = True, **overrides: Any) -> Settings:
+             create_key: bool = True, with_keys: bool = True, **overrides: Any) -> Settings:
         """The settings of the environment, with ``overrides`` (a command's flags) over it.
 
         The keys: ``key_file`` first (--key-file), then CANVASS_SERVER_KEY / CANVASS_BOX_KEY,
         then -- a SQLite database only -- the key file beside it (created unless ``create_key``
-        is false). Raises SettingsError (a bad value) or ServerKeyError (no usable key)."""
+        is false); none but the environment's when ``with_keys`` is false (a command that needs
+        no key). Raises SettingsError (a bad value) or ServerKeyError (no usable key)."""
         if db_url is not None:
             overrides["db_url"] = db_url
         try:
@@ -195,7 +210,7 @@ class Settings(BaseSettings):
             raise SettingsError(_describe(exc)) from None
         except SourceError as exc:  # e.g. CANVASS_RATE_LIMITS that is not JSON
             raise SettingsError(str(exc)) from None
-        if key_file or loaded.server_key is None:
+        if with_keys and (key_file or loaded.server_key is None):
             keys = file_keys(loaded.db_url, key_file, create=create_key)
             loaded = loaded.model_copy(update={"server_key": SecretBytes(keys.server_key),
                                                "box_key": SecretBytes(keys.box_private_key)})
