@@ -14,6 +14,7 @@ import pytest
 from dashboard_helpers import add_south_entries, dashboard_server, seed_drive
 from sqlalchemy import func, select
 
+from sync.server.config import DEFAULT_TIMEZONE
 from sync.server.models import DashboardRollup
 
 ENDPOINTS = ("devices", "progress", "simulation?trials=50", "quality", "export.csv?trials=50")
@@ -198,7 +199,7 @@ def test_rollup_stays_exact_through_arrivals_corrections_reviews_and_bursts(db_u
             s.add_all(_entry(cid, ben, 100 + i, "B2", i + 1, window + timedelta(seconds=30 * i),
                              now - timedelta(minutes=10)) for i in range(10))
         with db.read() as s:
-            info = q.campaign_info(s, cid)
+            info = q.campaign_info(s, cid, timezone=DEFAULT_TIMEZONE)
 
         def figures(use_rollup: bool, at):
             with db.read() as s:

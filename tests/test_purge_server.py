@@ -38,6 +38,7 @@ from sync.domain import SignerEntry
 from sync.enroll import enroll
 from sync.matching import matching_keys
 from sync.server import doorstep_filter
+from sync.server.config import DEFAULT_TIMEZONE
 from sync.server.dashboard import campaign_info, refresh_rollup
 from sync.server.db import Database
 from sync.server.keys import default_key_path
@@ -220,7 +221,7 @@ def test_purge_leaves_no_signer_data_in_the_raw_file_or_dump(db_url, tmp_path):
         Campaign_(server, other, tmp_path, variant=True)
         assert seeded.statuses == ["accepted", "duplicate", "rejected"]
         with server.db.read() as s:
-            info = campaign_info(s, cid)
+            info = campaign_info(s, cid, timezone=DEFAULT_TIMEZONE)
         # Settled as the dashboard will have it by then: every entry is in the rollup.
         refresh_rollup(server.db, info, now=datetime.now(UTC) + timedelta(minutes=5))
         before = figures(server.db, cid)

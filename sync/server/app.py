@@ -128,6 +128,8 @@ def app_from_env() -> FastAPI:
     """The app of one uvicorn worker process of ``canvass-server serve --workers N``."""
     from sync.server.runtime import tune_gc
 
-    app = create_app(Settings.from_env())
-    tune_gc()
+    # The environment `serve` set up (Settings.to_env): the same settings in every worker.
+    settings = Settings.load(create_key=False)
+    app = create_app(settings)
+    tune_gc(settings.gc)
     return app

@@ -70,7 +70,7 @@ class RollupRefresher:
             ids = list(s.scalars(select(Campaign.id)))
         for cid in ids:
             with self.svc.db.read() as s:
-                info = q.campaign_info(s, cid)
+                info = q.campaign_info(s, cid, timezone=self.svc.settings.timezone)
             if info is not None:
                 q.refresh_rollup(self.svc.db, info)
         return len(ids)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sync.server import admin
-from sync.server.config import Settings, env_settings
+from sync.server.config import Settings, SettingsError
 from sync.server.db import Database
 from sync.server.keys import ServerKeyError, load_keys, write_key_file
 from sync.server.migrate import upgrade_head
@@ -179,6 +179,7 @@ def cmd_purge(args) -> int:
     for the retention period (an operator may end a campaign early): the id typed is the check."""
     from sync.server.purge import PurgeError, purge_campaign
 
+    timezone = Settings.load(args.db, with_keys=False).timezone  # the days its counts keep
     if not args.yes:
         prompt = (f"This erases every signer's data of campaign {args.campaign} for good; "
                   "counts per section and day stay.\nType the campaign id to go on: ")
@@ -189,7 +190,7 @@ def cmd_purge(args) -> int:
             return 1
     with _database(args) as db:
         try:
-            report = purge_campaign(db, args.campaign, progress=lambda step: print(
+            report = purge_campaign(db, args.campaign, timezone=timezone, progress=lambda step: print(
                 f"purge: {_PURGE_STEPS[step]}", file=sys.stderr, flush=True))
         except PurgeError as exc:
             raise admin.AdminError(str(exc)) from None
@@ -237,14 +238,20 @@ def _announce_when_up(host: str, port: int, workers: int) -> None:
     threading.Thread(target=announce, name="announce", daemon=True).start()
 
 
+def serve_settings(args) -> Settings:
+    """The settings ``serve`` runs with: the environment's, its flags over them."""
+    flags = {"own_url": _own_url(args.host, args.port)}
+    if args.trusted_proxy is not None:
+        flags["trusted_proxies"] = args.trusted_proxy
+    return Settings.load(args.db, args.key_file, **flags)
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
     from sync.server.runtime import tune_gc
 
-    overrides = {**env_settings(), "trusted_proxies": args.trusted_proxy}
-    settings = Settings.load(args.db, args.key_file, own_url=_own_url(args.host, args.port),
-                             **overrides)
+    settings = serve_settings(args)
     parse_networks(settings.trusted_proxies)  # a bad address fails here, before serving
     upgrade_head(args.db, settings.keys)
     # uvicorn believes X-Forwarded-For/-Proto from 127.0.0.1 unless told otherwise: only from
@@ -253,7 +260,8 @@ def cmd_serve(args) -> int:
              "forwarded_allow_ips": settings.trusted_proxies or ""}
     if args.workers > 1:
         # Each worker process builds its own app from the environment (keys included, never
-        # on the command line where other users could read them with ps).
+        # on the command line where other users could read them with ps): every setting, so
+        # a worker's Settings.load gives these same settings.
         os.environ.update(settings.to_env())
         _announce_when_up(args.host, args.port, args.workers)
         uvicorn.run("sync.server.app:app_from_env", factory=True, host=args.host, port=args.port,
@@ -262,7 +270,7 @@ def cmd_serve(args) -> int:
         from sync.server.app import create_app
 
         app = create_app(settings)
-        tune_gc()
+        tune_gc(settings.gc)
         _announce_when_up(args.host, args.port, args.workers)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **proxy)
     return 0
@@ -373,9 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes; several replicas on several hosts share one PostgreSQL "
                    "database the same way (README, Production)")
     p.add_argument("--log-level", default="warning")
-    p.add_argument("--trusted-proxy", default=os.environ.get("CANVASS_TRUSTED_PROXIES", ""),
+    p.add_argument("--trusted-proxy", default=None,
                    metavar="ADDRS", help="reverse proxies (addresses/CIDRs, comma-separated) whose "
-                   "X-Forwarded-For is believed (default: none; else CANVASS_TRUSTED_PROXIES)")
+                   "X-Forwarded-For is believed (over CANVASS_TRUSTED_PROXIES; default: none)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("import-bundle", help="import a sealed offline export bundle")
@@ -394,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (admin.AdminError, ServerKeyError) as exc:
+    except (admin.AdminError, ServerKeyError, SettingsError) as exc:
         if getattr(args, "json", False):
             print(json.dumps({"error": str(exc)}))
         print(f"canvass-server: {exc}", file=sys.stderr)

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from sync.intake.filing_check import FilingCheck, check_filing
 from sync.intake.reconcile import FilingReadiness, reconcile_campaign
-from sync.server.dashboard import DEFAULT_TIMEZONE
 from sync.server.intake.sections import check_ins, entry_lines, section_issues
 from sync.server.models import Campaign
 
 
-def readiness_and_check(s: Session, campaign_id: str) -> tuple[FilingReadiness, FilingCheck] | None:
-    """None when there is no such campaign."""
+def readiness_and_check(s: Session, campaign_id: str, *,
+                        timezone: str) -> tuple[FilingReadiness, FilingCheck] | None:
+    """None when there is no such campaign. ``timezone``: Settings.timezone."""
     campaign = s.get(Campaign, campaign_id)
     if campaign is None:
         return None
@@ -24,4 +24,4 @@ def readiness_and_check(s: Session, campaign_id: str) -> tuple[FilingReadiness, 
     readiness = reconcile_campaign(lines, checks, section_issues(s, campaign_id))
     return readiness, check_filing(readiness, lines, checks,
                                    deadline=date.fromisoformat(campaign.deadline),
-                                   timezone=DEFAULT_TIMEZONE)
+                                   timezone=timezone)

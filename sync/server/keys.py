@@ -3,7 +3,8 @@
 Neither ever goes into the database: a dump of the database alone must not open the personal
 fields it holds. Sources, in order: an explicit key file, the environment, and -- for an
 embedded SQLite database only -- a key file created next to the database file (mode 0600), so
-the default set-up needs no manual step.
+the default set-up needs no manual step. The environment is read by config.Settings (its
+server_key and box_key fields), the files here.
 
 Key file format: JSON {"server_key": base64(32 bytes), "box_private_key": base64(32 bytes)}.
 CANVASS_SERVER_KEY (base64 32 bytes) and CANVASS_BOX_KEY (base64 32 bytes, optional: derived
@@ -36,7 +37,6 @@ ENV_SERVER_KEY = "CANVASS_SERVER_KEY"
 FINGERPRINT_LABEL = "canvass/content-fingerprint/v1"
 OFFICE_ID_LABEL = "canvass/office-entry-id/v1"
 RATE_LIMIT_LABEL = "canvass/rate-limit/v1"  # keyed hashes of rate-limit bucket keys
-ENV_BOX_KEY = "CANVASS_BOX_KEY"
 
 
 class ServerKeyError(Exception):
@@ -73,7 +73,7 @@ def _b64key(text: str, what: str) -> bytes:
     return raw
 
 
-def _derived_box_key(server_key: bytes) -> bytes:
+def derived_box_key(server_key: bytes) -> bytes:
     return hmac.new(server_key, b"canvass/box-key/v1", hashlib.sha256).digest()
 
 
@@ -92,7 +92,7 @@ def read_key_file(path: Path) -> ServerKeys:
         raise ServerKeyError("key file is unreadable or not JSON") from None
     server_key = _b64key(data.get("server_key", ""), "server_key")
     box = data.get("box_private_key")
-    box_key = _b64key(box, "box_private_key") if box else _derived_box_key(server_key)
+    box_key = _b64key(box, "box_private_key") if box else derived_box_key(server_key)
     return ServerKeys(server_key, box_key)
 
 
@@ -120,14 +120,20 @@ def default_key_path(db_url: str) -> Path | None:
 
 def load_keys(db_url: str, key_file: str | os.PathLike | None = None, *,
               create: bool = True) -> ServerKeys:
+    """The keys as every process finds them: ``key_file``, else CANVASS_SERVER_KEY /
+    CANVASS_BOX_KEY, else (SQLite only) the key file beside the database, created unless
+    ``create`` is false. The environment is read by config.Settings, the one reader of it."""
+    from sync.server.config import Settings  # config imports this module
+
+    return Settings.load(db_url, key_file, create_key=create).keys
+
+
+def file_keys(db_url: str, key_file: str | os.PathLike | None = None, *,
+              create: bool = True) -> ServerKeys:
+    """The keys of ``key_file``, else (SQLite only) of the key file beside the database (for
+    Settings.load, when the environment has none)."""
     if key_file:
         return read_key_file(Path(key_file))
-    env = os.environ.get(ENV_SERVER_KEY)
-    if env:
-        server_key = _b64key(env, ENV_SERVER_KEY)
-        box_env = os.environ.get(ENV_BOX_KEY)
-        box = _b64key(box_env, ENV_BOX_KEY) if box_env else _derived_box_key(server_key)
-        return ServerKeys(server_key, box)
     path = default_key_path(db_url)
     if path is None:
         raise ServerKeyError(f"no server key: pass --key-file or set {ENV_SERVER_KEY}")

@@ -102,16 +102,17 @@ class PurgeReport:
     compacted: bool  # SQLite: VACUUM and WAL truncation done
 
 
-def purge_campaign(db: Database, campaign_id: str, *, actor: str = "cli",
+def purge_campaign(db: Database, campaign_id: str, *, timezone: str, actor: str = "cli",
                    now: datetime | None = None,
                    progress: Callable[[str], None] | None = None) -> PurgeReport:
     """Purge ``campaign_id``'s signer data (see the module docstring). Idempotent: a second
     run finds nothing left and changes nothing that matters. ``progress(step)`` is told each
-    step as it starts ("rollup", "purge", "compact"): a large campaign takes minutes."""
+    step as it starts ("rollup", "purge", "compact"): a large campaign takes minutes.
+    ``timezone`` (Settings.timezone): the days the rollup counts in."""
     now = now or utcnow()
     step = progress or (lambda _name: None)
     with db.read() as s:
-        info = dashboard.campaign_info(s, campaign_id)
+        info = dashboard.campaign_info(s, campaign_id, timezone=timezone)
     if info is None:
         raise PurgeError("unknown campaign")
     # Every entry received so far goes into the per-day rollup before its links go.

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import gc
-import os
 
 
-def tune_gc() -> None:
+def tune_gc(mode: str) -> None:
     """Fewer cyclic garbage collections while serving.
 
     The intake allocates many short-lived objects per entry (rows, results, records) that
@@ -15,8 +14,8 @@ def tune_gc() -> None:
     cache holds up to 100,000 decoded records. Measured in-process at 1,000,000 stored: ~11%
     of the intake's CPU went to collections. Objects alive at start-up (modules, the app) are
     frozen out of the collector's walks; the first threshold goes from 700 to 50,000.
-    CANVASS_GC=default keeps Python's settings (to compare)."""
-    if os.environ.get("CANVASS_GC") == "default":
+    ``mode`` "default" (Settings.gc, CANVASS_GC=default) keeps Python's settings (to compare)."""
+    if mode == "default":
         return
     gc.collect()
     gc.freeze()

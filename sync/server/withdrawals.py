@@ -42,7 +42,6 @@ from sync.problem_codes import (
 )
 from sync.server import dedup, rotation
 from sync.server.audit import audit
-from sync.server.dashboard import DEFAULT_TIMEZONE
 from sync.server.ingest import campaign_context
 from sync.server.models import WITHDRAWAL_SEALED_FIELD as SEALED_FIELD
 from sync.server.models import Entry, IntakeSettings, Withdrawal, WithdrawnLine
@@ -61,8 +60,9 @@ MAX_CANDIDATES = 10  # shown to the clerk, best first
 _FUZZY = ("duplicate", "possible_duplicate")  # score_pair decisions worth showing
 
 
-def campaign_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
+def campaign_today(timezone: str, now: datetime | None = None) -> date:
+    """The campaign's date (``timezone``: Settings.timezone) now, or at ``now``."""
+    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
 
 
 def filed_on(s: Session, campaign_id: str) -> date | None:
@@ -70,13 +70,15 @@ def filed_on(s: Session, campaign_id: str) -> date | None:
     return date.fromisoformat(row.filed_on) if row is not None and row.filed_on else None
 
 
-def refuse_if_filed(s: Session, campaign_id: str, received_at: datetime | None = None) -> None:
+def refuse_if_filed(s: Session, campaign_id: str, received_at: datetime | None = None, *,
+                    timezone: str) -> None:
     """409 once the petition is filed: every section is filed at once (EC 11222(a)), and a
     withdrawal counts only if it came before (EC 11303)."""
     filed = filed_on(s, campaign_id)
     if filed is None:
         return
-    if campaign_today() >= filed or (received_at is not None and campaign_today(received_at) >= filed):
+    if campaign_today(timezone) >= filed or (received_at is not None
+                                             and campaign_today(timezone, received_at) >= filed):
         raise ProblemError(ALREADY_FILED)
 
 
@@ -152,13 +154,13 @@ def record(svc: Services, campaign_id: str, body: WithdrawalCreate, actor: str,
     ctx = campaign_context(svc, campaign_id)
     fields = body.signer.model_dump()
     with svc.db.read() as s:
-        refuse_if_filed(s, campaign_id, received)
+        refuse_if_filed(s, campaign_id, received, timezone=svc.settings.timezone)
         candidates = find_candidates(s, svc.cipher, ctx.index_key, campaign_id, fields)
     match = _match_kind(candidates)
     wid = new_uuid7()
     with svc.db.write() as s:
         _guard(s, campaign_id, ctx.index_key_id)
-        refuse_if_filed(s, campaign_id, received)
+        refuse_if_filed(s, campaign_id, received, timezone=svc.settings.timezone)
         w = Withdrawal(id=wid, campaign_id=campaign_id, received_at=received,
                        received_via=body.received_via, recorded_by=username,
                        recorded_at=utcnow(), state=PENDING, match=match,
@@ -206,7 +208,7 @@ def decide(svc: Services, campaign_id: str, wid: str, decision: str, entry_id: s
             w.state, w.decided_by, w.decided_at = NOT_MATCHED, actor, utcnow()
             audit(s, actor, "withdrawal.not_a_match", wid)
             return
-        refuse_if_filed(s, campaign_id, as_utc(w.received_at))
+        refuse_if_filed(s, campaign_id, as_utc(w.received_at), timezone=svc.settings.timezone)
         if not entry_id or entry_id not in {c["entry_id"] for c in json.loads(w.candidates_json)}:
             raise ProblemError(NOT_A_CANDIDATE)
         _guard(s, campaign_id, ctx.index_key_id)

@@ -30,6 +30,7 @@ from sync.reports.progress import compute_progress
 from sync.reports.quality import quality_flags
 from sync.reports.registrar import simulate
 from sync.server import dashboard as q
+from sync.server.config import DEFAULT_TIMEZONE
 from sync.server.db import Database
 from sync.server.migrate import upgrade_head
 
@@ -125,7 +126,7 @@ def run(url: str, entries: int, devices: int, out=print) -> dict[str, float]:
             return stats, totals, activity
 
         with db.read() as s:
-            info = timed("campaign_info", lambda: q.campaign_info(s, cid))
+            info = timed("campaign_info", lambda: q.campaign_info(s, cid, timezone=DEFAULT_TIMEZONE))
             refs = timed("devices_in_scope", lambda: q.devices_in_scope(s, info, None))
         scan = queries("scan", False, now)
         timed("refresh_rollup (build)", lambda: q.refresh_rollup(db, info, now))

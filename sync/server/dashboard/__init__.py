@@ -15,8 +15,8 @@ campaign's, for everyone who may see the dashboard (aggregate figures, no person
 Entries counted: every stored entry not superseded by a correction (conflicts are never
 stored). Raw = those; unique signers = ``counted``; duplicates = status ``duplicate``;
 rejected = status ``rejected``; outside jurisdiction = rejected with reason 103. Days and
-"today" are campaign-local dates of ``captured_at`` (America/Los_Angeles, or the
-CANVASS_TIMEZONE environment variable).
+"today" are campaign-local dates of ``captured_at`` (Settings.timezone: America/Los_Angeles,
+or the CANVASS_TIMEZONE environment variable).
 
 Speed (1,000,000 entries, docs/BENCHMARKS.md "Dashboard queries"): a rollup the dashboard keeps
 itself, never ingest. ``refresh_rollup`` folds *settled* entries -- received more than
@@ -34,7 +34,6 @@ the 10-minute windows never straddle a local midnight when the offset is a multi
 """
 
 from sync.server.dashboard.common import (
-    DEFAULT_TIMEZONE,
     SETTLE_SECONDS,
     CampaignInfo,
     campaign_info,
@@ -53,7 +52,7 @@ from sync.server.dashboard.figures import (
 from sync.server.dashboard.rollup import refresh_rollup, rollup_is_current
 
 __all__ = [
-    "DEFAULT_TIMEZONE", "SETTLE_SECONDS", "CampaignInfo", "DeviceRef", "DriveTotals",
+    "SETTLE_SECONDS", "CampaignInfo", "DeviceRef", "DriveTotals",
     "campaign_info", "circulator_activity", "device_stats", "devices_in_scope", "drive_totals",
     "first_campaign_id", "refresh_rollup", "rollup_is_current", "settled_before", "snapshot",
 ]

@@ -5,7 +5,6 @@ the rollup's watermark, and the snapshot that makes a session's reads agree."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,8 +27,6 @@ from sync.server.models import (
     Entry,
 )
 
-DEFAULT_TIMEZONE = os.environ.get("CANVASS_TIMEZONE", "America/Los_Angeles")
-
 SETTLE_SECONDS = 120  # entries received longer ago than this go into the rollup
 
 SLOT_SECONDS = 300  # grouping grain: divides the burst window and every UTC offset
@@ -50,7 +47,8 @@ class CampaignInfo:
     timezone: str
 
 
-def campaign_info(s: Session, campaign_id: str) -> CampaignInfo | None:
+def campaign_info(s: Session, campaign_id: str, *, timezone: str) -> CampaignInfo | None:
+    """The campaign as the dashboard reads it; ``timezone``: Settings.timezone."""
     c = s.get(Campaign, campaign_id)
     if c is None:
         return None
@@ -58,11 +56,10 @@ def campaign_info(s: Session, campaign_id: str) -> CampaignInfo | None:
         extra = json.loads(c.settings_json or "{}")
     except ValueError:
         extra = {}
-    tz = DEFAULT_TIMEZONE
     return CampaignInfo(
         id=c.id, name=c.name, goal=c.goal, deadline=date.fromisoformat(c.deadline),
         validity_rate=c.validity_rate,
-        stale_after_minutes=int(extra.get("stale_after_minutes", 60)), timezone=tz,
+        stale_after_minutes=int(extra.get("stale_after_minutes", 60)), timezone=timezone,
     )
 
 

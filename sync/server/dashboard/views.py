@@ -34,7 +34,7 @@ def scope_for(svc: Services, staff: StaffIdentity, campaign_id: str | None) -> S
             cid = q.first_campaign_id(s)
         else:
             cid = campaign_for(staff, campaign_id)
-        info = q.campaign_info(s, cid) if cid else None
+        info = q.campaign_info(s, cid, timezone=svc.settings.timezone) if cid else None
     teams = staff_teams(staff)
     if info is None:
         raise ProblemError(NOT_FOUND, "No such campaign.")

@@ -73,7 +73,7 @@ def filing(staff: DashboardReader, svc: ServicesDep,
     scope = scope_for(svc, staff, campaign_id)
     now = utcnow()
     with svc.db.read() as s:
-        _readiness, check = readiness_and_check(s, scope.info.id)
+        _readiness, check = readiness_and_check(s, scope.info.id, timezone=scope.info.timezone)
     return {"computed_at": now.isoformat(), "campaign": campaign_dict(scope.info),
             "scope": scope_dict(scope),
             "filing": {"ready": check.ready, "final": check.ready, "blocking": check.blocking}}

@@ -21,7 +21,7 @@ def filing_check(staff: IntakeStaff, svc: ServicesDep,
                  campaign_id: str | None = Query(None, max_length=64)) -> FilingCheckView:
     cid = campaign_for(staff, campaign_id)
     with svc.db.read() as s:
-        found = readiness_and_check(s, cid)
+        found = readiness_and_check(s, cid, timezone=svc.settings.timezone)
     if found is None:
         raise ProblemError(NOT_FOUND, "No such campaign.")
     return FilingCheckView.model_validate(found[1].as_dict())

@@ -32,7 +32,7 @@ def _campaign(s, campaign_id: str) -> Campaign:
 def export_filing(staff: AdminStaff, svc: ServicesDep, campaign_id: str | None = Query(None)) -> Response:
     cid = campaign_for(staff, campaign_id)
     with svc.db.write() as s:
-        found = readiness_and_check(s, cid)
+        found = readiness_and_check(s, cid, timezone=svc.settings.timezone)
         if found is None:
             raise ProblemError(NOT_FOUND, "No such campaign.")
         readiness, check = found
@@ -79,6 +79,6 @@ def purge(staff: AdminStaff, svc: ServicesDep, body: PurgeRequest | None = None,
         raise ProblemError(PURGE_NOT_DUE)
     if body is None or body.confirm != cid:
         raise ProblemError(PURGE_NOT_CONFIRMED)
-    report = purge_campaign(svc.db, cid, actor=staff_actor(staff))
+    report = purge_campaign(svc.db, cid, timezone=svc.settings.timezone, actor=staff_actor(staff))
     return {"purged_entries": report.entries, "voter_records": report.voter_records,
             "compacted": report.compacted}
