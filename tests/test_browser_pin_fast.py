@@ -6,8 +6,7 @@ not match."""
 from __future__ import annotations
 
 import pytest
-from browser_helpers import box, open_app, served_app, shots_on_failure, wait_text
-from test_browser_circulator import PIN, chromium  # noqa: F401 (a fixture)
+from browser_helpers import PIN, box, open_app, served_app, shots_on_failure, wait_text
 from typist import KEY_DELAY_MS, type_text
 
 from canvass.demo import DemoServer, free_port
@@ -15,7 +14,7 @@ from canvass.demo import DemoServer, free_port
 pytestmark = pytest.mark.browser
 
 
-def test_pins_typed_at_forty_ms_a_key(tmp_path, chromium):  # noqa: F811
+def test_pins_typed_at_forty_ms_a_key(tmp_path, chromium):
     server = DemoServer(tmp_path / "server").start()
     try:
         code = server.enroll_code("Circulator")
