@@ -31,12 +31,13 @@ from sync.server.intake.imports import (
 )
 from sync.server.jobs import run_now
 from sync.server.problems import ProblemError
-from sync.server.schemas import ImportJobView
+from sync.server.routes import CSVResponse
+from sync.server.schemas import ImportJobView, ImportPreviewView
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
 
 
-@router.post("/imports/preview")
+@router.post("/imports/preview", response_model=ImportPreviewView)
 async def import_preview(staff: IntakeStaff, svc: ServicesDep, file: UploadFile = File(...),
                          mapping: str = Form(""), preset: str = Form(""),
                          campaign_id: str | None = Query(None)) -> dict:
@@ -85,7 +86,7 @@ def get_import(staff: IntakeStaff, svc: ServicesDep, job_id: str = Path(max_leng
     return job_status(svc, job_id, campaign_for(staff, campaign_id))
 
 
-@router.get("/imports/{job_id}/rejections.csv")
+@router.get("/imports/{job_id}/rejections.csv", response_class=CSVResponse)
 def get_rejections(staff: IntakeStaff, svc: ServicesDep, job_id: str = Path(max_length=36),
                    campaign_id: str | None = Query(None)) -> Response:
     cid = campaign_for(staff, campaign_id)
