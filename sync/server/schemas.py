@@ -1,5 +1,5 @@
 """Server-only request/response models for staff endpoints (the device wire format stays in
-sync.protocol)."""
+sync.protocol; the dashboard's answers are sync.server.dashboard.schemas)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync.intake.reconcile import DECLARATION_PARTS
+from sync.intake.reconcile import DECLARATION_PARTS, SectionStatus
 from sync.protocol import NO_NUL, EntryResult
 
 
@@ -128,8 +128,7 @@ class FilingCheckView(BaseModel):
 
 
 # ------------------------------------------------------------------------------ office intake
-# Requests of /v1/intake (sync.server.routes.intake, .imports, .retention) and the answers
-# whose shape is fixed; a section's reconciliation report is sync.intake.reconcile's as_dict.
+# Requests of /v1/intake (sync.server.routes.intake, .imports, .retention) and their answers.
 
 
 class IssueRequest(BaseModel):
@@ -187,6 +186,87 @@ class ImportJobView(BaseModel):
     finished_at: str | None
 
 
+class CheckInView(BaseModel):
+    """One return of a section, as section_report lists it (sync.server.intake.sections)."""
+
+    returned_by: str
+    returned_at: str  # ISO 8601, as datetime.isoformat writes it
+    signed_lines: int
+    received_by: str
+    declaration_missing: list[str]
+
+
+class SectionView(BaseModel):
+    """A section's reconciliation (sync.intake.reconcile.SectionReport.as_dict)."""
+
+    serial: str
+    status: SectionStatus
+    circulator: str
+    check_ins: int
+    returned_by: str
+    returned_at: str | None  # ISO 8601
+    paper_lines: int
+    entry_lines: int
+    counted_lines: int
+    missing_lines: list[int]
+    extra_lines: list[int]
+    rejected_lines: list[int]
+    pending_review: list[int]
+    duplicate_lines: list[int]
+    withdrawn_lines: list[int]
+    declaration_missing: list[str]
+    warnings: list[str]
+    blockers: list[str]  # SectionReport.blockers' machine words
+
+
+class SectionDetailView(SectionView):
+    """GET /sections/{serial} and a check-in's answer: the report, its check-ins, and the line
+    the office keys next."""
+
+    history: list[CheckInView]
+    next_line: int
+
+
+class SectionBlocker(BaseModel):
+    serial: str
+    blocker: str
+
+
+class ReconciliationView(BaseModel):
+    """The campaign's reconciliation (sync.intake.reconcile.FilingReadiness.as_dict)."""
+
+    ready: bool
+    blockers: list[SectionBlocker]
+    totals: dict[str, int]  # per SectionStatus value, then sections and line sums
+    sections: list[SectionView]
+
+
+class PreviewError(BaseModel):
+    reason_code: int  # sync.protocol.ReasonCode
+    field: str
+    reason: str
+
+
+class PreviewRow(BaseModel):
+    """One row as the import would see it (sync.intake.importer.preview)."""
+
+    row: int  # 1-based data row number
+    values: dict[str, str]  # target field -> the mapped cell
+    errors: list[PreviewError]
+    blank: bool
+
+
+class ImportPreviewView(BaseModel):
+    headers: list[str]
+    kind: str  # csv, xlsx
+    total_rows: int | None  # None: an XLSX file that does not say
+    mapping: dict[str, str]  # target field -> the file's column header
+    fields: list[str]  # every target field (sync.intake.mapping.TARGET_FIELDS)
+    presets: list[str]
+    missing: list[str]  # required fields the mapping leaves out
+    rows: list[PreviewRow]  # empty while fields are missing
+
+
 class RetentionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     retention_days: int = Field(ge=0, le=3650)
@@ -212,33 +292,23 @@ class PurgeView(BaseModel):
     compacted: bool
 
 
-# ------------------------------------------------------------------------------ dashboard
-# The parts of /v1/dashboard answers every route shares, and the filing count's answer (the
-# other answers are sync.reports' as_dict / asdict shapes).
+# ------------------------------------------------------------------------- downloads, health
 
 
-class DashboardCampaign(BaseModel):
-    id: str
-    name: str
-    goal: int
-    deadline: str  # ISO date
-    validity_rate: float
-    stale_after_minutes: int
-    timezone: str
+ExportName = Literal["rejections", "filing", "dashboard"]  # sync.server.routes.downloads.EXPORTS
 
 
-class DashboardScope(BaseModel):
-    teams: list[str] | None  # None: the whole drive
+class DownloadLinkView(BaseModel):
+    """A one-time download link (sync.server.routes.downloads)."""
+
+    url: str  # a path: /v1/downloads/<token>
+    expires_in: int  # seconds
+    export: ExportName
 
 
-class FilingCount(BaseModel):
-    ready: bool
-    final: bool
-    blocking: int
+class HealthView(BaseModel):
+    status: Literal["ok"]
 
 
-class DashboardFilingView(BaseModel):
-    computed_at: str  # ISO 8601, as datetime.isoformat writes it
-    campaign: DashboardCampaign
-    scope: DashboardScope
-    filing: FilingCount
+class ReadyView(BaseModel):
+    status: Literal["ready"]

@@ -18,6 +18,13 @@ from sync.domain import utcnow
 from sync.reports.csv_export import dashboard_csv
 from sync.reports.devices import SORT_KEYS, filter_rows, sort_rows, team_names
 from sync.reports.quality import quality_flags
+from sync.server.dashboard.schemas import (
+    DashboardDevicesView,
+    DashboardFilingView,
+    DashboardProgressView,
+    DashboardQualityView,
+    DashboardSimulationView,
+)
 from sync.server.dashboard.views import (
     campaign_dict,
     circulator_activity,
@@ -31,7 +38,7 @@ from sync.server.dashboard.views import (
 )
 from sync.server.deps import DashboardReader, ServicesDep
 from sync.server.filing import readiness_and_check
-from sync.server.schemas import DashboardFilingView
+from sync.server.routes import CSVResponse
 
 router = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
 
@@ -40,7 +47,7 @@ CampaignParam = Query(None, max_length=64, description="admins of every campaign
 TeamParam = Query(None, max_length=100)
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=DashboardDevicesView)
 def devices(staff: DashboardReader, svc: ServicesDep,
             campaign_id: str | None = CampaignParam, team: str | None = TeamParam,
             sort: str = Query("team", pattern="^(" + "|".join(SORT_KEYS) + ")$"),
@@ -55,7 +62,7 @@ def devices(staff: DashboardReader, svc: ServicesDep,
             "rows": [r.as_dict() for r in rows]}
 
 
-@router.get("/progress")
+@router.get("/progress", response_model=DashboardProgressView)
 def progress(staff: DashboardReader, svc: ServicesDep,
              campaign_id: str | None = CampaignParam) -> dict:
     scope = scope_for(svc, staff, campaign_id)
@@ -79,7 +86,7 @@ def filing(staff: DashboardReader, svc: ServicesDep,
             "filing": {"ready": check.ready, "final": check.ready, "blocking": check.blocking}}
 
 
-@router.get("/simulation")
+@router.get("/simulation", response_model=DashboardSimulationView)
 def simulation(staff: DashboardReader, svc: ServicesDep,
                campaign_id: str | None = CampaignParam, trials: int = Query(1000, ge=10, le=5000)) -> dict:
     scope = scope_for(svc, staff, campaign_id)
@@ -88,7 +95,7 @@ def simulation(staff: DashboardReader, svc: ServicesDep,
     return {"computed_at": now.isoformat(), "simulation": simulation_dict(simulation_for(p, trials))}
 
 
-@router.get("/quality")
+@router.get("/quality", response_model=DashboardQualityView)
 def quality(staff: DashboardReader, svc: ServicesDep,
             campaign_id: str | None = CampaignParam) -> dict:
     scope = scope_for(svc, staff, campaign_id)
@@ -104,7 +111,7 @@ def quality(staff: DashboardReader, svc: ServicesDep,
             "flags": [f.as_dict() for f in flags]}
 
 
-@router.get("/export.csv")
+@router.get("/export.csv", response_class=CSVResponse)
 def export_csv(staff: DashboardReader, svc: ServicesDep, campaign_id: str | None = CampaignParam,
                trials: int = Query(1000, ge=10, le=5000)) -> Response:
     scope = scope_for(svc, staff, campaign_id)

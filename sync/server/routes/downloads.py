@@ -24,7 +24,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
@@ -39,7 +38,8 @@ from sync.server.deps import CurrentStaff, ServicesDep, admin_only, dashboard_re
 from sync.server.intake.imports import rejections_job
 from sync.server.models import DownloadLink
 from sync.server.problems import ProblemError
-from sync.server.routes import dashboard, imports, retention
+from sync.server.routes import CSVResponse, dashboard, imports, retention
+from sync.server.schemas import DownloadLinkView, ExportName
 from sync.server.services import Services
 from sync.server.tokens import new_token, token_hash
 
@@ -67,13 +67,13 @@ EXPORTS: dict[str, Export] = {
 
 class LinkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    export: Literal["rejections", "filing", "dashboard"]
+    export: ExportName
     campaign_id: str | None = Field(None, max_length=64)
     job_id: str | None = Field(None, min_length=1, max_length=36)  # rejections only
     trials: int = Field(1000, ge=10, le=5000)  # dashboard only
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=DownloadLinkView)
 def new_link(body: LinkRequest, staff: CurrentStaff, svc: ServicesDep) -> dict:
     export = EXPORTS[body.export]
     export.allowed(staff)  # refused now, not only when the browser opens the link
@@ -96,7 +96,7 @@ def new_link(body: LinkRequest, staff: CurrentStaff, svc: ServicesDep) -> dict:
     return {"url": f"/v1/downloads/{token}", "expires_in": LINK_SECONDS, "export": body.export}
 
 
-@router.get("/{token}")
+@router.get("/{token}", response_class=CSVResponse)  # every export is a CSV file
 def open_link(svc: ServicesDep, token: str = Path(min_length=20, max_length=100)) -> Response:
     hashed, now = token_hash(token), utcnow()
     with svc.db.write() as s:

@@ -17,6 +17,7 @@ from sync.problem_codes import DATABASE_UNAVAILABLE, MIGRATIONS_PENDING, SHUTTIN
 from sync.protocol import PATH_HEALTH
 from sync.server.deps import ServicesDep
 from sync.server.problems import ProblemError
+from sync.server.schemas import HealthView, ReadyView
 
 router = APIRouter(tags=["health"])
 
@@ -30,7 +31,7 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-@router.get(PATH_HEALTH)
+@router.get(PATH_HEALTH, response_model=HealthView)
 def healthz(svc: ServicesDep) -> dict:
     try:
         with svc.db.read() as s:
@@ -40,7 +41,7 @@ def healthz(svc: ServicesDep) -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=ReadyView)
 def readyz(request: Request, svc: ServicesDep) -> dict:
     if getattr(request.app.state, "stopping", False):
         raise ProblemError(SHUTTING_DOWN)

@@ -32,7 +32,8 @@ from sync.server.intake.imports import (
 )
 from sync.server.jobs import run_now
 from sync.server.problems import ProblemError
-from sync.server.schemas import ImportJobView
+from sync.server.routes import CSVResponse
+from sync.server.schemas import ImportJobView, ImportPreviewView
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
 
@@ -41,7 +42,7 @@ BODY_LIMITS = {"/v1/intake/imports": BodyCap(200_000_000),
                "/v1/intake/imports/preview": BodyCap(200_000_000)}
 
 
-@router.post("/imports/preview")
+@router.post("/imports/preview", response_model=ImportPreviewView)
 async def import_preview(staff: IntakeStaff, svc: ServicesDep, file: UploadFile = File(...),
                          mapping: str = Form(""), preset: str = Form(""),
                          campaign_id: str | None = Query(None)) -> dict:
@@ -90,7 +91,7 @@ def get_import(staff: IntakeStaff, svc: ServicesDep, job_id: str = Path(max_leng
     return job_status(svc, job_id, campaign_for(staff, campaign_id))
 
 
-@router.get("/imports/{job_id}/rejections.csv")
+@router.get("/imports/{job_id}/rejections.csv", response_class=CSVResponse)
 def get_rejections(staff: IntakeStaff, svc: ServicesDep, job_id: str = Path(max_length=36),
                    campaign_id: str | None = Query(None)) -> Response:
     cid = campaign_for(staff, campaign_id)

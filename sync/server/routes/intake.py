@@ -19,7 +19,15 @@ from sync.server.deps import IntakeReader, IntakeStaff, ServicesDep
 from sync.server.intake import sections
 from sync.server.intake.office import keyed_entry, office_device, submit_entries
 from sync.server.problems import ProblemError
-from sync.server.schemas import CheckInRequest, IssuedView, IssueRequest, KeyedLine, KeyedLineView
+from sync.server.schemas import (
+    CheckInRequest,
+    IssuedView,
+    IssueRequest,
+    KeyedLine,
+    KeyedLineView,
+    ReconciliationView,
+    SectionDetailView,
+)
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
 
@@ -31,7 +39,7 @@ def issue_sections(body: IssueRequest, staff: IntakeStaff, svc: ServicesDep,
     return {"issued": sections.issue_sections(svc, staff, cid, body)}
 
 
-@router.post("/sections/{serial}/checkin", status_code=201)
+@router.post("/sections/{serial}/checkin", status_code=201, response_model=SectionDetailView)
 def check_in(body: CheckInRequest, staff: IntakeStaff, svc: ServicesDep,
              serial: str = Path(max_length=20), campaign_id: str | None = Query(None)) -> dict:
     cid = campaign_for(staff, campaign_id)
@@ -40,7 +48,7 @@ def check_in(body: CheckInRequest, staff: IntakeStaff, svc: ServicesDep,
     return sections.section_report(svc, cid, serial)
 
 
-@router.get("/sections/{serial}")
+@router.get("/sections/{serial}", response_model=SectionDetailView)
 def get_section(staff: IntakeReader, svc: ServicesDep, serial: str = Path(max_length=20),
                 campaign_id: str | None = Query(None)) -> dict:
     cid, serial = campaign_for(staff, campaign_id), sections.check_serial(serial)
@@ -52,7 +60,7 @@ def get_section(staff: IntakeReader, svc: ServicesDep, serial: str = Path(max_le
     return sections.section_report(svc, cid, serial)
 
 
-@router.get("/reconciliation")
+@router.get("/reconciliation", response_model=ReconciliationView)
 def reconciliation(staff: IntakeReader, svc: ServicesDep, campaign_id: str | None = Query(None)) -> dict:
     return sections.campaign_reconciliation(svc, campaign_for(staff, campaign_id), staff_teams(staff))
 

@@ -16,6 +16,7 @@ from sync.server.intake.retention import duplicate_lines, intake_settings, reten
 from sync.server.models import Campaign, IntakeSettings
 from sync.server.problems import ProblemError
 from sync.server.purge import purge_campaign  # the one purge of a campaign's signer data
+from sync.server.routes import CSVResponse
 from sync.server.schemas import PurgeRequest, PurgeView, RetentionRequest, RetentionView
 
 router = APIRouter(prefix="/v1/intake", tags=["intake"])
@@ -28,7 +29,7 @@ def _campaign(s, campaign_id: str) -> Campaign:
     return campaign
 
 
-@router.get("/export/filing.csv")
+@router.get("/export/filing.csv", response_class=CSVResponse)
 def export_filing(staff: AdminStaff, svc: ServicesDep, campaign_id: str | None = Query(None)) -> Response:
     cid = campaign_for(staff, campaign_id)
     with svc.db.write() as s:
