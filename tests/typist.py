@@ -69,11 +69,11 @@ def type_text(page, text: str, *, delay: int = KEY_DELAY_MS) -> None:
             page.keyboard.type(ch)
 
 
-def key_signer(page, signer: dict[str, str], *, delay: int = KEY_DELAY_MS, save: bool = True) -> int:
+def key_signer(page, signer: dict[str, str], *, delay: int = KEY_DELAY_MS) -> int:
     """Key one signer: each field's text, Tab to the next field (also past an empty one),
-    Enter in the ZIP (none with ``save=False``: the person saves by a tap), every key ``delay``
-    ms after the one before, Tab and Enter included: the typist's own pace, with no wait for
-    the page (the focus, a label) anywhere. Returns the keystrokes pressed."""
+    Enter in the ZIP, every key ``delay`` ms after the one before, Tab and Enter included: the
+    typist's own pace, with no wait for the page (the focus, a label) anywhere. Returns the
+    keystrokes pressed."""
     keys = 0
     for name in PAPER_FIELDS:
         text = signer.get(name, "")
@@ -81,8 +81,6 @@ def key_signer(page, signer: dict[str, str], *, delay: int = KEY_DELAY_MS, save:
             type_text(page, text, delay=delay)
             page.wait_for_timeout(delay)  # the pace between this field's last key and Tab
             keys += len(text)
-        if name == PAPER_FIELDS[-1] and not save:
-            break
         page.keyboard.press("Enter" if name == PAPER_FIELDS[-1] else "Tab")
         page.wait_for_timeout(delay)  # and between Tab (or Enter) and the next key
         keys += 1

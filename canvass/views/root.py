@@ -16,7 +16,7 @@ from canvass.state.screen import Screen
 from canvass.views.common import PRIMARY
 from canvass.views.enroll import EnrollView
 from canvass.views.lock import LockView
-from canvass.views.workspace import SaveBar, Workspace
+from canvass.views.workspace import Workspace
 
 
 @ft.component
@@ -82,8 +82,4 @@ def AppRoot(screen: Screen) -> ft.Control:
                          page_scroll=page_scroll)
     page_scroll.current = ft.Column([header, body], expand=True, spacing=8,
                                     scroll=ft.ScrollMode.AUTO)
-    if phase != "ready":
-        return ft.SafeArea(content=page_scroll.current, expand=True)
-    bar = SaveBar(app, app.sections, app.capture, language)
-    return ft.SafeArea(content=ft.Column([page_scroll.current, bar], expand=True, spacing=0),
-                       expand=True)
+    return ft.SafeArea(content=page_scroll.current, expand=True)

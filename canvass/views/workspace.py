@@ -17,7 +17,6 @@ from canvass.views.common import (
     DANGER,
     OK_FG,
     PRIMARY,
-    TOUCH,
     WARN_BG,
     WARN_FG,
     button,
@@ -126,7 +125,7 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
             await asyncio.sleep(0.15)
 
     async def bring_warning():
-        # The check stopped the save (Enter, the form's button or the bar): bring its warning
+        # The check stopped the save (Enter or the form's button): bring its warning
         # and the save action into sight (on a phone they sat below the fold, under the ZIP).
         # The person has stopped to read, so this scroll races no typing. Once more a moment
         # later: after an Enter the ZIP field gets the focus back and scrolls itself into sight
@@ -315,28 +314,3 @@ def Workspace(app: CirculatorApp, sections: Sections, capture: CaptureForm, line
     ], spacing=16))
     return ft.Column(body, spacing=12)
 
-
-@ft.component
-def SaveBar(app: CirculatorApp, sections: Sections | None, capture: CaptureForm | None,
-            language: Language) -> ft.Control:
-    """The save action at the bottom of the window, outside the scrolling page: on a phone the
-    form's own save button sits below the fold while the person is in the first fields.
-
-    Not focusable, on purpose: Flutter's Tab follows reading order, and a focusable bar pinned
-    below the visible fields came ahead of a ZIP field further down the page (City -> bar,
-    tried). And hidden from screen readers: they have the form's own save button, in its place
-    in the form, and one save action is enough to find."""
-    if sections is None or capture is None or sections.current is None:
-        return ft.Container(height=0)
-    lang = language.lang
-    label = t("capture.save_anyway" if capture.confirm else "capture.save", lang, line=capture.line)
-    face = ft.Container(
-        content=ft.Text(label, size=17, weight=ft.FontWeight.BOLD, color=ft.Colors.WHITE,
-                        text_align=ft.TextAlign.CENTER),
-        bgcolor=PRIMARY, border_radius=8, height=TOUCH, alignment=ft.Alignment.CENTER,
-        padding=ft.Padding.symmetric(horizontal=16))
-    tap = ft.GestureDetector(content=face, on_tap=lambda _: (app.touch(), capture.request_save()),
-                             mouse_cursor=ft.MouseCursor.CLICK, exclude_from_semantics=True)
-    return ft.Semantics(exclude_semantics=True, content=ft.Container(
-        content=tap, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
-        bgcolor=ft.Colors.WHITE, border=ft.Border.only(top=ft.BorderSide(1, ft.Colors.BLACK_26))))
