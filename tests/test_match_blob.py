@@ -11,6 +11,7 @@ from sync.crypto import FieldCipher, TamperedData, new_key
 from sync.domain import utcnow
 from sync.normalize import normalized_record
 from sync.server import dedup, match_blob
+from sync.server.caches import SharedCache
 from sync.server.db import Database
 from sync.server.match_blob import open_match, seal_match
 from sync.server.migrate import upgrade_head
@@ -78,17 +79,18 @@ def test_candidates_read_from_blobs_equal_candidates_read_from_fields(tmp_path, 
                     section="S1", line=i + 1, captured_at=now, fingerprint="f", received_at=now,
                     status="accepted", counted=True, first_result_json="{}", **values))
         ids = [f"b{i}" for i in range(len(drive))]
-        for cache in (True, False):  # a cold read, then one from the process cache
-            if not cache:
-                dedup.clear_candidate_cache()
+        cache = SharedCache(1000)
+        read = []
+        for _ in range(2):  # a cold read, then one from the cache
             with db.read() as s:
-                found = dedup.candidates(s, cipher, ids)
+                found = dedup.candidates(s, cipher, ids, cache)
+            read.append(found)
             assert set(found) == set(ids)
             for i, entry in enumerate(drive):
                 want = normalized_record(_scored(entry.fields))
                 cand = found[f"b{i}"]
                 assert cand.record(cipher) == want
                 assert (cand.house, cand.zip5) == (want.house_number, want.zip5)
+        assert all(read[1][i] is read[0][i] for i in ids)  # the second read was all hits
     finally:
-        dedup.clear_candidate_cache()
         db.dispose()

@@ -15,4 +15,4 @@ router = APIRouter(prefix="/v1", tags=["registration"])
 @router.get("/registration-index", response_model=RegistrationIndexResponse)
 def registration_index(device: CurrentDevice, svc: ServicesDep,
                        since: int = Query(0, ge=0, le=2**62)) -> RegistrationIndexResponse:
-    return build_response(svc.db, device.campaign_id, since)
+    return build_response(svc.db, device.campaign_id, since, svc.index_answers)
