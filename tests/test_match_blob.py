@@ -19,6 +19,7 @@ from sync.server.models import Campaign, Device, Entry
 from sync.synthetic import generate_drive
 
 SCORED = dedup.SCORED_FIELDS
+OLD_DIGEST = "3f9c2a7e41d0b8a5"  # blobs before NORMALIZER_VERSION held a digest of the sources
 
 
 def _scored(fields: dict[str, str]) -> dict[str, str]:
@@ -43,11 +44,14 @@ def test_a_blob_is_bound_to_its_entry():
 def test_a_blob_of_another_normalizer_is_not_used(monkeypatch):
     cipher = FieldCipher(new_key())
     record = normalized_record({"first_name": "Ana", "last_name": "Diaz", "street": "12 Main St"})
-    monkeypatch.setattr(match_blob, "NORMALIZER", "an-older-one")
-    old = seal_match(cipher, "e1", record)
-    monkeypatch.undo()
-    assert open_match(cipher, "e1", old) is None
-    assert open_match(cipher, "e1", seal_match(cipher, "e1", record)) == record
+    for older in (match_blob.NORMALIZER - 1, OLD_DIGEST):  # a version before, a source digest
+        monkeypatch.setattr(match_blob, "NORMALIZER", older)
+        old = seal_match(cipher, "e1", record)
+        monkeypatch.undo()
+        assert open_match(cipher, "e1", old) is None
+        assert not match_blob.is_current(cipher, "e1", old)
+    current = seal_match(cipher, "e1", record)
+    assert open_match(cipher, "e1", current) == record and match_blob.is_current(cipher, "e1", current)
 
 
 def test_candidates_read_from_blobs_equal_candidates_read_from_fields(tmp_path, monkeypatch):
@@ -71,7 +75,7 @@ def test_candidates_read_from_blobs_equal_candidates_read_from_fields(tmp_path, 
                 if kind == "blob":
                     values["enc_match"] = seal_match(cipher, f"b{i}", normalized_record(entry.fields))
                 elif kind == "stale":
-                    monkeypatch.setattr(match_blob, "NORMALIZER", "an-older-one")
+                    monkeypatch.setattr(match_blob, "NORMALIZER", OLD_DIGEST)
                     values["enc_match"] = seal_match(cipher, f"b{i}", normalized_record(entry.fields))
                     monkeypatch.undo()
                 s.execute(insert(Entry).values(
