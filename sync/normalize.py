@@ -31,6 +31,15 @@ from sync.metaphone import metaphone
 from sync.nicknames import NICKNAMES
 from sync.usps import DIRECTIONALS, ORDINALS, STREET_SUFFIXES, UNIT_DESIGNATORS
 
+# The version of what this module, sync.nicknames and sync.usps produce. Bump it with ANY
+# change to an output for some input: a rule, a regex, a nickname, a USPS table entry. Not for
+# comments, renames, refactors or speed-ups that leave every output as it was. The server's
+# stored match records (sync/server/match_blob.py) name the version that made them: one of an
+# older version is read from its fields instead (slower), until `canvass-server reseal` rewrites
+# it. tests/test_normalizer_version.py compares outputs with a golden file, to catch a change
+# made without a bump.
+NORMALIZER_VERSION = 1
+
 # The pure string functions below are memoized (bounded): the server normalizes the same
 # names, streets and nicknames over and over (each candidate of each entry, both orientations
 # of the scorer). The caches hold matching forms of values the process has already decrypted

@@ -11,6 +11,7 @@ from sync.crypto import FieldCipher, TamperedData, new_key
 from sync.domain import utcnow
 from sync.normalize import normalized_record
 from sync.server import dedup, match_blob
+from sync.server.caches import SharedCache
 from sync.server.db import Database
 from sync.server.match_blob import open_match, seal_match
 from sync.server.migrate import upgrade_head
@@ -18,6 +19,7 @@ from sync.server.models import Campaign, Device, Entry
 from sync.synthetic import generate_drive
 
 SCORED = dedup.SCORED_FIELDS
+OLD_DIGEST = "3f9c2a7e41d0b8a5"  # blobs before NORMALIZER_VERSION held a digest of the sources
 
 
 def _scored(fields: dict[str, str]) -> dict[str, str]:
@@ -42,11 +44,14 @@ def test_a_blob_is_bound_to_its_entry():
 def test_a_blob_of_another_normalizer_is_not_used(monkeypatch):
     cipher = FieldCipher(new_key())
     record = normalized_record({"first_name": "Ana", "last_name": "Diaz", "street": "12 Main St"})
-    monkeypatch.setattr(match_blob, "NORMALIZER", "an-older-one")
-    old = seal_match(cipher, "e1", record)
-    monkeypatch.undo()
-    assert open_match(cipher, "e1", old) is None
-    assert open_match(cipher, "e1", seal_match(cipher, "e1", record)) == record
+    for older in (match_blob.NORMALIZER - 1, OLD_DIGEST):  # a version before, a source digest
+        monkeypatch.setattr(match_blob, "NORMALIZER", older)
+        old = seal_match(cipher, "e1", record)
+        monkeypatch.undo()
+        assert open_match(cipher, "e1", old) is None
+        assert not match_blob.is_current(cipher, "e1", old)
+    current = seal_match(cipher, "e1", record)
+    assert open_match(cipher, "e1", current) == record and match_blob.is_current(cipher, "e1", current)
 
 
 def test_candidates_read_from_blobs_equal_candidates_read_from_fields(tmp_path, monkeypatch):
@@ -70,7 +75,7 @@ def test_candidates_read_from_blobs_equal_candidates_read_from_fields(tmp_path, 
                 if kind == "blob":
                     values["enc_match"] = seal_match(cipher, f"b{i}", normalized_record(entry.fields))
                 elif kind == "stale":
-                    monkeypatch.setattr(match_blob, "NORMALIZER", "an-older-one")
+                    monkeypatch.setattr(match_blob, "NORMALIZER", OLD_DIGEST)
                     values["enc_match"] = seal_match(cipher, f"b{i}", normalized_record(entry.fields))
                     monkeypatch.undo()
                 s.execute(insert(Entry).values(
@@ -78,17 +83,18 @@ def test_candidates_read_from_blobs_equal_candidates_read_from_fields(tmp_path, 
                     section="S1", line=i + 1, captured_at=now, fingerprint="f", received_at=now,
                     status="accepted", counted=True, first_result_json="{}", **values))
         ids = [f"b{i}" for i in range(len(drive))]
-        for cache in (True, False):  # a cold read, then one from the process cache
-            if not cache:
-                dedup.clear_candidate_cache()
+        cache = SharedCache(1000)
+        read = []
+        for _ in range(2):  # a cold read, then one from the cache
             with db.read() as s:
-                found = dedup.candidates(s, cipher, ids)
+                found = dedup.candidates(s, cipher, ids, cache)
+            read.append(found)
             assert set(found) == set(ids)
             for i, entry in enumerate(drive):
                 want = normalized_record(_scored(entry.fields))
                 cand = found[f"b{i}"]
                 assert cand.record(cipher) == want
                 assert (cand.house, cand.zip5) == (want.house_number, want.zip5)
+        assert all(read[1][i] is read[0][i] for i in ids)  # the second read was all hits
     finally:
-        dedup.clear_candidate_cache()
         db.dispose()

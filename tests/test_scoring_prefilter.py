@@ -65,6 +65,7 @@ def test_candidate_cache_is_checked_against_the_stored_ciphertexts(tmp_path):
     from sqlalchemy import insert
 
     from sync.domain import utcnow
+    from sync.server.caches import SharedCache
     from sync.server.db import Database
     from sync.server.migrate import upgrade_head
     from sync.server.models import Campaign, Device, Entry
@@ -73,6 +74,7 @@ def test_candidate_cache_is_checked_against_the_stored_ciphertexts(tmp_path):
     upgrade_head(url)
     db = Database(url)
     cipher = FieldCipher(new_key())
+    cache = SharedCache(10)
     now = utcnow()
 
     def store(entry_id: str, last: str, house: str) -> None:
@@ -92,17 +94,16 @@ def test_candidate_cache_is_checked_against_the_stored_ciphertexts(tmp_path):
             s.add(Device(id="d", campaign_id="c", circulator="x", name="x", token_hash="t", enrolled_at=now))
         store("e1", "Diaz", "12")
         with db.read() as s:
-            first = dedup.candidates(s, cipher, ["e1"])["e1"]
+            first = dedup.candidates(s, cipher, ["e1"], cache)["e1"]
         assert (first.house, first.zip5, first.record(cipher).last) == ("12", "90012", "diaz")
         with db.write() as s:  # the same id with other sealed values: never the cached record
             s.query(Entry).delete()
         store("e1", "Ruiz", "34")
         with db.read() as s:
-            again = dedup.candidates(s, cipher, ["e1"])["e1"]
+            again = dedup.candidates(s, cipher, ["e1"], cache)["e1"]
         assert again is not first
         assert (again.house, again.record(cipher).last) == ("34", "ruiz")
     finally:
-        dedup.clear_candidate_cache()
         db.dispose()
 
 

@@ -196,8 +196,7 @@ def test_docs_list_every_variable(environ):
     assert settings_table() in doc, "docs/SETTINGS.md: paste config.settings_table()"
     names = {env_name(n) for n in Settings.model_fields} | set(re.findall(r"`(CANVASS_\w+)`", doc))
     assert env_name("rate_limits", "login_capacity") in names
-    others = {"CANVASS_PIN", "CANVASS_STAFF_SERVER_URL", "CANVASS_STAFF_LANG",  # device, staff app
-              "CANVASS_CANDIDATE_CACHE"}  # still read where used (dedup.py)
+    others = {"CANVASS_PIN", "CANVASS_STAFF_SERVER_URL", "CANVASS_STAFF_LANG"}  # device, staff app
     for path in [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]:
         for mentioned in set(re.findall(r"CANVASS_[A-Z0-9_]*[A-Z0-9]", path.read_text())):
             assert mentioned in names | others, f"{Path(path).name}: {mentioned} is no setting"
@@ -218,9 +217,7 @@ def test_the_time_zone_setting_is_the_one_the_dashboard_counts_days_in(environ, 
 
 def test_only_the_settings_read_the_environment():
     """No module of the server reads os.environ but config.py (cli.py writes it for workers)."""
-    still = {  # read where used, not yet through Settings
-        "dedup.py": "CANVASS_CANDIDATE_CACHE",  # its module-level cache (services.py caches work)
-    }
+    still: dict[str, str] = {}  # read where used, not yet through Settings: none
     server = REPO / "sync" / "server"
     for path in sorted(server.rglob("*.py")):
         rel = path.relative_to(server).as_posix()

@@ -282,6 +282,44 @@ def cmd_import_bundle(args) -> int:
     return main_import_bundle(args)
 
 
+# `reseal`: the stored match records of an older normalizer (sync/server/reseal.py).
+def cmd_reseal(args) -> int:
+    from sync.server.models import Campaign
+    from sync.server.reseal import reseal
+    from sync.server.rotation import ServerCipher
+
+    keys = load_keys(args.db, args.key_file)
+    with _database(args) as db:
+        if args.campaign is not None:
+            with db.read() as s:
+                if s.get(Campaign, args.campaign) is None:
+                    raise admin.AdminError("unknown campaign")
+        cipher = ServerCipher(db, keys)  # the data keys as they change (a rotation meanwhile)
+        try:
+            report = reseal(db, cipher, campaign_id=args.campaign, batch_size=args.batch_size,
+                            progress=lambda done, total, resealed: print(
+                                f"reseal: {done}/{total} entries examined, {resealed} resealed",
+                                file=sys.stderr, flush=True))
+        except ValueError as exc:
+            raise admin.AdminError(str(exc)) from None
+        finally:
+            cipher.dispose()
+    _out(args, {"examined": report.examined, "resealed": report.resealed,
+                "normalizer_version": report.version},
+         f"{report.examined} match records examined, {report.resealed} resealed "
+         f"(normalizer version {report.version})")
+    return 0
+
+
+def _add_reseal(sub) -> None:
+    p = sub.add_parser("reseal", help="re-seal stored match records an older normalizer made "
+                       "(after an upgrade; while the server serves)")
+    _db_args(p)
+    p.add_argument("--campaign", default=None, help="only this campaign's entries (default: all)")
+    p.add_argument("--batch-size", type=int, default=500)
+    p.set_defaults(func=cmd_reseal)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="canvass-server", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -392,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-revoked", action="store_true")
     p.set_defaults(func=cmd_import_bundle)
 
+    _add_reseal(sub)
     from sync.server import voters_cli  # `voters import|status`: the campaign's voter file
 
     voters_cli.register(sub)

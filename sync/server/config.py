@@ -145,6 +145,8 @@ class Settings(BaseSettings):
                                   "in new entries")
     gc: Literal["tuned", "default"] = Field("tuned", description="`default` keeps Python's "
                                             "garbage collector settings (runtime.tune_gc)")
+    candidate_cache: int = Field(100_000, ge=0, description="decrypted dedup candidates a process "
+                                 "keeps (Services.candidates); 0 keeps no plaintext between requests")
     # The dashboard's rollup remembers the zone it was folded in: a change refolds it.
     timezone: str = Field(DEFAULT_TIMEZONE, description="the campaign's time zone (IANA name): "
                           "the dashboard's days, the filing check's dates, the day filing stops withdrawals")

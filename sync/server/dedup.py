@@ -25,8 +25,6 @@ Correctness under concurrency is the database's job, never an in-process lock:
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import any_, bindparam, delete, func, insert, select, text
@@ -39,6 +37,7 @@ from sync.crypto import FieldCipher
 from sync.domain import PERSONAL_FIELDS
 from sync.protocol import MATCHED_FIELDS
 from sync.scoring import MatchScore, address_conflict, match_records
+from sync.server.caches import SharedCache
 from sync.server.match_blob import open_match
 from sync.server.models import BlockKey, Counter, Entry, IndexKey, SignerKey
 
@@ -108,14 +107,14 @@ def find_exact(session: Session, campaign_id: str, keys: list[str], exclude: str
     return found[0] if found else None
 
 
-def scored_candidates(session: Session, cipher: FieldCipher, campaign_id: str, record,
-                      blocks: list[str], exclude: str | None = None) -> list[tuple[str, MatchScore]]:
+def scored_candidates(session: Session, cipher: FieldCipher, cache: SharedCache, campaign_id: str,
+                      record, blocks: list[str], exclude: str | None = None) -> list[tuple[str, MatchScore]]:
     """(entry id, MatchScore) of every candidate the fuzzy matcher would weigh for this
     normalized record that is not distinct from it -- the same blocks, caps and scorer as
     intake, reading only (a withdrawal request lists them for a person to pick from,
-    sync.server.withdrawals)."""
+    sync.server.withdrawals). ``cache``: the candidate cache (Services.candidates)."""
     ids = capped_candidates(block_owners(session, campaign_id, blocks), blocks, exclude)
-    cands = candidates(session, cipher, ids) if ids else {}
+    cands = candidates(session, cipher, ids, cache) if ids else {}
     return list(_scores(record, [i for i in ids if i in cands], cands.__getitem__, cipher))
 
 
@@ -244,7 +243,7 @@ def best_candidate(record, candidate_ids: Iterable[str], load: Callable[[str], C
     return best
 
 
-def stored_findings(session: Session, cipher: FieldCipher, campaign_id: str, record,
+def stored_findings(session: Session, cipher: FieldCipher, cache: SharedCache, campaign_id: str, record,
                     keys: list[str], blocks: list[str]) -> tuple[bool, list[tuple[object, MatchScore]]]:
     """What batch intake would weigh for a new entry with this normalized record, matching
     keys and blocking keys, against the campaign's counted entries: whether one holds any of
@@ -255,7 +254,7 @@ def stored_findings(session: Session, cipher: FieldCipher, campaign_id: str, rec
     if signer_owners(session, campaign_id, keys):
         return True, []
     ids = capped_candidates(block_owners(session, campaign_id, blocks), blocks, None)
-    cands = candidates(session, cipher, ids) if ids else {}
+    cands = candidates(session, cipher, ids, cache) if ids else {}
     scored = _scores(record, [i for i in ids if i in cands], cands.__getitem__, cipher)
     return False, [(cands[i].record(cipher), score) for i, score in scored]
 
@@ -266,10 +265,11 @@ class Candidate:
     (street + zip), which rule most candidates of a large block out
     (``sync.scoring.address_conflict``), the whole NormalizedRecord only when asked.
 
-    Candidates are kept in a bounded process-wide cache keyed by entry id and checked against
-    a digest of the stored ciphertexts, so a hit is always the same sealed values (a
-    re-encryption or another database with a reused id is a miss). The cache holds what this
-    process has decrypted already; a process whose memory can be read holds the data key."""
+    Candidates are kept in a bounded cache of the Services (``Services.candidates``) keyed by
+    entry id and checked against a digest of the stored ciphertexts, so a hit is always the
+    same sealed values (a re-encryption or another database with a reused id is a miss). The
+    cache holds what this process has decrypted already; a process whose memory can be read
+    holds the data key."""
 
     __slots__ = ("entry_id", "digest", "house", "zip5", "_blobs", "_record")
 
@@ -297,12 +297,6 @@ class Candidate:
         return record
 
 
-# Entries (each a few hundred bytes); CANVASS_CANDIDATE_CACHE=0 keeps no plaintext between requests.
-CANDIDATE_CACHE = int(os.environ.get("CANVASS_CANDIDATE_CACHE", "100000"))
-_cache: dict[str, Candidate] = {}
-_cache_lock = threading.Lock()
-
-
 def _digest(entry_id: str, blobs: tuple) -> bytes:
     h = hashlib.blake2b(entry_id.encode(), digest_size=16)
     for blob in blobs:
@@ -310,8 +304,10 @@ def _digest(entry_id: str, blobs: tuple) -> bytes:
     return h.digest()
 
 
-def candidates(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) -> dict[str, Candidate]:
-    """entry id -> Candidate (see the class), for the stored entries among ``entry_ids``.
+def candidates(session: Session, cipher: FieldCipher, entry_ids: Iterable[str],
+               cache: SharedCache) -> dict[str, Candidate]:
+    """entry id -> Candidate (see the class), for the stored entries among ``entry_ids``;
+    ``cache`` is the candidate cache (Services.candidates), read and filled.
 
     An entry's match blob (sync.server.match_blob) is one decryption; entries without a
     usable blob (stored before it existed, or by another normalizer) are read from their
@@ -319,66 +315,64 @@ def candidates(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) 
     out: dict[str, Candidate] = {}
     fresh: list[Candidate] = []
     from_fields: list[str] = []
+    sealed: list[tuple[str, bytes, bytes]] = []  # (entry id, digest, blob)
     for where in _in_parts(session, Entry.id, set(entry_ids)):
         for entry_id, blob in session.execute(select(Entry.id, Entry.enc_match).where(where)):
             if blob is None:
                 from_fields.append(entry_id)
-                continue
-            digest = _digest(entry_id, (blob,))
-            cached = _cache.get(entry_id)
-            if cached is not None and cached.digest == digest:
-                out[entry_id] = cached
-                continue
-            record = open_match(cipher, entry_id, blob)
-            if record is None:
-                from_fields.append(entry_id)
-                continue
-            candidate = Candidate(entry_id, digest, record.house_number, record.zip5, None, record)
-            out[entry_id] = candidate
-            fresh.append(candidate)
+            else:
+                sealed.append((entry_id, _digest(entry_id, (blob,)), blob))
+    held = cache.get_many([entry_id for entry_id, _, _ in sealed])  # one lock for the lot
+    for entry_id, digest, blob in sealed:
+        cached = held.get(entry_id)
+        if cached is not None and cached.digest == digest:
+            out[entry_id] = cached
+            continue
+        record = open_match(cipher, entry_id, blob)
+        if record is None:
+            from_fields.append(entry_id)
+            continue
+        candidate = Candidate(entry_id, digest, record.house_number, record.zip5, None, record)
+        out[entry_id] = candidate
+        fresh.append(candidate)
     if from_fields:
-        _from_fields(session, cipher, from_fields, out, fresh)
-    if fresh and CANDIDATE_CACHE:
-        with _cache_lock:
-            for candidate in fresh:
-                _cache.pop(candidate.entry_id, None)
-                _cache[candidate.entry_id] = candidate
-            while len(_cache) > CANDIDATE_CACHE:  # oldest first (dicts keep insertion order)
-                del _cache[next(iter(_cache))]
+        _from_fields(session, cipher, cache, from_fields, out, fresh)
+    if fresh:
+        cache.put_many((candidate.entry_id, candidate) for candidate in fresh)
     return out
 
 
-def _from_fields(session: Session, cipher: FieldCipher, entry_ids: list[str],
+def _from_fields(session: Session, cipher: FieldCipher, cache: SharedCache, entry_ids: list[str],
                  out: dict[str, Candidate], fresh: list[Candidate]) -> None:
     from sync.normalize import house_number, zip5
 
     columns = [getattr(Entry, f"enc_{name}") for name in SCORED_FIELDS]
+    rows = []
     for where in _in_parts(session, Entry.id, entry_ids):
-        for row in session.execute(select(Entry.id, *columns).where(where)):
-            entry_id, blobs = row[0], row[1:]
-            digest = _digest(entry_id, blobs)
-            cached = _cache.get(entry_id)
-            if cached is not None and cached.digest == digest:
-                out[entry_id] = cached
-                continue
-            sealed = {name: blob for name, blob in zip(SCORED_FIELDS, blobs, strict=True) if blob}
-            plain = {name: cipher.decrypt(sealed[name], record_id=entry_id, field=name)
-                     for name in _ADDRESS_FIELDS if name in sealed}
-            candidate = Candidate(entry_id, digest,
-                                  house_number(plain.get("street", "")),
-                                  zip5(plain.get("zip", "")), sealed)
-            out[entry_id] = candidate
-            fresh.append(candidate)
+        rows.extend(session.execute(select(Entry.id, *columns).where(where)))
+    held = cache.get_many([row[0] for row in rows])
+    for row in rows:
+        entry_id, blobs = row[0], row[1:]
+        digest = _digest(entry_id, blobs)
+        cached = held.get(entry_id)
+        if cached is not None and cached.digest == digest:
+            out[entry_id] = cached
+            continue
+        sealed = {name: blob for name, blob in zip(SCORED_FIELDS, blobs, strict=True) if blob}
+        plain = {name: cipher.decrypt(sealed[name], record_id=entry_id, field=name)
+                 for name in _ADDRESS_FIELDS if name in sealed}
+        candidate = Candidate(entry_id, digest,
+                              house_number(plain.get("street", "")),
+                              zip5(plain.get("zip", "")), sealed)
+        out[entry_id] = candidate
+        fresh.append(candidate)
 
 
-def clear_candidate_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
-def candidate_records(session: Session, cipher: FieldCipher, entry_ids: Iterable[str]) -> dict:
+def candidate_records(session: Session, cipher: FieldCipher, entry_ids: Iterable[str],
+                      cache: SharedCache) -> dict:
     """entry id -> NormalizedRecord of its stored scored fields (decrypted in memory only)."""
-    return {entry_id: c.record(cipher) for entry_id, c in candidates(session, cipher, entry_ids).items()}
+    found = candidates(session, cipher, entry_ids, cache)
+    return {entry_id: c.record(cipher) for entry_id, c in found.items()}
 
 
 def bulk_insert(session: Session, table, rows: list[dict]) -> None:

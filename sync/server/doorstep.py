@@ -51,7 +51,8 @@ def check(svc: Services, device: DeviceIdentity, req: DoorstepRequest) -> Doorst
     keys = matching_keys(ctx.index_key, record)
     blocks = blocking_keys(ctx.index_key, record)
     with svc.db.read() as s:
-        exact, scored = dedup.stored_findings(s, svc.cipher, ctx.campaign_id, record, keys, blocks)
+        exact, scored = dedup.stored_findings(s, svc.cipher, svc.candidates, ctx.campaign_id, record,
+                                              keys, blocks)
     with svc.db.write() as s:
         dedup.next_counter(s, counter_name(device.device_id))
     return DoorstepResponse(answer=DoorstepAnswer(doorstep_answer(record, exact, scored)))

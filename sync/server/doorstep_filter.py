@@ -19,11 +19,11 @@ keeps matching the signers it held, and none counted after the rotation.
 
 Building the filter decrypts the counted entries' match blobs (dedup.candidates' cache) and
 peels a binary fuse filter in pure Python: about 1.4 s per 100,000 keys. Filters are cached
-per content tag (scope, key id, index counter, counted entries, ZIP set), so devices of one
-team, or of one campaign-scoped campaign, share one build; a build that took seconds is
-served again for ten times as long even after new signers (below). Not done: keeping
-per-entry door-step keys in a table at intake, so that a large scope's build does not read
-every counted entry's match blob.
+per content tag (scope, key id, index counter, counted entries, ZIP set), the last 32 in the
+Services' ``doorstep_filters``, so devices of one team, or of one campaign-scoped campaign,
+share one build; a build that took seconds is served again for ten times as long even after
+new signers (below). Not done: keeping per-entry door-step keys in a table at intake, so
+that a large scope's build does not read every counted entry's match blob.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -47,8 +47,10 @@ from sync.server import dedup
 from sync.server.models import Campaign, Counter, Device, Entry, TeamZip
 from sync.server.rotation import index_reset_name
 
+if TYPE_CHECKING:
+    from sync.server.services import Services
+
 SCOPES = ("none", "region", "campaign")
-_CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,8 @@ class DeviceFilter:
     blob: bytes | None = None
 
 
-_cache: dict[str, DeviceFilter] = {}
-_recent: dict[str, tuple[float, DeviceFilter]] = {}  # scope -> (reuse until, filter)
 REUSE_AFTER_BUILD_SECONDS = 0.5
 REUSE_FACTOR = 10.0
-_cache_lock = threading.Lock()
 
 
 def campaign_scope(campaign: Campaign) -> tuple[str, int]:
@@ -106,7 +105,7 @@ def team_zips(s: Session, campaign_id: str, team: str) -> list[str]:
                                                        TeamZip.team == team)))
 
 
-def region_zips(s: Session, cipher, device: Device, days: int) -> set[str]:
+def region_zips(s: Session, svc: Services, device: Device, days: int) -> set[str]:
     """The team's assigned ZIPs plus those its devices worked in during the last ``days``
     (devices without a team count as the team "")."""
     zips = set(team_zips(s, device.campaign_id, device.team))
@@ -114,7 +113,8 @@ def region_zips(s: Session, cipher, device: Device, days: int) -> set[str]:
     devices = select(Device.id).where(Device.campaign_id == device.campaign_id, Device.team == device.team)
     recent = s.scalars(select(Entry.id).where(Entry.campaign_id == device.campaign_id,
                                               Entry.device_id.in_(devices), Entry.received_at >= since))
-    zips.update(r.zip5 for r in dedup.candidate_records(s, cipher, list(recent)).values() if r.zip5)
+    records = dedup.candidate_records(s, svc.cipher, list(recent), svc.candidates)
+    zips.update(r.zip5 for r in records.values() if r.zip5)
     return zips
 
 
@@ -122,12 +122,15 @@ def _tag(key: bytes, parts: list) -> str:
     return hmac.new(key, json.dumps(parts).encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def device_filter(s: Session, cipher, device: Device, campaign: Campaign, index_key: bytes) -> DeviceFilter:
+def device_filter(s: Session, svc: Services, device: Device, campaign: Campaign,
+                  index_key: bytes) -> DeviceFilter:
+    """The filter of ``device``'s scope, from the Services' caches (``doorstep_filters`` by
+    content tag, ``doorstep_reuse`` by scope) or built."""
     scope, days = campaign_scope(campaign)
     dkey = doorstep_subkey(index_key)
     if scope == "none":
         return DeviceFilter(scope, _tag(dkey, ["none", campaign.index_key_id]))
-    zips = None if scope == "campaign" else sorted(region_zips(s, cipher, device, days))
+    zips = None if scope == "campaign" else sorted(region_zips(s, svc, device, days))
     counter = s.scalar(select(Counter.value).where(
         Counter.name == dedup.index_counter_name(campaign.id))) or 0
     # The index reset floor moves when the campaign is purged (sync/server/purge.py): no
@@ -140,9 +143,8 @@ def device_filter(s: Session, cipher, device: Device, campaign: Campaign, index_
     tag = _tag(dkey, [scope, campaign.index_key_id, counter, floor, n_counted, zips, DOORSTEP_KEYS_VERSION])
     same_scope = _tag(dkey, [scope, campaign.index_key_id, floor, zips, DOORSTEP_KEYS_VERSION])
     now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(tag)
-        recent = _recent.get(same_scope)
+    hit = svc.doorstep_filters.get(tag)
+    recent = svc.doorstep_reuse.get(same_scope)
     if hit is not None:
         return hit
     if recent is not None and now < recent[0]:
@@ -151,7 +153,8 @@ def device_filter(s: Session, cipher, device: Device, campaign: Campaign, index_
     keys: list[str] = []
     signers = 0
     if zips is None or wanted:
-        for record in dedup.candidate_records(s, cipher, list(s.scalars(counted))).values():
+        records = dedup.candidate_records(s, svc.cipher, list(s.scalars(counted)), svc.candidates)
+        for record in records.values():
             if zips is not None and record.zip5 not in wanted:
                 continue
             mine = doorstep_keys(dkey, record)
@@ -159,17 +162,12 @@ def device_filter(s: Session, cipher, device: Device, campaign: Campaign, index_
             keys.extend(mine)
     built = DeviceFilter(scope, tag, campaign.index_key_id, dkey, signers, KeyFilter.build(keys).to_bytes())
     cost = time.monotonic() - now
-    with _cache_lock:
-        _cache[tag] = built
-        while len(_cache) > _CACHE_SIZE:
-            del _cache[next(iter(_cache))]
-        if cost >= REUSE_AFTER_BUILD_SECONDS:
-            # A build that took seconds (a campaign scope of many signers) is served for a
-            # while, ten times its cost (at most an hour), to devices of the same scope even
-            # as new signers are counted: a device's offline copy is hours old anyway.
-            _recent[same_scope] = (time.monotonic() + min(REUSE_FACTOR * cost, 3600.0), built)
-        else:
-            _recent.pop(same_scope, None)
-        while len(_recent) > _CACHE_SIZE:
-            del _recent[next(iter(_recent))]
+    svc.doorstep_filters.put(tag, built)
+    if cost >= REUSE_AFTER_BUILD_SECONDS:
+        # A build that took seconds (a campaign scope of many signers) is served for a
+        # while, ten times its cost (at most an hour), to devices of the same scope even
+        # as new signers are counted: a device's offline copy is hours old anyway.
+        svc.doorstep_reuse.put(same_scope, (time.monotonic() + min(REUSE_FACTOR * cost, 3600.0), built))
+    else:
+        svc.doorstep_reuse.pop(same_scope)
     return built

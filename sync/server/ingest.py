@@ -96,8 +96,8 @@ def campaign_context(svc: Services, campaign_id: str) -> CampaignContext:
         # Cached per (campaign, key id): a rotated index key (rotation.py) is loaded at once.
         cached = svc.index_keys.get(campaign_id)
         if cached is None or cached[0] != campaign.index_key_id:
-            cached = svc.index_keys[campaign_id] = (campaign.index_key_id,
-                                                    campaign_index_key(svc.settings.keys, campaign))
+            cached = (campaign.index_key_id, campaign_index_key(svc.settings.keys, campaign))
+            svc.index_keys.put(campaign_id, cached)
         key_id, index_key = cached
         zips = json.loads(campaign.jurisdiction_zips) if campaign.jurisdiction_zips else None
         jurisdiction = (jurisdiction_from_zips(campaign.jurisdiction, zips) if zips
@@ -266,7 +266,7 @@ class _Chunk:
         for i in checked:
             wanted.update(self._candidates(i, exclude=None))
         self.cands: dict[str, dedup.Candidate] = (
-            dedup.candidates(s, self.svc.cipher, wanted) if wanted else {})
+            dedup.candidates(s, self.svc.cipher, wanted, self.svc.candidates) if wanted else {})
 
     def _candidates(self, item: _Item, exclude: str | None) -> list[str]:
         # Each block gives at most MAX_CANDIDATES_PER_BLOCK (dedup.py), also when this chunk
@@ -276,7 +276,8 @@ class _Chunk:
     def _candidate(self, entry_id: str) -> dedup.Candidate:
         cand = self.cands.get(entry_id)
         if cand is None:  # beyond the prefetch (a candidate list changed within the chunk)
-            cand = self.cands[entry_id] = dedup.candidates(self.s, self.svc.cipher, [entry_id])[entry_id]
+            found = dedup.candidates(self.s, self.svc.cipher, [entry_id], self.svc.candidates)
+            cand = self.cands[entry_id] = found[entry_id]
         return cand
 
     # ---- decisions (in memory) ----

@@ -7,37 +7,28 @@ intake already holds each new entry's normalized record, so it seals it beside t
 (``entries.enc_match``, the same FieldCipher, bound to the entry id and the name "match"):
 a candidate is then one decryption and one JSON parse.
 
-The blob records which normalizer made it (a digest of the normalizer's sources), so a
-change to normalization, nicknames or USPS tables can never be answered with a record
-the current code would not produce: such a blob is ignored and the candidate is read from
-its fields as before (``sync.server.dedup.candidates``). Entries stored before migration
-0700 have no blob and are read the same way.
+The blob records which normalizer made it (``sync.normalize.NORMALIZER_VERSION``, bumped by
+hand with any change to what normalization, nicknames or USPS tables produce), so such a
+change can never be answered with a record the current code would not produce: a blob of
+another version is ignored and the candidate is read from its fields as before
+(``sync.server.dedup.candidates``), until ``canvass-server reseal`` (sync/server/reseal.py)
+seals it again. Blobs made before the version was a number hold a digest of the
+normalizer's sources there, which is no version: they are read from their fields too, and
+resealed. Entries stored before migration 0700 have no blob and are read the same way.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 
-from sync import nicknames, normalize, usps
-from sync.normalize import NormalizedRecord
+from sync.normalize import NORMALIZER_VERSION, NormalizedRecord
 
 MATCH_FIELD = "match"  # the FieldCipher field name (associated data) of the blob
 
 # The record's fields in blob order; the city is not scored and not kept.
 _FIELDS = ("first", "first_canonical", "middle_initial", "last", "suffix", "house_number",
            "street", "unit", "zip5")
-
-
-def _normalizer_digest() -> str:
-    h = hashlib.sha256()
-    for module in (normalize, nicknames, usps):
-        h.update(Path(module.__file__).read_bytes())
-    return h.hexdigest()[:16]
-
-
-NORMALIZER = _normalizer_digest()
+NORMALIZER = NORMALIZER_VERSION  # the first value of every blob sealed here
 
 
 def seal_match(cipher, entry_id: str, record: NormalizedRecord) -> bytes:
@@ -49,6 +40,16 @@ def seal_match(cipher, entry_id: str, record: NormalizedRecord) -> bytes:
 def open_match(cipher, entry_id: str, blob: bytes) -> NormalizedRecord | None:
     """The sealed record, or None when another normalizer made it (read the fields instead)."""
     values = json.loads(cipher.decrypt(blob, record_id=entry_id, field=MATCH_FIELD))
-    if values[0] != NORMALIZER or len(values) != len(_FIELDS) + 1:
+    if not _current(values):
         return None
     return NormalizedRecord(**dict(zip(_FIELDS, values[1:], strict=True)), city="")
+
+
+def is_current(cipher, entry_id: str, blob: bytes) -> bool:
+    """Whether this normalizer made the blob (``open_match`` uses it; reseal.py rewrites it
+    if not)."""
+    return _current(json.loads(cipher.decrypt(blob, record_id=entry_id, field=MATCH_FIELD)))
+
+
+def _current(values: list) -> bool:
+    return values[0] == NORMALIZER and len(values) == len(_FIELDS) + 1

@@ -53,6 +53,7 @@ from sync.domain import utcnow
 from sync.ids import new_uuid7
 from sync.server import dashboard, dedup, withdrawals
 from sync.server.audit import audit
+from sync.server.caches import SharedCache
 from sync.server.db import Database
 from sync.server.intake.office import office_device_id  # the office pseudo-device's id
 from sync.server.models import (
@@ -104,11 +105,14 @@ class PurgeReport:
 
 def purge_campaign(db: Database, campaign_id: str, *, timezone: str, actor: str = "cli",
                    now: datetime | None = None,
-                   progress: Callable[[str], None] | None = None) -> PurgeReport:
+                   progress: Callable[[str], None] | None = None,
+                   candidates: SharedCache | None = None) -> PurgeReport:
     """Purge ``campaign_id``'s signer data (see the module docstring). Idempotent: a second
     run finds nothing left and changes nothing that matters. ``progress(step)`` is told each
     step as it starts ("rollup", "purge", "compact"): a large campaign takes minutes.
-    ``timezone`` (Settings.timezone): the days the rollup counts in."""
+    ``timezone`` (Settings.timezone): the days the rollup counts in. ``candidates``: the
+    serving process's candidate cache (Services.candidates), emptied once the data is gone
+    (the CLI's process has decoded none)."""
     now = now or utcnow()
     step = progress or (lambda _name: None)
     with db.read() as s:
@@ -122,7 +126,8 @@ def purge_campaign(db: Database, campaign_id: str, *, timezone: str, actor: str 
     step("purge")
     with db.write() as s:  # one transaction: a failure leaves the campaign as it was
         report = _purge(s, campaign_id, actor, now)
-    dedup.clear_candidate_cache()  # decoded candidates of this process's memory
+    if candidates is not None:
+        candidates.clear()  # decoded candidates of this process's memory
     step("compact")
     compacted = compact(db)
     log.info("campaign purged: %d entries, %d voter records", report.entries, report.voter_records)

@@ -6,12 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sync.crypto import FieldCipher
+from sync.server.caches import SharedCache
 from sync.server.config import Settings
 from sync.server.db import Database
 from sync.server.jobs import JobWorker
 from sync.server.keys import FINGERPRINT_LABEL, OFFICE_ID_LABEL, RATE_LIMIT_LABEL
 from sync.server.ratelimit import TokenBuckets, parse_networks
 from sync.server.rotation import ServerCipher
+
+# The in-process caches' sizes, in entries (each a SharedCache, caches.py). What they hold:
+# decrypted candidates (a few hundred bytes each; CANVASS_CANDIDATE_CACHE=0 keeps no plaintext
+# between requests, SECURITY.md), built door-step filters, registration-index answers,
+# dashboard simulations, unwrapped index keys. Each is the size its old hand-made cache had;
+# the index keys' had none (one per campaign).
+CANDIDATE_CACHE_SIZE = 100_000  # dedup.candidates (Settings.candidate_cache when built)
+DOORSTEP_FILTER_CACHE_SIZE = 32  # doorstep_filter.device_filter: by content tag, and by scope
+INDEX_ANSWER_CACHE_SIZE = 8  # voters/index_feed.build_response
+SIMULATION_CACHE_SIZE = 256  # dashboard/views.simulation_for
+INDEX_KEY_CACHE_SIZE = 256  # ingest.campaign_context: campaigns a process serves at once
 
 
 @dataclass
@@ -26,7 +38,17 @@ class Services:
     login_buckets: TokenBuckets
     doorstep_buckets: TokenBuckets  # door-step checks per device (doorstep.py)
     trusted_networks: tuple = ()  # proxies whose X-Forwarded-For is believed (ratelimit.py)
-    index_keys: dict = field(default_factory=dict)  # campaign id -> unwrapped index key (cache)
+    # campaign id -> (index key id, unwrapped index key)
+    index_keys: SharedCache = field(default_factory=lambda: SharedCache(INDEX_KEY_CACHE_SIZE))
+    # entry id -> dedup.Candidate (checked against a digest of its ciphertexts on a hit)
+    candidates: SharedCache = field(default_factory=lambda: SharedCache(CANDIDATE_CACHE_SIZE))
+    # content tag -> DeviceFilter; scope tag -> (reuse until, DeviceFilter) (doorstep_filter.py)
+    doorstep_filters: SharedCache = field(default_factory=lambda: SharedCache(DOORSTEP_FILTER_CACHE_SIZE))
+    doorstep_reuse: SharedCache = field(default_factory=lambda: SharedCache(DOORSTEP_FILTER_CACHE_SIZE))
+    # (campaign id, since, current version) -> RegistrationIndexResponse
+    index_answers: SharedCache = field(default_factory=lambda: SharedCache(INDEX_ANSWER_CACHE_SIZE))
+    # the simulated figures -> SimulationResult
+    simulations: SharedCache = field(default_factory=lambda: SharedCache(SIMULATION_CACHE_SIZE))
     jobs: JobWorker | None = None  # this process's durable-job worker (jobs.py)
 
     @classmethod
@@ -48,6 +70,7 @@ class Services:
             doorstep_buckets=TokenBuckets(limits.doorstep_capacity, limits.doorstep_per_second,
                                           db=db, scope="doorstep", secret=limit_key),
             trusted_networks=parse_networks(settings.trusted_proxies),
+            candidates=SharedCache(settings.candidate_cache),
         )
         svc.jobs = JobWorker(svc, lease=settings.job_lease_seconds)
         return svc

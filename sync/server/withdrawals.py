@@ -86,7 +86,7 @@ def refuse_if_filed(s: Session, campaign_id: str, received_at: datetime | None =
 # Matching (the server's matcher, read only)
 
 
-def find_candidates(s: Session, cipher, index_key: bytes, campaign_id: str,
+def find_candidates(s: Session, svc: Services, index_key: bytes, campaign_id: str,
                     fields: dict[str, str]) -> list[dict]:
     """The counted entries that may be this signer: exact key owners first (score 1), then
     fuzzy candidates by score. Ids, kinds and scores only."""
@@ -94,7 +94,7 @@ def find_candidates(s: Session, cipher, index_key: bytes, campaign_id: str,
     out = [{"entry_id": e, "match": "exact", "score": 1.0} for e in exact]
     record = normalized_record(fields)
     fuzzy = [(entry_id, result.score) for entry_id, result in dedup.scored_candidates(
-        s, cipher, campaign_id, record, blocking_keys(index_key, record))
+        s, svc.cipher, svc.candidates, campaign_id, record, blocking_keys(index_key, record))
         if result.decision in _FUZZY and entry_id not in exact]
     out += [{"entry_id": e, "match": "fuzzy", "score": round(float(score), 4)}
             for e, score in sorted(fuzzy, key=lambda p: (-p[1], p[0]))]
@@ -155,7 +155,7 @@ def record(svc: Services, campaign_id: str, body: WithdrawalCreate, actor: str,
     fields = body.signer.model_dump()
     with svc.db.read() as s:
         refuse_if_filed(s, campaign_id, received, timezone=svc.settings.timezone)
-        candidates = find_candidates(s, svc.cipher, ctx.index_key, campaign_id, fields)
+        candidates = find_candidates(s, svc, ctx.index_key, campaign_id, fields)
     match = _match_kind(candidates)
     wid = new_uuid7()
     with svc.db.write() as s:
@@ -189,7 +189,7 @@ def rematch(svc: Services, campaign_id: str, wid: str, actor: str) -> None:
         fields = signer_fields(svc, w)
         if fields is None:
             raise ProblemError(PURGED)
-        candidates = find_candidates(s, svc.cipher, ctx.index_key, campaign_id, fields)
+        candidates = find_candidates(s, svc, ctx.index_key, campaign_id, fields)
     with svc.db.write() as s:
         w = _load(s, campaign_id, wid, lock=True)
         w.candidates_json, w.match = json.dumps(candidates), _match_kind(candidates)

@@ -4,7 +4,6 @@ and the registrar simulation (cached by value)."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from sync.reports.quality import CirculatorActivity
 from sync.reports.registrar import SimulationResult, simulate
 from sync.server import dashboard as q
 from sync.server.auth import StaffIdentity, campaign_for, staff_teams
+from sync.server.caches import SharedCache
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 
@@ -93,25 +93,17 @@ def progress_dict(p: Progress) -> dict:
     return data
 
 
-_sim_cache: dict[tuple, SimulationResult] = {}
-
-_sim_lock = threading.Lock()
-
-
-def simulation_for(p: Progress, trials: int) -> SimulationResult:
+def simulation_for(p: Progress, trials: int, cache: SharedCache) -> SimulationResult:
     """The registrar simulation of the drive as it stands; the same figures are simulated
-    once (cached by value, seeded so the answer never changes between refreshes)."""
+    once (cached by value in ``cache``, the Services' ``simulations``; seeded, so the answer
+    never changes between refreshes)."""
     rate = p.effective_validity_rate if p.unique_signers else p.validity_rate
     key = (p.raw_entries, p.unique_signers, p.rejected, p.withdrawn, rate, p.goal, trials)
-    with _sim_lock:
-        hit = _sim_cache.get(key)
+    hit = cache.get(key)
     if hit is None:
         hit = simulate(raw=p.raw_entries, unique=p.unique_signers, rejected=p.rejected,
                        validity_rate=rate, required=p.goal, trials=trials, withdrawn=p.withdrawn)
-        with _sim_lock:
-            if len(_sim_cache) > 256:
-                _sim_cache.clear()
-            _sim_cache[key] = hit
+        cache.put(key, hit)
     return hit
 
 

@@ -92,7 +92,8 @@ def simulation(staff: DashboardReader, svc: ServicesDep,
     scope = scope_for(svc, staff, campaign_id)
     now = utcnow()
     p = drive_progress(svc, scope, now)
-    return {"computed_at": now.isoformat(), "simulation": simulation_dict(simulation_for(p, trials))}
+    simulated = simulation_for(p, trials, svc.simulations)
+    return {"computed_at": now.isoformat(), "simulation": simulation_dict(simulated)}
 
 
 @router.get("/quality", response_model=DashboardQualityView)
@@ -120,7 +121,7 @@ def export_csv(staff: DashboardReader, svc: ServicesDep, campaign_id: str | None
     p = drive_progress(svc, scope, now)
     activity = circulator_activity(svc, scope, now, teams=scope.teams)
     text = dashboard_csv(computed_at=now, progress=p, devices=rows, flags=quality_flags(activity),
-                         simulation=simulation_for(p, trials))
+                         simulation=simulation_for(p, trials, svc.simulations))
     stamp = now.strftime("%Y%m%dT%H%MZ")
     return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="dashboard-{stamp}.csv"',

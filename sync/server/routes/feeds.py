@@ -75,7 +75,7 @@ def doorstep_filter(tag: str = Query("", max_length=64, pattern=r"^[0-9a-f]*$"),
         row = s.get(Device, device.device_id)
         if campaign is None or row is None:
             raise ProblemError(FORBIDDEN, "The device's campaign no longer exists.")
-        built = device_filter(s, svc.cipher, row, campaign, ctx.index_key)
+        built = device_filter(s, svc, row, campaign, ctx.index_key)
     rotated = {}
     if key_id is not None and key_id != ctx.index_key_id:
         rotated = {"index_key": base64.b64encode(ctx.index_key).decode(), "index_key_id": ctx.index_key_id}

@@ -15,4 +15,4 @@ router = APIRouter(tags=["registration"])
 @router.get(PATH_REGISTRATION_INDEX, response_model=RegistrationIndexResponse)
 def registration_index(device: CurrentDevice, svc: ServicesDep,
                        since: int = Query(0, ge=0, le=2**62)) -> RegistrationIndexResponse:
-    return build_response(svc.db, device.campaign_id, since)
+    return build_response(svc.db, device.campaign_id, since, svc.index_answers)

@@ -80,6 +80,7 @@ def purge(staff: AdminStaff, svc: ServicesDep, body: PurgeRequest | None = None,
         raise ProblemError(PURGE_NOT_DUE)
     if body is None or body.confirm != cid:
         raise ProblemError(PURGE_NOT_CONFIRMED)
-    report = purge_campaign(svc.db, cid, timezone=svc.settings.timezone, actor=staff_actor(staff))
+    report = purge_campaign(svc.db, cid, timezone=svc.settings.timezone, actor=staff_actor(staff),
+                            candidates=svc.candidates)
     return {"purged_entries": report.entries, "voter_records": report.voter_records,
             "compacted": report.compacted}

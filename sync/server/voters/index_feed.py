@@ -1,5 +1,6 @@
 """The answers of GET /v1/registration-index?since=VERSION: the device's registration index, by
-deltas (the route is sync.server.routes.registration). The last few answers are cached.
+deltas (the route is sync.server.routes.registration). The last few answers are cached (the
+Services' ``index_answers``).
 
 Answers (``RegistrationIndexResponse``):
 - no voter file loaded: ``version`` 0, ``reset`` true, nothing else (the device drops its
@@ -15,23 +16,20 @@ Keyed hashes only: nothing in an answer can be turned back into a name without t
 from __future__ import annotations
 
 import base64
-import threading
-from collections import OrderedDict
 
 from sync.protocol import RegistrationIndexResponse
+from sync.server.caches import SharedCache
 from sync.server.voters.store import index_row
 from sync.voters.regindex import RegistrationIndex, diff, pack_fingerprints
-
-_CACHE: OrderedDict[tuple, RegistrationIndexResponse] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 8
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def build_response(svc_db, campaign_id: str, since: int) -> RegistrationIndexResponse:
+def build_response(svc_db, campaign_id: str, since: int,
+                   cache: SharedCache | None = None) -> RegistrationIndexResponse:
+    """``cache``: the Services' ``index_answers``; None answers afresh (tests, benchmarks)."""
     with svc_db.read() as s:
         current = index_row(s, campaign_id)
         if current is None:
@@ -41,8 +39,7 @@ def build_response(svc_db, campaign_id: str, since: int) -> RegistrationIndexRes
         if since == current.version:
             return RegistrationIndexResponse(**meta)
         cache_key = (campaign_id, since, current.version)
-        with _CACHE_LOCK:
-            hit = _CACHE.get(cache_key)
+        hit = cache.get(cache_key) if cache is not None else None
         if hit is not None:
             return hit
         old = index_row(s, campaign_id, since) if since else None
@@ -52,8 +49,6 @@ def build_response(svc_db, campaign_id: str, since: int) -> RegistrationIndexRes
                                                removed=_b64(pack_fingerprints(delta.removed)))
         else:
             answer = RegistrationIndexResponse(**meta, reset=True, snapshot=_b64(current.blob))
-    with _CACHE_LOCK:
-        _CACHE[cache_key] = answer
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    if cache is not None:
+        cache.put(cache_key, answer)
     return answer
