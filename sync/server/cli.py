@@ -3,6 +3,10 @@
 Every command accepts ``--json`` for machine-readable output. Secrets: the server key comes
 from ``--key-file``, CANVASS_SERVER_KEY, or (SQLite only) a key file kept next to the
 database; passwords are read from stdin, never from the command line.
+
+Why one module over 400 lines: it is the command line's one parser (every subcommand, its
+flags and help, kept together so the help reads as one page); what a command does lives in
+the module it names (admin.py, purge.py, reseal.py, rotation.py, voters_cli.py, ...).
 """
 
 from __future__ import annotations

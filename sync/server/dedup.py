@@ -20,6 +20,10 @@ Correctness under concurrency is the database's job, never an in-process lock:
   it has a house number and a ZIP5, every matching key includes both, so two entries that
   share a matching key always share the ``house_zip`` blocking key and hence a lock. That
   halves the locks a chunk holds in PostgreSQL's shared lock table.
+
+Why one module over 400 lines: the keys, the locks, the claims and the candidates are read and
+written together by every caller (ingest, review, withdrawals, rotation, the door-step check);
+the scores are sync/scoring.py, the sealed match records match_blob.py, the caches caches.py.
 """
 
 from __future__ import annotations
