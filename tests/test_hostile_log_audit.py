@@ -32,3 +32,30 @@ def test_scan_reports_line_and_logger_of_a_leak(tmp_path):
         handler.close()
     assert log_audit_plugin.scan(path, ["Xylophonia", "Wanderlust"]) == {
         "Xylophonia": (2, "canvass.audit-probe")}
+
+
+def test_flet_event_logs_carry_no_typed_text_even_at_debug():
+    """Flet logs each event with its data at DEBUG (a keystroke's text in a field); the apps
+    keep Flet's loggers at INFO, so a process run at DEBUG logs no signer's writing."""
+    import logging
+
+    import canvass  # noqa: F401 - sets Flet's loggers' levels
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    root, handler = logging.getLogger(), Keep(level=logging.DEBUG)
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        for name in ("flet_controls", "flet_object_patch", "flet_components", "flet_transport"):
+            logging.getLogger(name).debug("Trigger event TextField.on_change data='Zebulon'")
+        logging.getLogger("flet_controls").info("a session started")  # INFO still gets through
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    assert seen == ["a session started"]
