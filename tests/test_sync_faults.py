@@ -13,7 +13,6 @@ import pytest
 from fault_layer import (
     Fault,
     FaultAdapter,
-    ServerUnderTest,
     fast_dir,
     faulty_session,
     is_batch_post,
@@ -29,11 +28,9 @@ from sync.sync_status import SyncState
 
 
 @pytest.fixture(scope="module")
-def server():
-    with fast_dir("canvass-server-") as workdir:
-        srv = ServerUnderTest(workdir).start()
-        yield srv
-        srv.close()
+def server(cli_server):
+    """The module's server: conftest's (a fault_layer.ServerUnderTest on a fast directory)."""
+    return cli_server
 
 
 @pytest.fixture
