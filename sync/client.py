@@ -45,6 +45,7 @@ import requests
 from pydantic import ValidationError
 
 from sync.backoff import Backoff, parse_retry_after
+from sync.device_keys import keep_registration_key
 from sync.errors import (
     AuthRevoked,
     NotEnrolled,
@@ -392,8 +393,11 @@ class SyncClient:
         page: DoorstepFilterResponse = self._request("GET", PATH_DOORSTEP_FILTER, report,
                                                      parse=DoorstepFilterResponse, token=token,
                                                      params=params)
-        if page.index_key and page.index_key_id:
-            self.store.set_secret("index_key", page.index_key)
+        if page.registration_key and page.index_key_id:
+            try:
+                keep_registration_key(self.store, page.registration_key)
+            except ValueError as exc:
+                raise ProtocolError(f"unexpected answer shape from {PATH_DOORSTEP_FILTER}") from exc
             self.store.set_setting("index_key_id", page.index_key_id)
         if page.unchanged:
             return

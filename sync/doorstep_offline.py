@@ -45,16 +45,16 @@ class DoorstepFilter:
         return len(self.filter)
 
 
-def offline_answer(store: Any, fields: Mapping[str, str], *, index_key: bytes | None = None,
+def offline_answer(store: Any, fields: Mapping[str, str], *, own_lines_key: bytes | None = None,
                    exclude_entry_id: str | None = None, own: Mapping[str, str] | None = None) -> str:
     """"probably_signed", "maybe" or "no" for the person being typed, from the tablet alone.
 
-    ``store`` is the unlocked DeviceStore; ``index_key`` the campaign index key the device's
-    own lines are keyed with (None: own lines are not checked); ``exclude_entry_id`` and
+    ``store`` is the unlocked DeviceStore; ``own_lines_key`` the key the device's own lines are
+    keyed with (sync.device_keys.own_lines_key; None: own lines are not checked); ``exclude_entry_id`` and
     ``own``: the id and the fields of the line being corrected (its signer is in the filter
     once counted; its own keys do not count)."""
-    if index_key is not None:
-        keys = matching_keys(index_key, fields)
+    if own_lines_key is not None:
+        keys = matching_keys(own_lines_key, fields)
         if keys and store.find_local_match(keys, exclude_entry_id=exclude_entry_id) is not None:
             return PROBABLY
     held = store.doorstep_filter()

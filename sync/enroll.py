@@ -6,7 +6,7 @@ hands out in the device store:
 - settings (clear): ``server_url``, ``device_id``, ``circulator``, ``campaign``
   (CampaignSettings as a dict), ``server_public_key`` (for sealed export bundles),
   ``index_key_id``, and ``ca_bundle`` when a pinned CA path is given;
-- secrets (encrypted): ``device_token``, ``index_key`` (base64).
+- secrets (encrypted): ``device_token``, ``registration_key`` (base64; sync.device_keys).
 
 It also clears the ``needs_reenroll`` flag a 401 left. The store must be unlocked.
 Enrollment is one attempt (a code may be single-use; the person retries by hand).
@@ -21,6 +21,7 @@ import requests
 from pydantic import ValidationError
 
 from sync.client import SETTING_NEEDS_REENROLL, trusted_cas
+from sync.device_keys import keep_registration_key
 from sync.errors import EnrollmentFailed, Offline, ProtocolError, RateLimited, ServerUnavailable
 from sync.protocol import PATH_ENROLL, EnrollRequest, EnrollResponse, Problem
 
@@ -85,7 +86,7 @@ def enroll(server_url: str, code: str, device_name: str, store: Any, *,
         raise ProtocolError("unexpected enrollment answer") from exc
 
     store.set_secret("device_token", answer.device_token)
-    store.set_secret("index_key", answer.index_key)
+    keep_registration_key(store, answer.registration_key)
     store.set_setting("server_url", server_url)
     store.set_setting("device_id", answer.device_id)
     store.set_setting("circulator", answer.circulator)

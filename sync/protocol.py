@@ -261,24 +261,20 @@ class DoorstepFilterResponse(_Strict):
     doorstep_key: str | None = None
     signers: int = 0
     filter: str | None = None
-    # The campaign index key (base64) and its id, only when the device's key_id is not the
-    # current one (a rotation): the device keys its own lines and its registration check
-    # with it. It is no longer the key of the offline check, whose signers it does not get.
-    index_key: str | None = None
+    # Only when the device's key_id is not the current one (a rotation): the new key id and
+    # the registration key under it (sync.device_keys; never the index key itself).
+    registration_key: str | None = None
     index_key_id: int | None = None
 
 
 class DedupIndexResponse(_Strict):
-    """Blind matching keys of the campaign's signers (hex strings), never plaintext."""
+    """Retired (issue 15): GET /v1/dedup-index answers 410 ``index_feed_retired``. It gave
+    every device the blind matching keys of every signer and the campaign's index key."""
 
-    version: int  # pass back as ?since=
+    version: int
     keys: list[str]
     more: bool = False
-    reset: bool = False  # true when the device must drop its index first (index key rotated)
-    # Sent with reset (or when the device's key_id is not the campaign's): the campaign's
-    # current index key (base64) and its id; the device keeps them in place of its own.
-    index_key: str | None = None
-    index_key_id: int | None = None
+    reset: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,7 +314,10 @@ class EnrollResponse(_Strict):
     device_token: str
     circulator: str
     campaign: CampaignSettings
-    index_key: str  # base64 of the campaign's matching-index HMAC key
+    # base64 of the registration key (sync.device_keys), never the campaign's index key. An
+    # app older than 2026-12-04 expects ``index_key`` here and refuses this answer's shape:
+    # it must be updated before it enrolls (its store is upgraded in place).
+    registration_key: str
     index_key_id: int = 1
     server_public_key: str  # base64 X25519 public key, for sealed offline export bundles
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from canvass.state.session import store_path
 from canvass.store import DeviceStore, KdfParams
+from sync.voters.keys import registration_subkey
 
 CHEAP_KDF = KdfParams(memory_kib=64, time_cost=1, parallelism=1)
 PIN = "246813"
@@ -25,7 +26,7 @@ def enrolled_store(profile: Path, *, campaign: dict | None = None) -> DeviceStor
     store.set_setting("circulator", "Circulator One")
     store.set_setting("campaign", campaign or CAMPAIGN)
     store.set_secret("device_token", "token")
-    store.set_secret("index_key", base64.b64encode(INDEX_KEY).decode())
+    store.set_secret("registration_key", base64.b64encode(registration_subkey(INDEX_KEY)).decode())
     return store
 
 

@@ -41,6 +41,7 @@ from sync.server.config import Settings
 from sync.server.db import Database
 from sync.server.keys import ServerKeys, default_key_path, load_keys
 from sync.server.migrate import upgrade_head
+from sync.server.models import Campaign
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -86,6 +87,11 @@ class ServerHandle:
 
     def revoke_device(self, device_id: str) -> None:
         admin.revoke_device(self.db, device_id, actor="test")
+
+    def index_key(self, campaign_id: str) -> bytes:
+        """The campaign's index key, as the server holds it (devices never get it)."""
+        with self.db.read() as s:
+            return admin.campaign_index_key(self.keys, s.get(Campaign, campaign_id))
 
     # ---- conveniences over HTTP ----
     def enroll_device(self, campaign_id: str, device_name: str = "test phone",

@@ -16,6 +16,7 @@ from fault_layer import ServerUnderTest, valid_entry
 from scoring_pairs import DIFFERENT, SAME
 
 from sync.client import SyncClient
+from sync.device_keys import own_lines_key
 from sync.doorstep_offline import DoorstepFilter, offline_answer
 from sync.keyfilter import KeyFilter, KeyFilterError
 from sync.matching import (
@@ -204,11 +205,11 @@ def test_a_device_gets_no_keys_outside_its_region(server, tmp_path):
     assert east.doorstep_filter() is None
     assert all(offline_answer(east, f) == NO for f in _signers(west))
     # ... while its own lines are still checked (exact keys of the device's own entries).
-    index_key = base64.b64decode(east.get_secret("index_key"))
+    own = own_lines_key(east)
     mine = _signers(east)[0]
     east.save_entry(valid_entry(999, section="S-east", line=east.next_line("S-east")),
-                    matching_keys(index_key, mine))
-    assert offline_answer(east, mine, index_key=index_key) == PROBABLY
+                    matching_keys(own, mine))
+    assert offline_answer(east, mine, own_lines_key=own) == PROBABLY
 
 
 def test_revoked_device_and_rotation(server, tmp_path):
@@ -254,7 +255,7 @@ def test_device_store_holds_a_sealed_blob_not_key_rows(server, tmp_path):
     _sync(west)
     page = _filter_page(server, west)
     blob, dkey = base64.b64decode(page["filter"]), base64.b64decode(page["doorstep_key"])
-    index_key = base64.b64decode(west.get_secret("index_key"))
+    own = own_lines_key(west)
     west.close()
     path = tmp_path / "west.db"
     with sqlite3.connect(path) as conn:
@@ -268,7 +269,7 @@ def test_device_store_holds_a_sealed_blob_not_key_rows(server, tmp_path):
         assert chunk not in raw
     keys = [bytes.fromhex(k) for f in ([valid_entry(500 + i, section="x", line=1, zip="90033").personal()
                                         for i in range(12)])
-            for k in doorstep_keys(dkey, f) + matching_keys(index_key, f)]
+            for k in doorstep_keys(dkey, f) + matching_keys(own, f)]
     assert keys and not any(k in raw for k in keys)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from canvass.store import DeviceStore, KdfParams
 from sync.client import SyncClient
 from sync.crypto import FieldCipher
+from sync.device_keys import own_lines_key
 from sync.enroll import enroll
 from sync.matching import PROBABLY, doorstep_subkey, matching_keys
 from sync.server import rotation
@@ -27,6 +28,7 @@ from sync.server.admin import campaign_index_key
 from sync.server.dedup import decrypt_fields
 from sync.server.doorstep_filter import set_scope
 from sync.server.models import SEALED_ENTRY_FIELDS, Campaign, DataKey, Entry, IndexKey, SignerKey
+from sync.voters.keys import registration_subkey
 
 CHEAP = KdfParams(memory_kib=64, time_cost=1, parallelism=1)
 
@@ -140,10 +142,10 @@ def _device(tmp_path, server, cid, name: str) -> DeviceStore:
 def _save(store: DeviceStore, section: str, first: str, last: str, street: str) -> None:
     from sync.domain import SignerEntry
 
-    index_key = base64.b64decode(store.get_secret("index_key"))
+    own = own_lines_key(store)
     entry = SignerEntry(section=section, line=store.next_line(section), first_name=first, last_name=last,
                         street=street, city="Los Angeles", zip="90012")
-    store.save_entry(entry, matching_keys(index_key, entry.personal()))
+    store.save_entry(entry, matching_keys(own, entry.personal()))
 
 
 def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp_path):
@@ -156,7 +158,7 @@ def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp
             _save(a, "R-a", _w(i), _w(i + 50), f"{10 + i} Index Road")
         assert SyncClient(a, sleep=lambda _s: None).sync_once().ok
         assert SyncClient(b, sleep=lambda _s: None).sync_once().ok
-        old_key = b.get_secret("index_key")
+        old_key = b.get_secret("registration_key")
         with server.db.read() as s:
             old_rows = s.scalar(select(func.count()).select_from(IndexKey).where(IndexKey.campaign_id == cid))
             old_version = s.scalar(select(func.max(IndexKey.version)).where(IndexKey.campaign_id == cid))
@@ -180,7 +182,10 @@ def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp
         # Device b: next sync takes the new key and a filter re-keyed under it.
         report_b = SyncClient(b, sleep=lambda _s: None).sync_once()
         assert report_b.ok and report_b.index_keys_applied == 5
-        assert base64.b64decode(b.get_secret("index_key")) == new_key != base64.b64decode(old_key)
+        # ... as its registration key (the index key itself never reaches a device)
+        assert b.get_secret("index_key") is None
+        assert base64.b64decode(b.get_secret("registration_key")) == registration_subkey(new_key)
+        assert b.get_secret("registration_key") != old_key
         assert b.get_setting("index_key_id") == 2
         probe = {"first_name": _w(2), "last_name": _w(52), "street": "12 Index Road",
                  "city": "Los Angeles", "zip": "90012"}
@@ -196,7 +201,8 @@ def test_index_key_rotation_resets_devices_and_hands_out_the_new_key(db_url, tmp
 
 
 def test_doorstep_feed_rotation_rules(tmp_path):
-    """After an index rotation a device that names the old key id gets the new index key, and
+    """After an index rotation a device that names the old key id gets the new key id and
+    registration key, and
     every device a filter under the new door-step key (a new tag)."""
     with running_server(f"sqlite:///{tmp_path / 'feed.db'}") as server:
         cid = server.create_campaign()
@@ -210,17 +216,19 @@ def test_doorstep_feed_rotation_rules(tmp_path):
             return r.json()
 
         before = page(key_id=1)
-        assert before["index_key"] is None and before["index_key_id"] is None and before["signers"] == 1
+        assert before["registration_key"] is None and before["index_key_id"] is None
+        assert before["signers"] == 1
         assert page(key_id=1, tag=before["tag"])["unchanged"] is True
         rotation.rotate_index(server.db, server.keys, cid, actor="test")
         with server.db.read() as s:
             raw = campaign_index_key(server.keys, s.get(Campaign, cid))
         answer = page(key_id=1, tag=before["tag"])
-        assert answer["index_key"] == base64.b64encode(raw).decode() and answer["index_key_id"] == 2
+        assert answer["registration_key"] == base64.b64encode(registration_subkey(raw)).decode()
+        assert answer["index_key_id"] == 2 and "index_key" not in answer
         assert not answer["unchanged"] and answer["tag"] != before["tag"] and answer["key_id"] == 2
         assert base64.b64decode(answer["doorstep_key"]) == doorstep_subkey(raw)
         fresh = page(key_id=2, tag=answer["tag"])
-        assert fresh["unchanged"] and fresh["index_key"] is None
+        assert fresh["unchanged"] and fresh["registration_key"] is None
 
 
 def test_stale_index_key_is_refused_inside_the_transaction(tmp_path):

@@ -41,7 +41,7 @@ from mobile_package import canonical, copy_app, flet_project, mobile_index
 from server_helpers import free_port, running_server, stop_process, wait_healthy
 
 from canvass.state.enrollment import enroll_link
-from sync.matching import blocking_keys, matching_keys
+from sync.matching import doorstep_keys, doorstep_probes, matching_keys
 
 pytestmark = pytest.mark.browser
 
@@ -212,25 +212,29 @@ ENTRY = st.fixed_dictionaries({
 
 DEVICE_KEYS = """
 import base64, json, sys
-from sync.matching import blocking_keys, matching_keys
+from sync.matching import doorstep_keys, doorstep_probes, matching_keys
 key = base64.b64decode(sys.argv[1])
-print(json.dumps([[matching_keys(key, e), blocking_keys(key, e)] for e in json.load(sys.stdin)]))
+print(json.dumps([[matching_keys(key, e), doorstep_keys(key, e), doorstep_probes(key, e)]
+                  for e in json.load(sys.stdin)]))
 """
 
 
 @settings(max_examples=6, deadline=None)
-@given(entries=st.lists(ENTRY, min_size=20, max_size=40), index_key=st.binary(min_size=32, max_size=32))
-def test_device_and_server_compute_the_same_keys(phone_venv, phone_app, entries, index_key):
+@given(entries=st.lists(ENTRY, min_size=20, max_size=40), key=st.binary(min_size=32, max_size=32))
+def test_device_and_server_compute_the_same_keys(phone_venv, phone_app, entries, key):
     """The packaged app on the phone's packages (pure-Python Metaphone, the mobile index's
-    pydantic/cryptography) and the server here compute the same matching and blocking keys."""
+    pydantic/cryptography) and the server here compute the same keys: the door-step keys the
+    server's filter holds and the probes the tablet looks up in it, and the exact matching keys
+    (the tablet's own lines)."""
     import base64
     import json
 
     answer = subprocess.run([str(phone_venv / "bin" / "python"), "-c", DEVICE_KEYS,
-                             base64.b64encode(index_key).decode()], cwd=phone_app,
+                             base64.b64encode(key).decode()], cwd=phone_app,
                             input=json.dumps(entries), capture_output=True, text=True, timeout=120,
                             env={"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"})
     assert answer.returncode == 0, answer.stderr[-2000:]
-    server = [[matching_keys(index_key, e), blocking_keys(index_key, e)] for e in entries]
+    server = [[matching_keys(key, e), doorstep_keys(key, e), doorstep_probes(key, e)]
+              for e in entries]
     assert json.loads(answer.stdout) == server
-    assert sum(len(keys) for keys, _blocks in server) > 0  # not a comparison of empty lists
+    assert sum(len(keys) for keys, _door, _probes in server) > 0  # not a comparison of empty lists

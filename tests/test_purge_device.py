@@ -12,7 +12,6 @@ server over HTTP and real SQLite store files:
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from canvass.state.device_sync import device_sync_client
 from canvass.state.lines import SectionLines
 from canvass.store import DeviceStore, StoreWiped, WrongPin
 from canvass.store.profile import store_path
+from sync.device_keys import own_lines_key
 from sync.domain import PERSONAL_FIELDS, SignerEntry
 from sync.enroll import enroll
 from sync.matching import matching_keys
@@ -63,7 +63,7 @@ def enrolled(tmp_path: Path, clock: FakeClock, **settings) -> Iterator[tuple]:
 
 
 def _save(store: DeviceStore, fields: dict) -> SignerEntry:
-    index_key = base64.b64decode(store.get_secret("index_key"))
+    index_key = own_lines_key(store)
     entry = SignerEntry(section=SECTION, line=store.next_line(SECTION), **fields)
     return store.save_entry(entry, matching_keys(index_key, entry.personal()))
 
@@ -125,7 +125,7 @@ def test_a_good_round_erases_what_the_server_settled_past_the_retention(tmp_path
             (3, "accepted", True), (2, "purged", False), (1, "purged", False)]
         assert lines.rows[1].outcome.key == "outcome.purged"
         assert store.find_local_match(matching_keys(
-            base64.b64decode(store.get_secret("index_key")), ERASED[0])) is None
+            own_lines_key(store), ERASED[0])) is None
         # Nothing of the erased signers in the file or its WAL.
         raw = _file_bytes(store.path)
         assert [b for b in blobs if b in raw] == []

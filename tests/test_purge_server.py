@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import subprocess
@@ -34,6 +33,7 @@ from sqlalchemy import func, inspect, select, text
 
 from canvass.state.device_sync import device_sync_client
 from canvass.store import DeviceStore, KdfParams
+from sync.device_keys import own_lines_key
 from sync.domain import SignerEntry
 from sync.enroll import enroll
 from sync.matching import matching_keys
@@ -267,7 +267,7 @@ def test_a_device_drops_its_door_step_filter_at_its_next_pull(db_url, tmp_path):
         try:
             enroll(server.url, server.enroll_code(cid), "tablet", store)
             store.open_section("D100", "Circulator")
-            index_key = base64.b64decode(store.get_secret("index_key"))
+            index_key = own_lines_key(store)
             entry = SignerEntry(section="D100", line=1, **KEYED | {"first_name": "Evangeline"})
             store.save_entry(entry, matching_keys(index_key, entry.personal()))
             assert device_sync_client(store, sleep=lambda _s: None).sync_once().ok

@@ -40,7 +40,7 @@ def test_enroll_returns_settings_and_keys_and_code_works_once(live_server):
     body = r.json()
     assert body["campaign"]["campaign_id"] == cid and body["campaign"]["goal"] == 1000
     assert body["circulator"] == "Ann Circulator"
-    assert len(base64.b64decode(body["index_key"])) == 32
+    assert len(base64.b64decode(body["registration_key"])) == 32 and "index_key" not in body
     assert len(base64.b64decode(body["server_public_key"])) == 32
     with live_server.db.read() as s:
         device = s.get(Device, body["device_id"])
@@ -61,7 +61,7 @@ def test_expired_code_is_refused(live_server):
 def test_batch_dedup_index_outcomes_heartbeat(live_server):
     cid = live_server.create_campaign()
     dev = live_server.enroll_device(cid)
-    index_key = base64.b64decode(dev.index_key)
+    index_key = live_server.index_key(cid)
     first = signer("Robert", "Quimby", "4410 West Sunset Boulevard", zip="90027")
     repeat = signer("Bob", "Quimby", "4410 W Sunset Blvd", zip="90027")
     outside = signer("Ana", "Perez", "10 Main Street", city="New York", zip="10001")
@@ -87,9 +87,9 @@ def test_batch_dedup_index_outcomes_heartbeat(live_server):
     assert all(k in held for k in doorstep_keys(dkey, first.personal()))
     later = httpx.get(f"{live_server.url}/v1/doorstep-filter", params={"tag": idx.tag}, headers=auth)
     assert later.json()["unchanged"] is True and later.json()["filter"] is None
-    # The filter holds no plaintext, and the index key is not sent again.
+    # The filter holds no plaintext, and no registration key is sent again (no rotation).
     assert "quimby" not in later.text.lower() and b"quimby" not in base64.b64decode(idx.filter).lower()
-    assert idx.index_key is None
+    assert idx.registration_key is None and later.json()["registration_key"] is None
 
     out = OutcomesResponse.model_validate(httpx.get(f"{live_server.url}/v1/outcomes", headers=auth).json())
     assert out.outcomes == [] and out.cursor == 0

@@ -33,7 +33,9 @@ def test_enroll_stores_settings_and_secrets(server, tmp_path):
     assert campaign.campaign_id == server.campaign_id
     assert len(base64.b64decode(store.get_setting("server_public_key"))) == 32
     assert store.get_setting("index_key_id") == 1
-    assert store.get_secret("device_token") and len(base64.b64decode(store.get_secret("index_key"))) == 32
+    assert store.get_secret("device_token")
+    assert len(base64.b64decode(store.get_secret("registration_key"))) == 32
+    assert store.get_secret("index_key") is None  # the campaign's index key never reaches a device
     # a secret is not readable once the store is locked
     store.lock()
     assert store.get_setting("device_id")

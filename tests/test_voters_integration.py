@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 import server_helpers
 from server_helpers import batch_body, device_headers, running_server, signer
@@ -27,6 +25,7 @@ from canvass.state.registration_check import (
 )
 from canvass.store import DeviceStore, KdfParams
 from sync.crypto import FieldCipher, UnknownKey
+from sync.device_keys import own_lines_key
 from sync.domain import SignerEntry
 from sync.enroll import enroll
 from sync.matching import matching_keys
@@ -145,7 +144,7 @@ def _device(tmp_path, server, cid, name: str) -> DeviceStore:
 
 
 def _save(store: DeviceStore, section: str, fields: dict) -> SignerEntry:
-    index_key = base64.b64decode(store.get_secret("index_key"))
+    index_key = own_lines_key(store)
     entry = SignerEntry(section=section, line=store.next_line(section), first_name=fields["first_name"],
                         last_name=fields["last_name"], street=fields["street"], city=fields["city"],
                         zip=fields["zip"], unit=fields.get("unit", ""))

@@ -35,6 +35,7 @@ from sync.server.voters.registrations import registration_summary, registrations
 from sync.server.voters.sealing import open_voter
 from sync.server.voters.store import voter_cipher
 from sync.voters.columns import ColumnMapping, MappingError
+from sync.voters.keys import registration_subkey
 from sync.voters.reader import read_voter_file
 from sync.voters.synthetic import write_voter_file
 
@@ -73,8 +74,8 @@ def test_import_replace_delta_and_device(setup, tmp_path):
         open_voter(cipher, ra.file_id, 2, blob)
 
     # The device: a snapshot first.
-    device = RegistrationCheck(tmp_path / "store.db.regindex", admin.campaign_index_key(
-        keys, _campaign(db, cid)))
+    device = RegistrationCheck(tmp_path / "store.db.regindex", registration_subkey(
+        admin.campaign_index_key(keys, _campaign(db, cid))))
     assert device.check(_wire(first_row.fields)) == UNKNOWN  # no index yet
     snap = build_response(db, cid, 0).model_dump()
     assert snap["reset"] and snap["snapshot"] and snap["version"] == ra.index_version
@@ -109,7 +110,7 @@ def test_import_replace_delta_and_device(setup, tmp_path):
     last_row = list(read_voter_file(b.path, ColumnMapping.build()))[-1]
     assert device.check(_wire(last_row.fields)) == REGISTERED_HERE
     index_key = admin.campaign_index_key(keys, _campaign(db, cid))
-    again = RegistrationCheck(tmp_path / "store.db.regindex", index_key)
+    again = RegistrationCheck(tmp_path / "store.db.regindex", registration_subkey(index_key))
     assert again.version == rb.index_version  # the file on disk survives a restart
 
     # A failed import leaves the active generation untouched.
@@ -198,7 +199,7 @@ def test_entries_rematched_cli_summary_and_http_index(voters_server, tmp_path, m
     assert code == 0 and json.loads(capsys.readouterr().out)["counted"] == 3
 
     # The index over HTTP, pulled by the device check with a requests session.
-    check = RegistrationCheck(tmp_path / "dev.regindex", base64.b64decode(enrolled.index_key))
+    check = RegistrationCheck(tmp_path / "dev.regindex", base64.b64decode(enrolled.registration_key))
     from canvass.state.registration_check import update_registration_index
 
     def fetch(since: int) -> dict:

@@ -37,7 +37,6 @@ Field errors (missing, malformed) do block saving, with the message beside the f
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -69,7 +68,7 @@ def _empty() -> dict[str, str]:
 
 @ft.observable
 class CaptureForm:
-    def __init__(self, store: Any, *, jurisdiction: Any = None, index_key: bytes | None = None,
+    def __init__(self, store: Any, *, jurisdiction: Any = None, own_lines_key: bytes | None = None,
                  on_saved: Callable[[Any], None] | None = None, registration: Any = None,
                  doorstep: Any = None) -> None:
         self._store = store
@@ -78,7 +77,8 @@ class CaptureForm:
         self.doorstep = doorstep
         self._registration = registration  # RegistrationCheck | None
         self._jurisdiction = jurisdiction
-        self._index_key = index_key
+        # The key of this device's own lines' exact keys (sync.device_keys); None: not checked.
+        self._own_lines_key = own_lines_key
         self._on_saved = on_saved
         self._city_from_zip = ""  # the city the form filled in itself
         self.section: str | None = None
@@ -107,7 +107,7 @@ class CaptureForm:
 
     @classmethod
     def for_store(cls, store: Any, **kwargs: Any) -> CaptureForm:
-        """Jurisdiction and index key from the enrolled store's settings and secrets."""
+        """Jurisdiction and keys from the enrolled store's settings and secrets."""
         from sync.jurisdiction import jurisdiction_for
 
         campaign = store.get_setting("campaign", {}) or {}
@@ -118,15 +118,15 @@ class CaptureForm:
                                                 campaign.get("jurisdiction_zips") or ())
             except Exception:
                 log.warning("jurisdiction list unavailable; ZIPs are not checked on the device")
-        key_b64 = store.get_secret("index_key")
-        index_key = base64.b64decode(key_b64) if key_b64 else None
+        from sync.device_keys import own_lines_key, registration_key
+
         if "registration" not in kwargs:
-            kwargs["registration"] = _registration_check(store, index_key)
+            kwargs["registration"] = _registration_check(store, registration_key(store))
         if "doorstep" not in kwargs:
             from canvass.state.doorstep import doorstep_for_store
 
             kwargs["doorstep"] = doorstep_for_store(store)
-        return cls(store, jurisdiction=jurisdiction, index_key=index_key, **kwargs)
+        return cls(store, jurisdiction=jurisdiction, own_lines_key=own_lines_key(store), **kwargs)
 
     # ------------------------------------------------------------------ section / line
     def start(self, section: str | None) -> None:
@@ -289,12 +289,12 @@ class CaptureForm:
 
     # ------------------------------------------------------------------ warnings
     def _keys(self, values: dict[str, str]) -> list[str]:
-        if self._index_key is None:
+        if self._own_lines_key is None:
             return []
         from sync.matching import matching_keys
 
         try:
-            return matching_keys(self._index_key, values)
+            return matching_keys(self._own_lines_key, values)
         except Exception:
             return []
 
@@ -505,16 +505,16 @@ def registration_check(form: CaptureForm) -> str | None:
     return "registration" if form.registration in _REGISTRATION_WARNS else None
 
 
-def _registration_check(store: Any, index_key: bytes | None) -> Any:
+def _registration_check(store: Any, reg_key: bytes | None) -> Any:
     """The device's registration index (a file beside the store), or None without one."""
-    if index_key is None or getattr(store, "path", None) is None:
+    if reg_key is None or getattr(store, "path", None) is None:
         return None
     try:
         from canvass.state.registration_check import RegistrationCheck, index_path_for
 
         if not index_path_for(store.path).exists():
             return None
-        check = RegistrationCheck(index_path_for(store.path), index_key)
+        check = RegistrationCheck(index_path_for(store.path), reg_key)
     except Exception:
         log.warning("registration index unavailable")
         return None

@@ -15,6 +15,7 @@ from typing import Any
 from canvass import __version__
 from canvass.state.registration_check import RegistrationCheck, update_registration_index
 from sync.client import SyncClient, SyncReport
+from sync.device_keys import registration_key
 from sync.protocol import CampaignSettings
 
 log = logging.getLogger("canvass.app")
@@ -30,7 +31,7 @@ class RegistrationPull:
         self._held: tuple[str | None, RegistrationCheck] | None = None
 
     def __call__(self, store: Any, fetch: Callable[[int], dict[str, Any]]) -> int:
-        key = store.get_secret("index_key")
+        key = registration_key(store)
         if self._held is None or self._held[0] != key:
             self._held = (key, RegistrationCheck.for_store(store))
         check = self._held[1]

@@ -31,8 +31,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from sync.device_keys import registration_key
 from sync.normalize import normalized_record
-from sync.voters.keys import probe_keys, registration_subkey
+from sync.voters.keys import probe_keys
 from sync.voters.regindex import (
     IndexDelta,
     IndexFormatError,
@@ -61,9 +62,10 @@ class RegistrationCheck:
     """The device's registration index and the check against it. Thread-safe: the sync
     thread applies updates while the UI thread checks."""
 
-    def __init__(self, index_path: str | Path, index_key: bytes | None) -> None:
+    def __init__(self, index_path: str | Path, reg_key: bytes | None) -> None:
+        """``reg_key``: the registration key (sync.device_keys.registration_key)."""
         self.path = Path(index_path)
-        self._reg_key = registration_subkey(index_key) if index_key else None
+        self._reg_key = reg_key
         self._lock = threading.Lock()
         self._index: RegistrationIndex | None = None
         self._loaded: tuple | None = None  # (inode, mtime, size) of the file _index came from
@@ -97,10 +99,8 @@ class RegistrationCheck:
 
     @classmethod
     def for_store(cls, store: Any, store_path: str | Path | None = None) -> RegistrationCheck:
-        """From an unlocked DeviceStore: the index key from its secrets, the file beside it."""
-        key_b64 = store.get_secret("index_key")
-        path = index_path_for(store_path or store.path)
-        return cls(path, base64.b64decode(key_b64) if key_b64 else None)
+        """From an unlocked DeviceStore: its registration key, the file beside it."""
+        return cls(index_path_for(store_path or store.path), registration_key(store))
 
     # ------------------------------------------------------------------ state
     @property

@@ -530,6 +530,26 @@ class DeviceStore:
                     return found
         return None
 
+    def rekey_local_lines(self, keys_for: Callable[[dict[str, str]], Sequence[str]], *,
+                          drop_secret: str) -> int:
+        """Replace every keyed entry's exact keys by ``keys_for(its personal fields)`` and
+        delete the secret ``drop_secret`` (the key the old ones were made with), in one
+        transaction: a store is never left with lines under two keys (sync.device_keys)."""
+        lk = schema.local_keys
+        with self._unlocked_tx() as (conn, cipher):
+            keyed = select(lk.c.entry_id).distinct()
+            rows = conn.execute(select(E).where(E.c.entry_id.in_(keyed))).mappings().all()
+            fresh = []
+            for row in rows:
+                entry = codec.open_entry(cipher, row)
+                fresh += [{"key": b, "entry_id": entry.entry_id}
+                          for b in codec.key_blobs(keys_for(entry.personal()))]
+            conn.execute(lk.delete())
+            if fresh:
+                conn.execute(lk.insert(), fresh)
+            conn.execute(schema.secrets.delete().where(schema.secrets.c.name == drop_secret))
+        return len(rows)
+
     # ----------------------------------------------------------------------------------------
     # Purging
 

@@ -60,7 +60,7 @@ def main() -> None:
         fields = {"first_name": "F", "last_name": "L", "street": "1 Main St", "city": "LA",
                   "zip": "90012"}
         timed("offline_answer x1000",
-              lambda: [offline_answer(store, fields, index_key=index_key) for _ in range(1000)])
+              lambda: [offline_answer(store, fields, own_lines_key=index_key) for _ in range(1000)])
         print("db bytes", (Path(tmp) / "b2.db").stat().st_size)
         timed("next_batch (200 entries)", store.next_batch)
         store.close()

@@ -57,8 +57,9 @@ open({snap_path!r}, "w").write(json.dumps({{"snapshot": snap.snapshot, "version"
 from sync.server.models import Campaign
 with db.read() as s:
     ik = admin.campaign_index_key(keys, s.get(Campaign, cid))
+from sync.voters.keys import registration_subkey
 print(json.dumps({{"seconds": dt, "rows": r.rows_loaded, "index_keys": r.index_keys,
-    "index_bytes": r.index_bytes, "fpr": r.false_positive_rate, "index_key": ik.hex(),
+    "index_bytes": r.index_bytes, "fpr": r.false_positive_rate, "reg_key": registration_subkey(ik).hex(),
     "maxrss_kb": hwm_kb()}}))
 """
 
@@ -77,12 +78,12 @@ def run(rows: int, probes: int, db_url: str | None, workdir: Path) -> dict:
                          snap_path=str(snap_path))
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     child = json.loads(out.stdout.strip().splitlines()[-1])
-    check = RegistrationCheck(workdir / "device.regindex", bytes.fromhex(child["index_key"]))
+    check = RegistrationCheck(workdir / "device.regindex", bytes.fromhex(child["reg_key"]))
     t1 = time.perf_counter()
     check.apply_response(json.loads(snap_path.read_text()))
     apply_s = time.perf_counter() - t1
     t2 = time.perf_counter()
-    reloaded = RegistrationCheck(workdir / "device.regindex", bytes.fromhex(child["index_key"]))
+    reloaded = RegistrationCheck(workdir / "device.regindex", bytes.fromhex(child["reg_key"]))
     load_s = time.perf_counter() - t2
     stats = reloaded.stats()
     lines = [e.fields for e in vf.entries]

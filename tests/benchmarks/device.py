@@ -54,7 +54,7 @@ def measure(local_entries: int, index_keys: int, samples: int = 200, seed: int =
             if i % 10 == 0:
                 store.open_section(serial, "Bench")
             t = time.perf_counter()
-            offline_answer(store, entry.fields, index_key=index_key)
+            offline_answer(store, entry.fields, own_lines_key=index_key)
             checks.append(time.perf_counter() - t)
             t = time.perf_counter()
             store.save_entry(SignerEntry(section=serial, line=i % 10 + 1, **entry.fields),

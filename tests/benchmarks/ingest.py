@@ -317,6 +317,7 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
 
     from canvass.store import DeviceStore, KdfParams
     from sync.client import SyncClient
+    from sync.device_keys import own_lines_key
     from sync.domain import SignerEntry
     from sync.enroll import enroll
     from sync.matching import matching_keys
@@ -327,7 +328,6 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
         session = requests.Session()
         enroll(server.url, server.enroll_code(campaign_id, "Bench Circulator"), "bench", store,
                session=session)
-        import base64
 
         # A device in the field keeps its dedup index up to date from round to round, so the
         # first download of the whole index (3 keys per stored signer: ~3,000,000 keys with
@@ -339,7 +339,7 @@ def push_over_http(server, campaign_id: str, entries: list, workdir: Path,
             if client.sync_once().index_keys_applied == 0:
                 break
         index_pull_seconds = time.perf_counter() - t0
-        index_key = base64.b64decode(store.get_secret("index_key"))
+        index_key = own_lines_key(store)  # the key the app keys its own lines with
         for i, entry in enumerate(entries):
             serial = f"{sections}{i // 10:06d}"
             if i % 10 == 0:

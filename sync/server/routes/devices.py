@@ -29,6 +29,7 @@ from sync.server.problems import ProblemError
 from sync.server.ratelimit import client_address
 from sync.server.services import Services
 from sync.server.tokens import code_hash, new_token, token_hash
+from sync.voters.keys import registration_subkey
 
 router = APIRouter(tags=["devices"])
 
@@ -91,7 +92,8 @@ def enroll(body: EnrollRequest, request: Request, svc: ServicesDep) -> EnrollRes
         key_id, circulator = campaign.index_key_id, code.circulator
     svc.login_buckets.give_back(limit_key)  # a valid code was no guess
     return EnrollResponse(device_id=device_id, device_token=token, circulator=circulator,
-                          campaign=settings, index_key=base64.b64encode(index_key).decode(),
+                          campaign=settings,
+                          registration_key=base64.b64encode(registration_subkey(index_key)).decode(),
                           index_key_id=key_id, server_public_key=svc.settings.keys.box_public_b64)
 
 

@@ -25,6 +25,7 @@ from sync.server.models import Campaign, Device, OutcomeRow
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 from sync.server.voters.registrations import registrations_for
+from sync.voters.keys import registration_subkey
 
 router = APIRouter(tags=["feeds"])
 
@@ -78,7 +79,8 @@ def doorstep_filter(tag: str = Query("", max_length=64, pattern=r"^[0-9a-f]*$"),
         built = device_filter(s, svc, row, campaign, ctx.index_key)
     rotated = {}
     if key_id is not None and key_id != ctx.index_key_id:
-        rotated = {"index_key": base64.b64encode(ctx.index_key).decode(), "index_key_id": ctx.index_key_id}
+        rotated = {"registration_key": base64.b64encode(registration_subkey(ctx.index_key)).decode(),
+                   "index_key_id": ctx.index_key_id}
     if built.scope == "none" or (tag and tag == built.tag):
         return DoorstepFilterResponse(scope=built.scope, tag=built.tag, unchanged=built.scope != "none",
                                       **rotated)
