@@ -37,6 +37,7 @@ class Drive:
     clerk: dict
     lead: dict
     ids: dict[int, str]  # line -> entry id
+    token: str  # the device that sent the lines
 
     def get(self, path: str, who: dict, **kw) -> httpx.Response:
         return httpx.get(f"{self.server.url}{path}", headers=who, timeout=60, **kw)
@@ -79,7 +80,7 @@ def drive(db_url) -> Iterator[Drive]:
         assert [x["status"] for x in r.json()["results"]] == ["accepted", "duplicate",
                                                               "accepted", "accepted"]
         yield Drive(server, cid, heads["admin"], heads["intake"], heads["team_lead"],
-                    {e.line: e.entry_id for e in entries})
+                    {e.line: e.entry_id for e in entries}, device.device_token)
 
 
 def _request(fields: dict, via: str = "mail", received_at: datetime | None = None) -> dict:
@@ -226,3 +227,40 @@ def test_data_key_rotation_reseals_requests_and_purge_drops_them(drive):
         assert withdrawals.purge_withdrawals(s, drive.cid) == 1
     purged = drive.get(f"/v1/withdrawals/{wid}", drive.clerk).json()
     assert purged["signer"] is None and purged["state"] == "withdrawn"
+
+
+def test_a_withdrawn_line_corrected_by_the_device_stays_withdrawn(drive):
+    """The circulator fixes a typo on a line whose signer has withdrawn: the correction is the
+    same signature, and must not bring the signer back into the count (EC 11303)."""
+    r = drive.post("/v1/withdrawals", drive.clerk, json=_request(GALLANT, "mail"))
+    assert r.status_code == 201 and r.json()["state"] == "withdrawn", r.text
+    withdrawn = drive.figures()
+    assert (withdrawn["unique"], withdrawn["withdrawn"]) == (2, 2)
+    before_export = drive.export()[1]
+
+    correction = server_helpers.signer(first="Perpetua", last="Gallant", street="88 N Spring St",
+                                       city="Los Angeles", zip="90012", section="W1", line=1,
+                                       device_seq=5, supersedes=drive.ids[1])
+    token = drive.token  # the line's own device
+    body = server_helpers.batch_body([correction])
+    r = httpx.post(f"{drive.server.url}/v1/entries/batch", json=body,
+                   headers=server_helpers.device_headers(token, body), timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["status"] == "accepted"  # the device's answer, as for any line
+
+    after = drive.figures()
+    assert (after["raw"], after["unique"], after["withdrawn"]) == (
+        withdrawn["raw"], withdrawn["unique"], withdrawn["withdrawn"])
+    assert drive.export()[1] == before_export  # still W1 1 and 2, listed once each
+    with drive.server.db.read() as s:
+        assert not s.scalar(select(Entry.counted).where(Entry.id == correction.entry_id))
+        assert s.get(WithdrawnLine, correction.entry_id) is not None
+        assert key_integrity(s).ok
+    # A later signature of the same person on another line is a new one (the keys were freed).
+    again = server_helpers.signer(first="Perpetua", last="Gallant", street="88 North Spring Street",
+                                  city="Los Angeles", zip="90012", section="W1", line=6, device_seq=6)
+    body = server_helpers.batch_body([again])
+    r = httpx.post(f"{drive.server.url}/v1/entries/batch", json=body,
+                   headers=server_helpers.device_headers(token, body), timeout=60)
+    assert r.json()["results"][0]["status"] == "accepted"
+    assert drive.figures()["unique"] == withdrawn["unique"] + 1

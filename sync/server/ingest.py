@@ -60,7 +60,7 @@ from sync.server import dedup, rotation
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity, charge_device
 from sync.server.match_blob import seal_match
-from sync.server.models import BatchRecord, Campaign, Entry
+from sync.server.models import BatchRecord, Campaign, Entry, WithdrawnLine
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 from sync.server.voters.registrations import NewEntry, match_new_entries
@@ -223,6 +223,10 @@ class _Chunk:
         self.pending_signer: dict[str, str] = {}  # key -> entry id, claims of this chunk
         self.pending_blocks: dict[tuple[str, str], None] = {}  # (key, entry id), ordered set
         self.feed: list[str] = []
+        # Entry id -> withdrawal id of the withdrawn lines this chunk corrects, and the
+        # corrections that inherit the withdrawal (written with the chunk): EC 11303.
+        self.withdrawn: dict[str, str] = {}
+        self.new_withdrawn: list[tuple[str, str]] = []
 
     # ---- reads (under the locks) ----
     def load(self) -> None:
@@ -236,6 +240,10 @@ class _Chunk:
         held += [f"m:{k}" for keys in self.target_signer.values() for k in keys]
         dedup.lock_keys(s, self.campaign_id, held)
 
+        if target_ids:
+            withdrawn = select(WithdrawnLine.entry_id, WithdrawnLine.withdrawal_id).where(
+                dedup.in_values(s, WithdrawnLine.entry_id, target_ids))
+            self.withdrawn = dict(s.execute(withdrawn).all())
         ids = {i.wire.entry_id for i in items} | target_ids
         seqs = {i.wire.device_seq for i in items}
         self.rows: dict[str, _Row] = {}
@@ -326,6 +334,14 @@ class _Chunk:
                 target.counted = False
                 self._release(target)
         result = self._judge(item, exclude)
+        withdrawal = self.withdrawn.get(target.id) if target is not None else None
+        if withdrawal is not None:
+            # A line whose signer withdrew, corrected by the device (a typo fixed): the
+            # correction is the same signature, still withdrawn. It never counts, claims no
+            # keys, and is listed with the withdrawal; the device's answer is as for any line.
+            self.withdrawn[wire.entry_id] = withdrawal
+            self.new_withdrawn.append((wire.entry_id, withdrawal))
+            return self._store(item, result, counted=False)
         stored = self._store(item, result)
         if result.status == EntryStatus.ACCEPTED:
             self._claim(item)
@@ -374,11 +390,11 @@ class _Chunk:
         for b in blocks:
             self.blocks.get(b, set()).discard(target.id)
 
-    def _store(self, item: _Item, result: EntryResult) -> EntryResult:
+    def _store(self, item: _Item, result: EntryResult, *, counted: bool = True) -> EntryResult:
         wire = item.wire
         row = _Row(wire.entry_id, self.device.device_id, wire.device_seq, item.fingerprint,
                    self.batch_id, None, result.status.value, wire.section, wire.line, None,
-                   result.status == EntryStatus.ACCEPTED, item=item, result=result)
+                   counted and result.status == EntryStatus.ACCEPTED, item=item, result=result)
         self.rows[row.id] = row
         self.seq_owner[wire.device_seq] = row.id
         if result.status != EntryStatus.REJECTED:
@@ -399,6 +415,11 @@ class _Chunk:
             dedup.bulk_insert(s, _TABLE, [self._entry_values(r) for r in self.new_rows])
         dedup.claim_many(s, self.campaign_id, list(self.pending_signer.items()),
                          list(self.pending_blocks), self.feed)
+        if self.new_withdrawn:
+            now = utcnow()
+            s.execute(insert(WithdrawnLine), [
+                {"entry_id": entry_id, "campaign_id": self.campaign_id, "withdrawal_id": withdrawal,
+                 "withdrawn_at": now} for entry_id, withdrawal in self.new_withdrawn])
 
     def _entry_values(self, row: _Row) -> dict:
         item, result, wire = row.item, row.result, row.item.wire
