@@ -139,6 +139,10 @@ def test_intake_panels_by_role_key_lines_and_review(tmp_path):
                 page.get_by_role("button", name="Export", exact=True).click()
                 expect(page.get_by_role("button", name="Download filing export")).to_be_attached(
                     timeout=WAIT)
+                # Said before the click: what the file will be (the drive has sections to fix).
+                expect(page.get_by_text("to fix before filing. The download will be a DRAFT")
+                       ).to_be_visible(timeout=WAIT)
+                shot(page, "staff-export-draft-tablet")
                 page.get_by_role("button", name="Key lines", exact=True).click()
                 expect(page.get_by_role("textbox", name="Section")).to_be_focused(timeout=WAIT)
                 shot(page, "intake-keying-tablet")

@@ -289,6 +289,16 @@ def reconciliation(client: IntakeClient) -> dict:
     return client.request("GET", "/v1/intake/reconciliation").json()
 
 
+def export_readiness(client: IntakeClient) -> str:
+    """What the filing export will be, said before the download (GET /v1/filing/check): the
+    final file, or a DRAFT while the filing check finds things to fix (the server names the
+    file filing-DRAFT.csv then and marks it inside)."""
+    check = client.request("GET", "/v1/filing/check").json()
+    if check["final"]:
+        return tr("intake.export.final")
+    return tr("intake.export.draft", count=f"{check['blocking']:,}")
+
+
 def import_file(client: IntakeClient, name: str, data: bytes, mapping: dict[str, str] | None = None,
                 wait: bool = False) -> dict:
     form = {"wait": "true" if wait else "false"}
