@@ -16,10 +16,14 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_serializer
 
-PROTOCOL_VERSION = 1
-SUPPORTED_PROTOCOL_VERSIONS = frozenset({1})
+# 2 (2026-12-04): an entry's result carries its voter-file match (EntryResult.registration),
+# so the server no longer writes an outcome that repeats it. A protocol-1 batch is answered
+# as before: results without the field (a strict protocol-1 device refuses unknown fields),
+# the match in an outcome.
+PROTOCOL_VERSION = 2
+SUPPORTED_PROTOCOL_VERSIONS = frozenset({1, 2})
 
 MAX_BATCH_ENTRIES = 500
 MAX_BATCH_BYTES = 1_000_000
@@ -170,6 +174,16 @@ class EntryResult(_Strict):
     reason_code: int | None = None  # for rejected and conflict: a ReasonCode
     reason: str | None = None  # REASON_TEXT of reason_code; never personal data
     field: str | None = None  # for rejected: the offending field's wire name, if one
+    # Protocol 2: the entry's voter-file match when it was decided; None = not said (a
+    # protocol-1 answer, or no voter file loaded): left out of the JSON, not sent as null.
+    registration: RegistrationMatch | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unsaid_registration(self, handler):
+        data = handler(self)
+        if data.get("registration", "") is None:
+            del data["registration"]
+        return data
 
 
 class BatchResponse(_Strict):

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import server_helpers
 from server_helpers import batch_body, device_headers, running_server, signer
@@ -178,12 +179,25 @@ def test_intake_matches_every_entry_and_the_device_learns_it(db_url, tmp_path):
             ids = [e.entry_id for e in saved]
             report = device_sync_client(store, sleep=lambda _s: None).sync_once()
             assert report.ok and dict(report.results) == {"accepted": 3}
-            # Matched inside the batch's transaction, one outcome row per new entry.
+            # Matched inside the batch's transaction and said in each entry's result (protocol
+            # 2): no outcome row repeats the answer the device already has; only the re-match
+            # of `early` (after its answer) is an outcome.
             assert _matches(server.db, ids) == EXPECTED
-            assert _outcome_rows(server.db, [early.entry_id, *ids]) == 1 + 3  # re-match, then intake
+            assert _outcome_rows(server.db, [early.entry_id, *ids]) == 1
             assert [store.get_entry(i).registration for i in ids] == EXPECTED
             assert store.get_entry(early.entry_id).registration == "registered_here"
-            assert store.get_entry(ids[0]).status == "accepted"  # the outcome repeats the answer
+            assert store.get_entry(ids[0]).status == "accepted"
+
+            # A protocol-1 device (strict: it refuses unknown fields) gets results without the
+            # field, and the match in an outcome, as before.
+            token = server.enroll_device(cid, "old phone").device_token
+            old = SignerEntry(**here, section="R-old", line=1, device_seq=1)
+            body = batch_body([old])
+            body["protocol_version"] = 1
+            r = httpx.post(f"{server.url}/v1/entries/batch", json=body,
+                           headers=device_headers(token, body), timeout=60)
+            assert r.status_code == 200 and "registration" not in r.json()["results"][0]
+            assert _outcome_rows(server.db, [old.entry_id]) == 1
         finally:
             store.close()
 

@@ -31,7 +31,9 @@ _KEEP_VERDICT = and_(bindparam("a_retry", type_=Boolean), E.c.status != PENDING)
 _ANSWER = update(E).where(E.c.entry_id == bindparam("a_entry_id")).values(
     {column: case((_KEEP_VERDICT, E.c[column]), else_=bindparam(f"a_{column}"))
      for column in ("status", "duplicate_of", "candidate_of", "reason_code")}
-    | {"acknowledged_at": bindparam("a_acknowledged_at")})
+    | {"acknowledged_at": bindparam("a_acknowledged_at"),
+       # The voter-file match the result carries (protocol 2); none said: the one held stays.
+       "registration": func.coalesce(bindparam("a_registration"), E.c.registration)})
 _LEAVE_OUTBOX = OX.delete().where(OX.c.entry_id == bindparam("a_entry_id"))
 
 
@@ -99,6 +101,7 @@ def apply_results(conn: Connection, batch_id: str, results: Sequence[EntryResult
                         "a_retry": status is EntryStatus.ALREADY_RECEIVED,
                         "a_status": status.value, "a_duplicate_of": result.duplicate_of,
                         "a_candidate_of": result.candidate_of, "a_reason_code": result.reason_code,
+                        "a_registration": result.registration.value if result.registration else None,
                         "a_acknowledged_at": now_iso})
         waiting.discard(result.entry_id)
     if answers:  # an empty executemany list would be taken as one unbound statement

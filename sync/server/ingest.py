@@ -451,7 +451,9 @@ class _Chunk:
 
 def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity,
                   batch_id: str, fingerprint: str, items: list[_Item],
-                  charge: Callable[[Session], None]) -> list[EntryResult]:
+                  charge: Callable[[Session], None], *, tell_registration: bool) -> list[EntryResult]:
+    """``tell_registration``: the device speaks protocol 2 and reads each entry's voter-file
+    match in its result, so no outcome repeats it."""
     dedup.lock_keys(s, "", [batch_lock_key(batch_id)])  # a concurrent replay waits here
     record = s.get(BatchRecord, batch_id)
     if record is not None:
@@ -467,8 +469,13 @@ def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: Devic
     registrations = match_new_entries(s, svc.cipher, ctx.index_key, ctx.campaign_id, [
         NewEntry(r.id, r.device_id, r.item.record, r.result) for r in chunk.new_rows
         if r.status != EntryStatus.REJECTED.value and r.item.record is not None])
+    if tell_registration:
+        for row in chunk.new_rows:  # before chunk.write: the stored first result says it too
+            found = registrations.results.get(row.id)
+            if found is not None:
+                row.result.registration = found.match
     chunk.write()
-    registrations.write(s)
+    registrations.write(s, outcomes=not tell_registration)
     return results
 
 
@@ -529,7 +536,7 @@ def decide_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> tu
             try:
                 with svc.db.write() as s:
                     decided = _decide_chunk(s, svc, ctx, device, req.batch_id, fingerprint, chunk,
-                                            charge)
+                                            charge, tell_registration=req.protocol_version >= 2)
                     if last:
                         response = BatchResponse(batch_id=req.batch_id, results=results + decided,
                                                  server_time=utcnow())

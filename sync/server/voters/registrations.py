@@ -110,10 +110,14 @@ class PendingRegistrations:
     entries: Sequence[NewEntry] = ()
     results: dict[str, MatchResult] = field(default_factory=dict)
 
-    def write(self, s: Session) -> None:
+    def write(self, s: Session, *, outcomes: bool = True) -> None:
+        """``outcomes=False``: the batch's results carry the matches (protocol 2), so no
+        outcome row repeats them to the device."""
         if self.file_id is None or not self.results:
             return
         _store_matches(s, self.campaign_id, self.file_id, self.results, fresh=True)
+        if not outcomes:
+            return
         _add_outcomes(s, [{"device_id": e.device_id, "entry_id": e.entry_id, "status": e.result.status.value,
                            "duplicate_of": e.result.duplicate_of, "candidate_of": e.result.candidate_of,
                            "reason_code": e.result.reason_code} for e in self.entries
