@@ -19,13 +19,19 @@ Entries still waiting to be sent are lost with it, so it asks first (or --yes).
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from canvass.store.profile import STORE_FILE, store_path
+
+if TYPE_CHECKING:
+    from canvass.store import DeviceStore
 
 EXIT_OK = 0
 EXIT_SYNC_FAILED = 1
@@ -112,6 +118,27 @@ def open_store(profile: Path, *, create: bool = False):
     return store, None
 
 
+def on_unlocked_store(*, create: bool = False):
+    """Run a command with the profile's store unlocked (created first when ``create``) and
+    close the store after it, whatever the command returns or raises. A store that cannot be
+    opened ends the command with open_store's exit code before it runs."""
+
+    def wrap(command: Callable[[argparse.Namespace, DeviceStore], int]):
+        @functools.wraps(command)
+        def run(args: argparse.Namespace) -> int:
+            store, code = open_store(args.profile, create=create)
+            if store is None:
+                return code
+            try:
+                return command(args, store)
+            finally:
+                store.close()
+
+        return run
+
+    return wrap
+
+
 def _exit_for(report) -> int:
     from sync.sync_status import SyncState
 
@@ -129,88 +156,73 @@ def _exit_for(report) -> int:
 # ------------------------------------------------------------------------------------ commands
 
 
-def cmd_enroll(args: argparse.Namespace) -> int:
+@on_unlocked_store(create=True)
+def cmd_enroll(args: argparse.Namespace, store: DeviceStore) -> int:
     from sync.enroll import enroll
     from sync.errors import EnrollmentFailed, Offline, ServerUnavailable, SyncError
 
-    store, code = open_store(args.profile, create=True)
-    if store is None:
-        return code
+    name = args.device_name or os.uname().nodename or "device"
     try:
-        name = args.device_name or os.uname().nodename or "device"
-        try:
-            answer = enroll(args.server, args.code, name[:100], store, ca_bundle=args.ca_bundle)
-        except EnrollmentFailed as exc:
-            _err(f"the server refused the enrollment code ({exc.code or exc.status}); ask for a new code")
-            return EXIT_ENROLL_REFUSED
-        except (Offline, ServerUnavailable):
-            _err("could not reach the server; check the address and the connection, then try again")
-            return EXIT_OFFLINE
-        except SyncError as exc:
-            _err(f"enrollment failed: {exc}")
-            return EXIT_SYNC_FAILED
-        print(f"Enrolled as device {answer.device_id} for campaign {answer.campaign.name}.")
-        return EXIT_OK
-    finally:
-        store.close()
+        answer = enroll(args.server, args.code, name[:100], store, ca_bundle=args.ca_bundle)
+    except EnrollmentFailed as exc:
+        _err(f"the server refused the enrollment code ({exc.code or exc.status}); ask for a new code")
+        return EXIT_ENROLL_REFUSED
+    except (Offline, ServerUnavailable):
+        _err("could not reach the server; check the address and the connection, then try again")
+        return EXIT_OFFLINE
+    except SyncError as exc:
+        _err(f"enrollment failed: {exc}")
+        return EXIT_SYNC_FAILED
+    print(f"Enrolled as device {answer.device_id} for campaign {answer.campaign.name}.")
+    return EXIT_OK
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+@on_unlocked_store()
+def cmd_status(args: argparse.Namespace, store: DeviceStore) -> int:
     from canvass.state.device_sync import device_sync_client
 
-    store, code = open_store(args.profile)
-    if store is None:
-        return code
-    try:
-        client = device_sync_client(store)
-        data = {
-            **client.status.snapshot(),
-            "enrolled": bool(store.get_setting("server_url") and store.get_setting("device_id")),
-            "server_url": store.get_setting("server_url"),
-            "device_id": store.get_setting("device_id"),
-            "pending": store.pending_count(),  # the store's count, not the last round's
-            "last_device_seq": store.last_device_seq(),
-        }
-        data.pop("progress", None)
-        if args.json:
-            print(json.dumps(data, indent=2))
-        else:
-            print(f"Enrolled:      {'yes' if data['enrolled'] else 'no'}")
-            if data["enrolled"]:
-                print(f"Server:        {data['server_url']}")
-                print(f"Device:        {data['device_id']}")
-            print(f"Waiting:       {data['pending']}")
-            print(f"Sync state:    {data['state']}")
-            print(f"Last success:  {data['last_success'] or 'never'}")
-            if data["last_error"]:
-                print(f"Last problem:  {data['last_error']}")
-        return EXIT_OK
-    finally:
-        store.close()
+    client = device_sync_client(store)
+    data = {
+        **client.status.snapshot(),
+        "enrolled": bool(store.get_setting("server_url") and store.get_setting("device_id")),
+        "server_url": store.get_setting("server_url"),
+        "device_id": store.get_setting("device_id"),
+        "pending": store.pending_count(),  # the store's count, not the last round's
+        "last_device_seq": store.last_device_seq(),
+    }
+    data.pop("progress", None)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(f"Enrolled:      {'yes' if data['enrolled'] else 'no'}")
+        if data["enrolled"]:
+            print(f"Server:        {data['server_url']}")
+            print(f"Device:        {data['device_id']}")
+        print(f"Waiting:       {data['pending']}")
+        print(f"Sync state:    {data['state']}")
+        print(f"Last success:  {data['last_success'] or 'never'}")
+        if data["last_error"]:
+            print(f"Last problem:  {data['last_error']}")
+    return EXIT_OK
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
+@on_unlocked_store()
+def cmd_sync(args: argparse.Namespace, store: DeviceStore) -> int:
     from canvass.state.device_sync import device_sync_client
 
-    store, code = open_store(args.profile)
-    if store is None:
-        return code
-    try:
-        client = device_sync_client(store, max_attempts=max(1, args.attempts))
+    client = device_sync_client(store, max_attempts=max(1, args.attempts))
 
-        def progress(sent: int, total: int) -> None:
-            print(f"Sent {sent} of {total}", file=sys.stderr)
+    def progress(sent: int, total: int) -> None:
+        print(f"Sent {sent} of {total}", file=sys.stderr)
 
-        report = client.sync_once(progress=progress)
-        counts = ", ".join(f"{n} {status}" for status, n in sorted(report.results.items()))
-        if report.ok:
-            print(f"Sync complete: {report.entries_sent} sent ({counts or 'nothing new'}), "
-                  f"{report.pending} waiting.")
-        else:
-            _err(report.error or "sync failed")
-        return _exit_for(report)
-    finally:
-        store.close()
+    report = client.sync_once(progress=progress)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.results.items()))
+    if report.ok:
+        print(f"Sync complete: {report.entries_sent} sent ({counts or 'nothing new'}), "
+              f"{report.pending} waiting.")
+    else:
+        _err(report.error or "sync failed")
+    return _exit_for(report)
 
 
 def cmd_wipe(args: argparse.Namespace) -> int:
@@ -245,38 +257,33 @@ def cmd_wipe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_export_pending(args: argparse.Namespace) -> int:
+@on_unlocked_store()
+def cmd_export_pending(args: argparse.Namespace, store: DeviceStore) -> int:
     from sync.bundle import seal_bundle
     from sync.ids import new_uuid7
     from sync.protocol import MAX_BATCH_ENTRIES, PROTOCOL_VERSION, BatchRequest
 
-    store, code = open_store(args.profile)
-    if store is None:
-        return code
-    try:
-        public_key = store.get_setting("server_public_key")
-        if not public_key:
-            _err("this device is not enrolled, so there is no server key to seal the file to")
-            return EXIT_STORE
-        pending = [s.entry for s in store.entries() if s.status == "pending"]
-        pending.sort(key=lambda e: e.device_seq)
-        batches = [
-            BatchRequest(protocol_version=PROTOCOL_VERSION, batch_id=new_uuid7(),
-                         entries=[e.to_wire() for e in pending[i:i + MAX_BATCH_ENTRIES]])
-            for i in range(0, len(pending), MAX_BATCH_ENTRIES)
-        ]
-        payload = json.dumps([b.model_dump(mode="json") for b in batches])
-        sealed = seal_bundle(payload, public_key, device_id=store.get_setting("device_id") or "",
-                             device_token=store.get_secret("device_token"))
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(sealed)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, args.out)
-        print(f"Wrote {len(pending)} waiting entries to {args.out} (sealed; only the server can open it). "
-              "They stay queued and will still sync.")
-        return EXIT_OK
-    finally:
-        store.close()
+    public_key = store.get_setting("server_public_key")
+    if not public_key:
+        _err("this device is not enrolled, so there is no server key to seal the file to")
+        return EXIT_STORE
+    pending = [s.entry for s in store.entries() if s.status == "pending"]
+    pending.sort(key=lambda e: e.device_seq)
+    batches = [
+        BatchRequest(protocol_version=PROTOCOL_VERSION, batch_id=new_uuid7(),
+                     entries=[e.to_wire() for e in pending[i:i + MAX_BATCH_ENTRIES]])
+        for i in range(0, len(pending), MAX_BATCH_ENTRIES)
+    ]
+    payload = json.dumps([b.model_dump(mode="json") for b in batches])
+    sealed = seal_bundle(payload, public_key, device_id=store.get_setting("device_id") or "",
+                         device_token=store.get_secret("device_token"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(sealed)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, args.out)
+    print(f"Wrote {len(pending)} waiting entries to {args.out} (sealed; only the server can open it). "
+          "They stay queued and will still sync.")
+    return EXIT_OK

@@ -208,7 +208,7 @@ class SyncClient:
         status = response.status_code
         if 200 <= status < 300:
             return response
-        problem_code = _problem_code(response)
+        problem_code = problem_code_of(response)
         if status == 401:
             raise AuthRevoked("device token refused (401)")
         if status == 429:
@@ -478,7 +478,9 @@ class SyncClient:
             log.info("sync status not saved (store unavailable)")
 
 
-def _problem_code(response: requests.Response) -> str | None:
+def problem_code_of(response: requests.Response) -> str | None:
+    """The problem code of a refusal (RFC 9457 body), only when it is a short machine word:
+    it goes into error messages and logs, which must not repeat whatever a server wrote."""
     try:
         problem = Problem.model_validate(response.json())
     except Exception:

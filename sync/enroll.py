@@ -20,10 +20,10 @@ from typing import Any
 import requests
 from pydantic import ValidationError
 
-from sync.client import SETTING_NEEDS_REENROLL, trusted_cas
+from sync.client import SETTING_NEEDS_REENROLL, problem_code_of, trusted_cas
 from sync.device_keys import keep_registration_key
 from sync.errors import EnrollmentFailed, Offline, ProtocolError, RateLimited, ServerUnavailable
-from sync.protocol import PATH_ENROLL, EnrollRequest, EnrollResponse, Problem
+from sync.protocol import PATH_ENROLL, EnrollRequest, EnrollResponse
 
 log = logging.getLogger("canvass.sync")
 
@@ -73,11 +73,7 @@ def enroll(server_url: str, code: str, device_name: str, store: Any, *,
     if status >= 500:
         raise ServerUnavailable(f"server error ({status})", status=status)
     if status >= 400:
-        code_word = None
-        try:
-            code_word = Problem.model_validate(response.json()).code
-        except Exception:
-            pass
+        code_word = problem_code_of(response)
         raise EnrollmentFailed(f"enrollment refused ({status}{', ' + code_word if code_word else ''})",
                                status=status, code=code_word)
     try:

@@ -10,6 +10,7 @@ Hierarchy::
     |-- ProtocolError             a whole request was refused (400/409/413/422, unknown
     |                             protocol version, unreadable body): a bug, not a retry case
     |-- EnrollmentFailed          the enrollment code was refused (wrong, used, expired)
+    |                             (these two share _Refused: ``status`` and problem ``code``)
     |-- NotEnrolled               the store holds no server URL / token yet
     `-- BundleError               a sealed export bundle failed to open (wrong key, altered)
 
@@ -58,25 +59,30 @@ class AuthRevoked(SyncError):
     """401: the device token is not (or no longer) accepted. Syncing stops until re-enrolled."""
 
 
-class ProtocolError(SyncError):
+class _Refused(SyncError):
+    """A refusal that may carry the server's HTTP ``status`` and problem ``code`` (a machine
+    word). Not caught as such: each subclass is its own case for the callers."""
+
+    default_message = "refused"
+
+    def __init__(self, message: str | None = None, *, status: int | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(self.default_message if message is None else message)
+        self.status = status
+        self.code = code
+
+
+class ProtocolError(_Refused):
     """The server refused a whole request (400/403/404/409/413/422...) or answered something
     this client cannot read. Retrying the same request cannot help."""
 
-    def __init__(self, message: str = "protocol error", *, status: int | None = None,
-                 code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
+    default_message = "protocol error"
 
 
-class EnrollmentFailed(SyncError):
+class EnrollmentFailed(_Refused):
     """The server refused the enrollment code (unknown, used up, expired)."""
 
-    def __init__(self, message: str = "enrollment refused", *, status: int | None = None,
-                 code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
+    default_message = "enrollment refused"
 
 
 class NotEnrolled(SyncError):

@@ -220,6 +220,14 @@ def _compare_code(a: str, b: str) -> _Part:
     return _Part(0.0, "different")
 
 
+def _optional_difference(a: str, b: str) -> str | None:
+    """How an optional part (suffix, unit) differs: "conflict" when both records write one and
+    they are not the same, "one_side" when only one writes it, None when they agree."""
+    if a == b:
+        return None
+    return "conflict" if a and b else "one_side"
+
+
 def _code_differs(a: str, b: str) -> bool:
     """_compare_code(a, b).relation == "different", without building the part."""
     return bool(a) and bool(b) and a != b and OSA.distance(a, b) > 1
@@ -270,7 +278,8 @@ def _score(ra: NormalizedRecord, rb: NormalizedRecord, *, quick: bool) -> MatchS
     first, last, swapped = _name_parts(ra, rb)
     names_distinct = (first.relation in {"different_name", "different", "missing"}
                       or last.relation in {"different", "missing"})
-    if quick and (names_distinct or (ra.suffix and rb.suffix and ra.suffix != rb.suffix)):
+    suffix = _optional_difference(ra.suffix, rb.suffix)
+    if quick and (names_distinct or suffix == "conflict"):
         return None
     if swapped:
         reasons.append("swapped_names")
@@ -282,24 +291,20 @@ def _score(ra: NormalizedRecord, rb: NormalizedRecord, *, quick: bool) -> MatchS
     reasons += [f"first_{first.relation}", f"last_{last.relation}", f"house_{house.relation}",
                 f"street_{street.relation}", f"zip_{zip_part.relation}"]
 
-    distinct, capped = False, False
-    if ra.suffix != rb.suffix:
-        if ra.suffix and rb.suffix:
-            reasons.append("suffix_conflict")
-            distinct = True
-        else:
-            reasons.append("suffix_one_side")
-            capped = True
+    # Different suffixes are two people (Jr vs Sr); a suffix written on one side only caps.
+    if suffix:
+        reasons.append(f"suffix_{suffix}")
+    distinct, capped = suffix == "conflict", suffix == "one_side"
     if ra.middle_initial and rb.middle_initial and ra.middle_initial != rb.middle_initial:
         # A "middle_in_first" match already used the middle initial; otherwise it conflicts.
         reasons.append("middle_conflict")
         capped = True
-    if ra.unit != rb.unit:
-        if ra.unit and rb.unit:
-            reasons.append("unit_conflict")
-            capped = True
-        else:
-            reasons.append("unit_one_side")
+    # Different units cap; a unit written on one side only is allowed.
+    unit = _optional_difference(ra.unit, rb.unit)
+    if unit:
+        reasons.append(f"unit_{unit}")
+    if unit == "conflict":
+        capped = True
     extra = 0.0 if distinct else (0.5 if capped else 1.0)
 
     if names_distinct:

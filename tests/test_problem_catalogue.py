@@ -78,8 +78,9 @@ def test_numbers_and_codes_are_unique_and_numbers_group_by_status():
 
 
 def test_every_code_is_a_word_the_clients_read():
-    # The device client keeps a problem's code only when it is a short machine word
-    # (sync/client.py::_problem_code); a code it would drop could not be acted on.
+    # The clients keep a problem's code only when it is a short machine word (the device's
+    # sync and enrollment and the office's intake client alike: sync/client.py::problem_code_of);
+    # a code they would drop could not be acted on.
     for kind in CATALOGUE:
         assert re.fullmatch(r"[a-z][a-z0-9_]{0,63}", kind.code), kind
         assert not kind.detail or kind.detail.endswith("."), kind

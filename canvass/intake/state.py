@@ -15,6 +15,7 @@ import requests
 
 from canvass.i18n import OFFICE_REASONS, field_message, reason_key, t
 from canvass.staff.text import staff_lang, tr
+from sync.client import problem_code_of
 from sync.domain import PERSONAL_FIELDS, SignerEntry
 from sync.intake.mapping import TARGET_FIELDS
 from sync.validation import validate_entry
@@ -57,11 +58,7 @@ class IntakeClient:
         if r.status_code == 401:
             raise IntakeError(tr("intake.err.session"), 401)
         if r.status_code >= 400:
-            code = ""
-            try:
-                code = r.json().get("code") or ""
-            except ValueError:  # requests' JSONDecodeError is one
-                pass
+            code = problem_code_of(r) or ""
             raise IntakeError(tr("intake.err.refused", status=f"{r.status_code} {code}".strip()),
                               r.status_code)
         return r

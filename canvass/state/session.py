@@ -80,12 +80,7 @@ class Session:
     def enrolled(self, store: Any) -> None:
         """A freshly created (unlocked) store after enrollment: straight to work."""
         self.store = store
-        self.message = None
-        self._idle_seconds = self._read_idle_lock_seconds()
-        self._last_activity = self._clock()
-        self.phase = "ready"
-        for callback in list(self._on_unlock):
-            callback()
+        self._open_workspace()
 
     # ------------------------------------------------------------------ unlock / lock
     def begin_unlock(self, pin: str) -> bool:
@@ -134,13 +129,18 @@ class Session:
             return False
         self._retry_until = None
         self.seconds_left = 0
+        self._open_workspace()
+        return True
+
+    def _open_workspace(self) -> None:
+        """The store is unlocked (enrolled or PIN accepted): read the idle lock anew, start the
+        idle clock, go to work and tell the app."""
         self.message = None
         self._idle_seconds = self._read_idle_lock_seconds()
         self._last_activity = self._clock()
         self.phase = "ready"
         for callback in list(self._on_unlock):
             callback()
-        return True
 
     def unlock(self, pin: str) -> bool:
         """All three steps, synchronously (tests, command line)."""

@@ -6,7 +6,7 @@ than the campaign's ``stale_after_minutes``). Plus the table's sort, filter and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
 from sync.domain import as_utc
@@ -16,8 +16,9 @@ SORT_KEYS = ("team", "circulator", "last_sync", "entries_today", "entries_total"
 
 
 @dataclass(frozen=True)
-class DeviceStats:
-    """What the queries gather for one device (no personal data of signers)."""
+class _DeviceFacts:
+    """What a device's row shows as the queries found it (who, when, how many): declared once
+    for the gathered stats and the row, which device_row copies it from."""
 
     device_id: str
     device_name: str
@@ -28,6 +29,15 @@ class DeviceStats:
     pending_reported: int
     entries_today: int
     entries_total: int
+
+
+_FACT_NAMES = tuple(f.name for f in fields(_DeviceFacts))
+
+
+@dataclass(frozen=True)
+class DeviceStats(_DeviceFacts):
+    """What the queries gather for one device (no personal data of signers)."""
+
     duplicates: int
     rejected: int
     open_sections: int
@@ -35,16 +45,7 @@ class DeviceStats:
 
 
 @dataclass(frozen=True)
-class DeviceRow:
-    device_id: str
-    device_name: str
-    circulator: str
-    team: str
-    last_sync: datetime | None
-    last_heartbeat: datetime | None
-    pending_reported: int
-    entries_today: int
-    entries_total: int
+class DeviceRow(_DeviceFacts):
     duplicate_rate: float  # duplicates / entries_total, 0..1, 4 places
     rejection_rate: float
     open_sections: int
@@ -75,10 +76,7 @@ def device_row(stats: DeviceStats, now: datetime, stale_after_minutes: int) -> D
     if stats.last_sync is not None:
         minutes = int((as_utc(now) - as_utc(stats.last_sync)).total_seconds() // 60)
     return DeviceRow(
-        device_id=stats.device_id, device_name=stats.device_name, circulator=stats.circulator,
-        team=stats.team, last_sync=stats.last_sync, last_heartbeat=stats.last_heartbeat,
-        pending_reported=stats.pending_reported, entries_today=stats.entries_today,
-        entries_total=stats.entries_total,
+        **{name: getattr(stats, name) for name in _FACT_NAMES},
         duplicate_rate=rate(stats.duplicates, stats.entries_total),
         rejection_rate=rate(stats.rejected, stats.entries_total),
         open_sections=stats.open_sections,
