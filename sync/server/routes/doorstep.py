@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from sync.problem_codes import UNSUPPORTED_PROTOCOL
 from sync.protocol import PATH_DOORSTEP, SUPPORTED_PROTOCOL_VERSIONS, DoorstepRequest, DoorstepResponse
 from sync.server import doorstep
-from sync.server.auth import DeviceIdentity, current_device, services
+from sync.server.deps import CurrentDevice, ServicesDep
 from sync.server.problems import ProblemError
-from sync.server.services import Services
 
 router = APIRouter(tags=["doorstep"])
 
 
 @router.post(PATH_DOORSTEP, response_model=DoorstepResponse)
-async def post_check(req: DoorstepRequest, device: DeviceIdentity = Depends(current_device),
-                     svc: Services = Depends(services)) -> DoorstepResponse:
+async def post_check(req: DoorstepRequest, device: CurrentDevice, svc: ServicesDep) -> DoorstepResponse:
     if req.protocol_version not in SUPPORTED_PROTOCOL_VERSIONS:
         raise ProblemError(UNSUPPORTED_PROTOCOL)
     # Database reads and scoring block: the thread pool, not the event loop.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from sync.problem_codes import FORBIDDEN, INDEX_FEED_RETIRED
@@ -18,12 +18,11 @@ from sync.protocol import (
     OutcomesResponse,
     RegistrationMatch,
 )
-from sync.server.auth import DeviceIdentity, current_device, services
+from sync.server.deps import CurrentDevice, ServicesDep
 from sync.server.doorstep_filter import device_filter
 from sync.server.ingest import campaign_context
 from sync.server.models import Campaign, Device, OutcomeRow
 from sync.server.problems import ProblemError
-from sync.server.services import Services
 from sync.server.voters.registrations import registrations_for
 from sync.voters.keys import registration_subkey
 
@@ -33,8 +32,7 @@ Cursor = Query(0, ge=0, le=2**62)
 
 
 @router.get(PATH_OUTCOMES, response_model=OutcomesResponse)
-def outcomes(since: int = Cursor, device: DeviceIdentity = Depends(current_device),
-             svc: Services = Depends(services)) -> OutcomesResponse:
+def outcomes(device: CurrentDevice, svc: ServicesDep, since: int = Cursor) -> OutcomesResponse:
     page = svc.settings.outcomes_page
     with svc.db.read() as s:
         rows = s.scalars(select(OutcomeRow).where(OutcomeRow.device_id == device.device_id,
@@ -54,9 +52,7 @@ def outcomes(since: int = Cursor, device: DeviceIdentity = Depends(current_devic
 
 
 @router.get("/v1/dedup-index", response_model=DedupIndexResponse)
-def dedup_index(since: int = Cursor, key_id: int | None = Query(None, ge=1, le=2**31),
-                device: DeviceIdentity = Depends(current_device),
-                svc: Services = Depends(services)) -> DedupIndexResponse:
+def dedup_index(device: CurrentDevice) -> DedupIndexResponse:
     """Retired (issue 15): it gave every device the exact keys of every signer and the
     campaign's index key. Devices pull /v1/doorstep-filter instead; an older app is told
     plainly (410) rather than given the list."""
@@ -64,10 +60,9 @@ def dedup_index(since: int = Cursor, key_id: int | None = Query(None, ge=1, le=2
 
 
 @router.get(PATH_DOORSTEP_FILTER, response_model=DoorstepFilterResponse)
-def doorstep_filter(tag: str = Query("", max_length=64, pattern=r"^[0-9a-f]*$"),
-                    key_id: int | None = Query(None, ge=1, le=2**31),
-                    device: DeviceIdentity = Depends(current_device),
-                    svc: Services = Depends(services)) -> DoorstepFilterResponse:
+def doorstep_filter(device: CurrentDevice, svc: ServicesDep,
+                    tag: str = Query("", max_length=64, pattern=r"^[0-9a-f]*$"),
+                    key_id: int | None = Query(None, ge=1, le=2**31)) -> DoorstepFilterResponse:
     """The door-step filter of this device's scope (doorstep_filter.py); ``tag`` = the one the
     device holds: an unchanged filter is not sent again."""
     ctx = campaign_context(svc, device.campaign_id)
