@@ -144,3 +144,68 @@ def test_a_purge_leaves_no_part_of_an_unfinished_batch(live_server, interrupted)
     replay = _post(live_server, dev.device_token, body)
     assert replay.status_code == 200, replay.text
     assert [x["status"] for x in replay.json()["results"][:CHUNK]] == ["conflict"] * CHUNK
+
+
+def _migrate(db_url: str, revision: str) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from sync.server.migrate import alembic_config
+
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(db_url)
+            cfg.attributes["connection"] = conn
+            if revision == "head":
+                command.upgrade(cfg, revision)
+            else:
+                command.downgrade(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def test_migration_0970_moves_every_first_result_and_the_replays_answer_as_before(
+        db_url, interrupted):
+    """Downgrade to 0960 (each entry's first result back in ``first_result_json``, as the code
+    before 0970 wrote it) and upgrade again: the first results move into the responses and
+    parts, and both replays answer as the first time."""
+    from server_helpers import running_server
+    from sqlalchemy import create_engine
+
+    with running_server(db_url) as server:
+        cid = server.create_campaign()
+        token = server.enroll_device(cid).device_token
+        cut = batch_body(_five_entries())  # interrupted: its first chunk is stored
+        assert _post(server, token, cut).status_code == 500
+        whole = batch_body(_five_entries())
+        answered = _post(server, token, whole)
+        assert answered.status_code == 200
+    first = {r["entry_id"]: r for r in interrupted["first"]}
+    first.update({r["entry_id"]: r for r in answered.json()["results"]})
+    ids = [e["entry_id"] for e in cut["entries"][:CHUNK] + whole["entries"]]
+
+    _migrate(db_url, "0960_durable_jobs")
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            stored = dict(conn.execute(text("SELECT id, first_result_json FROM entries "
+                                            "WHERE batch_id IN (:a, :b)"),
+                                       {"a": cut["batch_id"], "b": whole["batch_id"]}).all())
+        assert stored == {i: EntryResult.model_validate(first[i]).model_dump_json() for i in ids}
+        _migrate(db_url, "head")
+        with engine.connect() as conn:
+            assert "first_result_json" not in {c["name"] for c in inspect(conn).get_columns("entries")}
+            parts = conn.execute(text("SELECT batch_id, results_json FROM batch_parts "
+                                      "WHERE batch_id IN (:a, :b)"),
+                                 {"a": cut["batch_id"], "b": whole["batch_id"]}).all()
+    finally:
+        engine.dispose()
+    assert [p[0] for p in parts] == [cut["batch_id"]]  # the finished batch's are in its response
+
+    with running_server(db_url) as server:
+        again = _post(server, token, whole)
+        assert again.status_code == 200 and again.content == answered.content
+        replay = _post(server, token, cut)
+        assert replay.status_code == 200, replay.text
+        assert replay.json()["results"][:CHUNK] == interrupted["first"]

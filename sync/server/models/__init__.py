@@ -47,7 +47,8 @@ from sync.server.models.withdrawals import WITHDRAWAL_SEALED_FIELD, Withdrawal, 
 
 __all__ = [
     "SEALED_ENTRY_FIELDS", "AuditLog", "Base", "BatchPart", "BatchRecord", "BigId", "BlockKey",
-    "Campaign", "Counter", "DashboardRollup", "DashboardRollupState", "DashboardSection", "DataKey", "Device", "DownloadLink",
+    "Campaign", "Counter", "DashboardRollup", "DashboardRollupState", "DashboardSection", "DataKey",
+    "Device", "DownloadLink",
     "EnrollCode", "Entry", "EntryRegistration", "ImportJob", "IndexKey", "IntakeSettings", "Job",
     "OutcomeRow", "PaperSection", "RateBucket", "RegistrationIndexRow", "SectionCheckIn", "SignerKey",
     "StaffSession", "TeamZip", "User", "VoterFile", "VoterFilePointer", "VoterKey", "VoterRecord",
