@@ -50,7 +50,7 @@ def _entry(campaign_id, device_id, seq, section, line, captured, received, statu
         id=new_uuid7(), campaign_id=campaign_id, device_id=device_id, device_seq=seq,
         batch_id="b-" + device_id[:8], section=section, line=line, captured_at=captured,
         fingerprint="0" * 64, received_at=received, status=status, counted=status == "accepted",
-        reason_code=reason, first_result_json="{}")
+        reason_code=reason)
 
 
 def seed_drive(server: ServerHandle, *, goal: int = 100, stale_after: int = 60) -> Drive:

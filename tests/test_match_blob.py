@@ -81,7 +81,7 @@ def test_candidates_read_from_blobs_equal_candidates_read_from_fields(tmp_path, 
                 s.execute(insert(Entry).values(
                     id=f"b{i}", campaign_id="c", device_id="d", device_seq=i + 1, batch_id="b",
                     section="S1", line=i + 1, captured_at=now, fingerprint="f", received_at=now,
-                    status="accepted", counted=True, first_result_json="{}", **values))
+                    status="accepted", counted=True, **values))
         ids = [f"b{i}" for i in range(len(drive))]
         cache = SharedCache(1000)
         read = []

@@ -52,7 +52,7 @@ def _store(db: Database, cipher, campaign: str, drive, kinds: tuple[str, ...]) -
             s.execute(insert(Entry).values(
                 id=entry_id, campaign_id=campaign, device_id=f"d-{campaign}", device_seq=i + 1, batch_id="b",
                 section="S1", line=i + 1, captured_at=now, fingerprint="f", received_at=now,
-                status="accepted", counted=True, first_result_json="{}", **values))
+                status="accepted", counted=True, **values))
             made[entry_id] = kind
     return made
 

@@ -83,7 +83,7 @@ def test_candidate_cache_is_checked_against_the_stored_ciphertexts(tmp_path):
             s.execute(insert(Entry).values(
                 id=entry_id, campaign_id="c", device_id="d", device_seq=1, batch_id="b", section="S1",
                 line=1, captured_at=now, fingerprint="f", received_at=now, status="accepted",
-                counted=True, first_result_json="{}",
+                counted=True,
                 **{f"enc_{k}": cipher.encrypt(v, record_id=entry_id, field=k) for k, v in fields.items()}))
 
     try:

@@ -21,13 +21,17 @@ chunk, in entry order -- with the results a serial, entry-by-entry intake would 
    other (an accepted entry claims its keys in the in-memory maps at once).
 5. The writes are bulk: released keys, corrected entries, then entries, keys and the feed
    (one counter reservation per chunk), the entries' voter-file matches (sync.server.voters.registrations; a
-   primary-key read when the campaign has no voter file), and with the last chunk the
-   batch's response.
+   primary-key read when the campaign has no voter file), and the first results of the
+   entries the chunk stored: a part of the batch (``BatchPart``) for every chunk but the last,
+   which writes the batch's response (``BatchRecord``) and deletes the batch's parts.
 
 A unique violation (a race the locks did not cover), deadlock or serialization failure rolls
 the chunk back and decides it again from fresh reads (bounded). If the server dies between
 chunks, a replay finds the entries already decided under this batch id and answers with their
-stored first results, so its statuses still equal what the first attempt decided.
+first results from the batch's parts, so its statuses still equal what the first attempt
+decided. Each first result is stored once (migration 0970): in a part while the batch is
+unfinished, in the response once it is finished (a finished batch's replay is answered from
+the response before any entry is read, so its entries' parts are no longer needed).
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from pydantic import TypeAdapter
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -60,7 +65,7 @@ from sync.server import dedup, rotation
 from sync.server.admin import campaign_index_key
 from sync.server.auth import DeviceIdentity, charge_device
 from sync.server.match_blob import seal_match
-from sync.server.models import BatchRecord, Campaign, Entry, WithdrawnLine
+from sync.server.models import BatchPart, BatchRecord, Campaign, Entry, WithdrawnLine
 from sync.server.problems import ProblemError
 from sync.server.services import Services
 from sync.server.voters.registrations import NewEntry, match_new_entries
@@ -78,6 +83,8 @@ MAX_ATTEMPTS = 8
 # entry; PostgreSQL's shared lock table is sized max_locks_per_transaction x connections).
 CHUNK_ENTRIES = 250
 _RETRY_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialization failure, lock timeout
+# A part's results_json: one call serializes (parses) a chunk's results.
+_RESULTS = TypeAdapter(list[EntryResult])
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,6 @@ class _Row:
     device_seq: int
     fingerprint: str
     batch_id: str
-    first_result_json: str | None
     status: str
     section: str
     line: int
@@ -198,8 +204,7 @@ class _Answered(Exception):  # noqa: N818 - a control-flow signal, not an error
 
 
 _ROW_COLUMNS = (Entry.id, Entry.device_id, Entry.device_seq, Entry.fingerprint, Entry.batch_id,
-                Entry.first_result_json, Entry.status, Entry.section, Entry.line,
-                Entry.superseded_by, Entry.counted)
+                Entry.status, Entry.section, Entry.line, Entry.superseded_by, Entry.counted)
 _ENC_COLUMNS = tuple(f"enc_{name}" for name in PERSONAL_FIELDS)
 _TABLE = Entry.__table__
 _UPDATE_TARGET = (update(_TABLE).where(_TABLE.c.id == bindparam("target_id"))
@@ -227,6 +232,7 @@ class _Chunk:
         # corrections that inherit the withdrawal (written with the chunk): EC 11303.
         self.withdrawn: dict[str, str] = {}
         self.new_withdrawn: list[tuple[str, str]] = []
+        self.first_results: dict[str, EntryResult] | None = None  # the batch's parts, when read
 
     # ---- reads (under the locks) ----
     def load(self) -> None:
@@ -276,6 +282,22 @@ class _Chunk:
         self.cands: dict[str, dedup.Candidate] = (
             dedup.candidates(s, self.svc.cipher, wanted, self.svc.candidates) if wanted else {})
 
+    def _first_result(self, entry_id: str) -> EntryResult:
+        """The first result of an entry an earlier chunk (this attempt's or an interrupted
+        one's) stored under this batch id, from the batch's parts: read once a chunk, and only
+        when a chunk meets such an entry (a replay, or an entry id sent twice)."""
+        if self.first_results is None:
+            self.first_results = {
+                r.entry_id: r for (text,) in self.s.execute(
+                    select(BatchPart.results_json).where(BatchPart.batch_id == self.batch_id))
+                for r in _RESULTS.validate_json(text)}
+        found = self.first_results.get(entry_id)
+        if found is None:
+            # Only after a purge (parts deleted) -- and a purge clears the fingerprint, so the
+            # entry answers `conflict` before this. The entry is stored; say so.
+            return _result(entry_id, EntryStatus.ALREADY_RECEIVED)
+        return found.model_copy()
+
     def _candidates(self, item: _Item, exclude: str | None) -> list[str]:
         # Each block gives at most MAX_CANDIDATES_PER_BLOCK (dedup.py), also when this chunk
         # grew it in memory: a batch of 500 entries at one address scores no more than that.
@@ -306,7 +328,7 @@ class _Chunk:
             if existing.batch_id == self.batch_id:  # a replay of an interrupted batch
                 if existing.result is not None:
                     return existing.result.model_copy()
-                return EntryResult.model_validate_json(existing.first_result_json)
+                return self._first_result(existing.id)
             return _result(wire.entry_id, EntryStatus.ALREADY_RECEIVED)
         if wire.device_seq in self.seq_owner:
             return _reason(wire.entry_id, EntryStatus.CONFLICT, ReasonCode.SEQUENCE_CONFLICT, "device_seq")
@@ -393,7 +415,7 @@ class _Chunk:
     def _store(self, item: _Item, result: EntryResult, *, counted: bool = True) -> EntryResult:
         wire = item.wire
         row = _Row(wire.entry_id, self.device.device_id, wire.device_seq, item.fingerprint,
-                   self.batch_id, None, result.status.value, wire.section, wire.line, None,
+                   self.batch_id, result.status.value, wire.section, wire.line, None,
                    counted and result.status == EntryStatus.ACCEPTED, item=item, result=result)
         self.rows[row.id] = row
         self.seq_owner[wire.device_seq] = row.id
@@ -403,7 +425,9 @@ class _Chunk:
         return result
 
     # ---- writes (bulk) ----
-    def write(self) -> None:
+    def write(self, *, part: bool) -> None:
+        """``part``: also store the first results of this chunk's new entries as a part of the
+        batch (every chunk but the last, whose results go into the batch's response)."""
         s = self.s
         if self.release_ids:
             dedup.release_many(s, self.release_ids)
@@ -413,6 +437,11 @@ class _Chunk:
                                         "new_counted": r.counted} for r in dirty])
         if self.new_rows:
             dedup.bulk_insert(s, _TABLE, [self._entry_values(r) for r in self.new_rows])
+            if part:
+                s.execute(insert(BatchPart).values(
+                    batch_id=self.batch_id, entry_id=self.new_rows[0].id,
+                    device_id=self.device.device_id,
+                    results_json=_RESULTS.dump_json([r.result for r in self.new_rows]).decode()))
         dedup.claim_many(s, self.campaign_id, list(self.pending_signer.items()),
                          list(self.pending_blocks), self.feed)
         if self.new_withdrawn:
@@ -431,7 +460,6 @@ class _Chunk:
             "received_at": utcnow(), "status": row.status, "duplicate_of": result.duplicate_of,
             "candidate_of": result.candidate_of, "reason_code": result.reason_code,
             "reason_field": result.field, "counted": row.counted,
-            "first_result_json": result.model_dump_json(),
         }
         encrypt = self.svc.cipher.encrypt
         rejected = row.status == EntryStatus.REJECTED.value
@@ -451,8 +479,10 @@ class _Chunk:
 
 def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: DeviceIdentity,
                   batch_id: str, fingerprint: str, items: list[_Item],
-                  charge: Callable[[Session], None], *, tell_registration: bool) -> list[EntryResult]:
-    """``tell_registration``: the device speaks protocol 2 and reads each entry's voter-file
+                  charge: Callable[[Session], None], *, last: bool,
+                  tell_registration: bool) -> list[EntryResult]:
+    """``last``: the batch's last chunk (its results go into the response, not a part).
+    ``tell_registration``: the device speaks protocol 2 and reads each entry's voter-file
     match in its result, so no outcome repeats it."""
     dedup.lock_keys(s, "", [batch_lock_key(batch_id)])  # a concurrent replay waits here
     record = s.get(BatchRecord, batch_id)
@@ -474,7 +504,7 @@ def _decide_chunk(s: Session, svc: Services, ctx: CampaignContext, device: Devic
             found = registrations.results.get(row.id)
             if found is not None:
                 row.result.registration = found.match
-    chunk.write()
+    chunk.write(part=not last)
     registrations.write(s, outcomes=not tell_registration)
     return results
 
@@ -536,7 +566,8 @@ def decide_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> tu
             try:
                 with svc.db.write() as s:
                     decided = _decide_chunk(s, svc, ctx, device, req.batch_id, fingerprint, chunk,
-                                            charge, tell_registration=req.protocol_version >= 2)
+                                            charge, last=last,
+                                            tell_registration=req.protocol_version >= 2)
                     if last:
                         response = BatchResponse(batch_id=req.batch_id, results=results + decided,
                                                  server_time=utcnow())
@@ -545,6 +576,9 @@ def decide_batch(svc: Services, device: DeviceIdentity, req: BatchRequest) -> tu
                             batch_id=req.batch_id, device_id=device.device_id,
                             body_fingerprint=fingerprint, response_json=response_json,
                             received_at=utcnow()))
+                        # The response now holds every first result a replay can ask for (a
+                        # finished batch's replay reads nothing else): none is kept twice.
+                        s.execute(delete(BatchPart).where(BatchPart.batch_id == req.batch_id))
                 results += decided
                 break
             except _Answered as answered:  # a concurrent attempt of this batch finished first

@@ -5,7 +5,7 @@
 
 - entries: every sealed field and the sealed match record (``SEALED_ENTRY_FIELDS``), the
   keyed content fingerprint, the duplicate / candidate links (which line is the same person
-  as which) and those links in the stored first answer; office-keyed and imported entries
+  as which); office-keyed and imported entries
   also get a fresh random id, because theirs is an HMAC of their content
   (``importer.stable_entry_id``);
 - matching, blocking and dedup-index keys (``signer_keys``, ``block_keys``,
@@ -15,7 +15,9 @@
 - outcome rows: their duplicate / candidate links (the status stays); an office entry's
   outcome rows go (nobody pulls the office pseudo-device's feed, and they name its old id);
 - stored batch answers of the campaign's devices (``batches``: a keyed fingerprint of the
-  body and every answer's links);
+  body and every answer's links; ``batch_parts``, the first results of unfinished batches:
+  their links). They are the only stored first results (migration 0970); a replay after the
+  purge finds its entries' fingerprints cleared and answers ``conflict`` without them;
 - the voter file: records, keys, device registration indexes, the active pointer and every
   entry's registration match (the ``voter_files`` rows stay, with their counts, as
   ``purged``);
@@ -39,7 +41,6 @@ operator's (SECURITY.md).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -59,6 +60,7 @@ from sync.server.intake.office import office_device_id  # the office pseudo-devi
 from sync.server.models import (
     SEALED_ENTRY_FIELDS,
     AuditLog,
+    BatchPart,
     BatchRecord,
     BlockKey,
     Counter,
@@ -146,9 +148,9 @@ def _purge(s: Session, cid: str, actor: str, now: datetime) -> PurgeReport:
     s.execute(update(OutcomeRow).where(OutcomeRow.device_id.in_(devices))
               .values(duplicate_of=None, candidate_of=None))
     s.execute(delete(BatchRecord).where(BatchRecord.device_id.in_(devices)))
+    s.execute(delete(BatchPart).where(BatchPart.device_id.in_(devices)))
     reidentified = _reidentify(s, cid, office)
     withdrawals.purge_withdrawals(s, cid)
-    _clear_first_results(s, cid)
     for model in (SignerKey, BlockKey, IndexKey):
         s.execute(delete(model).where(model.campaign_id == cid))
     floor = _reset_index_feed(s, cid)
@@ -194,26 +196,6 @@ def _reidentify(s: Session, cid: str, office: str) -> int:
             s.execute(update(table_).where(col == bindparam("b_old")).values({column: bindparam("b_new")}),
                       [{"b_old": o, "b_new": new[o]} for o in chunk])
     return len(old_ids)
-
-
-def _clear_first_results(s: Session, cid: str) -> None:
-    """The stored first answer keeps its status and reason, loses its links and old ids."""
-    table = Entry.__table__
-    changes = []
-    for entry_id, text in s.execute(select(table.c.id, table.c.first_result_json)
-                                    .where(table.c.campaign_id == cid)):
-        try:
-            result = json.loads(text or "{}")
-        except ValueError:
-            result = {}
-        cleaned = {k: v for k, v in result.items() if k not in ("duplicate_of", "candidate_of")}
-        cleaned["entry_id"] = entry_id
-        new_text = json.dumps(cleaned, separators=(",", ":"))
-        if new_text != text:
-            changes.append({"b_id": entry_id, "b_json": new_text})
-    for start in range(0, len(changes), _CHUNK):
-        s.execute(update(table).where(table.c.id == bindparam("b_id"))
-                  .values(first_result_json=bindparam("b_json")), changes[start:start + _CHUNK])
 
 
 def _reset_index_feed(s: Session, cid: str) -> int:

@@ -41,12 +41,12 @@ SELECT 'dev-' || g, :cid, 'Circulator ' || g, 'Tablet ' || g, md5('t' || g), now
        now() - make_interval(mins => g % 180)
 FROM generate_series(1, :devices) g;
 INSERT INTO entries (id, campaign_id, device_id, device_seq, batch_id, section, line, captured_at,
-                     fingerprint, received_at, status, counted, reason_code, first_result_json)
+                     fingerprint, received_at, status, counted, reason_code)
 SELECT 'e-' || g, :cid, 'dev-' || (g % :devices + 1), g / :devices + 1, 'b',
        'S' || (g % :devices + 1) || '-' || (g / :devices / 50), (g / :devices) % 50 + 1,
        now() - make_interval(secs => (g * 37) % (30 * 86400)), '0', now() - make_interval(secs => g % 7200),
        CASE WHEN g % 20 = 0 THEN 'duplicate' WHEN g % 33 = 0 THEN 'rejected' ELSE 'accepted' END,
-       NOT (g % 20 = 0 OR g % 33 = 0), CASE WHEN g % 33 = 0 AND g % 20 <> 0 THEN 103 END, '{}'
+       NOT (g % 20 = 0 OR g % 33 = 0), CASE WHEN g % 33 = 0 AND g % 20 <> 0 THEN 103 END
 FROM generate_series(1, :entries) g;
 ANALYZE;
 """
@@ -69,11 +69,10 @@ def seed(db: Database, entries: int, devices: int) -> str:
 
 ARRIVALS = """
 INSERT INTO entries (id, campaign_id, device_id, device_seq, batch_id, section, line, captured_at,
-                     fingerprint, received_at, status, counted, reason_code, first_result_json,
-                     supersedes)
+                     fingerprint, received_at, status, counted, reason_code, supersedes)
 SELECT 'n-' || g, :cid, 'dev-' || (g % :devices + 1), 10000000 + g, 'b', 'N' || (g / 50), g % 50 + 1,
        now() - make_interval(secs => (g * 53) % (30 * 86400)), '0', now(),
-       CASE WHEN g % 20 = 0 THEN 'duplicate' ELSE 'accepted' END, g % 20 <> 0, NULL, '{}',
+       CASE WHEN g % 20 = 0 THEN 'duplicate' ELSE 'accepted' END, g % 20 <> 0, NULL,
        CASE WHEN g <= :fixes THEN 'e-' || (600 + (g * 97) % (:entries - 600)) END
 FROM generate_series(1, :arrivals) g;
 UPDATE entries t SET superseded_by = n.id, counted = false FROM entries n

@@ -133,7 +133,7 @@ class RowBuilder:
         from sync.domain import PERSONAL_FIELDS, content_fingerprint
         from sync.ids import new_uuid7
         from sync.normalize import normalized_record
-        from sync.protocol import EntryResult, EntryWire
+        from sync.protocol import EntryWire
         from sync.server.match_blob import seal_match
 
         entry_id = new_uuid7()
@@ -146,7 +146,6 @@ class RowBuilder:
             "fingerprint": content_fingerprint(wire, self.fingerprint_key), "received_at": wire.captured_at,
             "status": status, "duplicate_of": None, "candidate_of": None, "reason_code": None,
             "reason_field": None, "counted": status == "accepted",
-            "first_result_json": EntryResult(entry_id=entry_id, status=status).model_dump_json(),
         }
         for name in PERSONAL_FIELDS:
             value = fields.get(name, "")

@@ -23,6 +23,7 @@ from sync.server.models.campaigns import Campaign, DataKey, TeamZip
 from sync.server.models.dashboard import DashboardRollup, DashboardRollupState, DashboardSection
 from sync.server.models.entries import (
     SEALED_ENTRY_FIELDS,
+    BatchPart,
     BatchRecord,
     BlockKey,
     Counter,
@@ -45,8 +46,9 @@ from sync.server.models.voters import (
 from sync.server.models.withdrawals import WITHDRAWAL_SEALED_FIELD, Withdrawal, WithdrawnLine
 
 __all__ = [
-    "SEALED_ENTRY_FIELDS", "AuditLog", "Base", "BatchRecord", "BigId", "BlockKey", "Campaign", "Counter",
-    "DashboardRollup", "DashboardRollupState", "DashboardSection", "DataKey", "Device", "DownloadLink",
+    "SEALED_ENTRY_FIELDS", "AuditLog", "Base", "BatchPart", "BatchRecord", "BigId", "BlockKey",
+    "Campaign", "Counter", "DashboardRollup", "DashboardRollupState", "DashboardSection", "DataKey",
+    "Device", "DownloadLink",
     "EnrollCode", "Entry", "EntryRegistration", "ImportJob", "IndexKey", "IntakeSettings", "Job",
     "OutcomeRow", "PaperSection", "RateBucket", "RegistrationIndexRow", "SectionCheckIn", "SignerKey",
     "StaffSession", "TeamZip", "User", "VoterFile", "VoterFilePointer", "VoterKey", "VoterRecord",

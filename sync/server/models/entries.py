@@ -1,5 +1,8 @@
 """Received signer entries, the matching and blocking keys of counted signers, the device feeds
 (dedup index, outcomes, their counters) and each batch's first answer.
+
+Each entry's first result is stored once (migration 0970): in its batch's part while the batch
+is unfinished (``BatchPart``), in the batch's response once it is finished (``BatchRecord``).
 """
 
 from __future__ import annotations
@@ -61,8 +64,7 @@ class Entry(Base):
     reason_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reason_field: Mapped[str | None] = mapped_column(String(40), nullable=True)
     counted: Mapped[bool] = mapped_column(Boolean, default=False)
-    # ... and the first answer, returned unchanged when the same batch is replayed.
-    first_result_json: Mapped[str] = mapped_column(Text)
+    # The first answer is not a column: it is in the batch's part or response (see the top).
 
 
 for _name in PERSONAL_FIELDS:
@@ -134,7 +136,9 @@ class OutcomeRow(Base):
 
 
 class BatchRecord(Base):
-    """The first response to each batch, returned verbatim when the batch is replayed."""
+    """The first response to each finished batch, returned verbatim when the batch is replayed.
+    Written by the batch's last chunk, which deletes the batch's parts in the same transaction:
+    from then on this response is the only copy of its entries' first results."""
 
     __tablename__ = "batches"
 
@@ -143,3 +147,20 @@ class BatchRecord(Base):
     body_fingerprint: Mapped[str] = mapped_column(String(64))
     response_json: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+
+
+class BatchPart(Base):
+    """The first results of the entries one chunk of an unfinished batch stored, written in that
+    chunk's transaction: a replay of the batch after an interruption (some chunks committed,
+    the last not) answers each of those entries with its first result.
+
+    A JSON array of EntryResult. Keyed by the first entry it answers for: an entry is stored
+    once, so no two parts share it, whatever the chunk boundaries of the attempts were."""
+
+    __tablename__ = "batch_parts"
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ident(64), primary_key=True)
+    # No index: the table holds only batches in flight (the purge scans it by device).
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    results_json: Mapped[str] = mapped_column(Text)
