@@ -20,6 +20,7 @@ from sync.server.voters.importer import import_voter_file
 from sync.server.voters.index_feed import build_response
 from sync.server.voters.registrations import match_records
 from sync.server.voters.store import active_file_id, voter_cipher
+from sync.voters.keys import registration_subkey
 from sync.voters.matcher import match_entry
 from sync.voters.synthetic import write_voter_file
 
@@ -93,7 +94,7 @@ def test_device_index_agrees(imported):
 
     with db.read() as s:
         index_key = admin.campaign_index_key(keys, s.get(Campaign, cid))
-    check = RegistrationCheck(tmp / "device.regindex", index_key)
+    check = RegistrationCheck(tmp / "device.regindex", registration_subkey(index_key))  # the device's key
     check.apply_response(build_response(db, cid, 0).model_dump())
     wrong = [(e.truth, check.check(e.fields)) for e in vf.entries
              if "typo" not in e.faults and check.check(e.fields) != e.truth]
