@@ -394,10 +394,17 @@ class CaptureForm:
             return self.correcting.entry.correction(line=self.line, **values)
         return SignerEntry(section=self.section or "", line=self.line, **values)
 
+    def save_action_text(self) -> Text:
+        """What the save action says, in the form and on the bar at the bottom of a phone's
+        screen alike: "Save line N", or once the check has stopped a save, the deliberate second
+        step, "Save line N anyway". Both call ``request_save``."""
+        return txt("capture.save_anyway" if self.confirm else "capture.save", line=self.line)
+
     def request_save(self) -> bool:
-        """Enter in a field or a tap on the save button. Missing or malformed fields are shown
-        first; then the check before the save: a warning stops this request (it is shown, and
-        ``confirm`` is set); the next request, with nothing edited in between, saves."""
+        """Enter in a field, a tap on the save button or on the bar at the bottom. Missing or
+        malformed fields are shown first; then the check before the save: a warning stops
+        this request (it is shown, and ``confirm`` is set); the next request, with nothing
+        edited in between, saves."""
         if not self._entry_ok():
             return False
         if not self.confirm:

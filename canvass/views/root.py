@@ -13,10 +13,11 @@ import flet as ft
 
 from canvass.i18n import t
 from canvass.state.screen import Screen
+from canvass.state.sections import Sections
 from canvass.views.common import PRIMARY
 from canvass.views.enroll import EnrollView
 from canvass.views.lock import LockView
-from canvass.views.workspace import Workspace
+from canvass.views.workspace import SaveBar, Workspace
 
 
 @ft.component
@@ -34,8 +35,6 @@ def LanguageSwitch(screen: Screen) -> ft.Control:
 def AppRoot(screen: Screen) -> ft.Control:
     app = screen.app
     session = app.session
-    language = app.language
-    lang = language.lang
     phase = screen.phase
 
     async def ticker():
@@ -61,6 +60,21 @@ def AppRoot(screen: Screen) -> ft.Control:
             ticker_task.current.cancel()
 
     ft.use_effect(start_timer, [], cleanup=stop_timer)
+    # The window's page also follows the open section (Screen.page), so it takes the section
+    # state as an argument; only where this window holds the workspace: a window re-renders
+    # on the session of whoever changed what it watches (canvass.state.screen).
+    return WindowPage(screen, app.sections if phase == "ready" else None)
+
+
+@ft.component
+def WindowPage(screen: Screen, sections: Sections | None) -> ft.Control:
+    """The window's page: a header, the phase's screen in a scrolling page, and in the
+    workspace the save bar under it."""
+    app = screen.app
+    session = app.session
+    language = app.language
+    lang = language.lang
+    phase = screen.phase
     page_scroll = ft.use_ref(None)  # the scrolling page: the capture form brings its warning in
 
     header = ft.Row(
@@ -78,8 +92,21 @@ def AppRoot(screen: Screen) -> ft.Control:
     elif phase in ("locked", "wiped", "elsewhere"):
         body = LockView(screen)
     else:
-        body = Workspace(app, app.sections, app.capture, app.lines, app.status, language,
+        body = Workspace(app, sections, app.capture, app.lines, app.status, language,
                          page_scroll=page_scroll)
+    # A new scrolling page for each screen (key: Screen.page), starting at its top. Why:
+    # Flutter's web engine keeps a scroll view's last offset in its accessibility tree when the
+    # view stops being scrollable: after 20 lines on a phone (the page scrolled 161 px), "Other
+    # section" left a page too short to scroll, and every node of the section chooser sat 161 px
+    # below where it is drawn (measured in Chromium). A click at the serial box's node then
+    # landed on "Continue section F-0001" drawn there, and the section just left came back.
+    # A screen reader's touch-to-explore would find the same wrong places. A new page has no
+    # offset to keep.
     page_scroll.current = ft.Column([header, body], expand=True, spacing=8,
-                                    scroll=ft.ScrollMode.AUTO)
-    return ft.SafeArea(content=page_scroll.current, expand=True)
+                                    scroll=ft.ScrollMode.AUTO, key=f"page-{screen.page}")
+    # The save bar, outside the scrolling page: on a phone the form's own button is below the
+    # fold while the person is in the first fields.
+    bar = (SaveBar(app, sections, app.capture, language) if phase == "ready"
+           else ft.Container(height=0))
+    return ft.SafeArea(content=ft.Column([page_scroll.current, bar], expand=True, spacing=0),
+                       expand=True)
