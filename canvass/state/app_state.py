@@ -208,6 +208,9 @@ class CirculatorApp:
 
     def _show_section(self) -> None:
         section = self.current_section
+        owner = self._owner
+        if owner is not None:  # a new page for the window (Screen.page follows the section)
+            owner.post(owner.changed)
         if self.capture is not None:
             self.capture.start(section)
         if self.lines is not None:

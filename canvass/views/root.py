@@ -13,7 +13,6 @@ import flet as ft
 
 from canvass.i18n import t
 from canvass.state.screen import Screen
-from canvass.state.sections import Sections
 from canvass.views.common import PRIMARY
 from canvass.views.enroll import EnrollView
 from canvass.views.lock import LockView
@@ -35,6 +34,8 @@ def LanguageSwitch(screen: Screen) -> ft.Control:
 def AppRoot(screen: Screen) -> ft.Control:
     app = screen.app
     session = app.session
+    language = app.language
+    lang = language.lang
     phase = screen.phase
 
     async def ticker():
@@ -60,21 +61,6 @@ def AppRoot(screen: Screen) -> ft.Control:
             ticker_task.current.cancel()
 
     ft.use_effect(start_timer, [], cleanup=stop_timer)
-    # The window's page also follows the open section (Screen.page), so it takes the section
-    # state as an argument; only where this window holds the workspace: a window re-renders
-    # on the session of whoever changed what it watches (canvass.state.screen).
-    return WindowPage(screen, app.sections if phase == "ready" else None)
-
-
-@ft.component
-def WindowPage(screen: Screen, sections: Sections | None) -> ft.Control:
-    """The window's page: a header, the phase's screen in a scrolling page, and in the
-    workspace the save bar under it."""
-    app = screen.app
-    session = app.session
-    language = app.language
-    lang = language.lang
-    phase = screen.phase
     page_scroll = ft.use_ref(None)  # the scrolling page: the capture form brings its warning in
 
     header = ft.Row(
@@ -92,9 +78,10 @@ def WindowPage(screen: Screen, sections: Sections | None) -> ft.Control:
     elif phase in ("locked", "wiped", "elsewhere"):
         body = LockView(screen)
     else:
-        body = Workspace(app, sections, app.capture, app.lines, app.status, language,
+        body = Workspace(app, app.sections, app.capture, app.lines, app.status, language,
                          page_scroll=page_scroll)
-    # A new scrolling page for each screen (key: Screen.page), starting at its top. Why:
+    # A new scrolling page for each screen (key: Screen.page; the app re-renders the window
+    # when the open section changes), starting at its top. Why:
     # Flutter's web engine keeps a scroll view's last offset in its accessibility tree when the
     # view stops being scrollable: after 20 lines on a phone (the page scrolled 161 px), "Other
     # section" left a page too short to scroll, and every node of the section chooser sat 161 px
@@ -106,7 +93,7 @@ def WindowPage(screen: Screen, sections: Sections | None) -> ft.Control:
                                     scroll=ft.ScrollMode.AUTO, key=f"page-{screen.page}")
     # The save bar, outside the scrolling page: on a phone the form's own button is below the
     # fold while the person is in the first fields.
-    bar = (SaveBar(app, sections, app.capture, language) if phase == "ready"
+    bar = (SaveBar(app, app.sections, app.capture, language) if phase == "ready"
            else ft.Container(height=0))
     return ft.SafeArea(content=ft.Column([page_scroll.current, bar], expand=True, spacing=0),
                        expand=True)
