@@ -224,6 +224,16 @@ class CaptureForm:
         if names:
             self.shown_seq += 1  # a re-render: the fields pushed are sent, no others
 
+    def restore(self, values: dict[str, str]) -> None:
+        """Put kept text back into fields (a draft after the unlock): as if typed, and sent to
+        the screen (``pushes``), whenever the form was drawn: a field drawn empty before the
+        restore would otherwise keep showing what its screen copy holds."""
+        for name, value in values.items():
+            self.set(name, value)
+            self._push(name)
+        if values:
+            self.shown_seq += 1  # a re-render: the fields pushed are sent
+
     @property
     def carry(self) -> KeyCarry:
         return self._carry
