@@ -206,6 +206,32 @@ def test_the_save_tap_takes_the_same_two_steps(form, store):
     assert store.count_entries() == 2
 
 
+def test_the_save_action_says_which_step_it_is(form):
+    """The words of the form's button and of the save bar at the bottom (one method)."""
+    assert form.save_action_text().render("en") == "Save line 1"
+    assert type_signer(form, SIGNER)
+    assert form.save_action_text().render("en") == "Save line 2"
+    for name in PAPER_FIELDS:
+        form.set(name, SIGNER[name])
+    assert not form.request_save()  # the check warned: the next tap is the deliberate one
+    assert form.save_action_text().render("en") == "Save line 2 anyway"
+    assert form.save_action_text().render("es") == "Guardar línea 2 de todos modos"
+    form.set("first_name", "Rosa")  # an edit: the check runs again before the save
+    assert form.save_action_text().render("en") == "Save line 2"
+
+
+def test_a_restored_draft_is_sent_to_the_screen(form):
+    """Kept text put back after the unlock is the app setting the fields (pushes), so a form
+    drawn before the restore shows it; a keystroke is not."""
+    before = {name: form.pushes(name) for name in ("first_name", "street")}
+    form.set("street", "12 Oak St")
+    assert form.pushes("street") == before["street"]  # typing: the screen has it already
+    form.restore({"first_name": "Rosalind"})
+    assert form.values["first_name"] == "Rosalind"
+    assert form.pushes("first_name") == before["first_name"] + 1
+    assert form.pushes("street") == before["street"]
+
+
 def test_an_edit_after_the_warning_puts_the_check_back_before_the_save(form, store):
     assert type_signer(form, SIGNER)
     assert not type_signer(form, SIGNER)

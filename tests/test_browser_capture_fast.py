@@ -19,6 +19,7 @@ import pytest
 from browser_helpers import (
     PIN,
     box,
+    click_into,
     enroll,
     key_run,
     open_app,
@@ -36,9 +37,11 @@ from typist import (
     key_signer,
     saved_lines,
     signers,
+    type_text,
 )
 
 from canvass.demo import DemoServer, free_port
+from canvass.state.capture import PAPER_FIELDS
 
 pytestmark = pytest.mark.browser
 
@@ -163,3 +166,95 @@ def test_screen_reader_value_follows_the_screen_after_a_save(tmp_path, chromium)
         for label in ("First name", "Last name", "Street address"):
             expect(box(page, label)).to_have_value("", timeout=5_000)
 
+
+
+def save_bar(page):
+    """The bar at the bottom: its semantics node carries an identifier only (nothing for a
+    screen reader, which has the form's own button)."""
+    return page.locator('[flt-semantics-identifier="save-bar"]')
+
+
+def tap(page, locator) -> None:
+    """A thumb on what is drawn there: a pointer tap at the middle of the node's box."""
+    where = locator.bounding_box()
+    page.mouse.click(where["x"] + where["width"] / 2, where["y"] + where["height"] / 2)
+
+
+def key_watching_the_bar(page, signer: dict[str, str]) -> None:
+    """Every field at an ordinary pace, Tab between them, no Enter; the bar is in sight after
+    every field, and before the first."""
+    from playwright.sync_api import expect
+
+    bar = save_bar(page)
+    for name in PAPER_FIELDS:
+        expect(bar).to_be_in_viewport()
+        text = signer.get(name, "")
+        if text:
+            type_text(page, text, delay=ORDINARY_MS // 5)
+        expect(bar).to_be_in_viewport()
+        if name != PAPER_FIELDS[-1]:
+            page.keyboard.press("Tab")
+            page.wait_for_timeout(ORDINARY_MS)
+
+
+def test_the_save_bar_stays_in_sight_on_a_phone(tmp_path, chromium):
+    """On a phone the form's own save button is below the fold while the person is in the
+    first fields; the bar at the bottom of the screen is in sight at every field, saves, and
+    when the check before the save warns, the first tap only warns and the second saves."""
+    from playwright.sync_api import expect
+
+    with enrolled_phone(tmp_path, chromium, "failure-bar") as (page, profile):
+        open_section(page, "B-0001")
+        in_form = page.get_by_role("button", name="Save line 1", exact=True)
+        expect(in_form).to_be_attached()
+        expect(in_form).not_to_be_in_viewport()  # why the bar is there
+        key_watching_the_bar(page, REPEAT)
+        shot(page, "bar-before-tap")
+        tap(page, save_bar(page))
+        wait_text(page, "Saved line 1")
+        expect(save_bar(page)).to_be_in_viewport()
+
+        key_watching_the_bar(page, REPEAT)  # the same person again
+        tap(page, save_bar(page))
+        wait_text(page, "This person has probably already signed")
+        assert page.get_by_text("Saved line 2").count() == 0  # the first tap only warned
+        expect(page.get_by_role("button", name="Save line 2 anyway")).to_be_attached()
+        expect(page.get_by_text("This person has probably already signed").first).to_be_in_viewport()
+        expect(save_bar(page)).to_be_in_viewport()
+        shot(page, "bar-warned")
+        tap(page, save_bar(page))  # the second, deliberate tap
+        wait_text(page, "Saved line 2")
+        shot(page, "bar-saved-anyway")
+
+    lines = saved_lines(profile, PIN, "B-0001")
+    assert sorted(lines) == [1, 2]
+    assert lines[1] == lines[2] == {**REPEAT, "city": lines[1]["city"]}
+
+
+def test_a_short_screen_after_a_scrolled_one_is_found_where_it_is_drawn(tmp_path, chromium):
+    """The cause of the section that came back (issue 21): Flutter's web engine kept the
+    scrolled page's offset in its accessibility tree once the page was too short to scroll, so
+    after lines keyed on a phone the section chooser's nodes sat below where they are drawn,
+    and a click at the serial box's node hit the "Continue section" button drawn there. The
+    header's Lock button is drawn at the top of the window whatever came before."""
+    from playwright.sync_api import expect
+
+    with enrolled_phone(tmp_path, chromium, "failure-short-page") as (page, profile):
+        key_run(page, "P-0001", signers(3, run=4))
+        lock = page.get_by_role("button", name="Lock", exact=True)
+        page.mouse.move(195, 500)
+        for _ in range(20):  # scroll down until the header is just above the window
+            page.mouse.wheel(0, 60)
+            page.wait_for_timeout(100)
+            if lock.bounding_box()["y"] + 48 < 0:
+                break
+        assert lock.bounding_box()["y"] + 48 < 0  # the page is scrolled
+        top_before = lock.bounding_box()["y"]
+        change_section(page)
+        page.wait_for_timeout(500)  # a few frames for the tree to settle
+        shot(page, "short-page-chooser")
+        assert lock.bounding_box()["y"] < 40, (top_before, lock.bounding_box())
+        click_into(page, "textbox", "Section serial number")
+        page.wait_for_timeout(500)
+        expect(box(page, "Section serial number")).to_be_focused()
+        assert page.get_by_text("Section P-0001", exact=True).count() == 0

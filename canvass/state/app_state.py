@@ -198,9 +198,8 @@ class CirculatorApp:
             return
         if draft.get("line"):
             self.capture.set_line(str(draft["line"]))
-        for name, value in draft["values"].items():
-            if name in ALL_FIELDS:
-                self.capture.set(name, str(value))
+        self.capture.restore({name: str(value) for name, value in draft["values"].items()
+                              if name in ALL_FIELDS})
 
     @property
     def current_section(self) -> str | None:
@@ -215,24 +214,33 @@ class CirculatorApp:
         if self.status is not None:
             self.status.refresh(section)
 
+    def _section_changed(self) -> None:
+        """The person opened, left or closed a section: the form and lines follow, and the
+        owner's window re-renders (its page follows the section: Screen.page). Not when the
+        workspace opens: that re-renders every window once it is ready (``_fan_out``)."""
+        self._show_section()
+        owner = self._owner
+        if owner is not None:
+            owner.post(owner.changed)
+
     def start_section(self, serial: str) -> bool:
         self.touch()
         if self.sections is None or not self.sections.start(serial):
             return False
-        self._show_section()
+        self._section_changed()
         return True
 
     def select_section(self, serial: str) -> None:
         self.touch()
         if self.sections is not None:
             self.sections.select(serial)
-            self._show_section()
+            self._section_changed()
 
     def leave_section(self) -> None:
         self.touch()
         if self.sections is not None:
             self.sections.leave()
-            self._show_section()
+            self._section_changed()
 
     def close_section(self, *, dates_gathered: str, place_signed: str) -> bool:
         self.touch()
@@ -240,7 +248,7 @@ class CirculatorApp:
             return False
         ok = self.sections.close(dates_gathered=dates_gathered, place_signed=place_signed)
         if ok:
-            self._show_section()
+            self._section_changed()
         return ok
 
     def _saved(self, entry: Any) -> None:

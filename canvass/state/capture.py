@@ -224,6 +224,16 @@ class CaptureForm:
         if names:
             self.shown_seq += 1  # a re-render: the fields pushed are sent, no others
 
+    def restore(self, values: dict[str, str]) -> None:
+        """Put kept text back into fields (a draft after the unlock): as if typed, and sent to
+        the screen (``pushes``), whenever the form was drawn: a field drawn empty before the
+        restore would otherwise keep showing what its screen copy holds."""
+        for name, value in values.items():
+            self.set(name, value)
+            self._push(name)
+        if values:
+            self.shown_seq += 1  # a re-render: the fields pushed are sent
+
     @property
     def carry(self) -> KeyCarry:
         return self._carry
@@ -394,10 +404,17 @@ class CaptureForm:
             return self.correcting.entry.correction(line=self.line, **values)
         return SignerEntry(section=self.section or "", line=self.line, **values)
 
+    def save_action_text(self) -> Text:
+        """What the save action says, in the form and on the bar at the bottom of a phone's
+        screen alike: "Save line N", or once the check has stopped a save, the deliberate second
+        step, "Save line N anyway". Both call ``request_save``."""
+        return txt("capture.save_anyway" if self.confirm else "capture.save", line=self.line)
+
     def request_save(self) -> bool:
-        """Enter in a field or a tap on the save button. Missing or malformed fields are shown
-        first; then the check before the save: a warning stops this request (it is shown, and
-        ``confirm`` is set); the next request, with nothing edited in between, saves."""
+        """Enter in a field, a tap on the save button or on the bar at the bottom. Missing or
+        malformed fields are shown first; then the check before the save: a warning stops
+        this request (it is shown, and ``confirm`` is set); the next request, with nothing
+        edited in between, saves."""
         if not self._entry_ok():
             return False
         if not self.confirm:

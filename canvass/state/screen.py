@@ -50,6 +50,16 @@ class Screen:
             return "elsewhere"
         return phase
 
+    @property
+    def page(self) -> str:
+        """What the window shows, in one word: the phase, and in the workspace the section
+        open ("ready:B-0001", "ready:" for the section chooser). The view starts a new
+        scrolling page, at its top, each time this changes (see canvass.views.root)."""
+        phase = self.phase
+        if phase != "ready":
+            return phase
+        return f"ready:{self._app.current_section or ''}"
+
     def is_current(self) -> bool:
         """True while code runs on behalf of this window (its event, its task)."""
         return self._is_current()

@@ -16,7 +16,7 @@ from canvass.state.screen import Screen
 from canvass.views.common import PRIMARY
 from canvass.views.enroll import EnrollView
 from canvass.views.lock import LockView
-from canvass.views.workspace import Workspace
+from canvass.views.workspace import SaveBar, Workspace
 
 
 @ft.component
@@ -80,6 +80,20 @@ def AppRoot(screen: Screen) -> ft.Control:
     else:
         body = Workspace(app, app.sections, app.capture, app.lines, app.status, language,
                          page_scroll=page_scroll)
+    # A new scrolling page for each screen (key: Screen.page; the app re-renders the window
+    # when the open section changes), starting at its top. Why:
+    # Flutter's web engine keeps a scroll view's last offset in its accessibility tree when the
+    # view stops being scrollable: after 20 lines on a phone (the page scrolled 161 px), "Other
+    # section" left a page too short to scroll, and every node of the section chooser sat 161 px
+    # below where it is drawn (measured in Chromium). A click at the serial box's node then
+    # landed on "Continue section F-0001" drawn there, and the section just left came back.
+    # A screen reader's touch-to-explore would find the same wrong places. A new page has no
+    # offset to keep.
     page_scroll.current = ft.Column([header, body], expand=True, spacing=8,
-                                    scroll=ft.ScrollMode.AUTO)
-    return ft.SafeArea(content=page_scroll.current, expand=True)
+                                    scroll=ft.ScrollMode.AUTO, key=f"page-{screen.page}")
+    # The save bar, outside the scrolling page: on a phone the form's own button is below the
+    # fold while the person is in the first fields.
+    bar = (SaveBar(app, app.sections, app.capture, language) if phase == "ready"
+           else ft.Container(height=0))
+    return ft.SafeArea(content=ft.Column([page_scroll.current, bar], expand=True, spacing=0),
+                       expand=True)

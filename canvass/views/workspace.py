@@ -17,6 +17,7 @@ from canvass.views.common import (
     DANGER,
     OK_FG,
     PRIMARY,
+    TOUCH,
     WARN_BG,
     WARN_FG,
     button,
@@ -125,7 +126,7 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
             await asyncio.sleep(0.15)
 
     async def bring_warning():
-        # The check stopped the save (Enter or the form's button): bring its warning
+        # The check stopped the save (Enter, the form's button or the bar): bring its warning
         # and the save action into sight (on a phone they sat below the fold, under the ZIP).
         # The person has stopped to read, so this scroll races no typing. Once more a moment
         # later: after an Enter the ZIP field gets the focus back and scrolls itself into sight
@@ -223,9 +224,9 @@ def CaptureFormView(app: CirculatorApp, capture: CaptureForm, language: Language
     # are when Enter or the tap did not save.
     rows += _check_block(capture, lang)
     rows.append(message(capture.error.render(lang) if capture.error else None))
-    save_key = "capture.save_anyway" if capture.confirm else "capture.save"
     actions = [
-        button(t(save_key, lang, line=capture.line), lambda _: (app.touch(), capture.request_save())),
+        button(capture.save_action_text().render(lang),
+               lambda _: (app.touch(), capture.request_save())),
         button(t("capture.less" if capture.show_more else "capture.more", lang),
                lambda _: capture.toggle_more(), primary=False),
     ]
@@ -314,3 +315,33 @@ def Workspace(app: CirculatorApp, sections: Sections, capture: CaptureForm, line
     ], spacing=16))
     return ft.Column(body, spacing=12)
 
+
+@ft.component
+def SaveBar(app: CirculatorApp, sections: Sections | None, capture: CaptureForm | None,
+            language: Language) -> ft.Control:
+    """The save action at the bottom of the window, outside the scrolling page: on a phone the
+    form's own save button sits below the fold while the person is in the first fields. The
+    same words and the same action as that button (``CaptureForm.save_action_text``,
+    ``request_save``); once the check has stopped a save it reads "Save line N anyway", in the
+    warning's colours.
+
+    Not focusable, on purpose: Flutter's Tab follows reading order, and a focusable bar pinned
+    below the visible fields came ahead of a ZIP field further down the page (City -> bar,
+    tried). And nothing in it for screen readers: they have the form's own button, in its place
+    in the form, and one save action is enough to find. Its semantics node carries only an
+    identifier (never announced), so that a test can find where it is drawn."""
+    if sections is None or capture is None or sections.current is None:
+        return ft.Container(height=0)
+    label = capture.save_action_text().render(language.lang)
+    fg, bg = (WARN_FG, WARN_BG) if capture.confirm else (ft.Colors.WHITE, PRIMARY)
+    face = ft.Container(
+        content=ft.Text(label, size=17, weight=ft.FontWeight.BOLD, color=fg,
+                        text_align=ft.TextAlign.CENTER),
+        bgcolor=bg, border_radius=8, height=TOUCH, alignment=ft.Alignment.CENTER,
+        border=ft.Border.all(2, WARN_FG if capture.confirm else PRIMARY),
+        padding=ft.Padding.symmetric(horizontal=16))
+    tap = ft.GestureDetector(content=face, on_tap=lambda _: (app.touch(), capture.request_save()),
+                             mouse_cursor=ft.MouseCursor.CLICK, exclude_from_semantics=True)
+    return ft.Semantics(identifier="save-bar", exclude_semantics=True, content=ft.Container(
+        content=tap, padding=ft.Padding.only(top=8),
+        bgcolor=ft.Colors.WHITE, border=ft.Border.only(top=ft.BorderSide(1, ft.Colors.BLACK_26))))
