@@ -2,7 +2,7 @@
 server process (sync.server.ratelimit, sync.server.jobs).
 
 Revision ID: 0960_durable_jobs
-Revises: 0900_keyed_fingerprints
+Revises: 0950_download_links
 """
 
 from __future__ import annotations
