@@ -272,10 +272,11 @@ def enroll(page, code: str) -> None:
 
 
 def open_section(page, serial: str) -> None:
+    """Open ``serial`` and be ready to type its first signer: a person waits for the section's
+    heading, not for the focus (keys typed before it lands are carried: canvass.state.carry)."""
     fill(page, "Section serial number", serial)
     page.keyboard.press("Enter")
     wait_text(page, f"Section {serial}")
-    wait_focus(page, "First name")
 
 
 def key_run(page, section: str, typed: list[dict[str, str]], *,

@@ -86,11 +86,14 @@ def test_two_devices_capture_dedup_offline_and_catch_up(tmp_path, chromium):
             # "Sync now" while offline: the round (reachability check, retries) runs on the
             # sync thread, so the page stays live: the next signer is saved at once and the
             # runner's "offline" answer reaches the status bar.
+            # The tap answers in words (issue 21) and gives the focus back to the form: the
+            # circulator types the next signer without tapping a field first.
             phone.get_by_role("button", name="Sync now").click()
-            box(phone, "First name").click()  # the tap on the button took the focus
+            wait_text(phone, "will send when the server answers", timeout=60_000)
             type_signer(phone, AFTER_CLICK)
             wait_text(phone, "Saved line 8")
             wait_text(phone, "Offline — 3 waiting", timeout=60_000)
+            wait_text(phone, "last synced")
             wait_text(phone, "Pending upload: 3")
             shot(phone, "phone-offline")
 

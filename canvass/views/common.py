@@ -49,25 +49,28 @@ def message(text: str | None, *, color: str = DANGER, key: str | None = None) ->
 def use_text(initial: str = ""):
     """A text field's value for a component: ``(value, on_change, current, clear)``.
 
-    ``value`` renders the field; ``current()`` is what was typed last, for handlers. Handlers
-    must not read ``value`` from their closure: a click or Enter can be dispatched before the
-    re-render that follows the last keystroke, and the closure would still hold the text of
-    the render before (seen: "B-0001" on screen, "" submitted)."""
-    value, set_value = ft.use_state(initial)
+    ``value`` renders the field; ``current()`` is what was typed last, for handlers. A
+    keystroke redraws nothing: a redraw per key sent the text of the key before back into the
+    box being typed in (the measure in canvass.state.capture), and under load a PIN typed at 40
+    ms a key was not unlocked by its Enter. A redraw for another reason renders what was typed
+    last, which is what the field's control already holds (its change events set it), so the
+    redraw sends the field nothing. ``clear()`` empties the box (a redraw). Handlers must not
+    read ``value`` from their closure: they would get the text of the last redraw, not what
+    was typed since."""
     latest = ft.use_ref(initial)
+    redraws, set_redraws = ft.use_state(0)
 
     def on_change(e) -> None:
         latest.current = e.control.value or ""
-        set_value(latest.current)
 
     def current() -> str:
         return latest.current or ""
 
     def clear() -> None:
         latest.current = ""
-        set_value("")
+        set_redraws(redraws + 1)
 
-    return value, on_change, current, clear
+    return current(), on_change, current, clear
 
 
 def submitted_text(event, fallback) -> str:
