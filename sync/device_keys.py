@@ -50,6 +50,11 @@ def registration_key(store: Any) -> bytes | None:
 def own_lines_key(store: Any) -> bytes:
     """The key of the device's own lines' exact keys; made on first use."""
     upgrade(store)
+    return _own_key(store)
+
+
+def _own_key(store: Any) -> bytes:
+    """The own lines' key held, or a new random one, kept."""
     key = _read(store, OWN_LINES_KEY)
     if key is None:
         key = os.urandom(32)
@@ -71,8 +76,7 @@ def upgrade(store: Any) -> bool:
     if index_key is None:
         return False
     store.set_secret(REGISTRATION_KEY, base64.b64encode(registration_subkey(index_key)).decode())
-    own = _read(store, OWN_LINES_KEY) or os.urandom(32)
-    store.set_secret(OWN_LINES_KEY, base64.b64encode(own).decode())
+    own = _own_key(store)
     rekeyed = store.rekey_local_lines(lambda fields: matching_keys(own, fields),
                                       drop_secret=_RETIRED_INDEX_KEY)
     log.info("device keys upgraded: campaign index key removed, %d own lines re-keyed", rekeyed)
