@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import (
-    box,
     enroll,
     open_app,
     open_section,
