@@ -94,7 +94,11 @@ def build_main(profile_dir: Path, server_url: str = "", **kwargs: Any) -> Callab
 
         def keyboard(event: ft.KeyboardEvent) -> None:
             # Every key, whichever field has the focus or none: the capture form carries the
-            # keys typed while its focus moves (canvass.state.carry).
+            # keys typed while its focus moves (canvass.state.carry), the lock screen the PIN
+            # typed before its box held the focus (canvass.state.pin_keys).
+            if screen.shows_lock:
+                screen.pin_keys.key(event.key, event.shift)
+                return
             capture = app.capture
             if capture is not None and screen.is_owner:
                 capture.key_pressed(event.key, event.shift)

@@ -1,7 +1,9 @@
 """The PIN and the enrollment's PINs typed like a fast person (issue 21): at 40 ms a key, from
 the moment the screen shows, Tab between the two PIN boxes, Enter to finish; no wait for the
 focus anywhere. A key lost there is a wrong PIN (a delay before the next try) or PINs that do
-not match."""
+not match. The lock screen's box takes the focus a frame or more after "Canvass is locked"
+shows: typed from that moment, 1 lock in 6 lost the first digit before the lock screen carried
+the PIN's keys (canvass.state.pin_keys); twelve locks in a row miss that 1 time in 9."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def test_pins_typed_at_forty_ms_a_key(tmp_path, chromium):
                 page.keyboard.press(key)
                 page.wait_for_timeout(KEY_DELAY_MS)
             box(page, "Section serial number").wait_for(timeout=60_000)
-            for _ in range(5):
+            for _ in range(12):
                 page.get_by_role("button", name="Lock", exact=True).click()
                 wait_text(page, "Canvass is locked")
                 for key in (*PIN, "Enter"):  # as soon as the lock screen shows

@@ -21,6 +21,8 @@ from typing import Any
 
 import flet as ft
 
+from canvass.state.pin_keys import PinKeys
+
 Post = Callable[[Callable[[], None]], None]
 
 
@@ -32,6 +34,7 @@ class Screen:
         self._post = post or (lambda fn: fn())
         self._is_current = is_current or (lambda: False)
         self.version = 0  # bumped (in this window's context) when anything it shows changed
+        self._pin_keys = PinKeys()  # this window's lock screen (each window types its own)
 
     @property
     def app(self) -> Any:
@@ -59,6 +62,15 @@ class Screen:
         if phase != "ready":
             return phase
         return f"ready:{self._app.current_section or ''}"
+
+    @property
+    def pin_keys(self) -> PinKeys:
+        return self._pin_keys
+
+    @property
+    def shows_lock(self) -> bool:
+        """The window shows the lock screen's PIN box."""
+        return self.phase in ("locked", "elsewhere")
 
     def is_current(self) -> bool:
         """True while code runs on behalf of this window (its event, its task)."""

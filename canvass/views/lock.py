@@ -20,9 +20,16 @@ def LockView(screen: Screen) -> ft.Control:
     session = screen.app.session
     lang = screen.app.language.lang
     pin, on_pin, current_pin, clear_pin = use_text()
+    keys = screen.pin_keys
+    drawn = ft.use_ref(False)
+    if not drawn.current:  # the screen has just come: keys from now on are the PIN's
+        drawn.current = True
+        keys.start()
 
-    async def unlock(value: str):
+    async def unlock(typed: str):
+        value = keys.entered(typed)  # with any first keys the box never got
         clear_pin()
+        keys.start()
         if not session.begin_unlock(value):
             return
         outcome = await asyncio.to_thread(session.perform_unlock, value)
