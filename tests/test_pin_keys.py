@@ -6,6 +6,8 @@ order) and what the box holds (its change or submit event)."""
 
 from __future__ import annotations
 
+import pytest
+
 from canvass.state.pin_keys import PinKeys
 
 
@@ -14,28 +16,17 @@ def press(keys: PinKeys, text: str) -> None:
         keys.key(ch)
 
 
-def test_the_first_digit_typed_before_the_focus_is_kept():
+@pytest.mark.parametrize(("typed", "box_holds", "tried"), [
+    ("246813", "46813", "246813"),  # the box never got the "2"
+    ("246813", "6813", "246813"),  # nor the "4"
+    ("246813", "246813", "246813"),  # every key reached it
+    ("2468", "246813", "246813"),  # the "1" and "3" key events still on their way
+    ("111111", "11111", "111111"),  # a wrong PIN stays wrong
+])
+def test_the_pin_tried_is_what_was_typed(typed, box_holds, tried):
     keys = PinKeys()
-    press(keys, "246813")
-    assert keys.entered("46813") == "246813"  # the box never got the "2"
-
-
-def test_two_digits_lost_are_kept_too():
-    keys = PinKeys()
-    press(keys, "246813")
-    assert keys.entered("6813") == "246813"
-
-
-def test_a_box_that_got_every_key_is_tried_as_it_is():
-    keys = PinKeys()
-    press(keys, "246813")
-    assert keys.entered("246813") == "246813"
-
-
-def test_a_box_ahead_of_its_key_events_is_tried_as_it_is():
-    keys = PinKeys()
-    press(keys, "2468")  # the "1" and "3" events still on their way
-    assert keys.entered("246813") == "246813"
+    press(keys, typed)
+    assert keys.entered(box_holds) == tried
 
 
 def test_backspace_takes_a_digit_back():
@@ -44,12 +35,6 @@ def test_backspace_takes_a_digit_back():
     keys.key("Backspace")
     press(keys, "813")
     assert keys.entered("46813") == "246813"
-
-
-def test_a_wrong_pin_stays_wrong():
-    keys = PinKeys()
-    press(keys, "111111")
-    assert keys.entered("11111") == "111111"
 
 
 def test_a_new_try_starts_from_nothing():
