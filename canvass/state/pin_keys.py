@@ -3,7 +3,7 @@
 Why (issue 21): the lock screen's PIN box takes the focus by itself (autofocus), a frame or
 more after the screen shows "Canvass is locked". A person who types the PIN the moment the
 screen shows loses the keys typed before the box held the focus; measured in Chromium at 40 ms a
-key, 1 lock in 6 lost the PIN's first digit, and the PIN was wrong (a delay before the next
+key, 4 locks of 18 lost the PIN's first digit, and the PIN was wrong (a delay before the next
 try). The page's keyboard listener sees those keys, so the one carry of the capture form
 (canvass.state.carry), over a one-field form, tells what was typed: when the box holds the end
 of it, what was typed is the PIN tried.
